@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The overhead floor: empty programs on exactly the hooks http_capture.bpf.c uses. The
+ * overhead benchmark runs this beside the real agent to separate the fixed price of a
+ * tracepoint hit from the cost of what our programs do. Attached by `otelbpf floor`. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EMPTY(category, name) \
+  SEC("tracepoint/" #category "/" #name) int floor_##name(void *ctx) { return 0; }
+
+#define EMPTY_PAIR(name) EMPTY(syscalls, sys_enter_##name) EMPTY(syscalls, sys_exit_##name)
+
+EMPTY_PAIR(read)
+EMPTY_PAIR(write)
+EMPTY_PAIR(recvfrom)
+EMPTY_PAIR(sendto)
+EMPTY_PAIR(recvmsg)
+EMPTY_PAIR(sendmsg)
+EMPTY_PAIR(readv)
+EMPTY_PAIR(writev)
+EMPTY_PAIR(recvmmsg)
+EMPTY_PAIR(sendmmsg)
+EMPTY_PAIR(sendfile64)
+EMPTY_PAIR(connect)
+EMPTY(syscalls, sys_exit_accept)
+EMPTY(syscalls, sys_exit_accept4)
+EMPTY(syscalls, sys_enter_close)
+EMPTY(sched, sched_process_exit)
+EMPTY(sched, sched_process_exec)

@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+/* HTTP/1 traffic capture from syscall tracepoints only (our kernels have no kprobes and
+ * refuse fentry/fexit).
+ *
+ * Each data syscall is seen twice: sys_enter_* remembers its arguments per thread, and
+ * sys_exit_* knows how many bytes moved. Every (tgid, fd) we look at is classified once
+ * (socket or not, through the task's fd table) and cached in `conns`, so the common case for
+ * uninteresting fds is one hash lookup. Connections ship payload to user space only once their
+ * bytes look like HTTP/1; the rest never leave the kernel.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "http_capture.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define EINPROGRESS 115
+#define ECONNRESET 104
+#define EPIPE 32
+
+/* Set by user space before load. */
+const volatile __u32 self_tgid = 0;
+const volatile __u32 capture_bytes = OTELBPF_DEFAULT_CAPTURE;
+const volatile bool filter_tgids = false;
+const volatile bool filter_ports = false;
+const volatile bool report_exec = false;
+/* Ring-buffer fill (bytes) past which an event wakes the reader at once; below it the reader
+ * drains on its own timer. Waking per event costs the traced workload a lot (DESIGN.md §1). */
+const volatile __u64 wakeup_threshold = 256 * 1024;
+
+enum conn_kind { KIND_OTHER = 0, KIND_TCP = 1 };
+enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP1 = 1, PROTO_IGNORED = 2 };
+
+/* A connection learned in mid-stream may carry body bytes before the next message starts;
+ * give it this many data syscalls to show an HTTP start line before ignoring it. */
+#define MIDSTREAM_DETECT_TRIES 64
+
+struct conn_state {
+  __u64 generation;
+  __u8 kind;  /* enum conn_kind */
+  __u8 role;  /* enum otelbpf_role */
+  __u8 proto; /* enum conn_proto */
+  __u8 tries; /* data syscalls that did not look like HTTP */
+  __u8 reset;
+  __u8 seen_from_start; /* born in accept/connect while we watched */
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 131072);
+  __type(key, struct otelbpf_conn_key);
+  __type(value, struct conn_state);
+} conns SEC(".maps");
+
+enum call_kind { CALL_BUF = 0, CALL_IOV = 1, CALL_MSG = 2, CALL_MMSG = 3, CALL_SENDFILE = 4 };
+
+struct call_args {
+  __u64 enter_ns;
+  __u64 ptr; /* buf, iovec array, msghdr or mmsghdr array */
+  __u32 count; /* iovcnt / vlen */
+  __s32 fd;
+  __u8 kind; /* enum call_kind */
+  __u8 direction;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64); /* pid_tgid */
+  __type(value, struct call_args);
+} active_calls SEC(".maps");
+
+/* fds in accept/connect flight, keyed by pid_tgid. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, __s32);
+} active_connects SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 16 * 1024 * 1024); /* resized by user space */
+} events SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, OTELBPF_STAT_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+} stats SEC(".maps");
+
+/* Selection, filled by user space when filter_tgids / filter_ports are set. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u32);
+  __type(value, __u8);
+} selected_tgids SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u16);
+  __type(value, __u8);
+} selected_ports SEC(".maps");
+
+/* Local ports of otelbpf's own sockets (its exporters). A connection whose peer port is one
+ * of these is the collector's end of our export: tracing it would loop forever. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u16);
+  __type(value, __u8);
+} self_ports SEC(".maps");
+
+/* Generation counter: one u64 shared by all CPUs, bumped atomically. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} generation_counter SEC(".maps");
+
+/* Per-CPU scratch to assemble a data event before bpf_ringbuf_output (which needs the bytes
+ * in BPF memory and a bounded size). Twice the cap so masked offsets plus masked sizes always
+ * stay inside. */
+struct scratch {
+  struct otelbpf_event_header hdr;
+  __u8 payload[2 * OTELBPF_MAX_CAPTURE];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct scratch);
+} scratch_buf SEC(".maps");
+
+static __always_inline void count(enum otelbpf_stat stat) {
+  __u32 key = stat;
+  __u64 *v = bpf_map_lookup_elem(&stats, &key);
+  if (v) *v += 1;
+}
+
+static __always_inline __u64 next_generation(void) {
+  __u32 zero = 0;
+  __u64 *g = bpf_map_lookup_elem(&generation_counter, &zero);
+  if (!g) return 0;
+  return __sync_fetch_and_add(g, 1) + 1;
+}
+
+static __always_inline __u64 ringbuf_flags(void) {
+  return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_threshold ? BPF_RB_FORCE_WAKEUP
+                                                                           : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline bool tgid_selected(__u32 tgid) {
+  if (tgid == self_tgid) return false;
+  if (filter_tgids && !bpf_map_lookup_elem(&selected_tgids, &tgid)) return false;
+  return true;
+}
+
+/* The struct sock behind a task's fd, or NULL when the fd is not a socket. */
+static __always_inline struct sock *fd_to_sock(__s32 fd) {
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct files_struct *files = BPF_CORE_READ(task, files);
+  if (!files) return NULL;
+  struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+  if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds)) return NULL;
+  struct file **fd_array = BPF_CORE_READ(fdt, fd);
+  struct file *file = NULL;
+  if (bpf_probe_read_kernel(&file, sizeof(file), &fd_array[fd]) || !file) return NULL;
+  umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
+  if ((mode & S_IFMT) != S_IFSOCK) return NULL;
+  struct socket *sock = BPF_CORE_READ(file, private_data);
+  if (!sock) return NULL;
+  return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline bool is_tcp(struct sock *sk) {
+  if (!sk) return false;
+  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  if (family != AF_INET && family != AF_INET6) return false;
+  return BPF_CORE_READ(sk, sk_type) == SOCK_STREAM && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+}
+
+/* Looks up or classifies (tgid, fd). Returns NULL for fds we never look at again. */
+static __always_inline struct conn_state *get_conn(__u32 tgid, __s32 fd) {
+  struct otelbpf_conn_key key = {.tgid = tgid, .fd = fd};
+  struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
+  if (c) return (c->kind == KIND_TCP && c->proto != PROTO_IGNORED) ? c : NULL;
+
+  struct conn_state fresh = {};
+  struct sock *sk = fd_to_sock(fd);
+  if (is_tcp(sk)) {
+    fresh.kind = KIND_TCP;
+    fresh.generation = next_generation();
+  }
+  if (bpf_map_update_elem(&conns, &key, &fresh, BPF_NOEXIST) && bpf_map_lookup_elem(&conns, &key) == NULL) {
+    count(OTELBPF_STAT_CONN_MAP_FULL);
+    return NULL;
+  }
+  if (fresh.kind != KIND_TCP) return NULL;
+  return bpf_map_lookup_elem(&conns, &key);
+}
+
+/* ---------------------------------------------------------------- HTTP/1 detection ---- */
+
+/* A request starts with a method and a space; a response with "HTTP/1.". Eight bytes decide
+ * it: enough to tell "POST /" from binary protocols, cheap enough to run on every candidate. */
+static __always_inline int classify_prefix(const __u8 *p, __u32 len) {
+  if (len < 8) return OTELBPF_ROLE_UNKNOWN - 1; /* too short to tell */
+#define IS4(a, b, c, d) (p[0] == a && p[1] == b && p[2] == c && p[3] == d)
+  if (IS4('H', 'T', 'T', 'P') && p[4] == '/' && p[5] == '1' && p[6] == '.') return 2; /* response */
+  if (IS4('G', 'E', 'T', ' ') || IS4('P', 'U', 'T', ' ')) return 1;
+  if (IS4('P', 'O', 'S', 'T') && p[4] == ' ') return 1;
+  if (IS4('H', 'E', 'A', 'D') && p[4] == ' ') return 1;
+  if (IS4('P', 'A', 'T', 'C') && p[4] == 'H' && p[5] == ' ') return 1;
+  if (IS4('D', 'E', 'L', 'E') && p[4] == 'T' && p[5] == 'E' && p[6] == ' ') return 1;
+  if (IS4('O', 'P', 'T', 'I') && p[4] == 'O' && p[5] == 'N' && p[6] == 'S') return 1;
+  if (IS4('T', 'R', 'A', 'C') && p[4] == 'E' && p[5] == ' ') return 1;
+  if (IS4('C', 'O', 'N', 'N') && p[4] == 'E' && p[5] == 'C' && p[6] == 'T') return 1;
+#undef IS4
+  return 0;
+}
+
+static __always_inline void fill_addresses(struct otelbpf_conn_open_event *e, struct sock *sk) {
+  e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+  e->peer_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  if (e->family == AF_INET) {
+    BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_rcv_saddr);
+    BPF_CORE_READ_INTO(e->peer_addr, sk, __sk_common.skc_daddr);
+  } else {
+    BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+    BPF_CORE_READ_INTO(e->peer_addr, sk, __sk_common.skc_v6_daddr);
+  }
+}
+
+static __always_inline bool port_selected(__u16 local, __u16 peer) {
+  if (!filter_ports) return true;
+  return bpf_map_lookup_elem(&selected_ports, &local) || bpf_map_lookup_elem(&selected_ports, &peer);
+}
+
+/* Decides whether a TCP connection carries HTTP/1 from the first bytes of one syscall, and
+ * announces it to user space when it does. Returns true when payload should be shipped. */
+static __always_inline bool detect_http(struct conn_state *c, __u32 tgid, __s32 fd, __u8 direction,
+                                        const void *first_bytes, __u32 first_len) {
+  if (c->proto == PROTO_HTTP1) return true;
+  __u8 prefix[8] = {};
+  if (first_len >= 8 && bpf_probe_read_user(prefix, sizeof(prefix), first_bytes) == 0) {
+    int kind = classify_prefix(prefix, 8);
+    if (kind > 0) {
+      struct sock *sk = fd_to_sock(fd);
+      if (!is_tcp(sk)) {
+        count(OTELBPF_STAT_FD_UNREADABLE);
+        c->proto = PROTO_IGNORED;
+        return false;
+      }
+      struct otelbpf_conn_open_event e = {};
+      fill_addresses(&e, sk);
+      if (bpf_map_lookup_elem(&self_ports, &e.peer_port) || !port_selected(e.local_port, e.peer_port)) {
+        c->proto = PROTO_IGNORED;
+        return false;
+      }
+      if (c->role == OTELBPF_ROLE_UNKNOWN) {
+        /* Reading a request or writing a response: we serve. */
+        bool request = kind == 1;
+        bool recv = direction == OTELBPF_DIR_RECV;
+        c->role = (request == recv) ? OTELBPF_ROLE_SERVER : OTELBPF_ROLE_CLIENT;
+      }
+      c->proto = PROTO_HTTP1;
+      e.hdr.type = OTELBPF_EV_CONN_OPEN;
+      e.hdr.role = c->role;
+      e.hdr.flags = c->seen_from_start ? 0 : OTELBPF_FLAG_LEARNED_MIDSTREAM;
+      e.hdr.tgid = tgid;
+      e.hdr.fd = fd;
+      e.hdr.generation = c->generation;
+      e.hdr.start_ns = e.hdr.end_ns = bpf_ktime_get_ns();
+      bpf_get_current_comm(e.comm, sizeof(e.comm));
+      if (bpf_ringbuf_output(&events, &e, sizeof(e), ringbuf_flags())) {
+        count(OTELBPF_STAT_RINGBUF_FULL);
+        c->proto = PROTO_UNKNOWN; /* try again on the next message rather than ship orphans */
+        return false;
+      }
+      count(OTELBPF_STAT_EVENTS_SENT);
+      return true;
+    }
+  }
+  /* Not HTTP (yet). A connection we saw open must start with a request or response; one we
+   * learned mid-stream gets a few tries to reach a message boundary. */
+  if (c->seen_from_start || ++c->tries >= MIDSTREAM_DETECT_TRIES) c->proto = PROTO_IGNORED;
+  return false;
+}
+
+/* ---------------------------------------------------------------- payload capture ---- */
+
+static __always_inline struct scratch *scratch_begin(struct conn_state *c, __u32 tgid, __s32 fd,
+                                                     struct call_args *args, __u64 length) {
+  __u32 zero = 0;
+  struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
+  if (!s) return NULL;
+  s->hdr.type = OTELBPF_EV_DATA;
+  s->hdr.direction = args->direction;
+  s->hdr.role = c->role;
+  s->hdr.flags = 0;
+  s->hdr.tgid = tgid;
+  s->hdr.fd = fd;
+  s->hdr.captured = 0;
+  s->hdr.generation = c->generation;
+  s->hdr.start_ns = args->enter_ns;
+  s->hdr.end_ns = bpf_ktime_get_ns();
+  s->hdr.length = length;
+  return s;
+}
+
+static __always_inline void scratch_send(struct scratch *s) {
+  __u32 size = s->hdr.captured;
+  if (size > OTELBPF_MAX_CAPTURE) size = OTELBPF_MAX_CAPTURE;
+  if (s->hdr.length > size) count(OTELBPF_STAT_CAPTURE_TRUNCATED);
+  if (bpf_ringbuf_output(&events, s, sizeof(s->hdr) + size, ringbuf_flags())) {
+    count(OTELBPF_STAT_RINGBUF_FULL);
+    return;
+  }
+  count(OTELBPF_STAT_EVENTS_SENT);
+}
+
+static __always_inline __u32 capture_limit(__u64 length) {
+  __u64 limit = capture_bytes < OTELBPF_MAX_CAPTURE ? capture_bytes : OTELBPF_MAX_CAPTURE;
+  return length < limit ? (__u32)length : (__u32)limit;
+}
+
+/* Appends up to `want` bytes from user memory at `src` to the scratch payload. */
+static __always_inline void scratch_append(struct scratch *s, const void *src, __u32 want) {
+  __u32 off = s->hdr.captured & (OTELBPF_MAX_CAPTURE - 1);
+  __u32 n = want & (OTELBPF_MAX_CAPTURE - 1);
+  if (want >= OTELBPF_MAX_CAPTURE) n = OTELBPF_MAX_CAPTURE - 1;
+  if (n == 0) return;
+  if (bpf_probe_read_user(&s->payload[off], n, src) == 0) s->hdr.captured = off + n;
+}
+
+/* Copies the first `length` bytes scattered over an iovec array (capped by the capture
+ * limit and OTELBPF_MAX_IOVECS). */
+static __always_inline void scratch_append_iovecs(struct scratch *s, const struct iovec *iov, __u32 iovcnt,
+                                                  __u64 length) {
+  __u32 want = capture_limit(length);
+  for (int i = 0; i < OTELBPF_MAX_IOVECS; i++) {
+    if (i >= iovcnt || s->hdr.captured >= want) break;
+    struct iovec v = {};
+    if (bpf_probe_read_user(&v, sizeof(v), &iov[i])) break;
+    __u64 n = v.iov_len;
+    __u32 room = want - s->hdr.captured;
+    if (n > room) n = room;
+    scratch_append(s, v.iov_base, (__u32)n);
+  }
+  if (iovcnt > OTELBPF_MAX_IOVECS) count(OTELBPF_STAT_IOV_TRUNCATED);
+}
+
+/* First data pointer of an iovec array (for detection), with its length. */
+static __always_inline const void *first_iov(const struct iovec *iov, __u32 iovcnt, __u32 *len) {
+  struct iovec v = {};
+  *len = 0;
+  if (iovcnt == 0 || bpf_probe_read_user(&v, sizeof(v), &iov[0])) return NULL;
+  *len = v.iov_len > 0xffffffffull ? 0xffffffff : (__u32)v.iov_len;
+  return v.iov_base;
+}
+
+/* One message's worth of bytes (a plain buffer or an iovec array) on an HTTP candidate. */
+static __always_inline void handle_bytes(struct conn_state *c, __u32 tgid, struct call_args *args,
+                                         const void *buf, const struct iovec *iov, __u32 iovcnt, __u64 length) {
+  const void *first = buf;
+  __u32 first_len = length > 0xffffffffull ? 0xffffffff : (__u32)length;
+  if (iov) {
+    __u32 l0 = 0;
+    first = first_iov(iov, iovcnt, &l0);
+    if (l0 < first_len) first_len = l0;
+  }
+  if (!detect_http(c, tgid, args->fd, args->direction, first, first_len)) return;
+  struct scratch *s = scratch_begin(c, tgid, args->fd, args, length);
+  if (!s) return;
+  if (iov)
+    scratch_append_iovecs(s, iov, iovcnt, length);
+  else
+    scratch_append(s, buf, capture_limit(length));
+  scratch_send(s);
+}
+
+/* ---------------------------------------------------------------- syscall plumbing ---- */
+
+static __always_inline void enter_call(__s32 fd, __u64 ptr, __u32 count_arg, __u8 kind, __u8 direction) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tgid = id >> 32;
+  if (!tgid_selected(tgid)) return;
+  struct conn_state *c = get_conn(tgid, fd);
+  if (!c) return;
+  struct call_args a = {
+      .enter_ns = bpf_ktime_get_ns(), .ptr = ptr, .count = count_arg, .fd = fd, .kind = kind, .direction = direction};
+  if (bpf_map_update_elem(&active_calls, &id, &a, BPF_ANY)) count(OTELBPF_STAT_ARGS_MAP_FULL);
+}
+
+static __always_inline void exit_call(long ret) {
+  __u64 id = bpf_get_current_pid_tgid();
+  struct call_args *ap = bpf_map_lookup_elem(&active_calls, &id);
+  if (!ap) return;
+  struct call_args args = *ap;
+  bpf_map_delete_elem(&active_calls, &id);
+  __u32 tgid = id >> 32;
+  struct otelbpf_conn_key key = {.tgid = tgid, .fd = args.fd};
+  struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
+  if (!c || c->kind != KIND_TCP || c->proto == PROTO_IGNORED) return;
+  if (ret <= 0) {
+    if (ret == -ECONNRESET || ret == -EPIPE) c->reset = 1;
+    return;
+  }
+
+  switch (args.kind) {
+    case CALL_BUF:
+      handle_bytes(c, tgid, &args, (const void *)args.ptr, NULL, 0, ret);
+      break;
+    case CALL_IOV:
+      handle_bytes(c, tgid, &args, NULL, (const struct iovec *)args.ptr, args.count, ret);
+      break;
+    case CALL_MSG: {
+      struct user_msghdr m = {};
+      if (bpf_probe_read_user(&m, sizeof(m), (const void *)args.ptr)) return;
+      handle_bytes(c, tgid, &args, NULL, m.msg_iov, (__u32)m.msg_iovlen, ret);
+      break;
+    }
+    case CALL_MMSG: {
+      /* ret is the number of messages; each carries its own byte count. */
+      const struct mmsghdr *msgs = (const struct mmsghdr *)args.ptr;
+      for (int i = 0; i < OTELBPF_MAX_MMSGS; i++) {
+        if (i >= ret) break;
+        struct mmsghdr m = {};
+        if (bpf_probe_read_user(&m, sizeof(m), &msgs[i])) break;
+        if (m.msg_len == 0) continue;
+        handle_bytes(c, tgid, &args, NULL, m.msg_hdr.msg_iov, (__u32)m.msg_hdr.msg_iovlen, m.msg_len);
+      }
+      if (ret > OTELBPF_MAX_MMSGS) count(OTELBPF_STAT_IOV_TRUNCATED);
+      break;
+    }
+    case CALL_SENDFILE: {
+      /* File bytes never pass through user memory: ship the length only (a gap) so the
+       * parser can still find where the message ends. */
+      if (c->proto != PROTO_HTTP1) return;
+      struct scratch *s = scratch_begin(c, tgid, args.fd, &args, ret);
+      if (s) scratch_send(s);
+      break;
+    }
+  }
+}
+
+#define DATA_SYSCALL(name, fd_arg, ptr_arg, count_arg, kind, dir)            \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                               \
+  int enter_##name(struct trace_event_raw_sys_enter *ctx) {                  \
+    enter_call((__s32)ctx->args[fd_arg], ctx->args[ptr_arg], count_arg, kind, dir); \
+    return 0;                                                               \
+  }                                                                         \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                                \
+  int exit_##name(struct trace_event_raw_sys_exit *ctx) {                    \
+    exit_call(ctx->ret);                                                    \
+    return 0;                                                               \
+  }
+
+DATA_SYSCALL(read, 0, 1, 0, CALL_BUF, OTELBPF_DIR_RECV)
+DATA_SYSCALL(write, 0, 1, 0, CALL_BUF, OTELBPF_DIR_SEND)
+DATA_SYSCALL(recvfrom, 0, 1, 0, CALL_BUF, OTELBPF_DIR_RECV)
+DATA_SYSCALL(sendto, 0, 1, 0, CALL_BUF, OTELBPF_DIR_SEND)
+DATA_SYSCALL(recvmsg, 0, 1, 0, CALL_MSG, OTELBPF_DIR_RECV)
+DATA_SYSCALL(sendmsg, 0, 1, 0, CALL_MSG, OTELBPF_DIR_SEND)
+DATA_SYSCALL(readv, 0, 1, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_RECV)
+DATA_SYSCALL(writev, 0, 1, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_SEND)
+DATA_SYSCALL(recvmmsg, 0, 1, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_RECV)
+DATA_SYSCALL(sendmmsg, 0, 1, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_SEND)
+/* sendfile64(out_fd, in_fd, offset, count): bytes go out on out_fd. */
+DATA_SYSCALL(sendfile64, 0, 2, 0, CALL_SENDFILE, OTELBPF_DIR_SEND)
+
+/* ---------------------------------------------------------------- connection lifecycle ---- */
+
+static __always_inline void remember_connect(__s32 fd) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tgid = id >> 32;
+  if (tgid != self_tgid && !tgid_selected(tgid)) return;
+  bpf_map_update_elem(&active_connects, &id, &fd, BPF_ANY);
+}
+
+/* A connection born while we watch: its role is certain and it must start with a message. */
+static __always_inline void new_connection(__s32 fd, __u8 role) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tgid = id >> 32;
+  struct otelbpf_conn_key key = {.tgid = tgid, .fd = fd};
+  struct sock *sk = fd_to_sock(fd);
+  if (!is_tcp(sk)) {
+    bpf_map_delete_elem(&conns, &key);
+    return;
+  }
+  if (tgid == self_tgid) {
+    /* Our own export connection: remember its local port so the collector's end of it is
+     * never traced. The port is bound by connect() itself, before it returns. */
+    __u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+    __u8 one = 1;
+    bpf_map_update_elem(&self_ports, &port, &one, BPF_ANY);
+    return;
+  }
+  struct conn_state c = {.generation = next_generation(), .kind = KIND_TCP, .role = role, .seen_from_start = 1};
+  if (bpf_map_update_elem(&conns, &key, &c, BPF_ANY)) count(OTELBPF_STAT_CONN_MAP_FULL);
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int enter_connect(struct trace_event_raw_sys_enter *ctx) {
+  remember_connect((__s32)ctx->args[0]);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int exit_connect(struct trace_event_raw_sys_exit *ctx) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __s32 *fdp = bpf_map_lookup_elem(&active_connects, &id);
+  if (!fdp) return 0;
+  __s32 fd = *fdp;
+  bpf_map_delete_elem(&active_connects, &id);
+  if (ctx->ret == 0 || ctx->ret == -EINPROGRESS) new_connection(fd, OTELBPF_ROLE_CLIENT);
+  return 0;
+}
+
+static __always_inline void exit_accept(long ret) {
+  if (ret < 0) return;
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (!tgid_selected(tgid)) return;
+  new_connection((__s32)ret, OTELBPF_ROLE_SERVER);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int exit_accept_(struct trace_event_raw_sys_exit *ctx) {
+  exit_accept(ctx->ret);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx) {
+  exit_accept(ctx->ret);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int enter_close(struct trace_event_raw_sys_enter *ctx) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tgid = id >> 32;
+  __s32 fd = (__s32)ctx->args[0];
+  if (tgid == self_tgid) {
+    struct sock *sk = fd_to_sock(fd);
+    if (is_tcp(sk)) {
+      __u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+      bpf_map_delete_elem(&self_ports, &port);
+    }
+    return 0;
+  }
+  struct otelbpf_conn_key key = {.tgid = tgid, .fd = fd};
+  struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
+  if (!c) return 0;
+  if (c->proto == PROTO_HTTP1) {
+    struct otelbpf_event_header e = {
+        .type = OTELBPF_EV_CONN_CLOSE, .role = c->role, .flags = c->reset ? OTELBPF_FLAG_RESET : 0,
+        .tgid = tgid, .fd = fd, .generation = c->generation};
+    e.start_ns = e.end_ns = bpf_ktime_get_ns();
+    if (bpf_ringbuf_output(&events, &e, sizeof(e), ringbuf_flags()))
+      count(OTELBPF_STAT_RINGBUF_FULL);
+    else
+      count(OTELBPF_STAT_EVENTS_SENT);
+  }
+  bpf_map_delete_elem(&conns, &key);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- processes ---- */
+
+SEC("tracepoint/sched/sched_process_exit")
+int process_exit(void *ctx) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tgid = id >> 32;
+  if ((__u32)id != tgid || tgid == self_tgid) return 0; /* only the group leader's exit */
+  struct otelbpf_event_header e = {.type = OTELBPF_EV_PROCESS_EXIT, .tgid = tgid, .fd = -1};
+  e.start_ns = e.end_ns = bpf_ktime_get_ns();
+  if (bpf_ringbuf_output(&events, &e, sizeof(e), ringbuf_flags()))
+    count(OTELBPF_STAT_RINGBUF_FULL);
+  else
+    count(OTELBPF_STAT_EVENTS_SENT);
+  return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int process_exec(void *ctx) {
+  if (!report_exec) return 0;
+  struct otelbpf_event_header e = {.type = OTELBPF_EV_PROCESS_EXEC, .tgid = bpf_get_current_pid_tgid() >> 32, .fd = -1};
+  e.start_ns = e.end_ns = bpf_ktime_get_ns();
+  if (bpf_ringbuf_output(&events, &e, sizeof(e), BPF_RB_FORCE_WAKEUP)) count(OTELBPF_STAT_RINGBUF_FULL);
+  return 0;
+}

@@ -1,0 +1,85 @@
+/* Event ABI between http_capture.bpf.c and user space (src/capture/). Plain C, fixed-width
+ * types only, so both compilers lay the structs out identically. Change both sides together. */
+#ifndef OTELBPF_HTTP_CAPTURE_H
+#define OTELBPF_HTTP_CAPTURE_H
+
+#ifndef __VMLINUX_H__
+#include <stdint.h>
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+typedef int32_t __s32;
+#endif
+
+/* Hard ceiling of bytes copied per syscall (power of two: the BPF side masks with it).
+ * The run-time limit (--capture-bytes) is at most this. */
+#define OTELBPF_MAX_CAPTURE 8192
+#define OTELBPF_DEFAULT_CAPTURE 1024
+/* iovecs looked at per readv/writev/recvmsg/sendmsg call. */
+#define OTELBPF_MAX_IOVECS 8
+/* messages looked at per recvmmsg/sendmmsg call. */
+#define OTELBPF_MAX_MMSGS 4
+
+enum otelbpf_event_type {
+  OTELBPF_EV_CONN_OPEN = 1,    /* a connection became interesting: addresses and role */
+  OTELBPF_EV_DATA = 2,         /* bytes moved on an interesting connection */
+  OTELBPF_EV_CONN_CLOSE = 3,   /* an interesting connection was closed */
+  OTELBPF_EV_PROCESS_EXIT = 4, /* a process exited: forget its connections */
+  OTELBPF_EV_PROCESS_EXEC = 5, /* a process exec'd (only sent when selecting by executable) */
+};
+
+enum otelbpf_direction { OTELBPF_DIR_RECV = 0, OTELBPF_DIR_SEND = 1 };
+enum otelbpf_role { OTELBPF_ROLE_UNKNOWN = 0, OTELBPF_ROLE_SERVER = 1, OTELBPF_ROLE_CLIENT = 2 };
+
+/* Counters kept per CPU in the `stats` map; user space sums them for self-metrics. */
+enum otelbpf_stat {
+  OTELBPF_STAT_EVENTS_SENT = 0,
+  OTELBPF_STAT_RINGBUF_FULL,      /* event lost: ring buffer had no room */
+  OTELBPF_STAT_ARGS_MAP_FULL,     /* syscall lost: no room to remember its arguments */
+  OTELBPF_STAT_CONN_MAP_FULL,     /* connection not tracked: map full */
+  OTELBPF_STAT_CAPTURE_TRUNCATED, /* payload longer than the capture limit (not a loss) */
+  OTELBPF_STAT_IOV_TRUNCATED,     /* more iovecs/messages than we walk: bytes are a gap */
+  OTELBPF_STAT_FD_UNREADABLE,     /* could not resolve an fd to a socket */
+  OTELBPF_STAT_COUNT,
+};
+
+struct otelbpf_conn_key {
+  __u32 tgid;
+  __s32 fd;
+};
+
+struct otelbpf_event_header {
+  __u8 type;      /* enum otelbpf_event_type */
+  __u8 direction; /* DATA: enum otelbpf_direction */
+  __u8 role;      /* enum otelbpf_role */
+  __u8 flags;     /* CLOSE: OTELBPF_FLAG_RESET */
+  __u32 tgid;
+  __s32 fd;
+  __u32 captured; /* DATA: payload bytes following this header */
+  __u64 generation;
+  __u64 start_ns; /* CLOCK_MONOTONIC: syscall entry (DATA) or event time */
+  __u64 end_ns;   /* CLOCK_MONOTONIC: syscall exit */
+  __u64 length;   /* DATA: bytes the syscall moved (captured may be fewer) */
+};
+
+#define OTELBPF_FLAG_RESET 1
+#define OTELBPF_FLAG_LEARNED_MIDSTREAM 2 /* OPEN: connection existed before we saw its start */
+
+struct otelbpf_conn_open_event {
+  struct otelbpf_event_header hdr;
+  __u16 family; /* AF_INET / AF_INET6 */
+  __u16 local_port;
+  __u16 peer_port;
+  __u16 pad;
+  __u8 local_addr[16]; /* IPv4 in the first 4 bytes */
+  __u8 peer_addr[16];
+  char comm[16];
+};
+
+struct otelbpf_data_event {
+  struct otelbpf_event_header hdr;
+  __u8 payload[]; /* hdr.captured bytes */
+};
+
+#endif /* OTELBPF_HTTP_CAPTURE_H */

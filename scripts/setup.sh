@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package otelbpf needs to build, run and test.
+# Idempotent: safe to run again. Must run as root (apt-get).
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: run as root (it installs Debian packages with apt-get)" >&2
+  exit 1
+fi
+
+BUILD_PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+  protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
+  libcurl4-openssl-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+)
+TEST_PACKAGES=(
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nginx-light wrk python3 procps iproute2 nftables
+)
+# The independent OTLP decoder in the tests runs on Node.js; some images ship their own
+# nodejs (with npm inside), which conflicts with Debian's npm package.
+command -v npm >/dev/null 2>&1 || TEST_PACKAGES+=(nodejs npm)
+
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# nginx from Debian starts itself as a service on install; tests run their own instances.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+pkill -x nginx 2>/dev/null || true
+echo "setup.sh: all packages present"

@@ -1,0 +1,179 @@
+#include "agent/agent.h"
+
+#include <dirent.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "agent/preflight.h"
+#include "capture/connection_tracker.h"
+#include "discovery/process_registry.h"
+#include "export/otlp/otlp_config.h"
+#include "export/otlp/otlp_trace_exporter.h"
+#include "trace/span_pipeline.h"
+
+namespace otelbpf {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+void InstallSignalHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a closed stdout or collector socket must not kill the agent
+}
+
+uint64_t MonotonicNowNs() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + t.tv_nsec;
+}
+
+std::vector<uint32_t> PidsMatchingExecutable(const ProcessRegistry& processes, const std::vector<std::string>& globs) {
+  std::vector<uint32_t> out;
+  DIR* proc = opendir("/proc");
+  if (!proc) return out;
+  while (dirent* d = readdir(proc)) {
+    char* end;
+    unsigned long pid = strtoul(d->d_name, &end, 10);
+    if (*end != '\0' || pid == 0) continue;
+    if (ExecutableMatches(processes.ExecutablePath(static_cast<uint32_t>(pid)), globs))
+      out.push_back(static_cast<uint32_t>(pid));
+  }
+  closedir(proc);
+  return out;
+}
+
+const char* kStatNames[OTELBPF_STAT_COUNT] = {
+    "events_sent", "ringbuf_full", "args_map_full", "conn_map_full", "capture_truncated", "iov_truncated", "fd_unreadable"};
+
+}  // namespace
+
+bool ExecutableMatches(const std::string& path, const std::vector<std::string>& globs) {
+  if (path.empty()) return false;
+  std::string name = path.substr(path.rfind('/') + 1);
+  for (const auto& g : globs) {
+    if (fnmatch(g.c_str(), path.c_str(), 0) == 0 || fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+int RunAgent(const AgentOptions& options) {
+  InstallSignalHandlers();
+  const auto started = std::chrono::steady_clock::now();
+
+  PreflightResult pre = RunPreflight();
+  for (const auto& a : pre.actions) spdlog::info("{}", a);
+  if (!pre.errors.empty()) {
+    for (const auto& e : pre.errors) spdlog::error("{}", e);
+    return 1;
+  }
+
+  std::vector<std::string> warnings;
+  otlp::OtlpConfig otlp_config = otlp::OtlpConfigFromEnv(otlp::ProcessEnv, &warnings);
+  for (const auto& w : warnings) spdlog::warn("{}", w);
+
+  ProcessRegistry processes(ResourceDefaultsFromEnvironment());
+  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs());
+
+  std::unique_ptr<otlp::OtlpTraceExporter> exporter;
+  if (otlp_config.enabled()) {
+    exporter = otlp::MakeOtlpTraceExporter(otlp_config);
+    pipeline.AddSink(exporter.get());
+  }
+  std::unique_ptr<ConsolePrinter> console;
+  if (!options.console_disabled && (options.console || !exporter)) {
+    console = std::make_unique<ConsolePrinter>(options.console.value_or(ConsoleFormat::kText), stdout);
+    pipeline.AddSink(console.get());
+  }
+
+  ConnectionTracker tracker(
+      processes, [&](const http1::Exchange& x, const ConnectionInfo& c) { pipeline.OnExchange(x, c); },
+      options.max_connections);
+
+  CaptureOptions capture = options.capture;
+  capture.pids = options.pids;
+  capture.select_by_pid = !options.pids.empty() || !options.exe_globs.empty();
+  capture.report_exec = !options.exe_globs.empty();
+  if (!options.exe_globs.empty()) {
+    for (uint32_t pid : PidsMatchingExecutable(processes, options.exe_globs)) capture.pids.push_back(pid);
+  }
+
+  std::unique_ptr<BpfCapture> bpf;
+  try {
+    bpf = std::make_unique<BpfCapture>(capture, [&](const void* d, size_t n) { tracker.HandleRecord(d, n); });
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+  tracker.OnProcessExit([&](uint32_t pid) { bpf->ForgetProcess(pid); });
+  if (!options.exe_globs.empty()) {
+    tracker.OnProcessExec([&](uint32_t pid) {
+      if (ExecutableMatches(processes.ExecutablePath(pid), options.exe_globs)) bpf->SelectPid(pid);
+    });
+  }
+
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  std::string target = exporter ? "OTLP " + otlp_config.endpoint : std::string("the console");
+  spdlog::info("otelbpf is ready: {} eBPF programs attached in {} ms; spans go to {}", bpf->AttachedPrograms(), ms,
+               target);
+
+  uint64_t reported_losses = 0;
+  auto last_housekeeping = std::chrono::steady_clock::now();
+  while (!g_stop.load()) {
+    int n = bpf->Poll(options.poll_interval_ms);
+    if (n < 0) {
+      spdlog::error("reading the ring buffer failed: {}", n);
+      break;
+    }
+    if (console && n > 0) console->Flush();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_housekeeping >= std::chrono::seconds(1)) {
+      last_housekeeping = now;
+      bpf->PurgeForgottenProcesses();
+      CaptureCounters c = bpf->ReadCounters();
+      uint64_t losses = c.values[OTELBPF_STAT_RINGBUF_FULL] + c.values[OTELBPF_STAT_ARGS_MAP_FULL];
+      if (losses > reported_losses) {
+        spdlog::warn("lost {} capture events so far (ring buffer or argument map full); consider --ring-buffer-mb",
+                     losses);
+        reported_losses = losses;
+      }
+    }
+  }
+
+  spdlog::info("stopping: detaching eBPF programs and flushing exporters");
+  bpf->Poll(0);  // whatever the kernel queued before we detach
+  CaptureCounters counters = bpf->ReadCounters();
+  bpf.reset();
+  tracker.CloseAll(MonotonicNowNs());
+  if (exporter) exporter->Shutdown();
+  if (console) console->Shutdown();
+
+  const TrackerStats& ts = tracker.stats();
+  std::string kernel;
+  for (int i = 0; i < OTELBPF_STAT_COUNT; ++i) kernel += fmt::format(" {}={}", kStatNames[i], counters.values[i]);
+  spdlog::info("kernel:{}", kernel);
+  spdlog::info("user space: records={} malformed={} orphan_data={} connections={} rejected={} exchanges={} spans={}",
+               ts.records, ts.malformed_records, ts.orphan_data, ts.connections_opened, ts.connections_rejected,
+               ts.exchanges, pipeline.spans());
+  if (exporter) {
+    auto s = exporter->stats();
+    spdlog::info("otlp: exported={} dropped_queue_full={} dropped_export_failed={} requests={} failures={}",
+                 s.spans_exported, s.spans_dropped_queue_full, s.spans_dropped_export_failed, s.export_requests,
+                 s.export_failures);
+  }
+  return 0;
+}
+
+}  // namespace otelbpf

@@ -1,0 +1,31 @@
+// `otelbpf run`: wires capture → connection tracking → HTTP/1 → spans → sinks and runs the
+// capture loop until SIGINT/SIGTERM.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capture/bpf_capture.h"
+#include "export/console/console_printer.h"
+
+namespace otelbpf {
+
+struct AgentOptions {
+  CaptureOptions capture;
+  std::vector<uint32_t> pids;
+  std::vector<std::string> exe_globs;     // fnmatch patterns on the executable path or name
+  std::optional<ConsoleFormat> console;   // unset: text unless OTLP export is configured
+  bool console_disabled = false;          // --output none
+  size_t max_connections = 65536;
+  int poll_interval_ms = 5;
+};
+
+// Returns the process exit code. Prints its own errors.
+int RunAgent(const AgentOptions& options);
+
+// True when `path` (or its last component) matches one of the globs.
+bool ExecutableMatches(const std::string& path, const std::vector<std::string>& globs);
+
+}  // namespace otelbpf

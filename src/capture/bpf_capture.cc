@@ -1,0 +1,163 @@
+#include "capture/bpf_capture.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <unordered_set>
+
+#include "http_capture.skel.h"
+
+namespace otelbpf {
+namespace {
+
+std::string Errno(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// libbpf reports most failures as negative errno; turn the common ones into advice.
+std::string Advice(int err) {
+  err = err < 0 ? -err : err;
+  if (err == EPERM || err == EACCES)
+    return " (otelbpf needs root, or CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE + CAP_DAC_READ_SEARCH)";
+  if (err == ENOENT) return " (is tracefs mounted at /sys/kernel/tracing? is this tracepoint in this kernel?)";
+  return "";
+}
+
+}  // namespace
+
+BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : handler_(std::move(handler)) {
+  skel_ = http_capture_bpf__open();
+  if (!skel_) throw std::runtime_error("cannot open the eBPF object: " + Errno(errno));
+
+  auto* ro = skel_->rodata;
+  ro->self_tgid = static_cast<uint32_t>(getpid());
+  ro->capture_bytes = std::clamp<uint32_t>(options.capture_bytes, 64, OTELBPF_MAX_CAPTURE);
+  ro->filter_tgids = options.select_by_pid;
+  ro->filter_ports = !options.ports.empty();
+  ro->report_exec = options.report_exec;
+  ro->wakeup_threshold = options.ring_buffer_bytes / 8;
+
+  if (int err = bpf_map__set_max_entries(skel_->maps.events, options.ring_buffer_bytes); err)
+    throw std::runtime_error("invalid ring buffer size (must be a power of two pages): " + Errno(err));
+
+  if (int err = http_capture_bpf__load(skel_); err) {
+    http_capture_bpf__destroy(skel_);
+    skel_ = nullptr;
+    throw std::runtime_error("cannot load the eBPF programs: " + Errno(err) + Advice(err));
+  }
+
+  for (uint32_t pid : options.pids) SelectPid(pid);
+  for (uint16_t port : options.ports) {
+    uint8_t one = 1;
+    bpf_map__update_elem(skel_->maps.selected_ports, &port, sizeof(port), &one, sizeof(one), BPF_ANY);
+  }
+
+  // Attach one by one (rather than skeleton attach) to name the program that fails.
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      int err = errno;
+      std::string name = bpf_program__name(prog);
+      http_capture_bpf__destroy(skel_);
+      skel_ = nullptr;
+      throw std::runtime_error("cannot attach eBPF program " + name + ": " + Errno(err) + Advice(err));
+    }
+    // Store links in the skeleton so destroy() detaches them.
+    for (int i = 0; i < skel_->skeleton->prog_cnt; ++i) {
+      if (*skel_->skeleton->progs[i].prog == prog) *skel_->skeleton->progs[i].link = link;
+    }
+    ++attached_;
+  }
+
+  ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfCapture::OnRecord, this, nullptr);
+  if (!ring_) {
+    int err = errno;
+    http_capture_bpf__destroy(skel_);
+    skel_ = nullptr;
+    throw std::runtime_error("cannot open the ring buffer: " + Errno(err));
+  }
+}
+
+BpfCapture::~BpfCapture() {
+  if (ring_) ring_buffer__free(ring_);
+  if (skel_) http_capture_bpf__destroy(skel_);
+}
+
+int BpfCapture::OnRecord(void* ctx, void* data, size_t size) {
+  static_cast<BpfCapture*>(ctx)->handler_(data, size);
+  return 0;
+}
+
+int BpfCapture::Poll(int timeout_ms) {
+  // The kernel side mostly writes without waking us (see wakeup_threshold), so a poll that
+  // times out is normal: drain explicitly afterwards.
+  int n = ring_buffer__poll(ring_, timeout_ms);
+  if (n < 0 && n != -EINTR) return n;
+  int m = ring_buffer__consume(ring_);
+  return (n > 0 ? n : 0) + (m > 0 ? m : 0);
+}
+
+void BpfCapture::SelectPid(uint32_t pid) {
+  uint8_t one = 1;
+  bpf_map__update_elem(skel_->maps.selected_tgids, &pid, sizeof(pid), &one, sizeof(one), BPF_ANY);
+}
+
+void BpfCapture::ForgetProcess(uint32_t pid) {
+  forgotten_.push_back(pid);
+  bpf_map__delete_elem(skel_->maps.selected_tgids, &pid, sizeof(pid), 0);
+}
+
+void BpfCapture::PurgeForgottenProcesses() {
+  if (forgotten_.empty()) return;
+  // A process's exit closes its fds without close(2), so the kernel never saw those closes.
+  // Drop their cached classifications so a recycled pid starts clean.
+  std::unordered_set<uint32_t> gone(forgotten_.begin(), forgotten_.end());
+  forgotten_.clear();
+  int fd = bpf_map__fd(skel_->maps.conns);
+  otelbpf_conn_key key{}, next{};
+  std::vector<otelbpf_conn_key> doomed;
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (gone.count(next.tgid)) doomed.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (const auto& k : doomed) bpf_map_delete_elem(fd, &k);
+}
+
+CaptureCounters BpfCapture::ReadCounters() const {
+  CaptureCounters out;
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return out;
+  std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
+  for (uint32_t i = 0; i < OTELBPF_STAT_COUNT; ++i) {
+    if (bpf_map__lookup_elem(skel_->maps.stats, &i, sizeof(i), per_cpu.data(), per_cpu.size() * sizeof(uint64_t), 0) == 0) {
+      for (uint64_t v : per_cpu) out.values[i] += v;
+    }
+  }
+  return out;
+}
+
+uint64_t BpfCapture::MapMemoryBytes() const {
+  uint64_t total = 0;
+  bpf_map* map;
+  bpf_object__for_each_map(map, skel_->obj) {
+    uint64_t entries = bpf_map__max_entries(map);
+    uint64_t value = bpf_map__value_size(map);
+    uint64_t key = bpf_map__key_size(map);
+    if (bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF) {
+      total += entries;
+    } else if (bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY) {
+      total += entries * value * static_cast<uint64_t>(std::max(1, libbpf_num_possible_cpus()));
+    } else {
+      total += entries * (key + value);
+    }
+  }
+  return total;
+}
+
+}  // namespace otelbpf

@@ -1,0 +1,65 @@
+// Owns the loaded http_capture eBPF object: configuration before load, attachment, selection
+// maps, the ring buffer and the per-CPU loss counters. RAII: destroying it detaches every
+// program and frees every map (nothing is pinned, so a kill -9 leaves nothing behind either).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http_capture.h"
+
+struct http_capture_bpf;
+struct ring_buffer;
+
+namespace otelbpf {
+
+struct CaptureOptions {
+  uint32_t capture_bytes = OTELBPF_DEFAULT_CAPTURE;
+  uint32_t ring_buffer_bytes = 16u << 20;
+  std::vector<uint32_t> pids;        // empty: every process
+  bool select_by_pid = false;        // true when --pid or --exe narrows the set
+  bool report_exec = false;          // --exe: tell user space about every exec
+  std::vector<uint16_t> ports;       // empty: every port
+};
+
+struct CaptureCounters {
+  uint64_t values[OTELBPF_STAT_COUNT] = {};
+};
+
+class BpfCapture {
+ public:
+  // Called for every ring-buffer record, on the thread that calls Poll().
+  using EventHandler = std::function<void(const void* data, size_t size)>;
+
+  // Opens, configures, loads and attaches. Throws std::runtime_error with a message meant for
+  // the user when any step fails.
+  BpfCapture(const CaptureOptions& options, EventHandler handler);
+  ~BpfCapture();
+  BpfCapture(const BpfCapture&) = delete;
+  BpfCapture& operator=(const BpfCapture&) = delete;
+
+  // Waits up to timeout_ms for a wake-up, then drains everything queued. Returns records seen.
+  int Poll(int timeout_ms);
+
+  void SelectPid(uint32_t pid);
+  void ForgetProcess(uint32_t pid);      // drop its fd classifications (pid may be reused)
+  void PurgeForgottenProcesses();        // does the map walk for ForgetProcess, batched
+
+  CaptureCounters ReadCounters() const;
+  size_t AttachedPrograms() const { return attached_; }
+  // Bytes of kernel memory held by our maps (from their definitions), for self-metrics.
+  uint64_t MapMemoryBytes() const;
+
+ private:
+  static int OnRecord(void* ctx, void* data, size_t size);
+
+  http_capture_bpf* skel_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  EventHandler handler_;
+  size_t attached_ = 0;
+  std::vector<uint32_t> forgotten_;
+};
+
+}  // namespace otelbpf

@@ -1,0 +1,176 @@
+#include "capture/connection_tracker.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "http_capture.h"
+
+namespace otelbpf {
+
+struct ConnectionTracker::Tracked {
+  Tracked(ConnectionInfo i) : info(std::move(i)), stitcher(info.role) {}
+  ConnectionInfo info;
+  http1::ConnectionStitcher stitcher;
+};
+
+std::string FormatAddress(uint16_t family, const uint8_t* addr) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (family == AF_INET) {
+    inet_ntop(AF_INET, addr, buf, sizeof(buf));
+  } else if (family == AF_INET6) {
+    // IPv4-mapped IPv6 (::ffff:a.b.c.d) is an IPv4 peer on a dual-stack socket: say so plainly.
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(addr, kMapped, sizeof(kMapped)) == 0)
+      inet_ntop(AF_INET, addr + 12, buf, sizeof(buf));
+    else
+      inet_ntop(AF_INET6, addr, buf, sizeof(buf));
+  }
+  return buf;
+}
+
+ConnectionTracker::ConnectionTracker(ProcessRegistry& processes, ExchangeHandler on_exchange, size_t max_connections)
+    : processes_(processes), on_exchange_(std::move(on_exchange)), max_connections_(max_connections) {}
+
+ConnectionTracker::~ConnectionTracker() = default;
+
+void ConnectionTracker::HandleRecord(const void* data, size_t size) {
+  ++stats_.records;
+  if (size < sizeof(otelbpf_event_header)) {
+    ++stats_.malformed_records;
+    return;
+  }
+  otelbpf_event_header h;
+  std::memcpy(&h, data, sizeof(h));
+  switch (h.type) {
+    case OTELBPF_EV_CONN_OPEN: {
+      if (size < sizeof(otelbpf_conn_open_event)) break;
+      otelbpf_conn_open_event e;
+      std::memcpy(&e, data, sizeof(e));
+      Open(e);
+      return;
+    }
+    case OTELBPF_EV_DATA:
+      if (size < sizeof(h) + h.captured || h.captured > OTELBPF_MAX_CAPTURE || h.captured > h.length) break;
+      Data(h, static_cast<const uint8_t*>(data) + sizeof(h));
+      return;
+    case OTELBPF_EV_CONN_CLOSE:
+      Close(h);
+      return;
+    case OTELBPF_EV_PROCESS_EXIT:
+      ProcessExit(h.tgid, h.end_ns);
+      return;
+    case OTELBPF_EV_PROCESS_EXEC:
+      if (on_exec_) on_exec_(h.tgid);
+      return;
+  }
+  ++stats_.malformed_records;
+}
+
+ConnectionTracker::Tracked* ConnectionTracker::Find(uint32_t pid, int32_t fd, uint64_t generation) {
+  auto p = by_process_.find(pid);
+  if (p == by_process_.end()) return nullptr;
+  auto c = p->second.find(fd);
+  if (c == p->second.end() || c->second->info.generation != generation) return nullptr;
+  return c->second.get();
+}
+
+void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
+  const auto& h = e.hdr;
+  FdTable& fds = by_process_[h.tgid];
+  auto existing = fds.find(h.fd);
+  if (existing != fds.end()) {
+    // The fd was reused without us seeing the close (lost record): end the old one first.
+    existing->second->stitcher.OnClose(h.start_ns, false);
+    Drain(*existing->second);
+    fds.erase(existing);
+    --connection_count_;
+  }
+  if (connection_count_ >= max_connections_) {
+    ++stats_.connections_rejected;
+    if (fds.empty()) by_process_.erase(h.tgid);
+    return;
+  }
+  ConnectionInfo info;
+  info.pid = h.tgid;
+  info.fd = h.fd;
+  info.generation = h.generation;
+  info.role = static_cast<ConnectionRole>(h.role);
+  info.local = {FormatAddress(e.family, e.local_addr), e.local_port};
+  info.peer = {FormatAddress(e.family, e.peer_addr), e.peer_port};
+  info.resource = processes_.Get(h.tgid, std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))));
+  fds.emplace(h.fd, std::make_unique<Tracked>(std::move(info)));
+  ++connection_count_;
+  ++stats_.connections_opened;
+}
+
+void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* payload) {
+  Tracked* t = Find(h.tgid, h.fd, h.generation);
+  if (!t) {
+    ++stats_.orphan_data;
+    return;
+  }
+  auto dir = h.direction == OTELBPF_DIR_SEND ? http1::Direction::kSend : http1::Direction::kRecv;
+  t->stitcher.OnData(dir, std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length,
+                     h.start_ns, h.end_ns);
+  Drain(*t);
+  if (t->stitcher.abandoned()) {
+    ++stats_.connections_abandoned;
+    Erase(h.tgid, h.fd);
+  }
+}
+
+void ConnectionTracker::Close(const otelbpf_event_header& h) {
+  Tracked* t = Find(h.tgid, h.fd, h.generation);
+  if (!t) return;
+  t->stitcher.OnClose(h.end_ns, (h.flags & OTELBPF_FLAG_RESET) != 0);
+  Drain(*t);
+  Erase(h.tgid, h.fd);
+}
+
+void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
+  ++stats_.process_exits;
+  auto p = by_process_.find(pid);
+  if (p != by_process_.end()) {
+    for (auto& [fd, t] : p->second) {
+      t->stitcher.OnClose(ns, false);
+      Drain(*t);
+    }
+    connection_count_ -= p->second.size();
+    by_process_.erase(p);
+  }
+  processes_.Forget(pid);
+  if (on_exit_) on_exit_(pid);
+}
+
+void ConnectionTracker::CloseAll(uint64_t now_ns) {
+  // At shutdown, requests still waiting for a response are not failures of the service:
+  // report only what completed.
+  for (auto& [pid, fds] : by_process_) {
+    for (auto& [fd, t] : fds) Drain(*t);
+  }
+  by_process_.clear();
+  connection_count_ = 0;
+}
+
+void ConnectionTracker::Drain(Tracked& t) {
+  auto& done = t.stitcher.completed();
+  if (done.empty()) return;
+  if (t.info.role == ConnectionRole::kUnknown) t.info.role = t.stitcher.role();
+  while (!done.empty()) {
+    ++stats_.exchanges;
+    on_exchange_(done.front(), t.info);
+    done.pop_front();
+  }
+}
+
+void ConnectionTracker::Erase(uint32_t pid, int32_t fd) {
+  auto p = by_process_.find(pid);
+  if (p == by_process_.end()) return;
+  if (p->second.erase(fd)) --connection_count_;
+  if (p->second.empty()) by_process_.erase(p);
+}
+
+}  // namespace otelbpf

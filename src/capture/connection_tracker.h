@@ -1,0 +1,75 @@
+// Turns raw ring-buffer records into per-connection byte streams and hands each connection's
+// bytes to its HTTP/1 stitcher. Completed exchanges go to a callback. Bounded: at most
+// `max_connections` are tracked; records that cannot be placed are counted, never guessed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "capture/connection.h"
+#include "discovery/process_registry.h"
+#include "protocols/http1/http1_exchange.h"
+
+namespace otelbpf {
+
+struct TrackerStats {
+  uint64_t records = 0;
+  uint64_t malformed_records = 0;       // size/type did not match the ABI
+  uint64_t orphan_data = 0;             // data for a connection we never saw open
+  uint64_t connections_opened = 0;
+  uint64_t connections_rejected = 0;    // table full
+  uint64_t connections_abandoned = 0;   // stopped looking like HTTP
+  uint64_t exchanges = 0;
+  uint64_t process_exits = 0;
+};
+
+class ConnectionTracker {
+ public:
+  using ExchangeHandler = std::function<void(const http1::Exchange&, const ConnectionInfo&)>;
+  using ProcessHandler = std::function<void(uint32_t pid)>;
+
+  ConnectionTracker(ProcessRegistry& processes, ExchangeHandler on_exchange, size_t max_connections);
+  ~ConnectionTracker();
+
+  // One ring-buffer record (see bpf/include/http_capture.h). Never throws on bad input.
+  void HandleRecord(const void* data, size_t size);
+
+  // Called when a process exits (after its connections were closed) / execs.
+  void OnProcessExit(ProcessHandler handler) { on_exit_ = std::move(handler); }
+  void OnProcessExec(ProcessHandler handler) { on_exec_ = std::move(handler); }
+
+  // Agent shutdown: delivers every completed exchange and forgets all connections.
+  // Requests still awaiting a response are not reported (see .cc for why).
+  void CloseAll(uint64_t now_ns);
+
+  size_t connection_count() const { return connection_count_; }
+  const TrackerStats& stats() const { return stats_; }
+
+ private:
+  struct Tracked;
+  using FdTable = std::unordered_map<int32_t, std::unique_ptr<Tracked>>;
+
+  void Open(const struct otelbpf_conn_open_event& e);
+  void Data(const struct otelbpf_event_header& h, const uint8_t* payload);
+  void Close(const struct otelbpf_event_header& h);
+  void ProcessExit(uint32_t pid, uint64_t ns);
+  Tracked* Find(uint32_t pid, int32_t fd, uint64_t generation);
+  void Drain(Tracked& t);
+  void Erase(uint32_t pid, int32_t fd);
+
+  ProcessRegistry& processes_;
+  ExchangeHandler on_exchange_;
+  ProcessHandler on_exit_, on_exec_;
+  size_t max_connections_;
+  size_t connection_count_ = 0;
+  std::unordered_map<uint32_t, FdTable> by_process_;
+  TrackerStats stats_;
+};
+
+// "127.0.0.1" / "::1" from the kernel's address bytes.
+std::string FormatAddress(uint16_t family, const uint8_t* addr16);
+
+}  // namespace otelbpf

@@ -1,0 +1,102 @@
+// otelbpf command line: `otelbpf run`, `otelbpf version`, `otelbpf floor` (benchmarks).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "agent/agent.h"
+#include "agent/floor.h"
+#include "http_capture.h"
+
+namespace {
+
+constexpr const char* kDescription =
+    "otelbpf gives any process on this machine OpenTelemetry traces without touching its code.\n"
+    "It watches the bytes services send and receive through eBPF tracepoints (no kprobes needed),\n"
+    "recognises HTTP/1.x, and turns every request/response into a span.";
+
+constexpr const char* kRunFooter = R"(
+Where spans go:
+  With no OTLP endpoint set, one line per span is printed on the terminal.
+  Set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://localhost:4318) to export over OTLP;
+  OTEL_EXPORTER_OTLP_PROTOCOL=grpc for gRPC (e.g. http://localhost:4317).
+  Also honoured: OTEL_EXPORTER_OTLP[_TRACES]_{ENDPOINT,PROTOCOL,HEADERS,TIMEOUT,COMPRESSION},
+  OTEL_BSP_{SCHEDULE_DELAY,MAX_QUEUE_SIZE,MAX_EXPORT_BATCH_SIZE,EXPORT_TIMEOUT},
+  OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME.
+
+Service names:
+  Each process is named by its own OTEL_SERVICE_NAME (read from its environment) if set,
+  else by its executable name.
+
+Examples:
+  sudo otelbpf run                                  # every process, spans on the terminal
+  sudo otelbpf run --exe nginx --port 8080          # only nginx, only port 8080
+  sudo OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 otelbpf run --output json
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("otelbpf");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%^%l%$ %H:%M:%S.%e %v");
+
+  CLI::App app{kDescription, "otelbpf"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("otelbpf ") + OTELBPF_VERSION);
+
+  otelbpf::AgentOptions options;
+  std::string output;
+  std::string log_level = "info";
+  uint32_t ring_mb = 16;
+
+  CLI::App* run = app.add_subcommand("run", "Capture live traffic and emit spans (needs root)");
+  run->footer(kRunFooter);
+  run->add_option("--pid", options.pids, "Only watch these process ids (repeatable)")->type_name("PID");
+  run->add_option("--exe", options.exe_globs,
+                  "Only watch processes whose executable path or name matches this glob (repeatable), "
+                  "e.g. --exe nginx --exe '/usr/bin/python3*'. Processes started later are picked up too.")
+      ->type_name("GLOB");
+  run->add_option("--port", options.capture.ports,
+                  "Only watch connections whose local or peer port is one of these (repeatable)")
+      ->type_name("PORT")
+      ->check(CLI::Range(1, 65535));
+  run->add_option("--output", output,
+                  "Where to print spans: text (one line each), json (one JSON object per line) or none. "
+                  "Default: text when no OTLP endpoint is configured, otherwise none")
+      ->check(CLI::IsMember({"text", "json", "none"}));
+  run->add_option("--capture-bytes", options.capture.capture_bytes,
+                  "Bytes copied from each send/receive; the rest is counted, not read. Headers beyond this "
+                  "are not seen")
+      ->default_val(OTELBPF_DEFAULT_CAPTURE)
+      ->check(CLI::Range(64, OTELBPF_MAX_CAPTURE));
+  run->add_option("--ring-buffer-mb", ring_mb, "Kernel-to-user ring buffer size in MiB (power of two)")
+      ->default_val(16)
+      ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64}));
+  run->add_option("--max-connections", options.max_connections, "Connections tracked at once; more are counted and skipped")
+      ->default_val(65536);
+  run->add_option("--log-level", log_level, "debug, info, warn or error")->default_val("info")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  CLI::App* version = app.add_subcommand("version", "Print the version and the eBPF capabilities used");
+  CLI::App* floor = app.add_subcommand(
+      "floor", "Benchmarking aid: attach empty eBPF programs to the same hooks as `run` until interrupted");
+
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  if (version->parsed()) {
+    std::printf("otelbpf %s\n", OTELBPF_VERSION);
+    std::printf("hooks: syscall tracepoints, sched tracepoints (no kprobes, no fentry/fexit)\n");
+    std::printf("protocols: HTTP/1.x\n");
+    return 0;
+  }
+  if (floor->parsed()) return otelbpf::RunFloor();
+
+  options.capture.ring_buffer_bytes = ring_mb << 20;
+  if (output == "text") options.console = otelbpf::ConsoleFormat::kText;
+  if (output == "json") options.console = otelbpf::ConsoleFormat::kJson;
+  if (output == "none") options.console_disabled = true;
+  return otelbpf::RunAgent(options);
+}

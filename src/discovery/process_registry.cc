@@ -1,0 +1,163 @@
+#include "discovery/process_registry.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace otelbpf {
+namespace {
+
+std::string ReadWholeFile(const std::string& path, size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::string out(limit, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(limit));
+  out.resize(static_cast<size_t>(in.gcount()));
+  return out;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes; a '%' not followed by two hex digits stays as it is.
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+void SetAttribute(Attributes& attrs, std::string key, AttributeValue value) {
+  for (auto& a : attrs) {
+    if (a.key == key) {
+      a.value = std::move(value);
+      return;
+    }
+  }
+  attrs.push_back({std::move(key), std::move(value)});
+}
+
+}  // namespace
+
+Attributes ParseResourceAttributes(std::string_view text) {
+  Attributes out;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view member = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    size_t eq = member.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view key = Trim(member.substr(0, eq));
+    if (key.empty()) continue;
+    SetAttribute(out, std::string(key), PercentDecode(Trim(member.substr(eq + 1))));
+  }
+  return out;
+}
+
+std::string FindEnvironmentValue(std::string_view block, std::string_view name) {
+  size_t pos = 0;
+  while (pos < block.size()) {
+    size_t end = block.find('\0', pos);
+    if (end == std::string_view::npos) end = block.size();
+    std::string_view entry = block.substr(pos, end - pos);
+    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
+      return std::string(entry.substr(name.size() + 1));
+    pos = end + 1;
+  }
+  return {};
+}
+
+ResourceDefaults ResourceDefaultsFromEnvironment() {
+  ResourceDefaults d;
+  if (const char* v = std::getenv("OTEL_RESOURCE_ATTRIBUTES")) d.agent_attributes = ParseResourceAttributes(v);
+  if (const char* v = std::getenv("OTEL_SERVICE_NAME")) d.agent_service_name = v;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) == 0) d.host_name = host;
+  return d;
+}
+
+ProcessRegistry::ProcessRegistry(ResourceDefaults defaults, std::string proc_root)
+    : defaults_(std::move(defaults)), proc_root_(std::move(proc_root)) {}
+
+ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm) {
+  auto it = cache_.find(pid);
+  if (it != cache_.end()) return it->second;
+  ResourcePtr r = Build(pid, comm);
+  cache_.emplace(pid, r);
+  return r;
+}
+
+std::string ProcessRegistry::ExecutablePath(uint32_t pid) const {
+  char buf[4096];
+  std::string link = proc_root_ + "/" + std::to_string(pid) + "/exe";
+  ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
+  if (n <= 0) return {};
+  std::string path(buf, static_cast<size_t>(n));
+  // A binary replaced on disk while running reads as "/path (deleted)".
+  static constexpr std::string_view kDeleted = " (deleted)";
+  if (path.size() > kDeleted.size() && path.compare(path.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+    path.resize(path.size() - kDeleted.size());
+  return path;
+}
+
+ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm) const {
+  const std::string dir = proc_root_ + "/" + std::to_string(pid);
+  std::string exe_path = ExecutablePath(pid);
+  std::string exe_name = exe_path.empty() ? std::string(comm) : exe_path.substr(exe_path.rfind('/') + 1);
+
+  std::string cmdline = ReadWholeFile(dir + "/cmdline", 64 * 1024);
+  while (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
+  for (char& c : cmdline) if (c == '\0') c = ' ';
+
+  // The target's own declaration of its name wins: it is what its SDK would have said.
+  std::string environ_block = ReadWholeFile(dir + "/environ", 256 * 1024);
+  std::string service = FindEnvironmentValue(environ_block, "OTEL_SERVICE_NAME");
+  if (service.empty()) {
+    for (const auto& a : ParseResourceAttributes(FindEnvironmentValue(environ_block, "OTEL_RESOURCE_ATTRIBUTES")))
+      if (a.key == "service.name") service = std::get<std::string>(a.value);
+  }
+  if (service.empty()) service = defaults_.agent_service_name;
+  if (service.empty()) {
+    for (const auto& a : defaults_.agent_attributes)
+      if (a.key == "service.name") service = std::get<std::string>(a.value);
+  }
+  if (service.empty()) service = exe_name.empty() ? "unknown_service" : exe_name;
+
+  auto r = std::make_shared<Resource>();
+  Attributes& attrs = r->attributes;
+  attrs = defaults_.agent_attributes;
+  SetAttribute(attrs, "service.name", service);
+  SetAttribute(attrs, "process.pid", static_cast<int64_t>(pid));
+  if (!exe_name.empty()) SetAttribute(attrs, "process.executable.name", exe_name);
+  if (!exe_path.empty()) SetAttribute(attrs, "process.executable.path", exe_path);
+  if (!cmdline.empty()) SetAttribute(attrs, "process.command_line", cmdline);
+  if (!defaults_.host_name.empty()) SetAttribute(attrs, "host.name", defaults_.host_name);
+  SetAttribute(attrs, "telemetry.sdk.name", std::string("otelbpf"));
+  SetAttribute(attrs, "telemetry.sdk.language", std::string("cpp"));
+  SetAttribute(attrs, "telemetry.sdk.version", std::string(OTELBPF_VERSION));
+  return r;
+}
+
+}  // namespace otelbpf

@@ -1,0 +1,50 @@
+// Resource attributes for observed processes, read once from /proc and cached per pid.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "trace/span.h"
+
+namespace otelbpf {
+
+struct ResourceDefaults {
+  Attributes agent_attributes;     // parsed OTEL_RESOURCE_ATTRIBUTES of the agent
+  std::string agent_service_name;  // the agent's OTEL_SERVICE_NAME, if set
+  std::string host_name;
+};
+
+// Reads the agent's own environment into ResourceDefaults.
+ResourceDefaults ResourceDefaultsFromEnvironment();
+
+// Parses `k=v,k2=v2` (W3C baggage-like, values percent-decoded) as OTEL_RESOURCE_ATTRIBUTES
+// defines. Malformed members are skipped.
+Attributes ParseResourceAttributes(std::string_view text);
+
+// Finds NAME=value in a NUL-separated environ block.
+std::string FindEnvironmentValue(std::string_view environ_block, std::string_view name);
+
+class ProcessRegistry {
+ public:
+  explicit ProcessRegistry(ResourceDefaults defaults, std::string proc_root = "/proc");
+
+  // The resource of `pid`, built on first use. `comm` names the process if /proc has
+  // already lost it (short-lived processes).
+  ResourcePtr Get(uint32_t pid, std::string_view comm);
+  void Forget(uint32_t pid) { cache_.erase(pid); }
+  size_t size() const { return cache_.size(); }
+
+  // Executable path of a pid ("" when gone).
+  std::string ExecutablePath(uint32_t pid) const;
+
+ private:
+  ResourcePtr Build(uint32_t pid, std::string_view comm) const;
+
+  ResourceDefaults defaults_;
+  std::string proc_root_;
+  std::unordered_map<uint32_t, ResourcePtr> cache_;
+};
+
+}  // namespace otelbpf

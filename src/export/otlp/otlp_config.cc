@@ -1,0 +1,281 @@
+#include "export/otlp/otlp_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
+
+namespace otelbpf::otlp {
+namespace {
+
+constexpr std::string_view kTracesPath = "v1/traces";
+constexpr std::string_view kDefaultHttpEndpoint = "http://localhost:4318/v1/traces";
+constexpr std::string_view kDefaultGrpcEndpoint = "localhost:4317";
+// Upper bound for durations and sizes: keeps arithmetic on them far from overflow.
+constexpr uint64_t kMaxSetting = 0x7fffffff;
+
+void Warn(std::vector<std::string>* warnings, std::string message) {
+  if (warnings != nullptr) warnings->push_back(std::move(message));
+}
+
+std::string_view Trim(std::string_view s) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// One setting, possibly with a traces-specific variant that takes precedence.
+struct Setting {
+  std::string name;  // the variable the value came from, for warnings
+  std::string value;
+};
+
+class Env {
+ public:
+  explicit Env(const EnvLookup& getenv) : getenv_(getenv) {}
+
+  // The spec treats an empty variable like an unset one.
+  std::optional<Setting> Get(const std::string& name) const {
+    auto v = getenv_(name);
+    if (!v || Trim(*v).empty()) return std::nullopt;
+    return Setting{name, std::string(Trim(*v))};
+  }
+
+  // OTEL_EXPORTER_OTLP_TRACES_<suffix>, else OTEL_EXPORTER_OTLP_<suffix>.
+  std::optional<Setting> GetOtlp(std::string_view suffix) const {
+    if (auto s = Get("OTEL_EXPORTER_OTLP_TRACES_" + std::string(suffix))) return s;
+    return Get("OTEL_EXPORTER_OTLP_" + std::string(suffix));
+  }
+
+ private:
+  const EnvLookup& getenv_;
+};
+
+// A positive integer within kMaxSetting; anything else warns and yields nullopt.
+std::optional<uint64_t> ParsePositive(const Setting& s, std::vector<std::string>* warnings) {
+  uint64_t v = 0;
+  const char* end = s.value.data() + s.value.size();
+  auto [ptr, ec] = std::from_chars(s.value.data(), end, v);
+  if (ec != std::errc() || ptr != end || v == 0 || v > kMaxSetting) {
+    Warn(warnings, s.name + "=\"" + s.value + "\" is not a positive integer; using the default");
+    return std::nullopt;
+  }
+  return v;
+}
+
+void ReadMillis(const std::optional<Setting>& s, std::chrono::milliseconds* out,
+                std::vector<std::string>* warnings) {
+  if (!s) return;
+  if (auto v = ParsePositive(*s, warnings)) *out = std::chrono::milliseconds(*v);
+}
+
+void ReadCount(const std::optional<Setting>& s, size_t* out, std::vector<std::string>* warnings) {
+  if (!s) return;
+  if (auto v = ParsePositive(*s, warnings)) *out = static_cast<size_t>(*v);
+}
+
+OtlpProtocol ReadProtocol(const Env& env, std::vector<std::string>* warnings) {
+  auto s = env.GetOtlp("PROTOCOL");
+  if (!s) return OtlpProtocol::kHttpProtobuf;
+  std::string v = ToLower(s->value);
+  if (v == "http/protobuf") return OtlpProtocol::kHttpProtobuf;
+  if (v == "grpc") return OtlpProtocol::kGrpc;
+  if (v == "http/json") {
+    Warn(warnings, s->name + "=http/json is not supported; using http/protobuf");
+  } else {
+    Warn(warnings, s->name + "=\"" + s->value + "\" is not a known protocol; using http/protobuf");
+  }
+  return OtlpProtocol::kHttpProtobuf;
+}
+
+OtlpCompression ReadCompression(const Env& env, std::vector<std::string>* warnings) {
+  auto s = env.GetOtlp("COMPRESSION");
+  if (!s) return OtlpCompression::kNone;
+  std::string v = ToLower(s->value);
+  if (v == "gzip") return OtlpCompression::kGzip;
+  if (v != "none") {
+    Warn(warnings, s->name + "=\"" + s->value + "\" is not gzip or none; using none");
+  }
+  return OtlpCompression::kNone;
+}
+
+// OTLP/HTTP: the generic endpoint is a base URL that gets the signal path appended, the
+// traces-specific one is the complete URL.
+std::string HttpEndpoint(const Setting& s, bool is_generic, std::vector<std::string>* warnings) {
+  std::string url = s.value;
+  if (!StartsWith(url, "http://") && !StartsWith(url, "https://")) {
+    Warn(warnings, s.name + "=\"" + s.value + "\" has no http:// or https:// scheme; assuming http://");
+    url = "http://" + url;
+  }
+  if (is_generic) {
+    if (url.back() != '/') url += '/';
+    url += kTracesPath;
+  }
+  return url;
+}
+
+// OTLP/gRPC: the endpoint names a host and port; the scheme only selects TLS.
+std::string GrpcTarget(const Setting& s, const Env& env, bool* insecure,
+                       std::vector<std::string>* warnings) {
+  std::string_view rest = s.value;
+  std::optional<bool> scheme_insecure;
+  std::string_view default_port;
+  if (StartsWith(rest, "http://")) {
+    scheme_insecure = true;
+    default_port = "80";
+    rest.remove_prefix(7);
+  } else if (StartsWith(rest, "https://")) {
+    scheme_insecure = false;
+    default_port = "443";
+    rest.remove_prefix(8);
+  }
+  if (scheme_insecure) {
+    *insecure = *scheme_insecure;
+  } else {
+    // No scheme: OTEL_EXPORTER_OTLP_INSECURE decides. Unset, we choose plaintext (the
+    // spec's default is TLS): agents mostly talk to a collector on the same host or network.
+    *insecure = true;
+    if (auto i = env.GetOtlp("INSECURE")) {
+      std::string v = ToLower(i->value);
+      if (v == "false") {
+        *insecure = false;
+      } else if (v != "true") {
+        Warn(warnings, i->name + "=\"" + i->value + "\" is not true or false; using true");
+      }
+    }
+  }
+  std::string_view authority = rest.substr(0, rest.find('/'));  // a path means nothing to gRPC
+  if (authority.empty()) {
+    Warn(warnings, s.name + "=\"" + s.value + "\" has no host; using " +
+                       std::string(kDefaultGrpcEndpoint));
+    *insecure = true;
+    return std::string(kDefaultGrpcEndpoint);
+  }
+  // A port follows the last ':' outside an IPv6 literal's brackets.
+  size_t bracket = authority.rfind(']');
+  size_t colon = authority.rfind(':');
+  bool has_port = colon != std::string_view::npos &&
+                  (bracket == std::string_view::npos || colon > bracket);
+  std::string target(authority);
+  if (!has_port && !default_port.empty()) target += ":" + std::string(default_port);
+  return target;
+}
+
+void ReadEndpoint(const Env& env, OtlpConfig* config, std::vector<std::string>* warnings) {
+  auto traces = env.Get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  auto generic = env.Get("OTEL_EXPORTER_OTLP_ENDPOINT");
+  const std::optional<Setting>& chosen = traces ? traces : generic;
+  if (!chosen) {
+    config->endpoint = std::string(config->protocol == OtlpProtocol::kGrpc
+                                       ? kDefaultGrpcEndpoint
+                                       : kDefaultHttpEndpoint);
+    return;
+  }
+  config->endpoint_configured = true;
+  if (config->protocol == OtlpProtocol::kGrpc) {
+    config->endpoint = GrpcTarget(*chosen, env, &config->insecure, warnings);
+  } else {
+    config->endpoint = HttpEndpoint(*chosen, /*is_generic=*/!traces, warnings);
+  }
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX decoding (no '+' to space: that is a form-encoding rule, not a baggage one).
+std::optional<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+// RFC 7230 token characters: what an HTTP header name may contain.
+bool IsHeaderName(std::string_view s) {
+  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || kSpecials.find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
+OtlpHeaders ParseOtlpHeaders(std::string_view text, std::vector<std::string>* warnings) {
+  OtlpHeaders headers;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view member = Trim(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (member.empty()) continue;
+    size_t eq = member.find('=');
+    std::string_view key = Trim(member.substr(0, eq));
+    if (eq == std::string_view::npos || !IsHeaderName(key)) {
+      Warn(warnings, "ignoring malformed OTLP header \"" + std::string(member) + "\"");
+      continue;
+    }
+    auto value = PercentDecode(Trim(member.substr(eq + 1)));
+    if (!value) {
+      Warn(warnings, "ignoring OTLP header \"" + std::string(key) + "\": bad %-encoding");
+      continue;
+    }
+    headers.emplace_back(std::string(key), std::move(*value));
+  }
+  return headers;
+}
+
+OtlpConfig OtlpConfigFromEnv(const EnvLookup& getenv, std::vector<std::string>* warnings) {
+  Env env(getenv);
+  OtlpConfig config;
+  config.protocol = ReadProtocol(env, warnings);
+  ReadEndpoint(env, &config, warnings);
+  if (auto h = env.GetOtlp("HEADERS")) config.headers = ParseOtlpHeaders(h->value, warnings);
+  ReadMillis(env.GetOtlp("TIMEOUT"), &config.timeout, warnings);
+  config.compression = ReadCompression(env, warnings);
+
+  BatchConfig& batch = config.batch;
+  ReadMillis(env.Get("OTEL_BSP_SCHEDULE_DELAY"), &batch.schedule_delay, warnings);
+  ReadCount(env.Get("OTEL_BSP_MAX_QUEUE_SIZE"), &batch.max_queue_size, warnings);
+  ReadCount(env.Get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"), &batch.max_export_batch_size, warnings);
+  ReadMillis(env.Get("OTEL_BSP_EXPORT_TIMEOUT"), &batch.export_timeout, warnings);
+  if (batch.max_export_batch_size > batch.max_queue_size) {
+    Warn(warnings, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=" + std::to_string(batch.max_export_batch_size) +
+                       " exceeds OTEL_BSP_MAX_QUEUE_SIZE=" + std::to_string(batch.max_queue_size) +
+                       "; using the queue size");
+    batch.max_export_batch_size = batch.max_queue_size;
+  }
+  return config;
+}
+
+std::optional<std::string> ProcessEnv(std::string_view name) {
+  const char* v = std::getenv(std::string(name).c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+}  // namespace otelbpf::otlp

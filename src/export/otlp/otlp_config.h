@@ -1,0 +1,77 @@
+// OTLP trace exporter settings, read from the standard OpenTelemetry environment variables
+// (https://opentelemetry.io/docs/specs/otel/protocol/exporter/ and the SDK environment
+// variable spec for OTEL_BSP_*):
+//
+//   OTEL_EXPORTER_OTLP[_TRACES]_ENDPOINT     enables export; see OtlpConfig::endpoint
+//   OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL     http/protobuf (default) | grpc
+//                                            (http/json is not supported: warning, http/protobuf)
+//   OTEL_EXPORTER_OTLP[_TRACES]_HEADERS      k1=v1,k2=v2 (W3C baggage syntax, values %-decoded)
+//   OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT      per-request timeout, ms (10000)
+//   OTEL_EXPORTER_OTLP[_TRACES]_COMPRESSION  gzip | none (none)
+//   OTEL_EXPORTER_OTLP[_TRACES]_INSECURE     grpc endpoint without a scheme: true | false (true;
+//                                            the spec's default is false, see otlp_config.cc)
+//   OTEL_BSP_SCHEDULE_DELAY                  ms between exports (5000)
+//   OTEL_BSP_MAX_QUEUE_SIZE                  spans buffered before dropping (2048)
+//   OTEL_BSP_MAX_EXPORT_BATCH_SIZE           spans per request (512, at most the queue size)
+//   OTEL_BSP_EXPORT_TIMEOUT                  ms for one batch, retries included (30000)
+//
+// The traces-specific variable wins over the generic one. An empty variable counts as unset.
+// Invalid values never fail: they add a warning and keep the default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace otelbpf::otlp {
+
+enum class OtlpProtocol { kHttpProtobuf, kGrpc };
+enum class OtlpCompression { kNone, kGzip };
+
+using OtlpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// BatchSpanProcessor settings (OTEL_BSP_*).
+struct BatchConfig {
+  std::chrono::milliseconds schedule_delay{5000};
+  size_t max_queue_size = 2048;
+  size_t max_export_batch_size = 512;
+  std::chrono::milliseconds export_timeout{30000};
+};
+
+struct OtlpConfig {
+  OtlpProtocol protocol = OtlpProtocol::kHttpProtobuf;
+  // http/protobuf: the full URL requests are POSTed to. From the generic variable it is
+  //   <endpoint>/v1/traces; from the traces variable it is used as is.
+  // grpc: the channel target "host:port" (scheme and path removed; a missing port becomes
+  //   80/443 after http/https), with `insecure` telling plaintext from TLS.
+  std::string endpoint = "http://localhost:4318/v1/traces";
+  bool insecure = true;  // grpc only: plaintext channel (http:// or no scheme) vs TLS
+  // True iff an endpoint variable was set: without one the agent prints spans to the console.
+  bool endpoint_configured = false;
+  OtlpHeaders headers;
+  std::chrono::milliseconds timeout{10000};
+  OtlpCompression compression = OtlpCompression::kNone;
+  BatchConfig batch;
+
+  bool enabled() const { return endpoint_configured; }
+};
+
+// Looks up one environment variable; std::nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+
+// Pure: reads only through `getenv`. Appends one human-readable line per ignored value to
+// `warnings` (may be null).
+OtlpConfig OtlpConfigFromEnv(const EnvLookup& getenv, std::vector<std::string>* warnings);
+
+// The process environment, for production use with OtlpConfigFromEnv.
+std::optional<std::string> ProcessEnv(std::string_view name);
+
+// Parses a W3C-baggage-style header list ("k1=v1, k2=v%202"); exposed for tests.
+OtlpHeaders ParseOtlpHeaders(std::string_view text, std::vector<std::string>* warnings);
+
+}  // namespace otelbpf::otlp

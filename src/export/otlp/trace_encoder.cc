@@ -1,0 +1,256 @@
+#include "export/otlp/trace_encoder.h"
+
+#include <algorithm>
+#include <variant>
+
+#ifndef OTELBPF_VERSION
+#define OTELBPF_VERSION "0.1.0"
+#endif
+
+namespace otelbpf::otlp {
+namespace {
+
+// Field numbers from proto/opentelemetry/proto/**. Fields are written in increasing number
+// order, as the generated serializer does, so our output is byte-identical to it.
+namespace field {
+// collector.trace.v1.ExportTraceServiceRequest
+constexpr uint32_t kRequestResourceSpans = 1;
+// trace.v1.ResourceSpans
+constexpr uint32_t kResourceSpansResource = 1;
+constexpr uint32_t kResourceSpansScopeSpans = 2;
+// trace.v1.ScopeSpans
+constexpr uint32_t kScopeSpansScope = 1;
+constexpr uint32_t kScopeSpansSpans = 2;
+// common.v1.InstrumentationScope
+constexpr uint32_t kScopeName = 1;
+constexpr uint32_t kScopeVersion = 2;
+// resource.v1.Resource
+constexpr uint32_t kResourceAttributes = 1;
+// trace.v1.Span
+constexpr uint32_t kSpanTraceId = 1;
+constexpr uint32_t kSpanSpanId = 2;
+constexpr uint32_t kSpanTraceState = 3;
+constexpr uint32_t kSpanParentSpanId = 4;
+constexpr uint32_t kSpanName = 5;
+constexpr uint32_t kSpanKind = 6;
+constexpr uint32_t kSpanStartTime = 7;
+constexpr uint32_t kSpanEndTime = 8;
+constexpr uint32_t kSpanAttributes = 9;
+constexpr uint32_t kSpanStatus = 15;
+constexpr uint32_t kSpanFlags = 16;
+// trace.v1.Status
+constexpr uint32_t kStatusMessage = 2;
+constexpr uint32_t kStatusCode = 3;
+// common.v1.KeyValue
+constexpr uint32_t kKeyValueKey = 1;
+constexpr uint32_t kKeyValueValue = 2;
+// common.v1.AnyValue
+constexpr uint32_t kAnyString = 1;
+constexpr uint32_t kAnyBool = 2;
+constexpr uint32_t kAnyInt = 3;
+constexpr uint32_t kAnyDouble = 4;
+}  // namespace field
+
+// W3C trace flag "sampled" (SPAN_FLAGS_TRACE_FLAGS_MASK bits); see the header for why only it.
+constexpr uint32_t kSpanFlagsSampled = 0x01;
+
+// Bytes set aside for the length of nested messages of unknown size (see WireWriter):
+// a span with ~20 attributes is 0.5-2 KiB (2-byte length); a whole batch is up to a few MiB.
+constexpr size_t kSpanLengthGuess = 2;
+constexpr size_t kBatchLengthGuess = 3;
+
+// Per-attribute worst case besides the key and string bytes: KeyValue tag+length, key
+// tag+length, value tag+length, AnyValue tag + 10-byte varint.
+constexpr size_t kAttributeOverhead = 5 * WireWriter::kMaxFieldOverhead;
+// Worst case of a span's fixed-size fields and headers, strings excluded.
+constexpr size_t kSpanOverhead = 16 * WireWriter::kMaxFieldOverhead + 16 + 8 + 8 + 8 + 8 + 4;
+
+// Encoded AnyValue size. A oneof member is written even when it holds its default value
+// (empty string, false, 0): that is how the receiver learns which member is set.
+size_t AnyValueSize(const AttributeValue& value) {
+  switch (value.index()) {
+    case 0:
+      return LengthDelimitedSize(std::get_if<std::string>(&value)->size());
+    case 1:
+      return 1 + VarintSize(static_cast<uint64_t>(*std::get_if<int64_t>(&value)));
+    case 2:
+      return 1 + sizeof(double);
+    default:
+      return 2;  // bool
+  }
+}
+
+void UncheckedAnyValue(WireWriter& w, const AttributeValue& value) {
+  switch (value.index()) {
+    case 0:
+      w.UncheckedBytesField(field::kAnyString, *std::get_if<std::string>(&value));
+      break;
+    case 1:
+      // int64 is encoded as the two's-complement uint64 (10 bytes when negative).
+      w.UncheckedVarintField(field::kAnyInt,
+                             static_cast<uint64_t>(*std::get_if<int64_t>(&value)));
+      break;
+    case 2: {
+      double d = *std::get_if<double>(&value);
+      uint64_t bits;
+      std::memcpy(&bits, &d, sizeof bits);
+      w.UncheckedFixed64Field(field::kAnyDouble, bits);
+      break;
+    }
+    default:
+      w.UncheckedVarintField(field::kAnyBool, *std::get_if<bool>(&value) ? 1 : 0);
+      break;
+  }
+}
+
+size_t AttributeUpperBound(const Attribute& a) {
+  const auto* s = std::get_if<std::string>(&a.value);
+  return kAttributeOverhead + a.key.size() + (s ? s->size() : 0);
+}
+
+size_t AttributesUpperBound(const Attributes& attributes) {
+  size_t n = 0;
+  for (const auto& a : attributes) n += AttributeUpperBound(a);
+  return n;
+}
+
+// KeyValue sizes are cheap to compute exactly, so attributes need no back-patching.
+void UncheckedKeyValue(WireWriter& w, uint32_t field_number, const Attribute& a) {
+  size_t any_size = AnyValueSize(a.value);
+  size_t key_size = a.key.empty() ? 0 : LengthDelimitedSize(a.key.size());
+  w.UncheckedNestedHeader(field_number, key_size + LengthDelimitedSize(any_size));
+  if (!a.key.empty()) w.UncheckedBytesField(field::kKeyValueKey, a.key);
+  w.UncheckedNestedHeader(field::kKeyValueValue, any_size);
+  UncheckedAnyValue(w, a.value);
+}
+
+void UncheckedAttributes(WireWriter& w, uint32_t field_number, const Attributes& attributes) {
+  for (const auto& a : attributes) UncheckedKeyValue(w, field_number, a);
+}
+
+bool IsZero(const SpanId& id) {
+  return std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
+}
+
+// Proto3 omits fields holding their default value; we do the same to stay canonical.
+void UncheckedStringIfSet(WireWriter& w, uint32_t field_number, const std::string& s) {
+  if (!s.empty()) w.UncheckedBytesField(field_number, s);
+}
+
+void UncheckedStatus(WireWriter& w, const Span& span) {
+  if (span.status == StatusCode::kUnset && span.status_message.empty()) return;
+  size_t message_size =
+      span.status_message.empty() ? 0 : LengthDelimitedSize(span.status_message.size());
+  size_t code_size = span.status == StatusCode::kUnset ? 0 : 2;
+  w.UncheckedNestedHeader(field::kSpanStatus, message_size + code_size);
+  UncheckedStringIfSet(w, field::kStatusMessage, span.status_message);
+  if (code_size != 0) {
+    w.UncheckedVarintField(field::kStatusCode, static_cast<uint64_t>(span.status));
+  }
+}
+
+void EncodeSpan(WireWriter& w, const Span& span) {
+  auto mark = w.BeginNested(field::kScopeSpansSpans, kSpanLengthGuess);
+  // One capacity check for the whole span; every write below is unchecked.
+  w.Reserve(kSpanOverhead + span.trace_state.size() + span.name.size() +
+            span.status_message.size() + AttributesUpperBound(span.attributes));
+
+  w.UncheckedBytesField(field::kSpanTraceId, span.trace_id.data(), span.trace_id.size());
+  w.UncheckedBytesField(field::kSpanSpanId, span.span_id.data(), span.span_id.size());
+  UncheckedStringIfSet(w, field::kSpanTraceState, span.trace_state);
+  if (!IsZero(span.parent_span_id)) {  // a root span has no parent_span_id at all
+    w.UncheckedBytesField(field::kSpanParentSpanId, span.parent_span_id.data(),
+                          span.parent_span_id.size());
+  }
+  UncheckedStringIfSet(w, field::kSpanName, span.name);
+  w.UncheckedVarintField(field::kSpanKind, static_cast<uint64_t>(span.kind));
+  if (span.start_time_unix_nano != 0) {
+    w.UncheckedFixed64Field(field::kSpanStartTime, span.start_time_unix_nano);
+  }
+  if (span.end_time_unix_nano != 0) {
+    w.UncheckedFixed64Field(field::kSpanEndTime, span.end_time_unix_nano);
+  }
+  UncheckedAttributes(w, field::kSpanAttributes, span.attributes);
+  UncheckedStatus(w, span);
+  w.UncheckedFixed32Field(field::kSpanFlags, kSpanFlagsSampled);
+
+  w.EndNested(mark);
+}
+
+void EncodeResource(WireWriter& w, const Resource& resource) {
+  w.Reserve(WireWriter::kMaxFieldOverhead + AttributesUpperBound(resource.attributes));
+  auto mark = w.BeginNested(field::kResourceSpansResource, kSpanLengthGuess);
+  UncheckedAttributes(w, field::kResourceAttributes, resource.attributes);
+  w.EndNested(mark);
+}
+
+// The InstrumentationScope message is the same in every request: encode it once.
+const std::string& EncodedScope() {
+  static const std::string encoded = [] {
+    WireWriter w;
+    auto mark = w.BeginNested(field::kScopeSpansScope, 1);
+    w.BytesField(field::kScopeName, "otelbpf");
+    w.BytesField(field::kScopeVersion, OTELBPF_VERSION);
+    w.EndNested(mark);
+    return std::string(w.view());
+  }();
+  return encoded;
+}
+
+}  // namespace
+
+void TraceRequestEncoder::GroupByResource(const std::vector<const Span*>& spans) {
+  groups_.clear();
+  group_index_.clear();
+  group_of_span_.resize(spans.size());
+  // Consecutive spans usually come from the same process: skip the hash lookup for them.
+  const Resource* last_resource = nullptr;
+  uint32_t last_group = 0;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const Resource* r = spans[i]->resource.get();
+    if (groups_.empty() || r != last_resource) {
+      auto [it, inserted] = group_index_.try_emplace(r, static_cast<uint32_t>(groups_.size()));
+      if (inserted) groups_.push_back({r, 0, 0});
+      last_resource = r;
+      last_group = it->second;
+    }
+    group_of_span_[i] = last_group;
+    ++groups_[last_group].count;
+  }
+  // Counting sort: stable, so spans keep their relative order inside each resource.
+  size_t offset = 0;
+  for (auto& g : groups_) {
+    g.first = offset;
+    offset += g.count;
+    g.count = 0;
+  }
+  ordered_spans_.resize(spans.size());
+  for (size_t i = 0; i < spans.size(); ++i) {
+    auto& g = groups_[group_of_span_[i]];
+    ordered_spans_[g.first + g.count++] = spans[i];
+  }
+}
+
+std::string_view TraceRequestEncoder::Encode(const std::vector<const Span*>& spans) {
+  writer_.Clear();
+  GroupByResource(spans);
+  const std::string& scope = EncodedScope();
+  for (const auto& group : groups_) {
+    auto resource_spans = writer_.BeginNested(field::kRequestResourceSpans, kBatchLengthGuess);
+    if (group.resource != nullptr) EncodeResource(writer_, *group.resource);
+    auto scope_spans = writer_.BeginNested(field::kResourceSpansScopeSpans, kBatchLengthGuess);
+    writer_.Reserve(scope.size());
+    writer_.UncheckedRaw(scope.data(), scope.size());
+    for (size_t i = 0; i < group.count; ++i) EncodeSpan(writer_, *ordered_spans_[group.first + i]);
+    writer_.EndNested(scope_spans);
+    writer_.EndNested(resource_spans);
+  }
+  return writer_.view();
+}
+
+std::string EncodeTraceRequest(const std::vector<const Span*>& spans) {
+  TraceRequestEncoder encoder;
+  return std::string(encoder.Encode(spans));
+}
+
+}  // namespace otelbpf::otlp

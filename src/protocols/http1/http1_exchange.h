@@ -1,0 +1,93 @@
+// HTTP/1.x on one connection: bytes in both directions in, request/response exchanges out.
+// Pure: no kernel, no I/O, no clocks. Timestamps are whatever the caller passes (ns).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capture/connection.h"
+
+namespace otelbpf::http1 {
+
+// Direction of bytes as seen by the observed process.
+enum class Direction : uint8_t { kRecv = 0, kSend = 1 };
+
+struct Header {
+  std::string name;   // as sent
+  std::string value;  // trimmed
+};
+
+struct Message {
+  bool is_request = false;
+  std::string method;        // requests: "GET"
+  std::string target;        // requests: "/a/b?x=1" (origin form) or absolute/authority form
+  int status_code = 0;       // responses: 200
+  std::string version;       // "1.1" / "1.0"
+  std::vector<Header> headers;  // bounded: see kMaxHeaders / kMaxHeaderBytes
+  uint64_t body_bytes = 0;      // body bytes on the wire (chunk framing excluded)
+  uint64_t first_byte_ns = 0;   // start of the syscall that carried the first byte
+  uint64_t last_byte_ns = 0;    // end of the syscall that carried the last byte
+  bool truncated = false;       // some header bytes were not captured (capture limit or cap)
+
+  // Case-insensitive header lookup; nullptr when absent.
+  const std::string* FindHeader(std::string_view name) const;
+};
+
+// Why an exchange ended without a complete response.
+enum class ExchangeError : uint8_t {
+  kNone = 0,
+  kConnectionReset,   // ECONNRESET / EPIPE seen on the connection
+  kClosedEarly,       // closed before the response was complete
+};
+
+struct Exchange {
+  Message request;
+  std::optional<Message> response;  // empty when the connection failed first
+  ExchangeError error = ExchangeError::kNone;
+};
+
+// Stitches requests to responses on one connection, in order (HTTP/1 has no ids: the n-th
+// response answers the n-th request, which is also what makes pipelining work).
+class ConnectionStitcher {
+ public:
+  // role may be kUnknown: it is then inferred from which direction carries requests.
+  explicit ConnectionStitcher(ConnectionRole role);
+  ~ConnectionStitcher();
+
+  // One syscall's worth of stream. `captured` is a prefix of the `length` bytes the syscall
+  // moved (the kernel copies at most the capture limit); the rest is a gap of known size.
+  void OnData(Direction direction, std::string_view captured, uint64_t length,
+              uint64_t start_ns, uint64_t end_ns);
+  // The connection ended (close, exit); `reset` when it was reset/broken pipe.
+  void OnClose(uint64_t ns, bool reset);
+
+  // Completed exchanges, oldest first. The caller drains them after each OnData/OnClose.
+  std::deque<Exchange>& completed() { return completed_; }
+  ConnectionRole role() const { return role_; }
+  // True once the bytes stopped looking like HTTP/1 and the stitcher gave up; the caller
+  // may stop feeding it.
+  bool abandoned() const;
+  // Counters for self-metrics.
+  uint64_t parse_errors() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  ConnectionRole role_;
+  std::deque<Exchange> completed_;
+};
+
+// Builds an OpenTelemetry span (stable HTTP semantic conventions) for one exchange observed
+// on `connection`. Ids are filled by the caller (trace assembly); this only maps semantics.
+struct SpanBuildOptions {
+  uint64_t monotonic_to_realtime_ns = 0;  // added to message timestamps
+};
+Span BuildSpan(const Exchange& exchange, const ConnectionInfo& connection,
+               const SpanBuildOptions& options);
+
+}  // namespace otelbpf::http1

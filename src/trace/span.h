@@ -1,0 +1,56 @@
+// The span model shared by every stage after protocol parsing: trace assembly fills it,
+// exporters (OTLP, console) read it. Plain data, no behaviour.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace otelbpf {
+
+// Values follow OTLP's AnyValue subset we emit.
+using AttributeValue = std::variant<std::string, int64_t, double, bool>;
+
+struct Attribute {
+  std::string key;
+  AttributeValue value;
+};
+
+using Attributes = std::vector<Attribute>;
+
+// One resource per observed process. Shared by all spans of that process so exporters can
+// group spans by resource (pointer identity) without comparing attributes.
+struct Resource {
+  Attributes attributes;
+};
+using ResourcePtr = std::shared_ptr<const Resource>;
+
+using TraceId = std::array<uint8_t, 16>;
+using SpanId = std::array<uint8_t, 8>;
+
+// Numbering matches OTLP's Span.SpanKind and Status.StatusCode enums.
+enum class SpanKind : uint8_t { kInternal = 1, kServer = 2, kClient = 3 };
+enum class StatusCode : uint8_t { kUnset = 0, kOk = 1, kError = 2 };
+
+struct Span {
+  TraceId trace_id{};
+  SpanId span_id{};
+  SpanId parent_span_id{};  // all zero: root span
+  std::string trace_state;
+  std::string name;
+  SpanKind kind = SpanKind::kInternal;
+  uint64_t start_time_unix_nano = 0;
+  uint64_t end_time_unix_nano = 0;
+  StatusCode status = StatusCode::kUnset;
+  std::string status_message;
+  Attributes attributes;
+  ResourcePtr resource;
+};
+
+// Finds an attribute by key; nullptr when absent. Linear: spans carry ~20 attributes.
+const AttributeValue* FindAttribute(const Attributes& attributes, std::string_view key);
+
+}  // namespace otelbpf

@@ -1,0 +1,27 @@
+#include "trace/span_pipeline.h"
+
+#include <time.h>
+
+namespace otelbpf {
+
+uint64_t MonotonicToRealtimeOffsetNs() {
+  // Bracket the realtime read between two monotonic reads and take the midpoint: the offset is
+  // then accurate to half the (sub-microsecond) gap.
+  timespec m1, r, m2;
+  clock_gettime(CLOCK_MONOTONIC, &m1);
+  clock_gettime(CLOCK_REALTIME, &r);
+  clock_gettime(CLOCK_MONOTONIC, &m2);
+  auto ns = [](const timespec& t) { return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + t.tv_nsec; };
+  return ns(r) - (ns(m1) + ns(m2)) / 2;
+}
+
+void SpanPipeline::OnExchange(const http1::Exchange& exchange, const ConnectionInfo& connection) {
+  if (connection.role == ConnectionRole::kUnknown) return;  // cannot say SERVER or CLIENT
+  Span span = http1::BuildSpan(exchange, connection, options_);
+  span.trace_id = ids_.NewTraceId();
+  span.span_id = ids_.NewSpanId();
+  ++spans_;
+  for (SpanSink* sink : sinks_) sink->Consume(span);
+}
+
+}  // namespace otelbpf

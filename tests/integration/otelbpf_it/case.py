@@ -1,0 +1,92 @@
+"""Base class of every integration test: checks the machine, gives each test a work folder,
+starts the pieces a test asks for and always stops them."""
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+
+from . import config
+from .agent import Agent, agent_env
+from .backend import Backend
+from .nginx import Nginx
+from .receiver import Receiver
+from . import spans as spanlib
+
+
+class IntegrationTest(unittest.TestCase):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        # An AssertionError here fails every test of the class: never a silent skip.
+        config.check_environment()
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix=f"otelbpf-it-{self.id().split('.')[-1]}-")
+        self.receiver = None
+        self.agents = []
+
+    def run(self, result=None):
+        """Removes the work folder of a passing test; keeps (and names) a failing one's logs."""
+        result = result if result is not None else self.defaultTestResult()
+        problems = len(result.failures) + len(result.errors)
+        super().run(result)
+        workdir = getattr(self, "workdir", None)
+        if workdir and os.path.isdir(workdir):
+            if len(result.failures) + len(result.errors) > problems or config.keep_artifacts():
+                sys.stderr.write(f"\n[{self.id()}] logs and outputs kept in {workdir}\n")
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
+        return result
+
+    # ---- pieces ---------------------------------------------------------------------
+
+    def start_receiver(self) -> Receiver:
+        self.receiver = Receiver(self.workdir)
+        self.addCleanup(self.receiver.stop)
+        return self.receiver
+
+    def start_nginx(self) -> Nginx:
+        nginx = Nginx(self.workdir)
+        self.addCleanup(nginx.stop)
+        return nginx
+
+    def start_backend(self) -> Backend:
+        backend = Backend(self.workdir)
+        self.addCleanup(backend.stop)
+        return backend
+
+    def start_agent(self, *args, protocol: str = "http/protobuf", export: bool = True,
+                    resource_attributes: str = None) -> Agent:
+        """otelbpf run ARGS, exporting to this test's receiver unless export=False."""
+        endpoint = self.receiver.endpoint(protocol) if export else None
+        env = agent_env(endpoint, protocol if export else None, resource_attributes)
+        agent = Agent(self.workdir, list(args), env)
+        self.agents.append(agent)
+        self.addCleanup(agent.kill)
+        return agent
+
+    def stop_agent(self, agent: Agent) -> None:
+        """SIGTERM; the contract says it detaches, flushes its exporters and exits 0."""
+        code = agent.stop()
+        self.assertEqual(code, 0, f"otelbpf exit code after SIGTERM\n{agent.diagnostics()}")
+
+    # ---- spans ----------------------------------------------------------------------
+
+    def diagnostics(self) -> str:
+        parts = [a.diagnostics() for a in self.agents]
+        if self.receiver:
+            parts.append(f"receiver log (last lines):\n{spanlib.tail_text(self.receiver.log())}")
+        parts.append(f"work folder: {self.workdir}")
+        return "\n".join(parts)
+
+    def wait_received(self, match, count: int, what: str, timeout: float = 10.0) -> list:
+        """Waits for `count` spans matching `match` at the receiver."""
+        return spanlib.wait_for(self.receiver.spans, match, count, timeout, what, self.diagnostics)
+
+    def settle(self, seconds: float = 1.5) -> None:
+        """Leaves time for spans that must NOT come (several export intervals of 200 ms)."""
+        time.sleep(seconds)

@@ -1,0 +1,137 @@
+"""Exact expectations on spans, shared by every test that checks the same scenario through
+a different path (OTLP/HTTP, OTLP/gRPC, --output json)."""
+
+import os
+import re
+import socket
+import unittest
+
+from .nginx import command_line_of
+from .spans import attr, res, select
+
+# The agent converts kernel timestamps to wall clock; allow this much disagreement with the
+# test runner's own wall clock readings around a request.
+CLOCK_SLACK_NS = 1_000_000
+
+SPAN_FIELDS = {"trace_id": str, "span_id": str, "parent_span_id": str, "name": str, "kind": str,
+               "start_time_unix_nano": int, "end_time_unix_nano": int, "duration_ms": (int, float),
+               "status": str, "resource": dict, "attributes": dict}
+
+
+def realpath_of(program: str) -> str:
+    return os.path.realpath(program)
+
+
+def normalized(command_line: str) -> str:
+    return re.sub(r"\s+", " ", command_line).strip()
+
+
+def exe_name_of_pid(pid: int) -> str:
+    return os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+
+
+def assert_span_shape(tc: unittest.TestCase, span: dict) -> None:
+    """Fields every span has, with their JSON types, and well-formed ids."""
+    for name, kind in SPAN_FIELDS.items():
+        tc.assertIn(name, span, f"span lacks field {name}: {span}")
+        tc.assertIsInstance(span[name], kind, f"field {name} of {span}")
+        tc.assertNotIsInstance(span[name], bool, f"field {name} of {span}")
+    tc.assertRegex(span["trace_id"], r"^[0-9a-f]{32}$")
+    tc.assertNotEqual(span["trace_id"], "0" * 32)
+    tc.assertRegex(span["span_id"], r"^[0-9a-f]{16}$")
+    tc.assertNotEqual(span["span_id"], "0" * 16)
+    tc.assertRegex(span["parent_span_id"], r"^([0-9a-f]{16})?$")
+    tc.assertLessEqual(span["start_time_unix_nano"], span["end_time_unix_nano"])
+    tc.assertAlmostEqual(span["duration_ms"], (span["end_time_unix_nano"] - span["start_time_unix_nano"]) / 1e6,
+                         delta=0.001, msg="duration_ms must equal end - start")
+
+
+def assert_int_attr(tc, span: dict, key: str, value: int) -> None:
+    got = attr(span, key)
+    tc.assertTrue(isinstance(got, int) and not isinstance(got, bool),
+                  f"{span['kind']} span attribute {key} must be an int, got {got!r}")
+    tc.assertEqual(got, value, f"{span['kind']} span attribute {key}")
+
+
+def assert_attrs(tc, span: dict, expected: dict) -> None:
+    """Each expected attribute with its exact value and type (ints as ints, strings as strings)."""
+    for key, value in expected.items():
+        if isinstance(value, int):
+            assert_int_attr(tc, span, key, value)
+        else:
+            tc.assertEqual(attr(span, key), value, f"{span['kind']} span attribute {key}; all: {span['attributes']}")
+
+
+def assert_within(tc, span: dict, start_ns: int, end_ns: int) -> None:
+    """The span lies inside a wall clock window the test measured around the exchange."""
+    tc.assertGreaterEqual(span["start_time_unix_nano"], start_ns - CLOCK_SLACK_NS,
+                          f"{span['kind']} span starts before the client was started")
+    tc.assertLessEqual(span["end_time_unix_nano"], end_ns + CLOCK_SLACK_NS,
+                       f"{span['kind']} span ends after the client had exited")
+
+
+def assert_encloses(tc, client: dict, server: dict) -> None:
+    """The client sends the first request byte before the server reads it, and reads the last
+    response byte after the server wrote it."""
+    tc.assertLessEqual(client["start_time_unix_nano"], server["start_time_unix_nano"] + CLOCK_SLACK_NS,
+                       "CLIENT span must start no later than the SERVER span")
+    tc.assertGreaterEqual(client["end_time_unix_nano"] + CLOCK_SLACK_NS, server["end_time_unix_nano"],
+                          "CLIENT span must end no earlier than the SERVER span")
+
+
+def assert_resource(tc, span: dict, service: str, pid: int, exe_path: str, command_line: str = None,
+                    extra: dict = None) -> None:
+    """Resource attributes of the process that owns the span."""
+    resource = span["resource"]
+    tc.assertEqual(res(span, "service.name"), service, f"service.name; resource: {resource}")
+    tc.assertEqual(res(span, "process.pid"), pid, f"process.pid; resource: {resource}")
+    tc.assertIsInstance(res(span, "process.pid"), int)
+    tc.assertEqual(res(span, "process.executable.name"), os.path.basename(exe_path))
+    tc.assertEqual(res(span, "process.executable.path"), exe_path)
+    if command_line is not None:
+        tc.assertEqual(normalized(res(span, "process.command_line", "")), normalized(command_line))
+    tc.assertEqual(res(span, "host.name"), socket.gethostname())
+    tc.assertEqual(res(span, "telemetry.sdk.name"), "otelbpf")
+    for key in ("telemetry.sdk.language", "telemetry.sdk.version"):
+        tc.assertIsInstance(res(span, key), str, f"{key}; resource: {resource}")
+        tc.assertNotEqual(res(span, key), "", key)
+    for key, value in (extra or {}).items():
+        tc.assertEqual(res(span, key), value, f"resource attribute {key} from OTEL_RESOURCE_ATTRIBUTES")
+
+
+def assert_curl_get_hello(tc, spans: list, run, nginx, curl_version: str, resource_extra: dict = None):
+    """curl → nginx `GET /hello?x=1`: exactly one SERVER span (nginx worker) and one CLIENT
+    span (that curl process) for nginx's port, every attribute exact."""
+    mine = select(spans, server_port=nginx.port)
+    servers = [s for s in mine if s["kind"] == "SERVER"]
+    clients = [s for s in mine if s["kind"] == "CLIENT"]
+    tc.assertEqual(len(servers), 1, f"SERVER spans for port {nginx.port}: {servers}")
+    tc.assertEqual(len(clients), 1, f"CLIENT spans for port {nginx.port}: {clients}")
+    tc.assertEqual(len(mine), 2, f"spans for port {nginx.port}: {mine}")
+    server, client = servers[0], clients[0]
+    local_port = run.transfers[0].local_port
+    common = {
+        "http.request.method": "GET", "url.path": "/hello", "url.query": "x=1", "url.scheme": "http",
+        "http.response.status_code": 200, "server.address": "127.0.0.1", "server.port": nginx.port,
+        "network.peer.address": "127.0.0.1", "network.protocol.version": "1.1",
+        "user_agent.original": f"curl/{curl_version}", "http.response.body.size": 5,
+    }
+    for span in (server, client):
+        assert_span_shape(tc, span)
+        tc.assertEqual(span["name"], "GET")
+        tc.assertEqual(span["status"], "UNSET", f"{span['kind']} status of a 200")
+        assert_attrs(tc, span, common)
+        tc.assertNotIn("error.type", span["attributes"])
+        assert_within(tc, span, run.start_ns, run.end_ns)
+
+    assert_attrs(tc, server, {"client.address": "127.0.0.1", "network.peer.port": local_port})
+    tc.assertNotIn("url.full", server["attributes"], "url.full is for CLIENT spans only")
+    workers = nginx.worker_pids()
+    tc.assertIn(res(server, "process.pid"), workers, "SERVER span must come from an nginx worker")
+    assert_resource(tc, server, "nginx", res(server, "process.pid"), realpath_of(nginx.binary),
+                    command_line_of(res(server, "process.pid")), resource_extra)
+
+    assert_attrs(tc, client, {"network.peer.port": nginx.port, "url.full": f"http://127.0.0.1:{nginx.port}/hello?x=1"})
+    assert_resource(tc, client, "curl", run.pid, realpath_of(run.argv[0]), " ".join(run.argv), resource_extra)
+    assert_encloses(tc, client, server)
+    tc.assertNotEqual(server["span_id"], client["span_id"])

@@ -1,0 +1,111 @@
+"""A private nginx (master + one worker) on a free 127.0.0.1 port, everything it writes kept
+in the test's work folder."""
+
+import os
+import re
+import subprocess
+import time
+
+from . import config
+from .ports import free_port, wait_listening
+from .procs import Process
+
+# Responses are fixed by the config: tests assert exact status codes and body sizes.
+LOCATIONS = """
+    location /hello   { return 200 "hello"; }
+    location /missing { return 404; }
+    location /error   { return 500; }
+    location /        { return 404; }
+"""
+
+
+def _temp_path_directives(folder: str) -> str:
+    """A *_temp_path line for each module this nginx build has: nginx creates those folders
+    at startup, and a module built out rejects its directive."""
+    built = subprocess.run([config.tool("nginx"), "-V"], capture_output=True, text=True).stderr
+    lines = [f"client_body_temp_path {folder}/client_body;"]
+    for module in ("proxy", "fastcgi", "uwsgi", "scgi"):
+        if f"--without-http_{module}_module" not in built:
+            lines.append(f"{module}_temp_path {folder}/{module};")
+    return "\n    ".join(lines)
+
+
+def config_text(folder: str, port: int) -> str:
+    return f"""daemon off;
+master_process on;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log info;
+events {{ worker_connections 128; }}
+http {{
+    access_log {folder}/access.log;
+    {_temp_path_directives(folder)}
+    default_type text/plain;
+    keepalive_requests 1000;
+    server {{
+        listen 127.0.0.1:{port};
+        server_name localhost;
+        {LOCATIONS}
+    }}
+}}
+"""
+
+
+class Nginx:
+    def __init__(self, workdir: str):
+        self.folder = os.path.join(workdir, "nginx")
+        os.makedirs(self.folder)
+        self.port = free_port()
+        conf = os.path.join(self.folder, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(config_text(self.folder, self.port))
+        self.binary = config.tool("nginx")
+        self.process = Process("nginx", [self.binary, "-p", self.folder, "-c", conf, "-e",
+                                         os.path.join(self.folder, "error.log")], workdir)
+        self.master_pid = self.process.pid
+        wait_listening(self.port, timeout=10.0, alive=self.process.alive)
+
+    def worker_pids(self, timeout: float = 5.0) -> list:
+        """Pids of the worker processes (they accept the connections, so they own SERVER
+        spans). The master listens before it forks them, so wait for at least one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            workers = children_of(self.master_pid)
+            if workers or time.monotonic() >= deadline:
+                return workers
+            time.sleep(0.05)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def error_log(self) -> str:
+        try:
+            with open(os.path.join(self.folder, "error.log")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def stop(self) -> None:
+        self.process.kill_group()
+
+
+def children_of(pid: int) -> list:
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                # The command name in parentheses may hold spaces: split after its ')'.
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(entry))
+    return sorted(children)
+
+
+def command_line_of(pid: int) -> str:
+    """/proc/PID/cmdline with NULs as spaces and padding trimmed (nginx rewrites its argv)."""
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return re.sub(r"\s+", " ", f.read().replace(b"\0", b" ").decode("utf-8", "replace")).strip()
