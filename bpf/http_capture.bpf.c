@@ -326,8 +326,8 @@ static __always_inline struct scratch *scratch_begin(struct conn_state *c, __u32
 }
 
 static __always_inline void scratch_send(struct scratch *s) {
-  __u32 size = s->hdr.captured;
-  if (size > OTELBPF_MAX_CAPTURE) size = OTELBPF_MAX_CAPTURE;
+  /* captured never exceeds OTELBPF_MAX_CAPTURE; the mask only proves it to the verifier. */
+  __u32 size = s->hdr.captured & (2 * OTELBPF_MAX_CAPTURE - 1);
   if (s->hdr.length > size) count(OTELBPF_STAT_CAPTURE_TRUNCATED);
   if (bpf_ringbuf_output(&events, s, sizeof(s->hdr) + size, ringbuf_flags())) {
     count(OTELBPF_STAT_RINGBUF_FULL);

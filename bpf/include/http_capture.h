@@ -4,12 +4,7 @@
 #define OTELBPF_HTTP_CAPTURE_H
 
 #ifndef __VMLINUX_H__
-#include <stdint.h>
-typedef uint8_t __u8;
-typedef uint16_t __u16;
-typedef uint32_t __u32;
-typedef uint64_t __u64;
-typedef int32_t __s32;
+#include <linux/types.h> /* user space; the BPF side gets these types from vmlinux.h */
 #endif
 
 /* Hard ceiling of bytes copied per syscall (power of two: the BPF side masks with it).

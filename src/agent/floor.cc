@@ -20,17 +20,17 @@ int RunFloor() {
   PreflightResult pre = RunPreflight();
   for (const auto& e : pre.errors) spdlog::error("{}", e);
   if (!pre.errors.empty()) return 1;
-  floor_bpf* skel = floor_bpf__open_and_load();
-  if (!skel || floor_bpf__attach(skel) != 0) {
+  struct floor* skel = floor__open_and_load();
+  if (!skel || floor__attach(skel) != 0) {
     spdlog::error("cannot load or attach the floor programs");
-    if (skel) floor_bpf__destroy(skel);
+    if (skel) floor__destroy(skel);
     return 1;
   }
   signal(SIGINT, OnFloorSignal);
   signal(SIGTERM, OnFloorSignal);
   spdlog::info("otelbpf is ready: floor programs attached");
   while (!g_floor_stop.load()) pause();
-  floor_bpf__destroy(skel);
+  floor__destroy(skel);
   return 0;
 }
 

@@ -29,7 +29,7 @@ std::string Advice(int err) {
 }  // namespace
 
 BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : handler_(std::move(handler)) {
-  skel_ = http_capture_bpf__open();
+  skel_ = http_capture__open();
   if (!skel_) throw std::runtime_error("cannot open the eBPF object: " + Errno(errno));
 
   auto* ro = skel_->rodata;
@@ -43,10 +43,14 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : ha
   if (int err = bpf_map__set_max_entries(skel_->maps.events, options.ring_buffer_bytes); err)
     throw std::runtime_error("invalid ring buffer size (must be a power of two pages): " + Errno(err));
 
-  if (int err = http_capture_bpf__load(skel_); err) {
-    http_capture_bpf__destroy(skel_);
+  if (int err = http_capture__load(skel_); err) {
+    http_capture__destroy(skel_);
     skel_ = nullptr;
-    throw std::runtime_error("cannot load the eBPF programs: " + Errno(err) + Advice(err));
+    // Without privileges preflight has already failed, so EACCES here is the verifier.
+    std::string why = (err == -EACCES || err == EACCES)
+                          ? " (the kernel's verifier rejected a program; its log is printed above)"
+                          : Advice(err);
+    throw std::runtime_error("cannot load the eBPF programs: " + Errno(err) + why);
   }
 
   for (uint32_t pid : options.pids) SelectPid(pid);
@@ -62,7 +66,7 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : ha
     if (!link) {
       int err = errno;
       std::string name = bpf_program__name(prog);
-      http_capture_bpf__destroy(skel_);
+      http_capture__destroy(skel_);
       skel_ = nullptr;
       throw std::runtime_error("cannot attach eBPF program " + name + ": " + Errno(err) + Advice(err));
     }
@@ -76,7 +80,7 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : ha
   ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfCapture::OnRecord, this, nullptr);
   if (!ring_) {
     int err = errno;
-    http_capture_bpf__destroy(skel_);
+    http_capture__destroy(skel_);
     skel_ = nullptr;
     throw std::runtime_error("cannot open the ring buffer: " + Errno(err));
   }
@@ -84,7 +88,7 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : ha
 
 BpfCapture::~BpfCapture() {
   if (ring_) ring_buffer__free(ring_);
-  if (skel_) http_capture_bpf__destroy(skel_);
+  if (skel_) http_capture__destroy(skel_);
 }
 
 int BpfCapture::OnRecord(void* ctx, void* data, size_t size) {

@@ -10,7 +10,7 @@
 
 #include "http_capture.h"
 
-struct http_capture_bpf;
+struct http_capture;
 struct ring_buffer;
 
 namespace otelbpf {
@@ -55,7 +55,7 @@ class BpfCapture {
  private:
   static int OnRecord(void* ctx, void* data, size_t size);
 
-  http_capture_bpf* skel_ = nullptr;
+  http_capture* skel_ = nullptr;
   ring_buffer* ring_ = nullptr;
   EventHandler handler_;
   size_t attached_ = 0;

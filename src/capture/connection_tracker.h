@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "capture/connection.h"
+#include "http_capture.h"
 #include "discovery/process_registry.h"
 #include "protocols/http1/http1_exchange.h"
 
@@ -52,9 +53,9 @@ class ConnectionTracker {
   struct Tracked;
   using FdTable = std::unordered_map<int32_t, std::unique_ptr<Tracked>>;
 
-  void Open(const struct otelbpf_conn_open_event& e);
-  void Data(const struct otelbpf_event_header& h, const uint8_t* payload);
-  void Close(const struct otelbpf_event_header& h);
+  void Open(const otelbpf_conn_open_event& e);
+  void Data(const otelbpf_event_header& h, const uint8_t* payload);
+  void Close(const otelbpf_event_header& h);
   void ProcessExit(uint32_t pid, uint64_t ns);
   Tracked* Find(uint32_t pid, int32_t fd, uint64_t generation);
   void Drain(Tracked& t);

@@ -2,7 +2,6 @@
 open before the agent started."""
 
 import os
-import time
 import unittest
 
 from otelbpf_it import expect
@@ -94,7 +93,7 @@ class PreexistingConnectionTest(IntegrationTest):
         self.assertEqual(conn.get("/status/202?n=3")[0], 202)
 
         with self.subTest("SERVER spans from the backend"):
-            servers = self.wait_received(
+            self.wait_received(
                 lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == backend.port, 2,
                 "SERVER spans for the 2 requests sent after the agent started")
         with self.subTest("CLIENT spans from the test runner"):

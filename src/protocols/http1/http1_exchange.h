@@ -2,6 +2,7 @@
 // Pure: no kernel, no I/O, no clocks. Timestamps are whatever the caller passes (ns).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -13,6 +14,15 @@
 #include "capture/connection.h"
 
 namespace otelbpf::http1 {
+
+// Bounds that keep one connection's cost fixed whatever its peer sends. Beyond them data is
+// skipped (and the message marked `truncated` or the drop counted), never buffered.
+inline constexpr size_t kMaxHeaders = 64;                  // stored headers per message
+inline constexpr size_t kMaxHeaderBytes = 8 * 1024;        // stored name+value bytes per message
+inline constexpr size_t kMaxHeaderBlockBytes = 16 * 1024;  // raw header bytes buffered per direction
+inline constexpr size_t kMaxPendingRequests = 64;          // unanswered requests per connection
+// A connection whose first this-many captured bytes held nothing HTTP-like is given up on.
+inline constexpr uint64_t kAbandonAfterUnparseableBytes = 4 * 1024;
 
 // Direction of bytes as seen by the observed process.
 enum class Direction : uint8_t { kRecv = 0, kSend = 1 };
@@ -73,7 +83,9 @@ class ConnectionStitcher {
   // may stop feeding it.
   bool abandoned() const;
   // Counters for self-metrics.
-  uint64_t parse_errors() const;
+  uint64_t parse_errors() const;         // times bytes had to be skipped to find a message
+  uint64_t dropped_requests() const;     // oldest unanswered requests forgotten (pending cap)
+  uint64_t unmatched_responses() const;  // responses with no request to answer (e.g. mid-stream)
 
  private:
   struct State;

@@ -1,0 +1,136 @@
+"""How spans leave the agent: OTLP/gRPC, OTLP/HTTP without feedback, local JSON and text
+output, and a negative control proving the spans come from the agent."""
+
+import json
+import unittest
+
+from otelbpf_it import expect
+from otelbpf_it.case import IntegrationTest
+from otelbpf_it.clients import curl, curl_version
+from otelbpf_it.spans import attr, res, select, summary, wait_for
+
+RESOURCE_ATTRIBUTES = "deployment.environment=integration,otelbpf.it.case=export"
+RESOURCE_EXTRA = {"deployment.environment": "integration", "otelbpf.it.case": "export"}
+
+
+class GrpcExportTest(IntegrationTest):
+    def test_curl_to_nginx_over_grpc(self):
+        self.start_receiver()
+        nginx = self.start_nginx()
+        agent = self.start_agent(protocol="grpc", resource_attributes=RESOURCE_ATTRIBUTES)
+
+        run = curl(nginx.url("/hello?x=1"))
+        self.wait_received(lambda s: attr(s, "server.port") == nginx.port, 2, "SERVER+CLIENT spans over gRPC")
+        self.stop_agent(agent)
+
+        spans = self.receiver.spans()
+        expect.assert_curl_get_hello(self, spans, run, nginx, curl_version(), RESOURCE_EXTRA)
+        self.assertEqual({s["transport"] for s in spans}, {"grpc"})
+
+
+class NoFeedbackTest(IntegrationTest):
+    """The agent's own export connections are traced at neither end, whatever the protocol."""
+
+    def check(self, protocol: str):
+        receiver = self.start_receiver()
+        nginx = self.start_nginx()
+        agent = self.start_agent(protocol=protocol)
+
+        # Traffic spread over several export batches, so exports happen while capturing.
+        for i in range(5):
+            curl(nginx.url(f"/hello/{i}a"), nginx.url(f"/hello/{i}b"))
+            self.settle(0.3)
+        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == nginx.port, 10,
+                           "SERVER spans of the 10 requests")
+        self.settle()  # spans of the last exports would have been exported by now
+        self.stop_agent(agent)
+
+        spans = self.receiver.spans()
+        export_ports = {receiver.http_port, receiver.grpc_port}
+        own_pids = {receiver.pid, agent.pid}
+        feedback = [s for s in spans
+                    if attr(s, "server.port") in export_ports or attr(s, "network.peer.port") in export_ports
+                    or res(s, "process.pid") in own_pids or attr(s, "url.path") == "/v1/traces"]
+        self.assertEqual(feedback, [], f"spans of otelbpf's own exports:\n{summary(feedback)}")
+
+    def test_http_protobuf_exports_are_not_traced(self):
+        self.check("http/protobuf")
+
+    def test_grpc_exports_are_not_traced(self):
+        self.check("grpc")
+
+
+class LocalOutputTest(IntegrationTest):
+    """Without an OTLP endpoint the agent prints spans itself."""
+
+    def test_json_output_lines(self):
+        nginx = self.start_nginx()
+        agent = self.start_agent("--output", "json", export=False, resource_attributes=RESOURCE_ATTRIBUTES)
+
+        run = curl(nginx.url("/hello?x=1"))
+        try:
+            wait_for(agent.stdout_spans, lambda s: attr(s, "server.port") == nginx.port, 2, 10.0,
+                     "JSON spans on stdout", agent.diagnostics)
+        except AssertionError as err:
+            self.stop_agent(agent)
+            late = len(select(agent.stdout_spans(), server_port=nginx.port))
+            self.fail(f"no JSON span on stdout while otelbpf ran, {late} appeared after SIGTERM "
+                      "(stdout is not flushed per span)" if late else str(err))
+        self.stop_agent(agent)
+
+        for line in agent.process.stdout().splitlines():
+            if line.strip():
+                self.assertIsInstance(json.loads(line), dict, "every stdout line is one JSON object")
+        expect.assert_curl_get_hello(self, agent.stdout_spans(), run, nginx, curl_version(), RESOURCE_EXTRA)
+
+    def test_text_output_is_the_default_without_endpoint(self):
+        nginx = self.start_nginx()
+        agent = self.start_agent(export=False)
+
+        curl(nginx.url("/hello/text-output"))
+
+        def text_lines():
+            return [line for line in agent.process.stdout().splitlines() if "/hello/text-output" in line]
+
+        wait_for(text_lines, lambda line: True, 2, 10.0, "text lines (SERVER and CLIENT) naming /hello/text-output",
+                 agent.diagnostics)
+        self.stop_agent(agent)
+        lines = text_lines()
+        self.assertEqual(len(lines), 2, f"one line per span:\n{agent.process.stdout()}")
+        for line in lines:
+            self.assertIn("GET", line)
+            self.assertIn("200", line)
+            with self.assertRaises(ValueError, msg="text output is not JSON"):
+                json.loads(line)
+
+
+class NegativeControlTest(IntegrationTest):
+    """Spans at the receiver come from the agent, and only from traffic while it runs."""
+
+    def test_no_agent_no_spans(self):
+        self.start_receiver()
+        nginx = self.start_nginx()
+
+        curl(nginx.url("/hello/before"))  # nothing observes this
+        self.settle()
+        self.assertEqual(self.receiver.spans(), [], "spans arrived with no agent running")
+
+        agent = self.start_agent()
+        curl(nginx.url("/hello/during"))
+        self.wait_received(lambda s: attr(s, "url.path") == "/hello/during", 2, "spans while the agent runs")
+        self.stop_agent(agent)
+
+        curl(nginx.url("/hello/after"))  # the agent is gone: nothing may report this
+        second = self.start_agent()      # and a new agent must not report what happened before it
+        curl(nginx.url("/hello/again"))
+        self.wait_received(lambda s: attr(s, "url.path") == "/hello/again", 2, "spans from the second agent")
+        self.stop_agent(second)
+
+        spans = select(self.receiver.spans(), server_port=nginx.port)
+        self.assertEqual(sorted(attr(s, "url.path") for s in spans),
+                         ["/hello/again"] * 2 + ["/hello/during"] * 2,
+                         f"only traffic while an agent ran is reported\n{summary(spans)}")
+
+
+if __name__ == "__main__":
+    unittest.main()
