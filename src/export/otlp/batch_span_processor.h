@@ -69,8 +69,8 @@ class BatchSpanProcessor final : public SpanSink {
   using Clock = std::chrono::steady_clock;
 
   void Run();
-  // Moves up to one batch from the ring into batch_; returns how many. Requires mu_.
-  size_t TakeBatchLocked();
+  // Moves up to one batch from the ring into batch_; returns how many. Takes mu_ itself.
+  size_t TakeBatch();
   // Encodes batch_[0..n) and sends it, retrying as allowed until `deadline`.
   void ExportBatch(size_t n, Clock::time_point deadline);
   std::chrono::milliseconds NextBackoff(int retry_number);

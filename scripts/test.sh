@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets everything up, builds, and runs every test suite through CTest: unit tests and the
+# integration tests (real eBPF, real nginx/curl/python servers, real OTLP). Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: the integration tests load eBPF programs: run as root" >&2
+  exit 1
+fi
+bash scripts/build.sh
+cd build
+ctest --output-on-failure --timeout 600 "$@"

@@ -1,0 +1,166 @@
+// The tracker fed with records shaped exactly as the kernel side emits them.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+#include "capture/connection_tracker.h"
+
+namespace otelbpf {
+namespace {
+
+struct Seen {
+  http1::Exchange exchange;
+  ConnectionInfo connection;
+};
+
+class ConnectionTrackerTest : public ::testing::Test {
+ protected:
+  ConnectionTrackerTest()
+      : processes_(ResourceDefaults{}, "/nonexistent-proc"),
+        tracker_(processes_, [this](const http1::Exchange& x, const ConnectionInfo& c) { seen_.push_back({x, c}); },
+                 /*max_connections=*/4) {}
+
+  void Open(uint32_t pid, int32_t fd, uint64_t gen, uint8_t role) {
+    otelbpf_conn_open_event e{};
+    e.hdr.type = OTELBPF_EV_CONN_OPEN;
+    e.hdr.tgid = pid;
+    e.hdr.fd = fd;
+    e.hdr.generation = gen;
+    e.hdr.role = role;
+    e.family = AF_INET;
+    e.local_port = 8080;
+    e.peer_port = 40000;
+    inet_pton(AF_INET, "127.0.0.1", e.local_addr);
+    inet_pton(AF_INET, "10.1.2.3", e.peer_addr);
+    std::strcpy(e.comm, "server");
+    tracker_.HandleRecord(&e, sizeof(e));
+  }
+
+  void Data(uint32_t pid, int32_t fd, uint64_t gen, uint8_t dir, const std::string& bytes, uint64_t t) {
+    std::vector<uint8_t> rec(sizeof(otelbpf_event_header) + bytes.size());
+    otelbpf_event_header h{};
+    h.type = OTELBPF_EV_DATA;
+    h.direction = dir;
+    h.tgid = pid;
+    h.fd = fd;
+    h.generation = gen;
+    h.captured = static_cast<uint32_t>(bytes.size());
+    h.length = bytes.size();
+    h.start_ns = t;
+    h.end_ns = t + 10;
+    std::memcpy(rec.data(), &h, sizeof(h));
+    std::memcpy(rec.data() + sizeof(h), bytes.data(), bytes.size());
+    tracker_.HandleRecord(rec.data(), rec.size());
+  }
+
+  void Header(uint8_t type, uint32_t pid, int32_t fd, uint64_t gen, uint8_t flags = 0) {
+    otelbpf_event_header h{};
+    h.type = type;
+    h.tgid = pid;
+    h.fd = fd;
+    h.generation = gen;
+    h.flags = flags;
+    h.start_ns = h.end_ns = 1000;
+    tracker_.HandleRecord(&h, sizeof(h));
+  }
+
+  const std::string kRequest = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string kResponse = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+  ProcessRegistry processes_;
+  std::vector<Seen> seen_;
+  ConnectionTracker tracker_;
+};
+
+TEST_F(ConnectionTrackerTest, ServerExchangeCarriesConnectionFacts) {
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 100);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 200);
+  ASSERT_EQ(seen_.size(), 1u);
+  const Seen& s = seen_[0];
+  EXPECT_EQ(s.exchange.request.target, "/a");
+  ASSERT_TRUE(s.exchange.response.has_value());
+  EXPECT_EQ(s.exchange.response->status_code, 200);
+  EXPECT_EQ(s.connection.role, ConnectionRole::kServer);
+  EXPECT_EQ(s.connection.local.address, "127.0.0.1");
+  EXPECT_EQ(s.connection.local.port, 8080);
+  EXPECT_EQ(s.connection.peer.address, "10.1.2.3");
+  EXPECT_EQ(s.connection.peer.port, 40000);
+  EXPECT_EQ(s.connection.pid, 10u);
+  ASSERT_NE(s.connection.resource, nullptr);
+  EXPECT_EQ(tracker_.connection_count(), 1u);
+  Header(OTELBPF_EV_CONN_CLOSE, 10, 5, 1);
+  EXPECT_EQ(tracker_.connection_count(), 0u);
+}
+
+TEST_F(ConnectionTrackerTest, DataOfAnOtherGenerationIsNeverMixedIn) {
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 100);
+  Data(10, 5, 2, OTELBPF_DIR_SEND, kResponse, 200);  // same fd, newer connection
+  EXPECT_TRUE(seen_.empty());
+  EXPECT_EQ(tracker_.stats().orphan_data, 1u);
+}
+
+TEST_F(ConnectionTrackerTest, ReopenedFdEndsThePreviousConnection) {
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 100);
+  Open(10, 5, 2, OTELBPF_ROLE_SERVER);  // close record was lost
+  ASSERT_EQ(seen_.size(), 1u);
+  EXPECT_FALSE(seen_[0].exchange.response.has_value());
+  EXPECT_EQ(tracker_.connection_count(), 1u);
+}
+
+TEST_F(ConnectionTrackerTest, ResetEndsPendingRequestWithError) {
+  Open(10, 5, 1, OTELBPF_ROLE_CLIENT);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kRequest, 100);
+  Header(OTELBPF_EV_CONN_CLOSE, 10, 5, 1, OTELBPF_FLAG_RESET);
+  ASSERT_EQ(seen_.size(), 1u);
+  EXPECT_EQ(seen_[0].exchange.error, http1::ExchangeError::kConnectionReset);
+}
+
+TEST_F(ConnectionTrackerTest, ProcessExitForgetsAllItsConnections) {
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER);
+  Open(10, 6, 2, OTELBPF_ROLE_SERVER);
+  Open(11, 5, 3, OTELBPF_ROLE_SERVER);
+  uint32_t exited = 0;
+  tracker_.OnProcessExit([&](uint32_t pid) { exited = pid; });
+  Header(OTELBPF_EV_PROCESS_EXIT, 10, -1, 0);
+  EXPECT_EQ(exited, 10u);
+  EXPECT_EQ(tracker_.connection_count(), 1u);
+}
+
+TEST_F(ConnectionTrackerTest, TableIsBounded) {
+  for (int fd = 0; fd < 10; ++fd) Open(10, fd, 100 + fd, OTELBPF_ROLE_SERVER);
+  EXPECT_EQ(tracker_.connection_count(), 4u);
+  EXPECT_EQ(tracker_.stats().connections_rejected, 6u);
+}
+
+TEST_F(ConnectionTrackerTest, MalformedRecordsAreCountedNotTrusted) {
+  uint8_t tiny[3] = {OTELBPF_EV_DATA, 0, 0};
+  tracker_.HandleRecord(tiny, sizeof(tiny));
+  otelbpf_event_header lying{};
+  lying.type = OTELBPF_EV_DATA;
+  lying.captured = 4000;  // claims more payload than the record holds
+  lying.length = 4000;
+  tracker_.HandleRecord(&lying, sizeof(lying));
+  otelbpf_event_header unknown{};
+  unknown.type = 99;
+  tracker_.HandleRecord(&unknown, sizeof(unknown));
+  EXPECT_EQ(tracker_.stats().malformed_records, 3u);
+  EXPECT_TRUE(seen_.empty());
+}
+
+TEST(FormatAddressTest, V4MappedV6PrintsAsV4) {
+  uint8_t a[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+  EXPECT_EQ(FormatAddress(AF_INET6, a), "127.0.0.1");
+  uint8_t lo6[16] = {};
+  lo6[15] = 1;
+  EXPECT_EQ(FormatAddress(AF_INET6, lo6), "::1");
+}
+
+}  // namespace
+}  // namespace otelbpf

@@ -1,0 +1,91 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "discovery/process_registry.h"
+
+namespace otelbpf {
+namespace {
+
+std::string StringAttr(const Resource& r, std::string_view key) {
+  const AttributeValue* v = FindAttribute(r.attributes, key);
+  return v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : "";
+}
+
+TEST(ProcessRegistryTest, ParsesResourceAttributes) {
+  Attributes a = ParseResourceAttributes(" deployment.environment = prod ,team=a%2Cb,broken,=x,k=");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].key, "deployment.environment");
+  EXPECT_EQ(std::get<std::string>(a[0].value), "prod");
+  EXPECT_EQ(std::get<std::string>(a[1].value), "a,b");
+  EXPECT_EQ(a[2].key, "k");
+  EXPECT_EQ(std::get<std::string>(a[2].value), "");
+}
+
+TEST(ProcessRegistryTest, FindsEnvironmentValues) {
+  std::string block("PATH=/bin\0OTEL_SERVICE_NAME=checkout\0OTEL_SERVICE_NAMES=x\0", 57);
+  EXPECT_EQ(FindEnvironmentValue(block, "OTEL_SERVICE_NAME"), "checkout");
+  EXPECT_EQ(FindEnvironmentValue(block, "PATH"), "/bin");
+  EXPECT_EQ(FindEnvironmentValue(block, "HOME"), "");
+}
+
+// A fake /proc tree lets us test naming rules without spawning processes.
+class FakeProc : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() / ("otelbpf-proc-" + std::to_string(getpid()));
+    std::filesystem::create_directories(root_ / "42");
+    std::filesystem::create_symlink("/usr/sbin/nginx", root_ / "42" / "exe");
+    Write("42/cmdline", std::string("nginx: worker\0-g\0daemon off;\0", 30));
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  void Write(const std::string& rel, const std::string& content) {
+    std::ofstream(root_ / rel, std::ios::binary) << content;
+  }
+  std::filesystem::path root_;
+};
+
+TEST_F(FakeProc, NamesServiceAfterExecutable) {
+  ResourceDefaults d;
+  d.host_name = "node-1";
+  d.agent_attributes = {{"deployment.environment", std::string("prod")}};
+  ProcessRegistry reg(d, root_.string());
+  ResourcePtr r = reg.Get(42, "ignored");
+  EXPECT_EQ(StringAttr(*r, "service.name"), "nginx");
+  EXPECT_EQ(StringAttr(*r, "process.executable.path"), "/usr/sbin/nginx");
+  EXPECT_EQ(StringAttr(*r, "process.executable.name"), "nginx");
+  EXPECT_EQ(StringAttr(*r, "process.command_line"), "nginx: worker -g daemon off;");
+  EXPECT_EQ(StringAttr(*r, "host.name"), "node-1");
+  EXPECT_EQ(StringAttr(*r, "telemetry.sdk.name"), "otelbpf");
+  EXPECT_EQ(StringAttr(*r, "deployment.environment"), "prod");
+  EXPECT_EQ(std::get<int64_t>(*FindAttribute(r->attributes, "process.pid")), 42);
+  EXPECT_EQ(reg.Get(42, "x").get(), r.get()) << "cached per pid";
+}
+
+TEST_F(FakeProc, TargetsOwnServiceNameWins) {
+  Write("42/environ", std::string("A=1\0OTEL_SERVICE_NAME=frontend\0", 31));
+  ResourceDefaults d;
+  d.agent_service_name = "agent-wide";
+  ProcessRegistry reg(d, root_.string());
+  EXPECT_EQ(StringAttr(*reg.Get(42, ""), "service.name"), "frontend");
+}
+
+TEST_F(FakeProc, AgentServiceNameBeatsExecutable) {
+  ResourceDefaults d;
+  d.agent_service_name = "agent-wide";
+  ProcessRegistry reg(d, root_.string());
+  EXPECT_EQ(StringAttr(*reg.Get(42, ""), "service.name"), "agent-wide");
+}
+
+TEST_F(FakeProc, GoneProcessFallsBackToComm) {
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  ResourcePtr r = reg.Get(7, "shortlived");
+  EXPECT_EQ(StringAttr(*r, "service.name"), "shortlived");
+  EXPECT_EQ(FindAttribute(r->attributes, "process.executable.path"), nullptr);
+}
+
+}  // namespace
+}  // namespace otelbpf
