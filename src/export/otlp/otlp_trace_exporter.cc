@@ -14,7 +14,7 @@ std::unique_ptr<OtlpTransport> MakeOtlpTransport(const OtlpConfig& config) {
       HttpTransportOptions{config.endpoint, config.headers, config.timeout, config.compression});
 }
 
-std::unique_ptr<BatchSpanProcessor> MakeOtlpTraceExporter(const OtlpConfig& config) {
+std::unique_ptr<OtlpTraceExporter> MakeOtlpTraceExporter(const OtlpConfig& config) {
   return std::make_unique<BatchSpanProcessor>(MakeOtlpTransport(config), config.batch);
 }
 

@@ -2,13 +2,14 @@
 //
 //   auto config = otlp::OtlpConfigFromEnv(otlp::ProcessEnv, &warnings);
 //   if (config.enabled()) {
-//     std::unique_ptr<otlp::BatchSpanProcessor> exporter = otlp::MakeOtlpTraceExporter(config);
+//     std::unique_ptr<otlp::OtlpTraceExporter> exporter = otlp::MakeOtlpTraceExporter(config);
 //     sinks.push_back(exporter.get());   // a SpanSink
 //     ... exporter->stats() for self-metrics ...
 //   }
 //
-// The concrete BatchSpanProcessor type is returned (rather than SpanSink) so the agent can
-// read its OtlpExportStats; it converts to std::unique_ptr<SpanSink> when that is all you need.
+// The concrete BatchSpanProcessor type (alias OtlpTraceExporter) is returned rather than
+// SpanSink so the agent can read its OtlpExportStats; it converts to
+// std::unique_ptr<SpanSink> when that is all you need.
 #pragma once
 
 #include <memory>
@@ -22,6 +23,9 @@ namespace otelbpf::otlp {
 // The transport selected by config.protocol (HTTP/protobuf or gRPC).
 std::unique_ptr<OtlpTransport> MakeOtlpTransport(const OtlpConfig& config);
 
-std::unique_ptr<BatchSpanProcessor> MakeOtlpTraceExporter(const OtlpConfig& config);
+// The OTLP trace exporter is a batch span processor over a transport.
+using OtlpTraceExporter = BatchSpanProcessor;
+
+std::unique_ptr<OtlpTraceExporter> MakeOtlpTraceExporter(const OtlpConfig& config);
 
 }  // namespace otelbpf::otlp
