@@ -112,9 +112,14 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
     ++stats_.orphan_data;
     return;
   }
-  auto dir = h.direction == OTELBPF_DIR_SEND ? http1::Direction::kSend : http1::Direction::kRecv;
-  t->stitcher.OnData(dir, std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length,
-                     h.start_ns, h.end_ns);
+  const bool send = h.direction == OTELBPF_DIR_SEND;
+  // A receive's entry time says when the process started waiting, not when bytes arrived: a
+  // server blocked in recv() on an idle keep-alive connection would otherwise start its next
+  // span seconds early. Its exit time is the closest we get to the arrival.
+  const uint64_t start_ns = send ? h.start_ns : h.end_ns;
+  t->stitcher.OnData(send ? http1::Direction::kSend : http1::Direction::kRecv,
+                     std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length, start_ns,
+                     h.end_ns);
   Drain(*t);
   if (t->stitcher.abandoned()) {
     ++stats_.connections_abandoned;
