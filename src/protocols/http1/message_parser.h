@@ -94,15 +94,17 @@ class MessageParser {
   void ReplayAfterFalseStart();
   bool ParsePartialHeaderBlock();
   void HeaderBlockOverflowed();
-  void HeadersDone(std::string_view block);
+  void ParseHeaderBlock(std::string_view block);
+  void FinishHeaders();
   void HeadersEndedInGap(uint64_t gap);
   BodyKind DecideBody();
   void StartBody(BodyKind kind);
-  void StartFixedBody(uint64_t length);
+  void BeginChunkSizeLine();
   void EndChunkedAfterGap();
   void FramingError();
   void Complete(MessageEnd end);
   void DiscardMessage();
+  void GrowHeaderBuffer(size_t needed);
   void ReleaseHeaderBuffer();
   bool InMessage() const;
 

@@ -46,20 +46,16 @@ def assert_span_shape(tc: unittest.TestCase, span: dict) -> None:
                          delta=0.001, msg="duration_ms must equal end - start")
 
 
-def assert_int_attr(tc, span: dict, key: str, value: int) -> None:
-    got = attr(span, key)
-    tc.assertTrue(isinstance(got, int) and not isinstance(got, bool),
-                  f"{span['kind']} span attribute {key} must be an int, got {got!r}")
-    tc.assertEqual(got, value, f"{span['kind']} span attribute {key}")
+def _typed(value):
+    """A value with its JSON type, so 200 and "200" (or 200.0) never compare equal."""
+    return (type(value).__name__, value)
 
 
 def assert_attrs(tc, span: dict, expected: dict) -> None:
-    """Each expected attribute with its exact value and type (ints as ints, strings as strings)."""
-    for key, value in expected.items():
-        if isinstance(value, int):
-            assert_int_attr(tc, span, key, value)
-        else:
-            tc.assertEqual(attr(span, key), value, f"{span['kind']} span attribute {key}; all: {span['attributes']}")
+    """Each expected attribute with its exact value and type, all reported in one diff."""
+    actual = {key: _typed(attr(span, key)) for key in expected}
+    tc.assertEqual(actual, {key: _typed(value) for key, value in expected.items()},
+                   f"{span['kind']} span attributes; all of them: {span['attributes']}")
 
 
 def assert_within(tc, span: dict, start_ns: int, end_ns: int) -> None:
@@ -81,22 +77,20 @@ def assert_encloses(tc, client: dict, server: dict) -> None:
 
 def assert_resource(tc, span: dict, service: str, pid: int, exe_path: str, command_line: str = None,
                     extra: dict = None) -> None:
-    """Resource attributes of the process that owns the span."""
+    """Resource attributes of the process that owns the span, all reported in one diff."""
     resource = span["resource"]
-    tc.assertEqual(res(span, "service.name"), service, f"service.name; resource: {resource}")
-    tc.assertEqual(res(span, "process.pid"), pid, f"process.pid; resource: {resource}")
-    tc.assertIsInstance(res(span, "process.pid"), int)
-    tc.assertEqual(res(span, "process.executable.name"), os.path.basename(exe_path))
-    tc.assertEqual(res(span, "process.executable.path"), exe_path)
+    expected = {"service.name": service, "process.pid": pid, "process.executable.name": os.path.basename(exe_path),
+                "process.executable.path": exe_path, "host.name": socket.gethostname(),
+                "telemetry.sdk.name": "otelbpf", **(extra or {})}
+    actual = {key: _typed(resource.get(key)) for key in expected}
     if command_line is not None:
-        tc.assertEqual(normalized(res(span, "process.command_line", "")), normalized(command_line))
-    tc.assertEqual(res(span, "host.name"), socket.gethostname())
-    tc.assertEqual(res(span, "telemetry.sdk.name"), "otelbpf")
+        expected["process.command_line"] = normalized(command_line)
+        actual["process.command_line"] = _typed(normalized(resource.get("process.command_line") or ""))
+    tc.assertEqual(actual, {key: _typed(value) for key, value in expected.items()},
+                   f"{span['kind']} span resource; all of it: {resource}")
     for key in ("telemetry.sdk.language", "telemetry.sdk.version"):
         tc.assertIsInstance(res(span, key), str, f"{key}; resource: {resource}")
         tc.assertNotEqual(res(span, key), "", key)
-    for key, value in (extra or {}).items():
-        tc.assertEqual(res(span, key), value, f"resource attribute {key} from OTEL_RESOURCE_ATTRIBUTES")
 
 
 def assert_curl_get_hello(tc, spans: list, run, nginx, curl_version: str, resource_extra: dict = None):
@@ -109,7 +103,7 @@ def assert_curl_get_hello(tc, spans: list, run, nginx, curl_version: str, resour
     tc.assertEqual(len(clients), 1, f"CLIENT spans for port {nginx.port}: {clients}")
     tc.assertEqual(len(mine), 2, f"spans for port {nginx.port}: {mine}")
     server, client = servers[0], clients[0]
-    local_port = run.transfers[0].local_port
+    # Each aspect in its own subTest: one run reports every discrepancy, not only the first.
     common = {
         "http.request.method": "GET", "url.path": "/hello", "url.query": "x=1", "url.scheme": "http",
         "http.response.status_code": 200, "server.address": "127.0.0.1", "server.port": nginx.port,
@@ -117,21 +111,28 @@ def assert_curl_get_hello(tc, spans: list, run, nginx, curl_version: str, resour
         "user_agent.original": f"curl/{curl_version}", "http.response.body.size": 5,
     }
     for span in (server, client):
-        assert_span_shape(tc, span)
-        tc.assertEqual(span["name"], "GET")
-        tc.assertEqual(span["status"], "UNSET", f"{span['kind']} status of a 200")
-        assert_attrs(tc, span, common)
-        tc.assertNotIn("error.type", span["attributes"])
-        assert_within(tc, span, run.start_ns, run.end_ns)
+        with tc.subTest(f"{span['kind']} span shape, name and status"):
+            assert_span_shape(tc, span)
+            tc.assertEqual(span["name"], "GET")
+            tc.assertEqual(span["status"], "UNSET", f"{span['kind']} status of a 200")
+            tc.assertNotIn("error.type", span["attributes"])
+        with tc.subTest(f"{span['kind']} span timing"):
+            assert_within(tc, span, run.start_ns, run.end_ns)
 
-    assert_attrs(tc, server, {"client.address": "127.0.0.1", "network.peer.port": local_port})
-    tc.assertNotIn("url.full", server["attributes"], "url.full is for CLIENT spans only")
-    workers = nginx.worker_pids()
-    tc.assertIn(res(server, "process.pid"), workers, "SERVER span must come from an nginx worker")
-    assert_resource(tc, server, "nginx", res(server, "process.pid"), realpath_of(nginx.binary),
-                    command_line_of(res(server, "process.pid")), resource_extra)
+    with tc.subTest("SERVER span attributes"):
+        assert_attrs(tc, server, {**common, "client.address": "127.0.0.1",
+                                  "network.peer.port": run.transfers[0].local_port})
+        tc.assertNotIn("url.full", server["attributes"], "url.full is for CLIENT spans only")
+    with tc.subTest("SERVER span resource (nginx worker)"):
+        pid = res(server, "process.pid")
+        tc.assertIn(pid, nginx.worker_pids(), "SERVER span must come from an nginx worker")
+        assert_resource(tc, server, "nginx", pid, realpath_of(nginx.binary), command_line_of(pid), resource_extra)
 
-    assert_attrs(tc, client, {"network.peer.port": nginx.port, "url.full": f"http://127.0.0.1:{nginx.port}/hello?x=1"})
-    assert_resource(tc, client, "curl", run.pid, realpath_of(run.argv[0]), " ".join(run.argv), resource_extra)
-    assert_encloses(tc, client, server)
-    tc.assertNotEqual(server["span_id"], client["span_id"])
+    with tc.subTest("CLIENT span attributes"):
+        assert_attrs(tc, client, {**common, "network.peer.port": nginx.port,
+                                  "url.full": f"http://127.0.0.1:{nginx.port}/hello?x=1"})
+    with tc.subTest("CLIENT span resource (curl)"):
+        assert_resource(tc, client, "curl", run.pid, realpath_of(run.argv[0]), " ".join(run.argv), resource_extra)
+    with tc.subTest("CLIENT span encloses SERVER span"):
+        assert_encloses(tc, client, server)
+        tc.assertNotEqual(server["span_id"], client["span_id"])

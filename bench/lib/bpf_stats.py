@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Reads `bpftool prog show -j` / `bpftool map show -j` on stdin and sums what the benchmarks
+need for the eBPF objects one process holds. Ownership comes from /proc/PID/fdinfo/*
+(`prog_id:` / `map_id:` lines of its bpf fds): Debian's bpftool 7.1 has no `pids` field.
+
+  progs PID               -> "run_time_ns run_cnt programs"
+  maps PID                -> "bytes_memlock maps"  (+ "map NAME TYPE MAX_ENTRIES BYTES" per map on stderr)
+  tracepoints             -> number of tracepoint programs loaded (anyone's)
+"""
+import json
+import os
+import sys
+
+
+def held_ids(pid, key):
+    ids = set()
+    base = f"/proc/{pid}/fdinfo"
+    try:
+        fds = os.listdir(base)
+    except OSError:
+        return ids
+    for fd in fds:
+        try:
+            with open(os.path.join(base, fd)) as f:
+                for line in f:
+                    if line.startswith(key + ":"):
+                        ids.add(int(line.split(":", 1)[1]))
+        except (OSError, ValueError):
+            pass
+    return ids
+
+
+def main():
+    what = sys.argv[1]
+    text = sys.stdin.read()
+    objs = json.loads(text) if text.strip() else []
+    if what == "progs":
+        ids = held_ids(int(sys.argv[2]), "prog_id")
+        mine = [p for p in objs if p.get("id") in ids]
+        print(sum(p.get("run_time_ns", 0) for p in mine), sum(p.get("run_cnt", 0) for p in mine), len(mine))
+    elif what == "maps":
+        ids = held_ids(int(sys.argv[2]), "map_id")
+        mine = [m for m in objs if m.get("id") in ids]
+        for m in sorted(mine, key=lambda m: -int(m.get("bytes_memlock", 0))):
+            print(f"map {m.get('name', '?')} {m.get('type', '?')} {m.get('max_entries', '?')} "
+                  f"{m.get('bytes_memlock', 0)}", file=sys.stderr)
+        print(sum(int(m.get("bytes_memlock", 0)) for m in mine), len(mine))
+    elif what == "tracepoints":
+        print(sum(1 for p in objs if p.get("type") == "tracepoint"))
+    else:
+        sys.exit(f"unknown query {what}")
+
+
+if __name__ == "__main__":
+    main()

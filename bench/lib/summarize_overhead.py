@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Summary table of bench/overhead.sh from its rounds.tsv. The output format is quoted by
+docs/performance.md: keep it stable (add lines, do not rename fields)."""
+import argparse
+import csv
+import datetime
+import statistics
+
+
+def quantiles(xs):
+    """(min, q1, median, q3, max) with the inclusive method (fine for 12+ points)."""
+    xs = sorted(xs)
+    if len(xs) == 1:
+        return xs[0], xs[0], xs[0], xs[0], xs[0]
+    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    return xs[0], q1, q2, q3, xs[-1]
+
+
+def fmt_spread(xs, f="{:.3f}"):
+    lo, q1, med, q3, hi = quantiles(xs)
+    return f.format(med), f"{f.format(lo)}..{f.format(hi)}", f"{f.format(q1)}..{f.format(q3)}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("tsv")
+    ap.add_argument("--tick-hz", type=float, default=100)
+    ap.add_argument("--kernel", default="?")
+    ap.add_argument("--cpus", default="?")
+    ap.add_argument("--workers", default="?")
+    ap.add_argument("--wrk", default="?")
+    ap.add_argument("--rounds", default="?")
+    ap.add_argument("--bpf-stats", default="1")
+    ap.add_argument("--agent-args", default="")
+    ap.add_argument("--foreign-tracepoints", default="0")
+    a = ap.parse_args()
+
+    rows = list(csv.DictReader(open(a.tsv), delimiter="\t"))
+    for r in rows:
+        for k, v in r.items():
+            if k != "mode":
+                r[k] = float(v)
+    modes = []
+    for r in rows:
+        if r["mode"] not in modes:
+            modes.append(r["mode"])
+    order = ["baseline", "floor", "otelbpf", "baseline-close", "floor-close", "otelbpf-close"]
+    modes.sort(key=lambda m: order.index(m) if m in order else 99)
+    by = {(int(r["round"]), r["mode"]): r for r in rows}
+    rounds = sorted({int(r["round"]) for r in rows})
+    us_per_tick = 1e6 / a.tick_hz
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+    print()
+    print("== otelbpf overhead ==")
+    print(f"date={now} kernel={a.kernel} cpus={a.cpus} nginx_workers={a.workers} load=\"{a.wrk}\" "
+          f"rounds={a.rounds} bpf_stats={'on' if a.bpf_stats == '1' else 'off'} "
+          f"agent_args=\"{a.agent_args}\" foreign_tracepoint_progs={a.foreign_tracepoints}")
+    print()
+    hdr = (f"{'mode':<16}{'req/s med':>11}{'ratio med':>11}{'ratio min..max':>17}{'ratio IQR':>15}"
+           f"{'nginx us/req':>14}{'agent us/req':>14}{'eBPF ns/req':>13}")
+    print(hdr)
+    print("-" * len(hdr))
+    details = []
+    for m in modes:
+        base_name = "baseline-close" if m.endswith("-close") else "baseline"
+        mine = [by[(rd, m)] for rd in rounds if (rd, m) in by]
+        rps = [r["rps"] for r in mine]
+        ratios = [by[(rd, m)]["rps"] / by[(rd, base_name)]["rps"]
+                  for rd in rounds if (rd, m) in by and (rd, base_name) in by and by[(rd, base_name)]["rps"] > 0]
+        req = sum(r["requests"] for r in mine)
+        nginx_us = sum(r["nginx_ticks"] for r in mine) * us_per_tick / req if req else 0
+        agent_us = [r["agent_ticks"] * us_per_tick / r["requests"] for r in mine if r["requests"]]
+        bpf_ns = [r["bpf_ns"] / r["requests"] for r in mine if r["requests"]]
+        has_agent = not m.startswith("baseline")
+        med, rng, iqr = fmt_spread(ratios) if m != base_name else ("1.000", "-", "-")
+        agent_col = f"{statistics.median(agent_us):.2f}" if has_agent and agent_us else "-"
+        bpf_col = f"{statistics.median(bpf_ns):.0f}" if has_agent and a.bpf_stats == "1" and bpf_ns else "-"
+        print(f"{m:<16}{statistics.median(rps):>11.0f}{med:>11}{rng:>17}{iqr:>15}"
+              f"{nginx_us:>14.2f}{agent_col:>14}{bpf_col:>13}")
+
+        if has_agent:
+            lines = []
+            au = fmt_spread(agent_us, "{:.2f}")
+            total_ticks = sum(r["agent_ticks"] for r in mine)
+            lines.append(f"  agent cpu (user+sys)   us/req median={au[0]} min..max={au[1]} IQR={au[2]} "
+                         f"all_rounds={total_ticks * us_per_tick / req:.2f}")
+            if a.bpf_stats == "1":
+                bn = fmt_spread(bpf_ns, "{:.0f}")
+                runs = sum(r["bpf_cnt"] for r in mine)
+                tot = sum(r["bpf_ns"] for r in mine)
+                lines.append(f"  eBPF run time          ns/req median={bn[0]} min..max={bn[1]} IQR={bn[2]} "
+                             f"ns/run={tot / runs if runs else 0:.0f} runs/req={runs / req if req else 0:.1f} "
+                             f"programs={int(mine[-1]['bpf_progs'])}")
+            base_rows = [by[(rd, base_name)] for rd in rounds if (rd, base_name) in by]
+            base_req = sum(r["requests"] for r in base_rows)
+            base_nginx = sum(r["nginx_ticks"] for r in base_rows) * us_per_tick / base_req if base_req else 0
+            lines.append(f"  nginx cpu              us/req={nginx_us:.2f} baseline={base_nginx:.2f} "
+                         f"delta={nginx_us - base_nginx:+.2f}")
+            if m.startswith("otelbpf"):
+                sink_us = sum(r["sink_ticks"] for r in mine) * us_per_tick / req if req else 0
+                lines.append(f"  otlp sink cpu          us/req={sink_us:.2f}")
+                tot = lambda k: int(sum(r[k] for r in mine if r[k] >= 0))
+                missing = sum(1 for r in mine if r["spans"] < 0)
+                spans = tot("spans")
+                lines.append(f"  requests={int(req)} spans={spans} spans/request={spans / req if req else 0:.3f} "
+                             f"(expected 2: nginx SERVER + wrk CLIENT, unless --agent-args narrows it)")
+                lines.append(f"  events_sent={tot('events_sent')} records={tot('records')} "
+                             f"ringbuf_full={tot('ringbuf_full')} (events lost) "
+                             f"rounds_with_loss={sum(1 for r in mine if r['ringbuf_full'] > 0)}/{len(mine)}")
+                lines.append(f"  otlp exported={tot('exported')} dropped_queue_full={tot('dropped_queue_full')} "
+                             f"dropped_export_failed={tot('dropped_export_failed')}"
+                             + (f"  ({missing} rounds without an exit log)" if missing else ""))
+            errs = int(sum(r["errors"] for r in mine))
+            if errs:
+                lines.append(f"  wrk errors={errs}")
+            details.append((m, lines))
+    print()
+    for m, lines in details:
+        print(f"{m}:")
+        for l in lines:
+            print(l)
+    print()
+    print("ratio = req/s of the mode / req/s of the same round's baseline; med/min..max/IQR over rounds.")
+    print("us/req = CPU time (utime+stime from /proc/PID/stat) / requests served in the window.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+// User-space pipeline cost, without the kernel: ring-buffer records of a typical curl -> nginx
+// exchange (both processes observed, as `otelbpf run` does by default) are built once, exactly
+// as bpf/http_capture.bpf.c lays them out, and replayed through the agent's own code:
+//
+//   BM_Track        ConnectionTracker::HandleRecord -> HTTP/1 stitching (exchanges counted)
+//   BM_TrackSpan    + http1::BuildSpan + W3C ids (SpanPipeline, as the agent wires it)
+//   BM_TrackSpanOtlp + copy into a 512-span batch + OTLP protobuf encoding of each full batch
+//                   (what BatchSpanProcessor's two threads do, here on one core)
+//   BM_TrackSpanBsp + the real BatchSpanProcessor with a discarding transport (two threads:
+//                   capture here, encoding on its export thread; real time, drops counted)
+//
+// Arg = exchanges per connection: 100 (keep-alive) or 1 (a connection per request: open and
+// close records too). items_per_second = exchanges per second on one core (the SERVER and the
+// CLIENT exchange of one request count as two). Target: 1 M exchanges/s per core.
+#include <benchmark/benchmark.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "capture/connection_tracker.h"
+#include "discovery/process_registry.h"
+#include "export/otlp/batch_span_processor.h"
+#include "export/otlp/trace_encoder.h"
+#include "http_capture.h"
+#include "trace/span_pipeline.h"
+
+namespace otelbpf {
+namespace {
+
+constexpr uint32_t kCaptureBytes = OTELBPF_DEFAULT_CAPTURE;  // `otelbpf run` default: 1024
+constexpr uint32_t kNginxPid = 4242, kCurlPid = 5151;
+constexpr int32_t kNginxFd = 12, kCurlFd = 5;
+constexpr uint16_t kNginxPort = 8080, kCurlPort = 51862;
+
+// What curl 7.88 sends (plus a request id, as service clients usually add one).
+const std::string kRequest =
+    "GET /api/v1/orders/12345?include=items&currency=EUR HTTP/1.1\r\n"
+    "Host: 127.0.0.1:8080\r\n"
+    "User-Agent: curl/7.88.1\r\n"
+    "Accept: */*\r\n"
+    "X-Request-Id: 6f1c2a9e-41d3-4b8e-9a57-0c2d7e3f1b64\r\n"
+    "\r\n";
+
+// What nginx 1.22 answers for a 1.8 KB JSON document, header and body in one writev.
+std::string Response() {
+  const std::string body = "{\"id\":12345,\"items\":[" + std::string(1800, 'x') + "]}";
+  return "HTTP/1.1 200 OK\r\n"
+         "Server: nginx/1.22.1\r\n"
+         "Date: Sun, 22 Nov 2026 02:30:04 GMT\r\n"
+         "Content-Type: application/json\r\n"
+         "Content-Length: " + std::to_string(body.size()) + "\r\n"
+         "Last-Modified: Sat, 21 Nov 2026 18:02:11 GMT\r\n"
+         "Connection: keep-alive\r\n"
+         "ETag: \"6560f7c4-71c\"\r\n"
+         "Accept-Ranges: bytes\r\n"
+         "\r\n" + body;
+}
+
+using Record = std::vector<uint8_t>;
+
+struct Recording {
+  std::vector<Record> records;
+  size_t exchanges = 0;  // exchanges the records should produce
+  size_t bytes = 0;
+};
+
+otelbpf_event_header Header(uint8_t type, uint32_t pid, int32_t fd, uint64_t gen, uint8_t role, uint64_t t) {
+  otelbpf_event_header h{};
+  h.type = type;
+  h.role = role;
+  h.tgid = pid;
+  h.fd = fd;
+  h.generation = gen;
+  h.start_ns = t;
+  h.end_ns = t + 2000;
+  return h;
+}
+
+Record OpenRecord(uint32_t pid, int32_t fd, uint64_t gen, uint8_t role, uint16_t lport, uint16_t pport,
+                  const char* comm, uint64_t t) {
+  otelbpf_conn_open_event e{};
+  e.hdr = Header(OTELBPF_EV_CONN_OPEN, pid, fd, gen, role, t);
+  e.family = AF_INET;
+  e.local_port = lport;
+  e.peer_port = pport;
+  inet_pton(AF_INET, "127.0.0.1", e.local_addr);
+  inet_pton(AF_INET, "127.0.0.1", e.peer_addr);
+  std::strncpy(e.comm, comm, sizeof(e.comm) - 1);
+  Record r(sizeof(e));
+  std::memcpy(r.data(), &e, sizeof(e));
+  return r;
+}
+
+Record DataRecord(uint32_t pid, int32_t fd, uint64_t gen, uint8_t dir, const std::string& bytes, uint64_t t) {
+  otelbpf_event_header h = Header(OTELBPF_EV_DATA, pid, fd, gen, OTELBPF_ROLE_UNKNOWN, t);
+  h.direction = dir;
+  h.length = bytes.size();
+  h.captured = static_cast<uint32_t>(std::min<size_t>(bytes.size(), kCaptureBytes));
+  Record r(sizeof(h) + h.captured);
+  std::memcpy(r.data(), &h, sizeof(h));
+  std::memcpy(r.data() + sizeof(h), bytes.data(), h.captured);
+  return r;
+}
+
+Record CloseRecord(uint32_t pid, int32_t fd, uint64_t gen, uint64_t t) {
+  otelbpf_event_header h = Header(OTELBPF_EV_CONN_CLOSE, pid, fd, gen, OTELBPF_ROLE_UNKNOWN, t);
+  Record r(sizeof(h));
+  std::memcpy(r.data(), &h, sizeof(h));
+  return r;
+}
+
+// 100 connections' worth of records in the order the kernel would emit them.
+Recording Record_(size_t exchanges_per_connection) {
+  Recording rec;
+  const std::string response = Response();
+  const size_t connections = exchanges_per_connection >= 100 ? 1 : 100;
+  uint64_t t = 1'000'000'000;
+  uint64_t gen = 1;
+  for (size_t c = 0; c < connections; ++c) {
+    const uint64_t client_gen = gen++, server_gen = gen++;
+    const uint16_t client_port = static_cast<uint16_t>(kCurlPort + c);
+    rec.records.push_back(OpenRecord(kCurlPid, kCurlFd, client_gen, OTELBPF_ROLE_CLIENT, client_port, kNginxPort,
+                                     "curl", t));
+    rec.records.push_back(OpenRecord(kNginxPid, kNginxFd, server_gen, OTELBPF_ROLE_SERVER, kNginxPort, client_port,
+                                     "nginx", t += 5000));
+    for (size_t i = 0; i < exchanges_per_connection; ++i) {
+      rec.records.push_back(DataRecord(kCurlPid, kCurlFd, client_gen, OTELBPF_DIR_SEND, kRequest, t += 10000));
+      rec.records.push_back(DataRecord(kNginxPid, kNginxFd, server_gen, OTELBPF_DIR_RECV, kRequest, t += 8000));
+      rec.records.push_back(DataRecord(kNginxPid, kNginxFd, server_gen, OTELBPF_DIR_SEND, response, t += 60000));
+      rec.records.push_back(DataRecord(kCurlPid, kCurlFd, client_gen, OTELBPF_DIR_RECV, response, t += 9000));
+      rec.exchanges += 2;
+    }
+    rec.records.push_back(CloseRecord(kCurlPid, kCurlFd, client_gen, t += 3000));
+    rec.records.push_back(CloseRecord(kNginxPid, kNginxFd, server_gen, t += 3000));
+  }
+  for (const auto& r : rec.records) rec.bytes += r.size();
+  return rec;
+}
+
+const Recording& Get(size_t exchanges_per_connection) {
+  static const Recording keep_alive = Record_(100);
+  static const Recording per_request = Record_(1);
+  return exchanges_per_connection >= 100 ? keep_alive : per_request;
+}
+
+ResourceDefaults Defaults() {
+  ResourceDefaults d;
+  d.host_name = "bench-host";
+  return d;
+}
+
+void Replay(benchmark::State& state, ConnectionTracker& tracker, const Recording& rec, const size_t& exchanges) {
+  const size_t before = exchanges;
+  for (const auto& r : rec.records) tracker.HandleRecord(r.data(), r.size());
+  if (exchanges - before != rec.exchanges) state.SkipWithError("replay produced the wrong number of exchanges");
+}
+
+void Finish(benchmark::State& state, const Recording& rec) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rec.exchanges));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * rec.bytes));
+  state.counters["records/exchange"] = static_cast<double>(rec.records.size()) / rec.exchanges;
+}
+
+// (a) records -> connection tracking -> HTTP/1 stitching.
+void BM_Track(benchmark::State& state) {
+  const Recording& rec = Get(state.range(0));
+  ProcessRegistry processes(Defaults(), "/nonexistent-proc");
+  size_t exchanges = 0;
+  uint64_t sink = 0;
+  ConnectionTracker tracker(
+      processes,
+      [&](const http1::Exchange& x, const ConnectionInfo& c) {
+        ++exchanges;
+        sink += x.request.target.size() + c.peer.port;
+      },
+      65536);
+  for (auto _ : state) Replay(state, tracker, rec, exchanges);
+  benchmark::DoNotOptimize(sink);
+  Finish(state, rec);
+}
+
+class CountingSink : public SpanSink {
+ public:
+  void Consume(const Span& span) override { bytes_ += span.attributes.size() + span.name.size(); }
+  void Shutdown() override {}
+  uint64_t bytes_ = 0;
+};
+
+// (b) + BuildSpan + ids, through the agent's SpanPipeline.
+void BM_TrackSpan(benchmark::State& state) {
+  const Recording& rec = Get(state.range(0));
+  ProcessRegistry processes(Defaults(), "/nonexistent-proc");
+  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs());
+  CountingSink sink;
+  pipeline.AddSink(&sink);
+  size_t exchanges = 0;
+  ConnectionTracker tracker(
+      processes,
+      [&](const http1::Exchange& x, const ConnectionInfo& c) {
+        ++exchanges;
+        pipeline.OnExchange(x, c);
+      },
+      65536);
+  for (auto _ : state) Replay(state, tracker, rec, exchanges);
+  benchmark::DoNotOptimize(sink.bytes_);
+  Finish(state, rec);
+}
+
+// Batches spans as BatchSpanProcessor does (copy-assign into reused slots) and encodes each
+// full batch; all on this thread, so the figure is the whole user-space cost per core.
+class EncodingSink : public SpanSink {
+ public:
+  explicit EncodingSink(size_t batch) : slots_(batch) { ptrs_.reserve(batch); }
+  void Consume(const Span& span) override {
+    slots_[count_++] = span;
+    if (count_ == slots_.size()) Flush();
+  }
+  void Flush() {
+    ptrs_.clear();
+    for (size_t i = 0; i < count_; ++i) ptrs_.push_back(&slots_[i]);
+    encoded_bytes_ += encoder_.Encode(ptrs_).size();
+    ++batches_;
+    count_ = 0;
+  }
+  void Shutdown() override {}
+  uint64_t encoded_bytes_ = 0, batches_ = 0;
+  size_t count_ = 0;
+
+ private:
+  std::vector<Span> slots_;
+  std::vector<const Span*> ptrs_;
+  otlp::TraceRequestEncoder encoder_;
+};
+
+// (c) + OTLP encoding in batches of 512.
+void BM_TrackSpanOtlp(benchmark::State& state) {
+  const Recording& rec = Get(state.range(0));
+  ProcessRegistry processes(Defaults(), "/nonexistent-proc");
+  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs());
+  EncodingSink sink(512);
+  pipeline.AddSink(&sink);
+  size_t exchanges = 0;
+  ConnectionTracker tracker(
+      processes,
+      [&](const http1::Exchange& x, const ConnectionInfo& c) {
+        ++exchanges;
+        pipeline.OnExchange(x, c);
+      },
+      65536);
+  for (auto _ : state) Replay(state, tracker, rec, exchanges);
+  Finish(state, rec);
+  const double spans = static_cast<double>(sink.batches_) * 512;
+  state.counters["otlp_bytes/span"] = spans > 0 ? sink.encoded_bytes_ / spans : 0;
+}
+
+class DiscardTransport : public otlp::OtlpTransport {
+ public:
+  otlp::ExportResult Send(std::string_view body) override {
+    bytes_.fetch_add(body.size(), std::memory_order_relaxed);
+    return otlp::ExportResult::Success();
+  }
+  std::atomic<uint64_t> bytes_{0};
+};
+
+// (d) the real BatchSpanProcessor (default OTEL_BSP_* limits: queue 2048, batch 512) with a
+// transport that discards; its export thread runs on the other core. Real time.
+void BM_TrackSpanBsp(benchmark::State& state) {
+  const Recording& rec = Get(state.range(0));
+  ProcessRegistry processes(Defaults(), "/nonexistent-proc");
+  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs());
+  otlp::BatchConfig config;
+  auto bsp = std::make_unique<otlp::BatchSpanProcessor>(std::make_unique<DiscardTransport>(), config);
+  pipeline.AddSink(bsp.get());
+  size_t exchanges = 0;
+  ConnectionTracker tracker(
+      processes,
+      [&](const http1::Exchange& x, const ConnectionInfo& c) {
+        ++exchanges;
+        pipeline.OnExchange(x, c);
+      },
+      65536);
+  for (auto _ : state) Replay(state, tracker, rec, exchanges);
+  bsp->Shutdown();
+  Finish(state, rec);
+  const auto s = bsp->stats();
+  const double offered = static_cast<double>(s.spans_exported + s.spans_dropped_queue_full);
+  state.counters["dropped_fraction"] = offered > 0 ? s.spans_dropped_queue_full / offered : 0;
+}
+
+BENCHMARK(BM_Track)->Arg(100)->Arg(1)->ArgName("exchanges_per_conn");
+BENCHMARK(BM_TrackSpan)->Arg(100)->Arg(1)->ArgName("exchanges_per_conn");
+BENCHMARK(BM_TrackSpanOtlp)->Arg(100)->Arg(1)->ArgName("exchanges_per_conn");
+BENCHMARK(BM_TrackSpanBsp)->Arg(100)->ArgName("exchanges_per_conn")->UseRealTime();
+
+}  // namespace
+}  // namespace otelbpf
+
+BENCHMARK_MAIN();

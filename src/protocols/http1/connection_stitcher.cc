@@ -1,0 +1,219 @@
+// ConnectionStitcher: two MessageParsers (one per direction) and the FIFO that pairs their
+// messages. HTTP/1 carries no ids: the n-th final response answers the n-th request.
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "protocols/http1/http1_exchange.h"
+#include "protocols/http1/message_parser.h"
+
+namespace otelbpf::http1 {
+namespace {
+
+// 1xx responses are interim: the final response for the same request follows. 101 is the
+// exception: it is final, and the connection stops speaking HTTP/1 after it.
+bool IsInterim(int status) { return status >= 100 && status < 200 && status != 101; }
+
+// After these the bytes on the connection belong to another protocol (or a tunnel).
+bool SwitchesProtocol(std::string_view request_method, int status) {
+  return status == 101 || (request_method == "CONNECT" && status >= 200 && status < 300);
+}
+
+Direction Other(Direction d) { return d == Direction::kRecv ? Direction::kSend : Direction::kRecv; }
+
+}  // namespace
+
+struct ConnectionStitcher::State {
+  // A request whose header block was seen, waiting for its end and/or its final response.
+  struct Pending {
+    std::string method;              // known from the headers; decides the response's framing
+    std::optional<Message> request;  // set when the request message ended
+    std::optional<Message> response;
+    ExchangeError error = ExchangeError::kNone;  // the response was cut short
+  };
+
+  // Forwards one direction's parser events with the direction attached.
+  class DirectionSink : public MessageSink {
+   public:
+    DirectionSink(State& state, Direction direction) : state_(state), direction_(direction) {}
+    void OnHeadersComplete(const Message& message) override {
+      state_.OnHeadersComplete(direction_, message);
+    }
+    std::string_view MethodOfRequestAnswered() override { return state_.MethodOfRequestAnswered(); }
+    void OnMessage(Message&& message, MessageEnd end) override {
+      state_.OnMessage(direction_, std::move(message), end);
+    }
+
+   private:
+    State& state_;
+    Direction direction_;
+  };
+
+  explicit State(ConnectionStitcher& owner)
+      : owner(owner),
+        recv_sink(*this, Direction::kRecv),
+        send_sink(*this, Direction::kSend),
+        recv_parser(StreamKind::kAny, &recv_sink),
+        send_parser(StreamKind::kAny, &send_sink) {
+    if (owner.role_ != ConnectionRole::kUnknown) AssignStreamKinds();
+  }
+
+  MessageParser& parser(Direction d) { return d == Direction::kRecv ? recv_parser : send_parser; }
+  const MessageParser& parser(Direction d) const {
+    return d == Direction::kRecv ? recv_parser : send_parser;
+  }
+
+  // A server receives requests; a client sends them.
+  Direction RequestDirection() const {
+    return owner.role_ == ConnectionRole::kClient ? Direction::kSend : Direction::kRecv;
+  }
+
+  void AssignStreamKinds() {
+    parser(RequestDirection()).set_kind(StreamKind::kRequests);
+    parser(Other(RequestDirection())).set_kind(StreamKind::kResponses);
+  }
+
+  void InferRole(Direction direction, bool is_request) {
+    // The direction that carries requests tells which side the observed process is on.
+    const Direction requests = is_request ? direction : Other(direction);
+    owner.role_ = requests == Direction::kRecv ? ConnectionRole::kServer : ConnectionRole::kClient;
+    AssignStreamKinds();
+  }
+
+  void OnHeadersComplete(Direction direction, const Message& message) {
+    if (owner.role_ == ConnectionRole::kUnknown) InferRole(direction, message.is_request);
+    if (!message.is_request || direction != RequestDirection()) return;
+    pending.push_back(Pending{message.method, std::nullopt, std::nullopt, ExchangeError::kNone});
+    if (pending.size() > kMaxPendingRequests) {
+      // Keep FIFO pairing intact: the response to the forgotten request, if it ever comes,
+      // must not be paired with the next request.
+      if (!pending.front().response) ++responses_to_discard;
+      pending.pop_front();
+      ++dropped_requests;
+    }
+  }
+
+  Pending* AwaitingResponse() {
+    for (Pending& p : pending) {
+      if (!p.response) return &p;
+    }
+    return nullptr;
+  }
+
+  std::string_view MethodOfRequestAnswered() {
+    if (responses_to_discard > 0) return {};
+    const Pending* p = AwaitingResponse();
+    return p ? std::string_view(p->method) : std::string_view();
+  }
+
+  void OnMessage(Direction direction, Message&& message, MessageEnd end) {
+    const bool from_requester = direction == RequestDirection();
+    if (message.is_request != from_requester) {
+      ++misdirected_messages;  // parsed before the role was known, on the wrong side
+      return;
+    }
+    if (message.is_request) {
+      // Requests end in order, so the one ending is the newest registered one.
+      if (pending.empty() || pending.back().request) return;  // its entry fell off the FIFO
+      pending.back().request = std::move(message);
+    } else {
+      if (IsInterim(message.status_code)) return;  // keep waiting for the final response
+      if (responses_to_discard > 0) {
+        --responses_to_discard;
+        return;
+      }
+      Pending* p = AwaitingResponse();
+      if (p == nullptr) {
+        ++unmatched_responses;
+        return;
+      }
+      if (end == MessageEnd::kCutShort || (end == MessageEnd::kEndedByClose && closing_with_reset)) {
+        p->error = closing_with_reset ? ExchangeError::kConnectionReset : ExchangeError::kClosedEarly;
+      }
+      const bool switched = SwitchesProtocol(p->method, message.status_code);
+      p->response = std::move(message);
+      if (switched) {
+        // WebSocket, h2c, or a CONNECT tunnel: nothing more to parse on this connection.
+        protocol_switched = true;
+        recv_parser.StopParsing();
+        send_parser.StopParsing();
+      }
+    }
+    EmitReady();
+  }
+
+  void EmitReady() {
+    while (!pending.empty() && pending.front().request && pending.front().response) {
+      Pending& p = pending.front();
+      owner.completed_.push_back(Exchange{std::move(*p.request), std::move(p.response), p.error});
+      pending.pop_front();
+    }
+  }
+
+  void OnClose(bool reset) {
+    closing_with_reset = reset;
+    // Responses first: a close-delimited body ends now and may complete an exchange.
+    parser(Other(RequestDirection())).OnClose();
+    parser(RequestDirection()).OnClose();
+    EmitReady();
+    const ExchangeError no_response =
+        reset ? ExchangeError::kConnectionReset : ExchangeError::kClosedEarly;
+    for (Pending& p : pending) {
+      if (!p.request) continue;  // cannot happen after the parsers flushed; be safe
+      const ExchangeError error = p.response ? p.error : no_response;
+      owner.completed_.push_back(Exchange{std::move(*p.request), std::move(p.response), error});
+    }
+    pending.clear();
+    closed = true;
+  }
+
+  bool abandoned() const {
+    if (protocol_switched) return true;
+    if (recv_parser.recognized_any() || send_parser.recognized_any()) return false;
+    return recv_parser.skipped_bytes() + send_parser.skipped_bytes() >=
+           kAbandonAfterUnparseableBytes;
+  }
+
+  ConnectionStitcher& owner;
+  DirectionSink recv_sink;
+  DirectionSink send_sink;
+  MessageParser recv_parser;
+  MessageParser send_parser;
+  std::deque<Pending> pending;  // at most kMaxPendingRequests
+  uint64_t responses_to_discard = 0;
+  uint64_t dropped_requests = 0;
+  uint64_t unmatched_responses = 0;
+  uint64_t misdirected_messages = 0;
+  bool closing_with_reset = false;
+  bool protocol_switched = false;
+  bool closed = false;
+};
+
+ConnectionStitcher::ConnectionStitcher(ConnectionRole role) : role_(role) {
+  state_ = std::make_unique<State>(*this);
+}
+
+ConnectionStitcher::~ConnectionStitcher() = default;
+
+void ConnectionStitcher::OnData(Direction direction, std::string_view captured, uint64_t length,
+                                uint64_t start_ns, uint64_t end_ns) {
+  if (state_->closed || state_->abandoned()) return;
+  state_->parser(direction).OnData(captured, length, start_ns, end_ns);
+}
+
+void ConnectionStitcher::OnClose(uint64_t /*ns*/, bool reset) {
+  if (state_->closed) return;
+  state_->OnClose(reset);
+}
+
+bool ConnectionStitcher::abandoned() const { return state_->abandoned(); }
+
+uint64_t ConnectionStitcher::parse_errors() const {
+  return state_->recv_parser.parse_errors() + state_->send_parser.parse_errors();
+}
+
+uint64_t ConnectionStitcher::dropped_requests() const { return state_->dropped_requests; }
+
+uint64_t ConnectionStitcher::unmatched_responses() const { return state_->unmatched_responses; }
+
+}  // namespace otelbpf::http1
