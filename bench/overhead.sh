@@ -61,6 +61,7 @@ WORK=$(mktemp -d /tmp/otelbpf-overhead.XXXXXX)
 OUT=${OUT:-$WORK}
 mkdir -p "$OUT"
 RESULTS="$OUT/rounds.tsv"
+PROGS="$OUT/programs.tsv"  # per round and program: eBPF run time and runs
 trap 'bench_cleanup' EXIT
 trap 'bench_log "interrupted"; exit 130' INT TERM
 
@@ -117,7 +118,9 @@ log_counter() {  # log key -> value (last occurrence) or -1
   echo "${v:--1}"
 }
 
-printf 'round\tslot\tmode\trps\trequests\terrors\tnginx_ticks\tagent_ticks\tsink_ticks\tbpf_ns\tbpf_cnt\tbpf_progs\tringbuf_full\tevents_sent\trecords\tspans\texported\tdropped_queue_full\tdropped_export_failed\n' >"$RESULTS"
+printf 'round\tslot\tmode\trps\trequests\terrors\tnginx_ticks\tagent_ticks\tsink_ticks\tbpf_ns\tbpf_cnt\tbpf_progs\tringbuf_full\tevents_sent\trecords\tspans\texported\tdropped_queue_full\tdropped_export_failed\tvalid\n' >"$RESULTS"
+
+printf 'round\tmode\trequests\tprogram\trun_time_ns\trun_cnt\n' >"$PROGS"
 
 # Warm-up (discarded): caches, nginx, wrk, CPU frequency.
 run_wrk 0 >/dev/null
@@ -142,7 +145,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     esac
     sleep "$SETTLE"
     bpf0=(0 0 0)
-    [[ -n $AGENT_PID ]] && read -r -a bpf0 <<<"$(bench_bpf_prog_stats "$AGENT_PID")"
+    [[ -n $AGENT_PID ]] && read -r -a bpf0 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$WORK/progs.before")"
     n0=$(nginx_ticks)
     a0=0
     [[ -n $AGENT_PID ]] && a0=$(bench_cpu_ticks "$AGENT_PID")
@@ -154,8 +157,17 @@ for ((r = 1; r <= ROUNDS; r++)); do
     [[ -n $AGENT_PID ]] && a1=$(bench_cpu_ticks "$AGENT_PID")
     k1=$(bench_cpu_ticks "$SINK_PID")
     bpf1=(0 0 0)
-    [[ -n $AGENT_PID ]] && read -r -a bpf1 <<<"$(bench_bpf_prog_stats "$AGENT_PID")"
-    rb=-1 ev=-1 rec=-1 spans=-1 exp=-1 dq=-1 df=-1
+    if [[ -n $AGENT_PID ]]; then
+      read -r -a bpf1 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$WORK/progs.after")"
+      python3 "$BENCH_LIB_DIR/bpf_stats.py" progs-diff "$WORK/progs.before" "$WORK/progs.after" |
+        sed "s/^/$r\t$mode\t$requests\t/" >>"$PROGS"
+    fi
+    rb=-1 ev=-1 rec=-1 spans=-1 exp=-1 dq=-1 df=-1 valid=1
+    if [[ -n $AGENT_PID ]] && ! kill -0 "$AGENT_PID" 2>/dev/null; then
+      valid=0  # exited during the round (crash, or killed by someone else): the round is void
+      bench_log "WARNING: round $r: the $mode agent exited during the round; round excluded. Log tail:"
+      tail -3 "$alog" >&2
+    fi
     if [[ -n $AGENT_PID ]]; then
       bench_stop_pid "$AGENT_PID" 60
       if [[ $kind == otelbpf ]]; then
@@ -168,9 +180,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
         df=$(log_counter "$alog" dropped_export_failed)
       fi
     fi
-    printf '%d\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    printf '%d\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n' \
       "$r" "$s" "$mode" "$rps" "$requests" "$errors" $((n1 - n0)) $((a1 - a0)) $((k1 - k0)) \
-      $((bpf1[0] - bpf0[0])) $((bpf1[1] - bpf0[1])) "${bpf1[2]}" "$rb" "$ev" "$rec" "$spans" "$exp" "$dq" "$df" >>"$RESULTS"
+      $((bpf1[0] - bpf0[0])) $((bpf1[1] - bpf0[1])) "${bpf1[2]}" "$rb" "$ev" "$rec" "$spans" "$exp" "$dq" "$df" "$valid" >>"$RESULTS"
     bench_log "round $r/$ROUNDS $mode: $rps req/s"
   done
 done
@@ -183,5 +195,5 @@ fi
 python3 "$BENCH_LIB_DIR/summarize_overhead.py" "$RESULTS" \
   --tick-hz "$TICK_HZ" --kernel "$(uname -r)" --cpus "$(nproc)" --workers "$WORKERS" \
   --wrk "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s" --rounds "$ROUNDS" --bpf-stats "$BPF_STATS" \
-  --agent-args "$AGENT_ARGS" --foreign-tracepoints "$FOREIGN_TP" | tee "$OUT/summary.txt"
+  --agent-args "$AGENT_ARGS" --foreign-tracepoints "$FOREIGN_TP" --programs "$PROGS" | tee "$OUT/summary.txt"
 bench_log "raw rounds: $RESULTS; logs: $WORK"

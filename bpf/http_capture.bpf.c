@@ -239,12 +239,13 @@ static __always_inline void fill_addresses(struct otelbpf_conn_open_event *e, st
   e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
   e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
   e->peer_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  /* Explicit sizes: BPF_CORE_READ_INTO on a byte array would copy one byte. */
   if (e->family == AF_INET) {
-    BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_rcv_saddr);
-    BPF_CORE_READ_INTO(e->peer_addr, sk, __sk_common.skc_daddr);
+    bpf_core_read(e->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
+    bpf_core_read(e->peer_addr, 4, &sk->__sk_common.skc_daddr);
   } else {
-    BPF_CORE_READ_INTO(e->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
-    BPF_CORE_READ_INTO(e->peer_addr, sk, __sk_common.skc_v6_daddr);
+    bpf_core_read(e->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+    bpf_core_read(e->peer_addr, 16, &sk->__sk_common.skc_v6_daddr);
   }
 }
 
@@ -461,30 +462,37 @@ static __always_inline void exit_call(long ret) {
   }
 }
 
-#define DATA_SYSCALL(name, fd_arg, ptr_arg, count_arg, kind, dir)            \
-  SEC("tracepoint/syscalls/sys_enter_" #name)                               \
-  int enter_##name(struct trace_event_raw_sys_enter *ctx) {                  \
-    enter_call((__s32)ctx->args[fd_arg], ctx->args[ptr_arg], count_arg, kind, dir); \
-    return 0;                                                               \
-  }                                                                         \
-  SEC("tracepoint/syscalls/sys_exit_" #name)                                \
-  int exit_##name(struct trace_event_raw_sys_exit *ctx) {                    \
-    exit_call(ctx->ret);                                                    \
-    return 0;                                                               \
+/* Enter programs differ per syscall (argument positions, call kind, direction). */
+#define DATA_SYSCALL_ENTER(name, fd_arg, ptr_arg, count_arg, kind, dir)                 \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                                          \
+  int enter_##name(struct trace_event_raw_sys_enter *ctx) {                             \
+    enter_call((__s32)ctx->args[fd_arg], ctx->args[ptr_arg], count_arg, kind, dir);    \
+    return 0;                                                                          \
   }
 
-DATA_SYSCALL(read, 0, 1, 0, CALL_BUF, OTELBPF_DIR_RECV)
-DATA_SYSCALL(write, 0, 1, 0, CALL_BUF, OTELBPF_DIR_SEND)
-DATA_SYSCALL(recvfrom, 0, 1, 0, CALL_BUF, OTELBPF_DIR_RECV)
-DATA_SYSCALL(sendto, 0, 1, 0, CALL_BUF, OTELBPF_DIR_SEND)
-DATA_SYSCALL(recvmsg, 0, 1, 0, CALL_MSG, OTELBPF_DIR_RECV)
-DATA_SYSCALL(sendmsg, 0, 1, 0, CALL_MSG, OTELBPF_DIR_SEND)
-DATA_SYSCALL(readv, 0, 1, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_RECV)
-DATA_SYSCALL(writev, 0, 1, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_SEND)
-DATA_SYSCALL(recvmmsg, 0, 1, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_RECV)
-DATA_SYSCALL(sendmmsg, 0, 1, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(read, 0, 1, 0, CALL_BUF, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(write, 0, 1, 0, CALL_BUF, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(recvfrom, 0, 1, 0, CALL_BUF, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(sendto, 0, 1, 0, CALL_BUF, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(recvmsg, 0, 1, 0, CALL_MSG, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(sendmsg, 0, 1, 0, CALL_MSG, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(readv, 0, 1, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(writev, 0, 1, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(recvmmsg, 0, 1, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(sendmmsg, 0, 1, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_SEND)
 /* sendfile64(out_fd, in_fd, offset, count): bytes go out on out_fd. */
-DATA_SYSCALL(sendfile64, 0, 2, 0, CALL_SENDFILE, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(sendfile64, 0, 2, 0, CALL_SENDFILE, OTELBPF_DIR_SEND)
+
+/* One exit program serves every data syscall: the enter side recorded what kind of call it
+ * was, and all sys_exit_* records share one layout. User space attaches it to each
+ * sys_exit_<name> above (DATA_EXIT_TRACEPOINTS in bpf_capture.cc); being one program, the
+ * verifier checks it once instead of eleven times, which is most of our start-up time. The
+ * section name gives it no automatic attachment. */
+SEC("tracepoint")
+int exit_data(struct trace_event_raw_sys_exit *ctx) {
+  exit_call(ctx->ret);
+  return 0;
+}
 
 /* ---------------------------------------------------------------- connection lifecycle ---- */
 

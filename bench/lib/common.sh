@@ -74,6 +74,9 @@ bench_enable_bpf_stats() {
 # Writes DIR/nginx.conf and starts nginx in the foreground; sets NGINX_PID (the master).
 bench_start_nginx() {  # dir port workers worker_connections
   local dir=$1 port=$2 workers=$3 wconn=${4:-4096}
+  local nofile=$((wconn * 2 + 64)) hard
+  hard=$(ulimit -Hn)
+  [[ $hard != unlimited ]] && ((nofile > hard)) && nofile=$hard
   mkdir -p "$dir"
   local temps="client_body_temp_path $dir/client_body;" built m
   built=$(nginx -V 2>&1)
@@ -84,7 +87,7 @@ bench_start_nginx() {  # dir port workers worker_connections
 daemon off;
 master_process on;
 worker_processes $workers;
-worker_rlimit_nofile $((wconn * 2 + 64));
+worker_rlimit_nofile $nofile;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections $wconn; multi_accept on; }
@@ -151,9 +154,10 @@ bench_rss_kib() {
   awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0
 }
 
-# "run_time_ns run_cnt programs" summed over the eBPF programs held by PID.
-bench_bpf_prog_stats() {  # pid
-  bpftool prog show -j 2>/dev/null | python3 "$BENCH_LIB_DIR/bpf_stats.py" progs "$1"
+# "run_time_ns run_cnt programs" summed over the eBPF programs held by PID; per-program
+# counters go to FILE when given.
+bench_bpf_prog_stats() {  # pid [file]
+  bpftool prog show -j 2>/dev/null | python3 "$BENCH_LIB_DIR/bpf_stats.py" progs "$1" ${2:+"$2"}
 }
 
 # "bytes_memlock maps" summed over the maps held by PID; per-map lines go to FILE.

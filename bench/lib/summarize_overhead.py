@@ -33,6 +33,7 @@ def main():
     ap.add_argument("--bpf-stats", default="1")
     ap.add_argument("--agent-args", default="")
     ap.add_argument("--foreign-tracepoints", default="0")
+    ap.add_argument("--programs", default="")
     a = ap.parse_args()
 
     rows = list(csv.DictReader(open(a.tsv), delimiter="\t"))
@@ -40,6 +41,8 @@ def main():
         for k, v in r.items():
             if k != "mode":
                 r[k] = float(v)
+    void_rounds = sorted({int(r["round"]) for r in rows if r.get("valid", 1) == 0})
+    rows = [r for r in rows if int(r["round"]) not in void_rounds]
     modes = []
     for r in rows:
         if r["mode"] not in modes:
@@ -56,6 +59,8 @@ def main():
     print(f"date={now} kernel={a.kernel} cpus={a.cpus} nginx_workers={a.workers} load=\"{a.wrk}\" "
           f"rounds={a.rounds} bpf_stats={'on' if a.bpf_stats == '1' else 'off'} "
           f"agent_args=\"{a.agent_args}\" foreign_tracepoint_progs={a.foreign_tracepoints}")
+    if void_rounds:
+        print(f"void rounds (an agent exited mid-round, all modes of the round dropped): {void_rounds}")
     print()
     hdr = (f"{'mode':<16}{'req/s med':>11}{'ratio med':>11}{'ratio min..max':>17}{'ratio IQR':>15}"
            f"{'nginx us/req':>14}{'agent us/req':>14}{'eBPF ns/req':>13}")
@@ -120,6 +125,28 @@ def main():
         print(f"{m}:")
         for l in lines:
             print(l)
+    if a.programs and a.bpf_stats == "1":
+        prog_rows = [p for p in csv.DictReader(open(a.programs), delimiter="\t")
+                     if int(p["round"]) not in void_rounds]
+        for m in modes:
+            if m.startswith("baseline"):
+                continue
+            mine = [p for p in prog_rows if p["mode"] == m]
+            if not mine:
+                continue
+            req = sum(float(r["requests"]) for r in rows if r["mode"] == m)
+            agg = {}
+            for p in mine:
+                ns, cnt = agg.get(p["program"], (0, 0))
+                agg[p["program"]] = (ns + int(p["run_time_ns"]), cnt + int(p["run_cnt"]))
+            total = sum(ns for ns, _ in agg.values()) or 1
+            print()
+            print(f"{m}: eBPF programs by run time (all rounds; programs that never ran omitted)")
+            print(f"  {'program':<26}{'ns/req':>9}{'runs/req':>10}{'ns/run':>9}{'share':>8}")
+            for name, (ns, cnt) in sorted(agg.items(), key=lambda kv: -kv[1][0]):
+                if cnt == 0:
+                    continue
+                print(f"  {name:<26}{ns / req:>9.0f}{cnt / req:>10.2f}{ns / cnt:>9.0f}{100 * ns / total:>7.1f}%")
     print()
     print("ratio = req/s of the mode / req/s of the same round's baseline; med/min..max/IQR over rounds.")
     print("us/req = CPU time (utime+stime from /proc/PID/stat) / requests served in the window.")

@@ -126,7 +126,7 @@ int RunAgent(const AgentOptions& options) {
 
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   std::string target = exporter ? "OTLP " + otlp_config.endpoint : std::string("the console");
-  spdlog::info("otelbpf is ready: {} eBPF programs attached in {} ms; spans go to {}", bpf->AttachedPrograms(), ms,
+  spdlog::info("otelbpf is ready: {} hooks attached in {} ms; spans go to {}", bpf->AttachedHooks(), ms,
                target);
 
   uint64_t reported_losses = 0;

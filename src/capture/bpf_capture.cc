@@ -15,6 +15,12 @@
 namespace otelbpf {
 namespace {
 
+// Every sys_exit tracepoint whose sys_enter twin records a data call (see exit_data).
+constexpr const char* kDataExitTracepoints[] = {
+    "sys_exit_read",    "sys_exit_write",  "sys_exit_recvfrom", "sys_exit_sendto",
+    "sys_exit_recvmsg", "sys_exit_sendmsg", "sys_exit_readv",   "sys_exit_writev",
+    "sys_exit_recvmmsg", "sys_exit_sendmmsg", "sys_exit_sendfile64"};
+
 std::string Errno(int err) { return std::strerror(err < 0 ? -err : err); }
 
 // libbpf reports most failures as negative errno; turn the common ones into advice.
@@ -59,36 +65,41 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : ha
     bpf_map__update_elem(skel_->maps.selected_ports, &port, sizeof(port), &one, sizeof(one), BPF_ANY);
   }
 
-  // Attach one by one (rather than skeleton attach) to name the program that fails.
+  // Attach one by one (rather than skeleton attach) to name the hook that fails.
+  auto fail = [this](const std::string& what, int err) {
+    Detach();
+    throw std::runtime_error("cannot attach eBPF program to " + what + ": " + Errno(err) + Advice(err));
+  };
   bpf_program* prog;
   bpf_object__for_each_program(prog, skel_->obj) {
+    if (prog == skel_->progs.exit_data) continue;  // attached below, once per syscall
     bpf_link* link = bpf_program__attach(prog);
-    if (!link) {
-      int err = errno;
-      std::string name = bpf_program__name(prog);
-      http_capture__destroy(skel_);
-      skel_ = nullptr;
-      throw std::runtime_error("cannot attach eBPF program " + name + ": " + Errno(err) + Advice(err));
-    }
-    // Store links in the skeleton so destroy() detaches them.
-    for (int i = 0; i < skel_->skeleton->prog_cnt; ++i) {
-      if (*skel_->skeleton->progs[i].prog == prog) *skel_->skeleton->progs[i].link = link;
-    }
-    ++attached_;
+    if (!link) fail(bpf_program__section_name(prog), errno);
+    links_.push_back(link);
+  }
+  for (const char* tp : kDataExitTracepoints) {
+    bpf_link* link = bpf_program__attach_tracepoint(skel_->progs.exit_data, "syscalls", tp);
+    if (!link) fail(std::string("syscalls/") + tp, errno);
+    links_.push_back(link);
   }
 
   ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfCapture::OnRecord, this, nullptr);
   if (!ring_) {
     int err = errno;
-    http_capture__destroy(skel_);
-    skel_ = nullptr;
+    Detach();
     throw std::runtime_error("cannot open the ring buffer: " + Errno(err));
   }
 }
 
-BpfCapture::~BpfCapture() {
+BpfCapture::~BpfCapture() { Detach(); }
+
+void BpfCapture::Detach() {
   if (ring_) ring_buffer__free(ring_);
+  ring_ = nullptr;
+  for (bpf_link* link : links_) bpf_link__destroy(link);
+  links_.clear();
   if (skel_) http_capture__destroy(skel_);
+  skel_ = nullptr;
 }
 
 int BpfCapture::OnRecord(void* ctx, void* data, size_t size) {

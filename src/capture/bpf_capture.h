@@ -12,6 +12,7 @@
 
 struct http_capture;
 struct ring_buffer;
+struct bpf_link;
 
 namespace otelbpf {
 
@@ -48,17 +49,18 @@ class BpfCapture {
   void PurgeForgottenProcesses();        // does the map walk for ForgetProcess, batched
 
   CaptureCounters ReadCounters() const;
-  size_t AttachedPrograms() const { return attached_; }
+  size_t AttachedHooks() const { return links_.size(); }
   // Bytes of kernel memory held by our maps (from their definitions), for self-metrics.
   uint64_t MapMemoryBytes() const;
 
  private:
   static int OnRecord(void* ctx, void* data, size_t size);
+  void Detach();  // idempotent: links, ring buffer, then programs and maps
 
   http_capture* skel_ = nullptr;
   ring_buffer* ring_ = nullptr;
   EventHandler handler_;
-  size_t attached_ = 0;
+  std::vector<bpf_link*> links_;
   std::vector<uint32_t> forgotten_;
 };
 

@@ -32,6 +32,24 @@ class CurlToNginxTest(IntegrationTest):
         self.assertEqual(agent.process.stdout(), "", "default output is none when an OTLP endpoint is set")
 
 
+class ServiceNameTest(IntegrationTest):
+    """service.name is the observed process's own OTEL_SERVICE_NAME, else its executable's name;
+    never the agent's own OTEL_SERVICE_NAME."""
+
+    def test_service_name_comes_from_each_process(self):
+        self.start_receiver()
+        nginx = self.start_nginx()
+        agent = self.start_agent(extra_env={"OTEL_SERVICE_NAME": "name-of-the-agent"})
+
+        named = curl(nginx.url("/hello/named"), env={"OTEL_SERVICE_NAME": "it-curl"})
+        self.wait_received(lambda s: attr(s, "url.path") == "/hello/named", 2, "SERVER+CLIENT spans")
+        self.stop_agent(agent)
+
+        spans = select(self.receiver.spans(), server_port=nginx.port, path="/hello/named")
+        self.assertEqual(sorted((s["kind"], res(s, "service.name"), res(s, "process.pid")) for s in spans),
+                         [("CLIENT", "it-curl", named.pid), ("SERVER", "nginx", nginx.worker_pids()[0])])
+
+
 class StatusCodeTest(IntegrationTest):
     def test_404_is_an_error_for_the_client_only_and_500_for_both(self):
         self.start_receiver()

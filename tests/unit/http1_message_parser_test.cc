@@ -28,6 +28,9 @@ class RecordingSink : public MessageSink {
   std::vector<MessageEnd> ends;
 };
 
+// Feeds one fully captured piece.
+void Feed(MessageParser& parser, std::string_view bytes) { parser.OnData(bytes, bytes.size(), 1, 2); }
+
 StartLineScan::Verdict Scan(std::string_view line, StreamKind kind = StreamKind::kAny,
                             MethodPolicy policy = MethodPolicy::kAnyToken) {
   return ScanStartLine(line, kind, policy).verdict;
@@ -171,7 +174,7 @@ TEST(Http1MessageParserTest, LongRequestTargetIsKeptTruncated) {
   MessageParser parser(StreamKind::kRequests, &sink);
   const std::string request = "GET /" + std::string(20000, 'p') + " HTTP/1.1\r\nHost: h\r\n\r\n" +
                               "GET /after HTTP/1.1\r\n\r\n";
-  parser.OnData(request, request.size(), 1, 2);
+  Feed(parser, request);
   ASSERT_EQ(sink.messages.size(), 2u);
   EXPECT_TRUE(sink.messages[0].truncated);
   EXPECT_EQ(sink.messages[0].method, "GET");
@@ -184,7 +187,7 @@ TEST(Http1MessageParserTest, ResponseToHeadHasNoBody) {
   sink.request_method = "HEAD";
   MessageParser parser(StreamKind::kResponses, &sink);
   const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n";
-  parser.OnData(response, response.size(), 1, 2);
+  Feed(parser, response);
   ASSERT_EQ(sink.messages.size(), 1u);
   EXPECT_EQ(sink.messages[0].body_bytes, 0u);
 }
@@ -194,7 +197,7 @@ TEST(Http1MessageParserTest, InvalidChunkSizeEndsMessageAndResynchronises) {
   MessageParser parser(StreamKind::kResponses, &sink);
   const std::string bytes = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
                             "HTTP/1.1 204 No Content\r\n\r\n";
-  parser.OnData(bytes, bytes.size(), 1, 2);
+  Feed(parser, bytes);
   ASSERT_EQ(sink.messages.size(), 2u);
   EXPECT_TRUE(sink.messages[0].truncated);
   EXPECT_EQ(sink.messages[1].status_code, 204);
@@ -206,7 +209,7 @@ TEST(Http1MessageParserTest, OverflowingChunkSizeIsAFramingError) {
   MessageParser parser(StreamKind::kResponses, &sink);
   const std::string bytes =
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\n";
-  parser.OnData(bytes, bytes.size(), 1, 2);
+  Feed(parser, bytes);
   ASSERT_EQ(sink.messages.size(), 1u);
   EXPECT_TRUE(sink.messages[0].truncated);
 }
@@ -215,7 +218,7 @@ TEST(Http1MessageParserTest, CloseEndsCloseDelimitedBodyOrCutsOthersShort) {
   {
     RecordingSink sink;
     MessageParser parser(StreamKind::kResponses, &sink);
-    parser.OnData("HTTP/1.0 200 OK\r\n\r\nabc", 22, 1, 2);
+    Feed(parser, "HTTP/1.0 200 OK\r\n\r\nabc");
     parser.OnClose();
     ASSERT_EQ(sink.ends.size(), 1u);
     EXPECT_EQ(sink.ends[0], MessageEnd::kEndedByClose);
@@ -224,7 +227,7 @@ TEST(Http1MessageParserTest, CloseEndsCloseDelimitedBodyOrCutsOthersShort) {
   {
     RecordingSink sink;
     MessageParser parser(StreamKind::kResponses, &sink);
-    parser.OnData("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", 41, 1, 2);
+    Feed(parser, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc");
     parser.OnClose();
     ASSERT_EQ(sink.ends.size(), 1u);
     EXPECT_EQ(sink.ends[0], MessageEnd::kCutShort);
@@ -232,7 +235,7 @@ TEST(Http1MessageParserTest, CloseEndsCloseDelimitedBodyOrCutsOthersShort) {
   {
     RecordingSink sink;
     MessageParser parser(StreamKind::kResponses, &sink);
-    parser.OnData("HTTP/1.1 200 OK\r\nContent-Le", 28, 1, 2);
+    Feed(parser, "HTTP/1.1 200 OK\r\nContent-Le");
     parser.OnClose();
     ASSERT_EQ(sink.ends.size(), 1u);
     EXPECT_EQ(sink.ends[0], MessageEnd::kCutShort);
@@ -244,8 +247,8 @@ TEST(Http1MessageParserTest, FalseStartSplitAcrossPiecesIsRescanned) {
   // "GET /x HTTP/1.1" begins inside what first looked like the start of "GET GET ...".
   RecordingSink sink;
   MessageParser parser(StreamKind::kRequests, &sink);
-  parser.OnData("zzGET GE", 8, 1, 2);
-  parser.OnData("T /x HTTP/1.1\r\n\r\n", 17, 3, 4);
+  Feed(parser, "zzGET GE");
+  Feed(parser, "T /x HTTP/1.1\r\n\r\n");
   ASSERT_EQ(sink.messages.size(), 1u);
   EXPECT_EQ(sink.messages[0].target, "/x");
 }
@@ -254,7 +257,7 @@ TEST(Http1MessageParserTest, SkippedBytesAreCountedForAbandonment) {
   RecordingSink sink;
   MessageParser parser(StreamKind::kAny, &sink);
   const std::string junk(5000, '\x07');
-  parser.OnData(junk, junk.size(), 1, 2);
+  Feed(parser, junk);
   EXPECT_EQ(parser.skipped_bytes(), 5000u);
   EXPECT_FALSE(parser.recognized_any());
   EXPECT_EQ(parser.parse_errors(), 0u);  // the stream's start: not an error

@@ -17,7 +17,7 @@ using testing::Connection;
 using testing::Describe;
 using testing::Piece;
 using testing::Recv;
-using testing::Run;
+using testing::RunScript;
 using testing::Send;
 using testing::SplitPiece;
 
@@ -116,7 +116,7 @@ TEST(Http1StitcherTest, SimpleGetAndResponse) {
 
 TEST(Http1StitcherTest, ScriptsGiveTheirExpectedExchangeCount) {
   for (const Script& s : SplittableScripts()) {
-    std::vector<std::string> got = Run(s.pieces, s.close_at_end);
+    std::vector<std::string> got = RunScript(s.pieces, s.close_at_end);
     EXPECT_EQ(got.size(), s.expected_exchanges) << s.name;
     for (const std::string& x : got) {
       EXPECT_EQ(x.find("truncated"), std::string::npos) << s.name << ": " << x;
@@ -127,10 +127,10 @@ TEST(Http1StitcherTest, ScriptsGiveTheirExpectedExchangeCount) {
 
 TEST(Http1StitcherTest, EverySplitOffsetGivesIdenticalExchanges) {
   for (const Script& s : SplittableScripts()) {
-    const std::vector<std::string> baseline = Run(s.pieces, s.close_at_end);
+    const std::vector<std::string> baseline = RunScript(s.pieces, s.close_at_end);
     for (size_t p = 0; p < s.pieces.size(); ++p) {
       for (size_t cut = 1; cut < s.pieces[p].bytes.size(); ++cut) {
-        ASSERT_EQ(Run(SplitPiece(s.pieces, p, {cut}), s.close_at_end), baseline)
+        ASSERT_EQ(RunScript(SplitPiece(s.pieces, p, {cut}), s.close_at_end), baseline)
             << s.name << ": piece " << p << " cut at " << cut;
       }
     }
@@ -140,13 +140,13 @@ TEST(Http1StitcherTest, EverySplitOffsetGivesIdenticalExchanges) {
 TEST(Http1StitcherTest, EveryThreeWaySplitOfShortPiecesGivesIdenticalExchanges) {
   constexpr size_t kShort = 160;
   for (const Script& s : SplittableScripts()) {
-    const std::vector<std::string> baseline = Run(s.pieces, s.close_at_end);
+    const std::vector<std::string> baseline = RunScript(s.pieces, s.close_at_end);
     for (size_t p = 0; p < s.pieces.size(); ++p) {
       const size_t n = s.pieces[p].bytes.size();
       if (n > kShort) continue;
       for (size_t a = 1; a < n; ++a) {
         for (size_t b = a + 1; b < n; ++b) {
-          ASSERT_EQ(Run(SplitPiece(s.pieces, p, {a, b}), s.close_at_end), baseline)
+          ASSERT_EQ(RunScript(SplitPiece(s.pieces, p, {a, b}), s.close_at_end), baseline)
               << s.name << ": piece " << p << " cut at " << a << "," << b;
         }
       }
@@ -156,7 +156,7 @@ TEST(Http1StitcherTest, EveryThreeWaySplitOfShortPiecesGivesIdenticalExchanges) 
 
 TEST(Http1StitcherTest, OneByteAtATimeGivesIdenticalExchanges) {
   for (const Script& s : SplittableScripts()) {
-    EXPECT_EQ(Run(ByteByByte(s.pieces), s.close_at_end), Run(s.pieces, s.close_at_end)) << s.name;
+    EXPECT_EQ(RunScript(ByteByByte(s.pieces), s.close_at_end), RunScript(s.pieces, s.close_at_end)) << s.name;
   }
 }
 

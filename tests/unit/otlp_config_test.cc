@@ -123,41 +123,46 @@ TEST_P(OtlpConfigGrpcEndpointTest, ResolvesTargetAndSecurity) {
 INSTANTIATE_TEST_SUITE_P(
     OtlpTable, OtlpConfigGrpcEndpointTest,
     ::testing::Values(
-        GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"}},
-                         "collector:4317", true},
-        GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"}},
-                         "collector:4317", false},
+        GrpcEndpointCase{
+            {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"}}, "collector:4317", true},
+        GrpcEndpointCase{
+            {{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317"}}, "collector:4317", false},
         // No path is appended for gRPC, and a given path is dropped.
-        GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317/"}},
-                         "collector:4317", true},
-        GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://c:4317/v1/traces"}},
-                         "c:4317", false},
+        GrpcEndpointCase{
+            {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317/"}}, "collector:4317", true},
+        GrpcEndpointCase{
+            {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://c:4317/v1/traces"}}, "c:4317", false},
         // No scheme: plaintext unless OTEL_EXPORTER_OTLP_INSECURE=false.
-        GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"}}, "collector:4317",
-                         true},
+        GrpcEndpointCase{
+            {{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"}}, "collector:4317", true},
         GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"},
                           {"OTEL_EXPORTER_OTLP_INSECURE", "false"}},
-                         "collector:4317", false},
+                         "collector:4317",
+                         false},
         GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"},
                           {"OTEL_EXPORTER_OTLP_INSECURE", "false"},
                           {"OTEL_EXPORTER_OTLP_TRACES_INSECURE", "TRUE"}},
-                         "collector:4317", true},
+                         "collector:4317",
+                         true},
         // The scheme wins over OTEL_EXPORTER_OTLP_INSECURE.
         GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://c:4317"},
                           {"OTEL_EXPORTER_OTLP_INSECURE", "true"}},
-                         "c:4317", false},
+                         "c:4317",
+                         false},
         // A missing port is the scheme's default port.
         GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector.example.com"}},
-                         "collector.example.com:443", false},
-        GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector"}}, "collector:80",
-                         true},
-        GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://[::1]:4317"}}, "[::1]:4317",
-                         true},
+                         "collector.example.com:443",
+                         false},
+        GrpcEndpointCase{
+            {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector"}}, "collector:80", true},
+        GrpcEndpointCase{
+            {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://[::1]:4317"}}, "[::1]:4317", true},
         GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://[::1]"}}, "[::1]:80", true},
         // The traces-specific protocol and endpoint win.
         GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4317"},
                           {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4317"}},
-                         "traces:4317", true}));
+                         "traces:4317",
+                         true}));
 
 TEST(OtlpConfigTest, TracesProtocolBeatsGeneric) {
   auto p = Parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"},
@@ -192,15 +197,14 @@ TEST(OtlpConfigTest, HttpEndpointWithoutSchemeAssumesHttp) {
 TEST(OtlpConfigTest, HeadersAreParsedAndDecoded) {
   auto p = Parse({{"OTEL_EXPORTER_OTLP_HEADERS",
                    "api-key=secret, x-team = a%20b%2Cc ,Authorization=Basic%20dXNlcjpwYXNz"}});
-  EXPECT_THAT(p.config.headers,
-              ElementsAre(Pair("api-key", "secret"), Pair("x-team", "a b,c"),
-                          Pair("Authorization", "Basic dXNlcjpwYXNz")));
+  EXPECT_THAT(p.config.headers, ElementsAre(Pair("api-key", "secret"), Pair("x-team", "a b,c"),
+                                            Pair("Authorization", "Basic dXNlcjpwYXNz")));
   EXPECT_THAT(p.warnings, IsEmpty());
 }
 
 TEST(OtlpConfigTest, TracesHeadersReplaceGenericHeaders) {
-  auto p = Parse({{"OTEL_EXPORTER_OTLP_HEADERS", "a=1,b=2"},
-                  {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "c=3"}});
+  auto p = Parse(
+      {{"OTEL_EXPORTER_OTLP_HEADERS", "a=1,b=2"}, {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "c=3"}});
   EXPECT_THAT(p.config.headers, ElementsAre(Pair("c", "3")));
 }
 
@@ -211,8 +215,8 @@ TEST(OtlpConfigTest, HeaderValuesKeepPlusAndEqualsSigns) {
 
 TEST(OtlpConfigTest, MalformedHeadersAreSkippedWithWarnings) {
   std::vector<std::string> warnings;
-  auto headers = ParseOtlpHeaders("good=1,,novalue,=empty-key,bad key=2,pct=%zz,end=%4,ok=%41",
-                                  &warnings);
+  auto headers =
+      ParseOtlpHeaders("good=1,,novalue,=empty-key,bad key=2,pct=%zz,end=%4,ok=%41", &warnings);
   EXPECT_THAT(headers, ElementsAre(Pair("good", "1"), Pair("ok", "A")));
   EXPECT_THAT(warnings, SizeIs(5));  // novalue, =empty-key, bad key, %zz, %4
 }
@@ -222,8 +226,8 @@ TEST(OtlpConfigTest, EmptyHeaderValueIsAllowed) {
 }
 
 TEST(OtlpConfigTest, TimeoutAndCompression) {
-  auto p = Parse({{"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"},
-                  {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"}});
+  auto p =
+      Parse({{"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"}, {"OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"}});
   EXPECT_EQ(p.config.timeout, std::chrono::milliseconds(2500));
   EXPECT_EQ(p.config.compression, OtlpCompression::kGzip);
 
@@ -274,18 +278,18 @@ TEST_P(OtlpConfigInvalidValueTest, WarnsAndKeepsDefault) {
   EXPECT_THAT(p.warnings[0], HasSubstr(GetParam().name));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    OtlpTable, OtlpConfigInvalidValueTest,
-    ::testing::Values(InvalidCase{"OTEL_EXPORTER_OTLP_TIMEOUT", "ten"},
-                      InvalidCase{"OTEL_EXPORTER_OTLP_TIMEOUT", "-5"},
-                      InvalidCase{"OTEL_EXPORTER_OTLP_TIMEOUT", "0"},
-                      InvalidCase{"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "12ms"},
-                      InvalidCase{"OTEL_EXPORTER_OTLP_TIMEOUT", "99999999999999999999999"},
-                      InvalidCase{"OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"},
-                      InvalidCase{"OTEL_BSP_SCHEDULE_DELAY", "1.5"},
-                      InvalidCase{"OTEL_BSP_MAX_QUEUE_SIZE", "lots"},
-                      InvalidCase{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0"},
-                      InvalidCase{"OTEL_BSP_EXPORT_TIMEOUT", "+30"}));
+INSTANTIATE_TEST_SUITE_P(OtlpTable, OtlpConfigInvalidValueTest,
+                         ::testing::Values(InvalidCase{"OTEL_EXPORTER_OTLP_TIMEOUT", "ten"},
+                                           InvalidCase{"OTEL_EXPORTER_OTLP_TIMEOUT", "-5"},
+                                           InvalidCase{"OTEL_EXPORTER_OTLP_TIMEOUT", "0"},
+                                           InvalidCase{"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "12ms"},
+                                           InvalidCase{"OTEL_EXPORTER_OTLP_TIMEOUT",
+                                                       "99999999999999999999999"},
+                                           InvalidCase{"OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"},
+                                           InvalidCase{"OTEL_BSP_SCHEDULE_DELAY", "1.5"},
+                                           InvalidCase{"OTEL_BSP_MAX_QUEUE_SIZE", "lots"},
+                                           InvalidCase{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0"},
+                                           InvalidCase{"OTEL_BSP_EXPORT_TIMEOUT", "+30"}));
 
 TEST(OtlpConfigTest, InvalidInsecureWarns) {
   auto p = Parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},

@@ -1,13 +1,12 @@
 // GrpcTransport against an in-process grpc::Server implementing the generated TraceService on
 // 127.0.0.1 (ephemeral port): the request decodes on the server, metadata and status codes.
-#include "export/otlp/grpc_transport.h"
-
-#include <grpcpp/grpcpp.h>
 #include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <mutex>
 
+#include "export/otlp/grpc_transport.h"
 #include "export/otlp/trace_encoder.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 
@@ -145,12 +144,12 @@ TEST_F(OtlpGrpcTransportTest, StatusCodesAreClassifiedPerOtlpSpec) {
   std::vector<Span> spans;
   std::string body = SampleRequest(&spans);
   const std::pair<grpc::StatusCode, bool> cases[] = {
-      {grpc::StatusCode::UNAVAILABLE, true},      {grpc::StatusCode::CANCELLED, true},
+      {grpc::StatusCode::UNAVAILABLE, true},       {grpc::StatusCode::CANCELLED, true},
       {grpc::StatusCode::DEADLINE_EXCEEDED, true}, {grpc::StatusCode::RESOURCE_EXHAUSTED, true},
-      {grpc::StatusCode::ABORTED, true},          {grpc::StatusCode::OUT_OF_RANGE, true},
-      {grpc::StatusCode::DATA_LOSS, true},        {grpc::StatusCode::INVALID_ARGUMENT, false},
-      {grpc::StatusCode::UNAUTHENTICATED, false}, {grpc::StatusCode::PERMISSION_DENIED, false},
-      {grpc::StatusCode::INTERNAL, false},        {grpc::StatusCode::UNIMPLEMENTED, false},
+      {grpc::StatusCode::ABORTED, true},           {grpc::StatusCode::OUT_OF_RANGE, true},
+      {grpc::StatusCode::DATA_LOSS, true},         {grpc::StatusCode::INVALID_ARGUMENT, false},
+      {grpc::StatusCode::UNAUTHENTICATED, false},  {grpc::StatusCode::PERMISSION_DENIED, false},
+      {grpc::StatusCode::INTERNAL, false},         {grpc::StatusCode::UNIMPLEMENTED, false},
   };
   for (const auto& [code, retryable] : cases) {
     {

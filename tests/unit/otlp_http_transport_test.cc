@@ -1,22 +1,20 @@
 // HttpTransport against a minimal HTTP/1.1 server on 127.0.0.1 (ephemeral port), run by the
 // test on a raw socket thread: what goes over the wire, and how responses are classified.
-#include "export/otlp/http_transport.h"
-
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "export/otlp/http_transport.h"
 #include "export/otlp/trace_encoder.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -113,7 +111,8 @@ class TestHttpServer {
     size_t pos = line_end + 2;
     while (line_end != std::string::npos && pos < head.size()) {
       line_end = head.find("\r\n", pos);
-      std::string line = head.substr(pos, line_end == std::string::npos ? line_end : line_end - pos);
+      std::string line =
+          head.substr(pos, line_end == std::string::npos ? line_end : line_end - pos);
       size_t colon = line.find(':');
       std::string name = line.substr(0, colon);
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -145,8 +144,8 @@ class TestHttpServer {
 
 std::string Response(const std::string& status_line, const std::string& extra_headers = "",
                      const std::string& body = "") {
-  return "HTTP/1.1 " + status_line + "\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n" + extra_headers + "\r\n" + body;
+  return "HTTP/1.1 " + status_line + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+         extra_headers + "\r\n" + body;
 }
 
 std::string Gunzip(const std::string& compressed) {
@@ -275,8 +274,8 @@ TEST(OtlpHttpTransportTest, PartialSuccessIsReportedAsANote) {
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;
   response.mutable_partial_success()->set_rejected_spans(2);
   response.mutable_partial_success()->set_error_message("span too old");
-  TestHttpServer server(Response(
-      "200 OK", "Content-Type: application/x-protobuf\r\n", response.SerializeAsString()));
+  TestHttpServer server(
+      Response("200 OK", "Content-Type: application/x-protobuf\r\n", response.SerializeAsString()));
   HttpTransport transport(Options(server.url("/v1/traces")));
   ExportResult result = transport.Send(SampleRequest());
   EXPECT_TRUE(result.ok);

@@ -1,13 +1,12 @@
 // The hand-written OTLP encoder checked against the generated protobuf classes: whatever we
 // write must parse into exactly the request we meant, and re-serialize to the same bytes.
-#include "export/otlp/trace_encoder.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <memory>
 
+#include "export/otlp/trace_encoder.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace otelbpf::otlp {
@@ -59,9 +58,7 @@ const pb_common::AnyValue& FindValue(
   return pb_common::AnyValue::default_instance();
 }
 
-TEST(OtlpEncoderTest, EmptyBatchIsAnEmptyRequest) {
-  EXPECT_EQ(EncodeTraceRequest({}), "");
-}
+TEST(OtlpEncoderTest, EmptyBatchIsAnEmptyRequest) { EXPECT_EQ(EncodeTraceRequest({}), ""); }
 
 TEST(OtlpEncoderTest, EncodesEverySpanField) {
   auto resource = MakeResource("checkout");
@@ -94,7 +91,7 @@ TEST(OtlpEncoderTest, EncodesEverySpanField) {
   EXPECT_EQ(s.end_time_unix_nano(), span.end_time_unix_nano);
   EXPECT_EQ(s.status().code(), pb_trace::Status::STATUS_CODE_ERROR);
   EXPECT_EQ(s.status().message(), "upstream reset");
-  EXPECT_EQ(s.flags() & pb_trace::SPAN_FLAGS_TRACE_FLAGS_MASK, 0x01u);  // sampled
+  EXPECT_EQ(s.flags() & pb_trace::SPAN_FLAGS_TRACE_FLAGS_MASK, 0x01u);         // sampled
   EXPECT_EQ(s.flags() & pb_trace::SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK, 0u);  // unknown
   ASSERT_EQ(s.attributes_size(), 2);
   EXPECT_EQ(s.attributes(0).key(), "http.request.method");
@@ -229,13 +226,13 @@ TEST(OtlpEncoderTest, GroupsSpansByResourcePointerInFirstAppearanceOrder) {
   };
   auto id = [](const Span& s) { return Bytes(s.span_id.data(), 8); };
 
-  EXPECT_EQ(FindValue(request.resource_spans(0).resource().attributes(), "service.name")
-                .string_value(),
-            "a");
+  EXPECT_EQ(
+      FindValue(request.resource_spans(0).resource().attributes(), "service.name").string_value(),
+      "a");
   EXPECT_EQ(span_ids(0), (std::vector<std::string>{id(a1), id(a2)}));
-  EXPECT_EQ(FindValue(request.resource_spans(1).resource().attributes(), "service.name")
-                .string_value(),
-            "b");
+  EXPECT_EQ(
+      FindValue(request.resource_spans(1).resource().attributes(), "service.name").string_value(),
+      "b");
   EXPECT_EQ(span_ids(1), (std::vector<std::string>{id(b1), id(b2)}));
   EXPECT_EQ(span_ids(2), (std::vector<std::string>{id(t1)}));
   EXPECT_FALSE(request.resource_spans(3).has_resource());  // null resource
@@ -271,7 +268,11 @@ TEST(OtlpEncoderTest, ReusedEncoderGivesSameBytesAndHandlesLargeBatches) {
   auto request = Decode(first);
   ASSERT_EQ(request.resource_spans_size(), 1);
   ASSERT_EQ(request.resource_spans(0).scope_spans(0).spans_size(), 3000);
-  EXPECT_EQ(request.resource_spans(0).scope_spans(0).spans(2999).attributes(2).value()
+  EXPECT_EQ(request.resource_spans(0)
+                .scope_spans(0)
+                .spans(2999)
+                .attributes(2)
+                .value()
                 .string_value()
                 .size(),
             700u + 2999 % 50);

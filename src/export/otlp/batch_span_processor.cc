@@ -17,8 +17,8 @@ constexpr std::chrono::seconds kDropLogInterval{10};
 
 }  // namespace
 
-BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<OtlpTransport> transport,
-                                       BatchConfig config, RetryPolicy retry)
+BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<OtlpTransport> transport, BatchConfig config,
+                                       RetryPolicy retry)
     : transport_(std::move(transport)),
       config_([&] {
         // Guard against a hand-built config the env parser would have rejected.
@@ -66,18 +66,20 @@ void BatchSpanProcessor::Shutdown() {
 
 OtlpExportStats BatchSpanProcessor::stats() const {
   auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return {get(stats_.spans_exported),       get(stats_.spans_dropped_queue_full),
-          get(stats_.spans_dropped_export_failed), get(stats_.export_requests),
-          get(stats_.export_failures),      get(stats_.export_retries)};
+  return {get(stats_.spans_exported),
+          get(stats_.spans_dropped_queue_full),
+          get(stats_.spans_dropped_export_failed),
+          get(stats_.export_requests),
+          get(stats_.export_failures),
+          get(stats_.export_retries)};
 }
 
 void BatchSpanProcessor::Run() {
   std::unique_lock lock(mu_);
   auto next_export = Clock::now() + config_.schedule_delay;
   while (!stopping_) {
-    wake_.wait_until(lock, next_export, [this] {
-      return stopping_ || count_ >= config_.max_export_batch_size;
-    });
+    wake_.wait_until(lock, next_export,
+                     [this] { return stopping_ || count_ >= config_.max_export_batch_size; });
     if (stopping_) break;
     lock.unlock();
     size_t n = TakeBatch();

@@ -1,7 +1,7 @@
 #include "export/otlp/grpc_transport.h"
 
-#include <grpcpp/grpcpp.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 
 #include <cctype>
 #include <condition_variable>

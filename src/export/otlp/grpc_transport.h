@@ -22,9 +22,9 @@ class Channel;
 namespace otelbpf::otlp {
 
 struct GrpcTransportOptions {
-  std::string target;     // "host:port"
-  bool insecure = true;   // plaintext channel; false = TLS with the system's root certificates
-  OtlpHeaders headers;    // sent as call metadata (names lower-cased, as gRPC requires)
+  std::string target;    // "host:port"
+  bool insecure = true;  // plaintext channel; false = TLS with the system's root certificates
+  OtlpHeaders headers;   // sent as call metadata (names lower-cased, as gRPC requires)
   std::chrono::milliseconds timeout{10000};
   OtlpCompression compression = OtlpCompression::kNone;
 };

@@ -11,8 +11,8 @@ bool GzipCompress(std::string_view input, std::string* out) {
   // share with the traced workload.
   constexpr int kGzipWindowBits = 15 + 16;
   constexpr int kMemLevel = 8;
-  if (deflateInit2(&zs, /*level=*/1, Z_DEFLATED, kGzipWindowBits, kMemLevel,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&zs, /*level=*/1, Z_DEFLATED, kGzipWindowBits, kMemLevel, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return false;
   }
   out->resize(deflateBound(&zs, input.size()));

@@ -110,26 +110,28 @@ ExportResult HttpTransport::Send(std::string_view body) {
     body = compressed_;
   }
   response_.clear();
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());  // not copied: body outlives perform
+  // Not copied: body outlives perform. Never pass null: libcurl would then read the body
+  // from its read callback, which defaults to stdin.
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
 
   CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
-    return ExportResult::Failure(IsRetryableCurlError(rc),
-                                 std::string("POST ") + options_.url + ": " + curl_easy_strerror(rc));
+    return ExportResult::Failure(IsRetryableCurlError(rc), std::string("POST ") + options_.url +
+                                                               ": " + curl_easy_strerror(rc));
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  if (status >= 200 && status < 300) return ExportResult::Success(DescribePartialSuccess(response_));
+  if (status >= 200 && status < 300)
+    return ExportResult::Success(DescribePartialSuccess(response_));
 
   // libcurl parses Retry-After (delay-seconds or HTTP-date) into seconds; 0 when absent.
   curl_off_t retry_after_s = 0;
   curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after_s);
   bool retryable = IsRetryableHttpStatus(status);
   uint64_t retry_after_ms = retryable && retry_after_s > 0 ? uint64_t(retry_after_s) * 1000 : 0;
-  return ExportResult::Failure(retryable,
-                               "POST " + options_.url + ": HTTP " + std::to_string(status),
-                               retry_after_ms);
+  return ExportResult::Failure(
+      retryable, "POST " + options_.url + ": HTTP " + std::to_string(status), retry_after_ms);
 }
 
 }  // namespace otelbpf::otlp

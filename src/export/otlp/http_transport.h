@@ -34,10 +34,10 @@ class HttpTransport final : public OtlpTransport {
   static size_t CollectResponse(char* data, size_t size, size_t count, void* self);
 
   HttpTransportOptions options_;
-  void* curl_ = nullptr;          // CURL*, kept opaque so users need not include curl.h
-  void* header_list_ = nullptr;   // curl_slist*
-  std::string compressed_;        // reused gzip output buffer
-  std::string response_;          // body of the last response (capped)
+  void* curl_ = nullptr;         // CURL*, kept opaque so users need not include curl.h
+  void* header_list_ = nullptr;  // curl_slist*
+  std::string compressed_;       // reused gzip output buffer
+  std::string response_;         // body of the last response (capped)
 };
 
 }  // namespace otelbpf::otlp

@@ -116,7 +116,8 @@ OtlpCompression ReadCompression(const Env& env, std::vector<std::string>* warnin
 std::string HttpEndpoint(const Setting& s, bool is_generic, std::vector<std::string>* warnings) {
   std::string url = s.value;
   if (!StartsWith(url, "http://") && !StartsWith(url, "https://")) {
-    Warn(warnings, s.name + "=\"" + s.value + "\" has no http:// or https:// scheme; assuming http://");
+    Warn(warnings,
+         s.name + "=\"" + s.value + "\" has no http:// or https:// scheme; assuming http://");
     url = "http://" + url;
   }
   if (is_generic) {
@@ -158,16 +159,16 @@ std::string GrpcTarget(const Setting& s, const Env& env, bool* insecure,
   }
   std::string_view authority = rest.substr(0, rest.find('/'));  // a path means nothing to gRPC
   if (authority.empty()) {
-    Warn(warnings, s.name + "=\"" + s.value + "\" has no host; using " +
-                       std::string(kDefaultGrpcEndpoint));
+    Warn(warnings,
+         s.name + "=\"" + s.value + "\" has no host; using " + std::string(kDefaultGrpcEndpoint));
     *insecure = true;
     return std::string(kDefaultGrpcEndpoint);
   }
   // A port follows the last ':' outside an IPv6 literal's brackets.
   size_t bracket = authority.rfind(']');
   size_t colon = authority.rfind(':');
-  bool has_port = colon != std::string_view::npos &&
-                  (bracket == std::string_view::npos || colon > bracket);
+  bool has_port =
+      colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket);
   std::string target(authority);
   if (!has_port && !default_port.empty()) target += ":" + std::string(default_port);
   return target;
@@ -178,9 +179,8 @@ void ReadEndpoint(const Env& env, OtlpConfig* config, std::vector<std::string>* 
   auto generic = env.Get("OTEL_EXPORTER_OTLP_ENDPOINT");
   const std::optional<Setting>& chosen = traces ? traces : generic;
   if (!chosen) {
-    config->endpoint = std::string(config->protocol == OtlpProtocol::kGrpc
-                                       ? kDefaultGrpcEndpoint
-                                       : kDefaultHttpEndpoint);
+    config->endpoint = std::string(config->protocol == OtlpProtocol::kGrpc ? kDefaultGrpcEndpoint
+                                                                           : kDefaultHttpEndpoint);
     return;
   }
   config->endpoint_configured = true;
@@ -220,7 +220,8 @@ std::optional<std::string> PercentDecode(std::string_view s) {
 bool IsHeaderName(std::string_view s) {
   static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || kSpecials.find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           kSpecials.find(c) != std::string_view::npos;
   });
 }
 

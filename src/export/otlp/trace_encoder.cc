@@ -87,8 +87,7 @@ void UncheckedAnyValue(WireWriter& w, const AttributeValue& value) {
       break;
     case 1:
       // int64 is encoded as the two's-complement uint64 (10 bytes when negative).
-      w.UncheckedVarintField(field::kAnyInt,
-                             static_cast<uint64_t>(*std::get_if<int64_t>(&value)));
+      w.UncheckedVarintField(field::kAnyInt, static_cast<uint64_t>(*std::get_if<int64_t>(&value)));
       break;
     case 2: {
       double d = *std::get_if<double>(&value);

@@ -487,8 +487,9 @@ void MessageParser::ParseHeaderBlock(std::string_view block) {
 
 bool MessageParser::ParsePartialHeaderBlock() {
   // The block was cut (capture gap, close, or the size bound): keep what its complete lines say.
-  if (start_line_validated_) {
-    ParseHeaderBlock(header_buf_);
+  // The start line itself may be the part that was cut (a very long target).
+  if (header_buf_.find('\n') != std::string::npos) {
+    ParseHeaderBlock(header_buf_);  // a complete first line is always a validated one
   } else {
     if (!ParseTruncatedStartLine(header_buf_, current_)) return false;
     MarkRecognized();

@@ -7,7 +7,7 @@ import time
 
 from . import config
 from .procs import Process, tail
-from .spans import read_json_lines
+from .spans import JsonLinesFile
 
 READY_LINE = "otelbpf is ready"
 READY_TIMEOUT = 15.0
@@ -36,6 +36,7 @@ class Agent:
         self.process = Process(f"agent{Agent._count}", [config.agent_binary(), "run", *args], workdir, env=env)
         self.pid = self.process.pid
         self.exit_code = None
+        self._stdout_spans = JsonLinesFile(self.process.stdout_path)
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -52,14 +53,15 @@ class Agent:
         raise AssertionError(f"otelbpf did not print '{READY_LINE}' on stderr within {READY_TIMEOUT} s; "
                              f"stderr:\n{tail(stderr)}")
 
-    def stop(self) -> int:
-        """SIGTERM and wait; returns the exit code (kills it and fails when it hangs)."""
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Sends sig (SIGTERM or SIGINT) and waits; returns the exit code (kills it and fails
+        when it hangs)."""
         if self.exit_code is None:
-            self.process.signal(signal.SIGTERM)
+            self.process.signal(sig)
             self.exit_code = self.process.wait(STOP_TIMEOUT)
             if self.exit_code is None:
                 self.process.kill_group(grace=0.5)
-                raise AssertionError(f"otelbpf still running {STOP_TIMEOUT} s after SIGTERM; "
+                raise AssertionError(f"otelbpf still running {STOP_TIMEOUT} s after {signal.Signals(sig).name}; "
                                      f"stderr:\n{tail(self.process.stderr())}")
         return self.exit_code
 
@@ -68,7 +70,7 @@ class Agent:
 
     def stdout_spans(self) -> list:
         """Spans printed by --output json."""
-        return read_json_lines(self.process.stdout_path)
+        return self._stdout_spans.read()
 
     def diagnostics(self) -> str:
         return f"otelbpf stderr (last lines):\n{tail(self.process.stderr())}"

@@ -3,6 +3,7 @@ starts the pieces a test asks for and always stops them."""
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -28,6 +29,7 @@ class IntegrationTest(unittest.TestCase):
         self.workdir = tempfile.mkdtemp(prefix=f"otelbpf-it-{self.id().split('.')[-1]}-")
         self.receiver = None
         self.agents = []
+        self.ports = set()  # of this test's servers: spans on them are this test's
 
     def run(self, result=None):
         """Removes the work folder of a passing test; keeps (and names) a failing one's logs."""
@@ -52,27 +54,30 @@ class IntegrationTest(unittest.TestCase):
     def start_nginx(self) -> Nginx:
         nginx = Nginx(self.workdir)
         self.addCleanup(nginx.stop)
+        self.ports.add(nginx.port)
         return nginx
 
     def start_backend(self) -> Backend:
         backend = Backend(self.workdir)
         self.addCleanup(backend.stop)
+        self.ports.add(backend.port)
         return backend
 
     def start_agent(self, *args, protocol: str = "http/protobuf", export: bool = True,
-                    resource_attributes: str = None) -> Agent:
+                    resource_attributes: str = None, extra_env: dict = None) -> Agent:
         """otelbpf run ARGS, exporting to this test's receiver unless export=False."""
         endpoint = self.receiver.endpoint(protocol) if export else None
         env = agent_env(endpoint, protocol if export else None, resource_attributes)
+        env.update(extra_env or {})
         agent = Agent(self.workdir, list(args), env)
         self.agents.append(agent)
         self.addCleanup(agent.kill)
         return agent
 
-    def stop_agent(self, agent: Agent) -> None:
-        """SIGTERM; the contract says it detaches, flushes its exporters and exits 0."""
-        code = agent.stop()
-        self.assertEqual(code, 0, f"otelbpf exit code after SIGTERM\n{agent.diagnostics()}")
+    def stop_agent(self, agent: Agent, sig: int = signal.SIGTERM) -> None:
+        """SIGTERM (or SIGINT): the agent detaches, flushes its exporters and exits 0."""
+        code = agent.stop(sig)
+        self.assertEqual(code, 0, f"otelbpf exit code after {signal.Signals(sig).name}\n{agent.diagnostics()}")
 
     # ---- spans ----------------------------------------------------------------------
 
@@ -83,9 +88,14 @@ class IntegrationTest(unittest.TestCase):
         parts.append(f"work folder: {self.workdir}")
         return "\n".join(parts)
 
+    def related(self, span: dict) -> bool:
+        """A span of this test's own traffic, not of other processes on the machine."""
+        return (spanlib.attr(span, "server.port") in self.ports
+                or spanlib.attr(span, "network.peer.port") in self.ports)
+
     def wait_received(self, match, count: int, what: str, timeout: float = 10.0) -> list:
         """Waits for `count` spans matching `match` at the receiver."""
-        return spanlib.wait_for(self.receiver.spans, match, count, timeout, what, self.diagnostics)
+        return spanlib.wait_for(self.receiver.spans, match, count, timeout, what, self.diagnostics, self.related)
 
     def settle(self, seconds: float = 1.5) -> None:
         """Leaves time for spans that must NOT come (several export intervals of 200 ms)."""

@@ -38,15 +38,15 @@ def client_env() -> dict:
             if not k.startswith("OTEL_") and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
 
 
-def curl(*urls: str, extra: list = ()) -> CurlRun:
+def curl(*urls: str, extra: list = (), env: dict = None) -> CurlRun:
     """Runs one curl process fetching the URLs in order over HTTP/1.1 (one connection, reused
-    when the server allows). Bodies are discarded."""
+    when the server allows). Bodies are discarded. `env` adds variables to curl's environment."""
     argv = [config.tool("curl"), "-sS", "--http1.1", "--noproxy", "*", "-w", WRITE_OUT, *extra]
     for url in urls:
         argv += ["-o", "/dev/null", url]
     start = time.time_ns()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=client_env())
+                            env={**client_env(), **(env or {})})
     out, err = proc.communicate(timeout=60)
     end = time.time_ns()
     transfers = [Transfer(*map(int, line.split())) for line in out.decode().splitlines() if line.strip()]

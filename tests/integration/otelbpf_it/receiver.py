@@ -6,7 +6,7 @@ import time
 
 from . import config
 from .procs import Process
-from .spans import read_json_lines
+from .spans import JsonLinesFile
 
 
 class Receiver:
@@ -19,6 +19,7 @@ class Receiver:
         self.http_port = ready["http_port"]
         self.grpc_port = ready["grpc_port"]
         self.pid = self.process.pid
+        self._spans = JsonLinesFile(self.spans_path)
 
     def _wait_ready(self, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
@@ -36,7 +37,7 @@ class Receiver:
         return f"http://127.0.0.1:{port}"
 
     def spans(self) -> list:
-        return read_json_lines(self.spans_path)
+        return self._spans.read()
 
     def log(self) -> str:
         return self.process.stderr()

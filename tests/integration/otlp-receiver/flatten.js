@@ -45,7 +45,7 @@ function attributes(keyValues) {
   return out;
 }
 
-function flattenSpan(span, resource, scope, transport) {
+function flattenSpan(span, resource, scope, transport, contentEncoding) {
   const start = BigInt(span.startTimeUnixNano || '0');
   const end = BigInt(span.endTimeUnixNano || '0');
   const status = span.status || {};
@@ -64,11 +64,13 @@ function flattenSpan(span, resource, scope, transport) {
     attributes: attributes(span.attributes),
     scope: { name: scope.name || '', version: scope.version || '' },
     transport,
+    content_encoding: contentEncoding,
   };
 }
 
-// Decoded request message → array of flat span records.
-function flattenRequest(message, transport) {
+// Decoded request message → array of flat span records. `transport` ("http" or "grpc") and
+// `contentEncoding` (e.g. "gzip", "identity") say how the request arrived.
+function flattenRequest(message, transport, contentEncoding) {
   const request = ExportTraceServiceRequest.toObject(message, TO_OBJECT_OPTIONS);
   const records = [];
   for (const resourceSpans of request.resourceSpans || []) {
@@ -76,7 +78,7 @@ function flattenRequest(message, transport) {
     for (const scopeSpans of resourceSpans.scopeSpans || []) {
       const scope = scopeSpans.scope || {};
       for (const span of scopeSpans.spans || []) {
-        records.push(flattenSpan(span, resource, scope, transport));
+        records.push(flattenSpan(span, resource, scope, transport, contentEncoding));
       }
     }
   }

@@ -6,7 +6,9 @@
 // Listens on two ephemeral ports of 127.0.0.1: OTLP/HTTP (POST /v1/traces, protobuf, plain
 // or gzip) and OTLP/gRPC (TraceService/Export). When both listen it prints one JSON line
 // {"http_port":N,"grpc_port":M,"pid":P} on stdout. Every received span is appended to
-// SPANS.jsonl as one flat JSON line (see flatten.js). Diagnostics go to stderr.
+// SPANS.jsonl as one flat JSON line (see flatten.js), with how it came: "transport" (http or
+// grpc) and "content_encoding" (identity or gzip; null over gRPC, where grpc-js decompresses
+// without telling). Diagnostics go to stderr.
 // Exits on SIGTERM/SIGINT.
 
 const fs = require('fs');
@@ -35,12 +37,12 @@ function log(message) {
 
 // One synchronous append per export request, so a reader never sees half of a batch
 // interleaved with another one.
-function record(message, transport, detail) {
-  const spans = flattenRequest(message, transport);
+function record(message, transport, contentEncoding) {
+  const spans = flattenRequest(message, transport, contentEncoding);
   if (spans.length > 0) {
     fs.appendFileSync(args.out, spans.map((s) => toJsonLine(s) + '\n').join(''));
   }
-  log(`${transport} export: ${spans.length} span(s)${detail ? ` (${detail})` : ''}`);
+  log(`${transport} export: ${spans.length} span(s), encoding ${contentEncoding}`);
 }
 
 const EMPTY_RESPONSE = Buffer.from(ExportTraceServiceResponse.encode({}).finish());
@@ -79,9 +81,9 @@ function handleHttp(req, res) {
       return;
     }
     try {
-      const encoding = req.headers['content-encoding'] || 'identity';
+      const encoding = (req.headers['content-encoding'] || 'identity').toLowerCase();
       const message = ExportTraceServiceRequest.decode(decodeBody(req, Buffer.concat(chunks)));
-      record(message, 'http', `Content-Encoding ${encoding}`);
+      record(message, 'http', encoding);
       reply(200, EMPTY_RESPONSE, 'application/x-protobuf');
     } catch (err) {
       log(`HTTP POST /v1/traces: cannot decode: ${err.message}`);
@@ -119,6 +121,7 @@ function ignoredService(path) {
 
 function exportTraces(call, callback) {
   try {
+    // grpc-js decompresses messages itself and hides grpc-encoding: the encoding is unknown.
     record(call.request, 'grpc', null);
     callback(null, ExportTraceServiceResponse.create({}));
   } catch (err) {

@@ -1,6 +1,6 @@
 'use strict';
 // Self-test of the receiver, independent of otelbpf: starts receiver.js, sends one
-// hand-made ExportTraceServiceRequest over HTTP (plain and gzip) and over gRPC, and checks
+// hand-made ExportTraceServiceRequest over HTTP and over gRPC (each plain and gzip), checks
 // the flat JSON lines it writes. Exits non-zero on any mismatch.
 //
 //   node selftest.js
@@ -72,7 +72,7 @@ function post(port, body, headers) {
   });
 }
 
-function grpcExport(port, request) {
+function grpcExport(port, request, options = {}) {
   const definition = {
     Export: {
       path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
@@ -84,7 +84,7 @@ function grpcExport(port, request) {
     },
   };
   const Client = grpc.makeGenericClientConstructor(definition, 'TraceService');
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), options);
   return new Promise((resolve, reject) => {
     client.Export(request, (err, response) => {
       client.close();
@@ -93,7 +93,7 @@ function grpcExport(port, request) {
   });
 }
 
-function checkSpan(line, name, transport) {
+function checkSpan(line, name, transport, encoding) {
   // Timestamps and the huge int must be exact JSON integers, not rounded doubles.
   assert.match(line, new RegExp(`"start_time_unix_nano":${START_NS}[,}]`));
   assert.match(line, new RegExp(`"end_time_unix_nano":${END_NS}[,}]`));
@@ -101,6 +101,7 @@ function checkSpan(line, name, transport) {
   const span = JSON.parse(line);
   assert.equal(span.name, name);
   assert.equal(span.transport, transport);
+  assert.equal(span.content_encoding, encoding);
   assert.equal(span.trace_id, '0102030405060708090a0b0c0d0e0f10');
   assert.equal(span.span_id, 'a1a2a3a4a5a6a7a8');
   assert.equal(span.parent_span_id, '');
@@ -135,13 +136,16 @@ async function main() {
     assert.equal(res.status, 400, 'garbage must be rejected');
 
     await grpcExport(ports.grpc_port, handMadeRequest('grpc'));
+    const GZIP = 2;  // grpc-js compressionAlgorithms.gzip
+    await grpcExport(ports.grpc_port, handMadeRequest('grpc-gzip'), { 'grpc.default_compression_algorithm': GZIP });
 
     const lines = fs.readFileSync(out, 'utf8').split('\n').filter((l) => l.length > 0);
-    assert.equal(lines.length, 3, `expected 3 span lines, got:\n${lines.join('\n')}`);
-    checkSpan(lines[0], 'plain', 'http');
-    checkSpan(lines[1], 'gzip', 'http');
-    checkSpan(lines[2], 'grpc', 'grpc');
-    console.log('otlp-receiver selftest: OK (plain, gzip and gRPC exports decoded exactly)');
+    assert.equal(lines.length, 4, `expected 4 span lines, got:\n${lines.join('\n')}`);
+    checkSpan(lines[0], 'plain', 'http', 'identity');
+    checkSpan(lines[1], 'gzip', 'http', 'gzip');
+    checkSpan(lines[2], 'grpc', 'grpc', null);
+    checkSpan(lines[3], 'grpc-gzip', 'grpc', null);
+    console.log('otlp-receiver selftest: OK (HTTP plain and gzip, gRPC plain and gzip exports decoded exactly)');
   } finally {
     child.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
