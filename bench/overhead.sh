@@ -70,6 +70,7 @@ MODES=(baseline floor otelbpf)
 
 bench_warn_foreign_bpf
 FOREIGN_TP=$(bpftool prog show -j 2>/dev/null | python3 "$BENCH_LIB_DIR/bpf_stats.py" tracepoints)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- nginx and the OTLP sink live for the whole run (idle in the modes that do not use them).
 NGINX_PORT=$(bench_free_port)
@@ -195,5 +196,6 @@ fi
 python3 "$BENCH_LIB_DIR/summarize_overhead.py" "$RESULTS" \
   --tick-hz "$TICK_HZ" --kernel "$(uname -r)" --cpus "$(nproc)" --workers "$WORKERS" \
   --wrk "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s" --rounds "$ROUNDS" --bpf-stats "$BPF_STATS" \
-  --agent-args "$AGENT_ARGS" --foreign-tracepoints "$FOREIGN_TP" --programs "$PROGS" | tee "$OUT/summary.txt"
+  --agent-args "$AGENT_ARGS" --foreign-tracepoints "$FOREIGN_TP" --programs "$PROGS" \
+  --loadavg "start $LOAD_START, end $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/summary.txt"
 bench_log "raw rounds: $RESULTS; logs: $WORK"

@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--agent-args", default="")
     ap.add_argument("--foreign-tracepoints", default="0")
     ap.add_argument("--programs", default="")
+    ap.add_argument("--loadavg", default="?")
     a = ap.parse_args()
 
     rows = list(csv.DictReader(open(a.tsv), delimiter="\t"))
@@ -59,6 +60,7 @@ def main():
     print(f"date={now} kernel={a.kernel} cpus={a.cpus} nginx_workers={a.workers} load=\"{a.wrk}\" "
           f"rounds={a.rounds} bpf_stats={'on' if a.bpf_stats == '1' else 'off'} "
           f"agent_args=\"{a.agent_args}\" foreign_tracepoint_progs={a.foreign_tracepoints}")
+    print(f"loadavg: {a.loadavg} (others' work on this machine during the run)")
     if void_rounds:
         print(f"void rounds (an agent exited mid-round, all modes of the round dropped): {void_rounds}")
     print()

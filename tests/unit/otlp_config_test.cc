@@ -132,13 +132,13 @@ INSTANTIATE_TEST_SUITE_P(
             {{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317/"}}, "collector:4317", true},
         GrpcEndpointCase{
             {{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://c:4317/v1/traces"}}, "c:4317", false},
-        // No scheme: plaintext unless OTEL_EXPORTER_OTLP_INSECURE=false.
+        // No scheme: TLS (the specification's default) unless OTEL_EXPORTER_OTLP_INSECURE=true.
         GrpcEndpointCase{
-            {{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"}}, "collector:4317", true},
+            {{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"}}, "collector:4317", false},
         GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"},
-                          {"OTEL_EXPORTER_OTLP_INSECURE", "false"}},
+                          {"OTEL_EXPORTER_OTLP_INSECURE", "true"}},
                          "collector:4317",
-                         false},
+                         true},
         GrpcEndpointCase{{{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"},
                           {"OTEL_EXPORTER_OTLP_INSECURE", "false"},
                           {"OTEL_EXPORTER_OTLP_TRACES_INSECURE", "TRUE"}},
@@ -295,7 +295,7 @@ TEST(OtlpConfigTest, InvalidInsecureWarns) {
   auto p = Parse({{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
                   {"OTEL_EXPORTER_OTLP_ENDPOINT", "c:4317"},
                   {"OTEL_EXPORTER_OTLP_INSECURE", "maybe"}});
-  EXPECT_TRUE(p.config.insecure);
+  EXPECT_FALSE(p.config.insecure);
   EXPECT_THAT(p.warnings, SizeIs(1));
 }
 

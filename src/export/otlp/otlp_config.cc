@@ -145,15 +145,15 @@ std::string GrpcTarget(const Setting& s, const Env& env, bool* insecure,
   if (scheme_insecure) {
     *insecure = *scheme_insecure;
   } else {
-    // No scheme: OTEL_EXPORTER_OTLP_INSECURE decides. Unset, we choose plaintext (the
-    // spec's default is TLS): agents mostly talk to a collector on the same host or network.
-    *insecure = true;
+    // No scheme: OTEL_EXPORTER_OTLP[_TRACES]_INSECURE decides, TLS when unset (the
+    // specification's default). Write http://host:4317 for a plaintext collector.
+    *insecure = false;
     if (auto i = env.GetOtlp("INSECURE")) {
       std::string v = ToLower(i->value);
-      if (v == "false") {
-        *insecure = false;
-      } else if (v != "true") {
-        Warn(warnings, i->name + "=\"" + i->value + "\" is not true or false; using true");
+      if (v == "true") {
+        *insecure = true;
+      } else if (v != "false") {
+        Warn(warnings, i->name + "=\"" + i->value + "\" is not true or false; using false");
       }
     }
   }

@@ -8,8 +8,8 @@
 //   OTEL_EXPORTER_OTLP[_TRACES]_HEADERS      k1=v1,k2=v2 (W3C baggage syntax, values %-decoded)
 //   OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT      per-request timeout, ms (10000)
 //   OTEL_EXPORTER_OTLP[_TRACES]_COMPRESSION  gzip | none (none)
-//   OTEL_EXPORTER_OTLP[_TRACES]_INSECURE     grpc endpoint without a scheme: true | false (true;
-//                                            the spec's default is false, see otlp_config.cc)
+//   OTEL_EXPORTER_OTLP[_TRACES]_INSECURE     grpc endpoint without a scheme: true | false (false:
+//                                            TLS, as the specification says)
 //   OTEL_BSP_SCHEDULE_DELAY                  ms between exports (5000)
 //   OTEL_BSP_MAX_QUEUE_SIZE                  spans buffered before dropping (2048)
 //   OTEL_BSP_MAX_EXPORT_BATCH_SIZE           spans per request (512, at most the queue size)
@@ -50,7 +50,7 @@ struct OtlpConfig {
   // grpc: the channel target "host:port" (scheme and path removed; a missing port becomes
   //   80/443 after http/https), with `insecure` telling plaintext from TLS.
   std::string endpoint = "http://localhost:4318/v1/traces";
-  bool insecure = true;  // grpc only: plaintext channel (http:// or no scheme) vs TLS
+  bool insecure = true;  // grpc only: plaintext channel (http://, or no scheme + INSECURE=true) vs TLS
   // True iff an endpoint variable was set: without one the agent prints spans to the console.
   bool endpoint_configured = false;
   OtlpHeaders headers;
