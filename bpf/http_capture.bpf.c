@@ -124,6 +124,16 @@ struct {
   __type(value, __u8);
 } self_ports SEC(".maps");
 
+/* Processes whose metadata user space has read from /proc. A connection opening in any other
+ * process wakes the reader at once, so it reads /proc before a short-lived client (curl)
+ * exits and takes its executable path, command line and OTEL_SERVICE_NAME with it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u32);
+  __type(value, __u8);
+} described_tgids SEC(".maps");
+
 /* Generation counter: one u64 shared by all CPUs, bumped atomically. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -290,7 +300,8 @@ static __always_inline bool detect_http(struct conn_state *c, __u32 tgid, __s32 
       e.hdr.generation = c->generation;
       e.hdr.start_ns = e.hdr.end_ns = bpf_ktime_get_ns();
       bpf_get_current_comm(e.comm, sizeof(e.comm));
-      if (bpf_ringbuf_output(&events, &e, sizeof(e), ringbuf_flags())) {
+      __u64 flags = bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
+      if (bpf_ringbuf_output(&events, &e, sizeof(e), flags)) {
         count(OTELBPF_STAT_RINGBUF_FULL);
         c->proto = PROTO_UNKNOWN; /* try again on the next message rather than ship orphans */
         return false;

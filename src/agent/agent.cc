@@ -118,6 +118,7 @@ int RunAgent(const AgentOptions& options) {
     return 1;
   }
   tracker.OnProcessExit([&](uint32_t pid) { bpf->ForgetProcess(pid); });
+  tracker.OnProcessDescribed([&](uint32_t pid) { bpf->MarkDescribed(pid); });
   if (!options.exe_globs.empty()) {
     tracker.OnProcessExec([&](uint32_t pid) {
       if (ExecutableMatches(processes.ExecutablePath(pid), options.exe_globs)) bpf->SelectPid(pid);

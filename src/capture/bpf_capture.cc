@@ -121,9 +121,15 @@ void BpfCapture::SelectPid(uint32_t pid) {
   bpf_map__update_elem(skel_->maps.selected_tgids, &pid, sizeof(pid), &one, sizeof(one), BPF_ANY);
 }
 
+void BpfCapture::MarkDescribed(uint32_t pid) {
+  uint8_t one = 1;
+  bpf_map__update_elem(skel_->maps.described_tgids, &pid, sizeof(pid), &one, sizeof(one), BPF_ANY);
+}
+
 void BpfCapture::ForgetProcess(uint32_t pid) {
   forgotten_.push_back(pid);
   bpf_map__delete_elem(skel_->maps.selected_tgids, &pid, sizeof(pid), 0);
+  bpf_map__delete_elem(skel_->maps.described_tgids, &pid, sizeof(pid), 0);
 }
 
 void BpfCapture::PurgeForgottenProcesses() {

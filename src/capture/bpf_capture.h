@@ -45,6 +45,8 @@ class BpfCapture {
   int Poll(int timeout_ms);
 
   void SelectPid(uint32_t pid);
+  // User space holds this process's metadata: its next connections need not wake us early.
+  void MarkDescribed(uint32_t pid);
   void ForgetProcess(uint32_t pid);      // drop its fd classifications (pid may be reused)
   void PurgeForgottenProcesses();        // does the map walk for ForgetProcess, batched
 

@@ -100,7 +100,9 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   info.role = static_cast<ConnectionRole>(h.role);
   info.local = {FormatAddress(e.family, e.local_addr), e.local_port};
   info.peer = {FormatAddress(e.family, e.peer_addr), e.peer_port};
+  const bool known = processes_.Contains(h.tgid);
   info.resource = processes_.Get(h.tgid, std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))));
+  if (!known && on_described_) on_described_(h.tgid);
   fds.emplace(h.fd, std::make_unique<Tracked>(std::move(info)));
   ++connection_count_;
   ++stats_.connections_opened;

@@ -41,6 +41,8 @@ class ConnectionTracker {
   // Called when a process exits (after its connections were closed) / execs.
   void OnProcessExit(ProcessHandler handler) { on_exit_ = std::move(handler); }
   void OnProcessExec(ProcessHandler handler) { on_exec_ = std::move(handler); }
+  // Called the first time a process's metadata is read from /proc.
+  void OnProcessDescribed(ProcessHandler handler) { on_described_ = std::move(handler); }
 
   // Agent shutdown: delivers every completed exchange and forgets all connections.
   // Requests still awaiting a response are not reported (see .cc for why).
@@ -63,7 +65,7 @@ class ConnectionTracker {
 
   ProcessRegistry& processes_;
   ExchangeHandler on_exchange_;
-  ProcessHandler on_exit_, on_exec_;
+  ProcessHandler on_exit_, on_exec_, on_described_;
   size_t max_connections_;
   size_t connection_count_ = 0;
   std::unordered_map<uint32_t, FdTable> by_process_;

@@ -23,11 +23,11 @@ Where spans go:
   OTEL_EXPORTER_OTLP_PROTOCOL=grpc for gRPC (e.g. http://localhost:4317).
   Also honoured: OTEL_EXPORTER_OTLP[_TRACES]_{ENDPOINT,PROTOCOL,HEADERS,TIMEOUT,COMPRESSION},
   OTEL_BSP_{SCHEDULE_DELAY,MAX_QUEUE_SIZE,MAX_EXPORT_BATCH_SIZE,EXPORT_TIMEOUT},
-  OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME.
+  OTEL_RESOURCE_ATTRIBUTES (added to every process's resource).
 
 Service names:
   Each process is named by its own OTEL_SERVICE_NAME (read from its environment) if set,
-  else by its executable name.
+  else by its executable name. The agent's own OTEL_SERVICE_NAME names no one else.
 
 Examples:
   sudo otelbpf run                                  # every process, spans on the terminal

@@ -91,8 +91,12 @@ std::string FindEnvironmentValue(std::string_view block, std::string_view name) 
 
 ResourceDefaults ResourceDefaultsFromEnvironment() {
   ResourceDefaults d;
-  if (const char* v = std::getenv("OTEL_RESOURCE_ATTRIBUTES")) d.agent_attributes = ParseResourceAttributes(v);
-  if (const char* v = std::getenv("OTEL_SERVICE_NAME")) d.agent_service_name = v;
+  // The agent watches many services: its own OTEL_SERVICE_NAME (or a service.name in its
+  // OTEL_RESOURCE_ATTRIBUTES) names none of them, so neither is applied to what it observes.
+  if (const char* v = std::getenv("OTEL_RESOURCE_ATTRIBUTES")) {
+    for (auto& a : ParseResourceAttributes(v))
+      if (a.key != "service.name") d.agent_attributes.push_back(std::move(a));
+  }
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) == 0) d.host_name = host;
   return d;
@@ -136,11 +140,6 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm) const {
   std::string service = FindEnvironmentValue(environ_block, "OTEL_SERVICE_NAME");
   if (service.empty()) {
     for (const auto& a : ParseResourceAttributes(FindEnvironmentValue(environ_block, "OTEL_RESOURCE_ATTRIBUTES")))
-      if (a.key == "service.name") service = std::get<std::string>(a.value);
-  }
-  if (service.empty()) service = defaults_.agent_service_name;
-  if (service.empty()) {
-    for (const auto& a : defaults_.agent_attributes)
       if (a.key == "service.name") service = std::get<std::string>(a.value);
   }
   if (service.empty()) service = exe_name.empty() ? "unknown_service" : exe_name;

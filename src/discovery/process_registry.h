@@ -11,8 +11,7 @@
 namespace otelbpf {
 
 struct ResourceDefaults {
-  Attributes agent_attributes;     // parsed OTEL_RESOURCE_ATTRIBUTES of the agent
-  std::string agent_service_name;  // the agent's OTEL_SERVICE_NAME, if set
+  Attributes agent_attributes;  // parsed OTEL_RESOURCE_ATTRIBUTES of the agent, minus service.name
   std::string host_name;
 };
 
@@ -33,6 +32,7 @@ class ProcessRegistry {
   // The resource of `pid`, built on first use. `comm` names the process if /proc has
   // already lost it (short-lived processes).
   ResourcePtr Get(uint32_t pid, std::string_view comm);
+  bool Contains(uint32_t pid) const { return cache_.count(pid) != 0; }
   void Forget(uint32_t pid) { cache_.erase(pid); }
   size_t size() const { return cache_.size(); }
 

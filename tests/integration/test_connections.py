@@ -86,10 +86,15 @@ class PreexistingConnectionTest(IntegrationTest):
 
     def test_to_python_backend_blocked_in_recv(self):
         # A thread of the backend sits in recv() on the connection when the agent attaches:
-        # the syscall that returns the next request began before any hook existed.
+        # the syscall that returns the next request began before any hook existed, so its
+        # arguments were never recorded and that one request is invisible on the server side
+        # (a documented limit of tracepoint capture, docs/design.md). Every later request
+        # on the connection must be seen at both ends.
         backend = self.start_backend()
-        self.check(backend.port, backend.pid, "/status/200?n=1", [("/status/201", "n=2", 201),
-                                                                   ("/status/202", "n=3", 202)])
+        self.check(backend.port, backend.pid, "/status/200?n=1", [("/status/203", "n=2", 203),
+                                                                   ("/status/201", "n=3", 201),
+                                                                   ("/status/202", "n=4", 202)],
+                   server_misses_first=True)
 
     def test_to_nginx_waiting_in_epoll(self):
         # nginx waits in epoll and reads only once data is there, after the agent attached.
@@ -97,7 +102,7 @@ class PreexistingConnectionTest(IntegrationTest):
         self.check(nginx.port, nginx.worker_pids()[0], "/hello/1?n=1", [("/hello/2", "n=2", 200),
                                                                         ("/missing/3", "n=3", 404)])
 
-    def check(self, port: int, server_pid: int, first: str, after: list):
+    def check(self, port: int, server_pid: int, first: str, after: list, server_misses_first=False):
         self.start_receiver()
         conn = RawConnection(port)
         self.addCleanup(conn.close)
@@ -106,27 +111,28 @@ class PreexistingConnectionTest(IntegrationTest):
         for path, query, status in after:
             self.assertEqual(conn.get(f"{path}?{query}")[0], status)
 
+        expected_clients = list(after)
+        expected_servers = after[1:] if server_misses_first else list(after)
         with self.subTest("SERVER spans"):
-            self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == port, 2,
-                               "SERVER spans for the 2 requests sent after the agent started")
+            self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == port,
+                               len(expected_servers), "SERVER spans for the requests sent after the agent started")
         with self.subTest("CLIENT spans from the test runner"):
             self.wait_received(lambda s: s["kind"] == "CLIENT" and res(s, "process.pid") == os.getpid()
-                               and attr(s, "server.port") == port, 2,
-                               "CLIENT spans for the 2 requests sent after the agent started")
+                               and attr(s, "server.port") == port, len(expected_clients),
+                               "CLIENT spans for the requests sent after the agent started")
         self.stop_agent(agent)
         spans = select(self.receiver.spans(), server_port=port)
 
-        expected = [(path, query, status) for path, query, status in after]
         servers = in_request_order(select(spans, kind="SERVER"))
         self.assertEqual([(attr(s, "url.path"), attr(s, "url.query"), attr(s, "http.response.status_code"))
-                          for s in servers], expected, "SERVER spans")
-        self.assertEqual([attr(s, "network.peer.port") for s in servers], [conn.local_port] * 2)
-        self.assertEqual([res(s, "process.pid") for s in servers], [server_pid] * 2)
+                          for s in servers], expected_servers, "SERVER spans")
+        self.assertEqual([attr(s, "network.peer.port") for s in servers], [conn.local_port] * len(expected_servers))
+        self.assertEqual([res(s, "process.pid") for s in servers], [server_pid] * len(expected_servers))
 
         clients = in_request_order(select(spans, kind="CLIENT"))
         self.assertEqual([(attr(s, "url.path"), attr(s, "url.query"), attr(s, "http.response.status_code"))
-                          for s in clients], expected, "CLIENT spans")
-        self.assertEqual([res(s, "process.pid") for s in clients], [os.getpid()] * 2)
+                          for s in clients], expected_clients, "CLIENT spans")
+        self.assertEqual([res(s, "process.pid") for s in clients], [os.getpid()] * len(expected_clients))
 
 
 if __name__ == "__main__":

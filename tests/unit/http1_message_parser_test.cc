@@ -29,7 +29,9 @@ class RecordingSink : public MessageSink {
 };
 
 // Feeds one fully captured piece.
-void Feed(MessageParser& parser, std::string_view bytes) { parser.OnData(bytes, bytes.size(), 1, 2); }
+void Feed(MessageParser& parser, std::string_view bytes) {
+  parser.OnData(bytes, bytes.size(), 1, 2);
+}
 
 StartLineScan::Verdict Scan(std::string_view line, StreamKind kind = StreamKind::kAny,
                             MethodPolicy policy = MethodPolicy::kAnyToken) {
@@ -39,13 +41,14 @@ StartLineScan::Verdict Scan(std::string_view line, StreamKind kind = StreamKind:
 TEST(Http1StartLineTest, AcceptsValidRequestAndStatusLines) {
   for (std::string_view line :
        {"GET / HTTP/1.1\r\n", "POST /a/b?c=d HTTP/1.0\r\n", "OPTIONS * HTTP/1.1\r\n",
-        "CONNECT example.com:443 HTTP/1.1\r\n", "GET http://h/x HTTP/1.1\n", "PROPFIND /dav HTTP/1.1\r\n",
-        "M-SEARCH * HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n", "HTTP/1.0 404 Not Found\r\n",
-        "HTTP/1.1 204\r\n", "HTTP/1.1 599 \r\n", "HTTP/1.1 100 Continue\n"}) {
+        "CONNECT example.com:443 HTTP/1.1\r\n", "GET http://h/x HTTP/1.1\n",
+        "PROPFIND /dav HTTP/1.1\r\n", "M-SEARCH * HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n",
+        "HTTP/1.0 404 Not Found\r\n", "HTTP/1.1 204\r\n", "HTTP/1.1 599 \r\n",
+        "HTTP/1.1 100 Continue\n"}) {
     EXPECT_EQ(Scan(line), StartLineScan::kComplete) << line;
   }
-  const StartLineScan scan = ScanStartLine("GET / HTTP/1.1\r\nHost: x\r\n", StreamKind::kAny,
-                                           MethodPolicy::kAnyToken);
+  const StartLineScan scan =
+      ScanStartLine("GET / HTTP/1.1\r\nHost: x\r\n", StreamKind::kAny, MethodPolicy::kAnyToken);
   EXPECT_EQ(scan.length, 16u);
 }
 
@@ -61,8 +64,9 @@ TEST(Http1StartLineTest, RejectsLookalikes) {
 }
 
 TEST(Http1StartLineTest, PrefixesNeedMoreBytes) {
-  for (std::string_view prefix : {"G", "GE", "GET", "GET ", "GET /a", "GET /a HTTP/1", "GET /a HTTP/1.1",
-                                  "GET /a HTTP/1.1\r", "H", "HTTP/1.1 2", "HTTP/1.1 200 O"}) {
+  for (std::string_view prefix :
+       {"G", "GE", "GET", "GET ", "GET /a", "GET /a HTTP/1", "GET /a HTTP/1.1", "GET /a HTTP/1.1\r",
+        "H", "HTTP/1.1 2", "HTTP/1.1 200 O"}) {
     EXPECT_EQ(Scan(prefix), StartLineScan::kNeedMore) << prefix;
   }
 }
@@ -94,9 +98,10 @@ TEST(Http1StartLineTest, ParsesFields) {
 TEST(Http1HeadersTest, ParsesFieldsAndFraming) {
   Message m;
   BodyFraming f;
-  ParseHeaderFields("Host:  example.com \r\nContent-Length: 42\r\nbad line\r\n folded\r\n"
-                    "Transfer-Encoding: gzip, chunked\r\n\r\nAfter: blank\r\n",
-                    m, f);
+  ParseHeaderFields(
+      "Host:  example.com \r\nContent-Length: 42\r\nbad line\r\n folded\r\n"
+      "Transfer-Encoding: gzip, chunked\r\n\r\nAfter: blank\r\n",
+      m, f);
   ASSERT_EQ(m.headers.size(), 3u);
   EXPECT_EQ(*m.FindHeader("host"), "example.com");
   EXPECT_EQ(*m.FindHeader("CONTENT-LENGTH"), "42");
@@ -134,7 +139,8 @@ TEST(Http1HeadersTest, StoredHeadersAreBoundedButFramingIsStillSeen) {
   Message big;
   BodyFraming g;
   std::string large;
-  for (int i = 0; i < 10; ++i) large += "X-Large" + std::to_string(i) + ": " + std::string(1000, 'v') + "\r\n";
+  for (int i = 0; i < 10; ++i)
+    large += "X-Large" + std::to_string(i) + ": " + std::string(1000, 'v') + "\r\n";
   ParseHeaderFields(large + "\r\n", big, g);
   size_t stored = 0;
   for (const Header& h : big.headers) stored += h.name.size() + h.value.size();
@@ -195,8 +201,9 @@ TEST(Http1MessageParserTest, ResponseToHeadHasNoBody) {
 TEST(Http1MessageParserTest, InvalidChunkSizeEndsMessageAndResynchronises) {
   RecordingSink sink;
   MessageParser parser(StreamKind::kResponses, &sink);
-  const std::string bytes = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
-                            "HTTP/1.1 204 No Content\r\n\r\n";
+  const std::string bytes =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+      "HTTP/1.1 204 No Content\r\n\r\n";
   Feed(parser, bytes);
   ASSERT_EQ(sink.messages.size(), 2u);
   EXPECT_TRUE(sink.messages[0].truncated);

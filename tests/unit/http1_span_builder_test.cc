@@ -48,8 +48,10 @@ ConnectionInfo Connection(ConnectionRole role) {
   c.pid = 42;
   c.fd = 7;
   c.role = role;
-  c.local = role == ConnectionRole::kServer ? Endpoint{"10.0.0.1", 8080} : Endpoint{"10.0.0.2", 54321};
-  c.peer = role == ConnectionRole::kServer ? Endpoint{"10.0.0.2", 54321} : Endpoint{"10.0.0.1", 8080};
+  c.local =
+      role == ConnectionRole::kServer ? Endpoint{"10.0.0.1", 8080} : Endpoint{"10.0.0.2", 54321};
+  c.peer =
+      role == ConnectionRole::kServer ? Endpoint{"10.0.0.2", 54321} : Endpoint{"10.0.0.1", 8080};
   c.resource = std::make_shared<Resource>();
   return c;
 }
@@ -66,8 +68,8 @@ const std::vector<Header> kSecretHeaders = {{"Host", "example.com:8080"},
 TEST(Http1SpanBuilderTest, ServerSpanHasExactlyTheSemconvAttributes) {
   Message request = Request("GET", "/search?q=otel&sig=abc123", kSecretHeaders);
   const ConnectionInfo connection = Connection(ConnectionRole::kServer);
-  const Span span = BuildSpan(Answered(request, Response(200, 5)), connection,
-                              SpanBuildOptions{1'000'000'000});
+  const Span span =
+      BuildSpan(Answered(request, Response(200, 5)), connection, SpanBuildOptions{1'000'000'000});
   EXPECT_EQ(span.name, "GET");
   EXPECT_EQ(span.kind, SpanKind::kServer);
   EXPECT_EQ(span.status, StatusCode::kUnset);
@@ -136,6 +138,17 @@ TEST(Http1SpanBuilderTest, NoSecretEverReachesAttributes) {
   }
 }
 
+TEST(Http1SpanBuilderTest, UnknownRoleClaimsNeitherSide) {
+  const Span span = BuildSpan(Answered(Request("GET", "/x"), Response(404)),
+                              Connection(ConnectionRole::kUnknown), {});
+  EXPECT_EQ(span.kind, SpanKind::kInternal);
+  EXPECT_EQ(span.status, StatusCode::kUnset);
+  EXPECT_EQ(FindAttribute(span.attributes, "server.address"), nullptr);
+  EXPECT_EQ(FindAttribute(span.attributes, "client.address"), nullptr);
+  EXPECT_EQ(FindAttribute(span.attributes, "url.full"), nullptr);
+  EXPECT_NE(FindAttribute(span.attributes, "http.request.method"), nullptr);
+}
+
 TEST(Http1SpanBuilderTest, NotFoundIsAnErrorOnlyForClients) {
   const Span server = BuildSpan(Answered(Request("GET", "/missing"), Response(404)),
                                 Connection(ConnectionRole::kServer), {});
@@ -151,7 +164,8 @@ TEST(Http1SpanBuilderTest, NotFoundIsAnErrorOnlyForClients) {
 
 TEST(Http1SpanBuilderTest, ServerErrorIsAnErrorOnBothSides) {
   for (ConnectionRole role : {ConnectionRole::kServer, ConnectionRole::kClient}) {
-    const Span span = BuildSpan(Answered(Request("GET", "/boom"), Response(500)), Connection(role), {});
+    const Span span =
+        BuildSpan(Answered(Request("GET", "/boom"), Response(500)), Connection(role), {});
     EXPECT_EQ(span.status, StatusCode::kError);
     EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "error.type")), "500");
     EXPECT_EQ(std::get<int64_t>(*FindAttribute(span.attributes, "http.response.status_code")), 500);
@@ -162,7 +176,8 @@ TEST(Http1SpanBuilderTest, UnknownMethodIsOther) {
   const Span span = BuildSpan(Answered(Request("PURGE", "/cache"), Response(200)),
                               Connection(ConnectionRole::kServer), {});
   EXPECT_EQ(span.name, "HTTP");
-  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "http.request.method")), "_OTHER");
+  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "http.request.method")),
+            "_OTHER");
   EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "http.request.method_original")),
             "PURGE");
 }
@@ -193,7 +208,8 @@ TEST(Http1SpanBuilderTest, ResponseCutShortIsAnErrorWithItsStatusCode) {
   Exchange cut{Request("GET", "/x"), Response(200, 10), ExchangeError::kClosedEarly};
   const Span span = BuildSpan(cut, Connection(ConnectionRole::kServer), {});
   EXPECT_EQ(span.status, StatusCode::kError);
-  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "error.type")), "response_incomplete");
+  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "error.type")),
+            "response_incomplete");
   EXPECT_EQ(std::get<int64_t>(*FindAttribute(span.attributes, "http.response.status_code")), 200);
 }
 
@@ -207,7 +223,8 @@ TEST(Http1SpanBuilderTest, EndNeverPrecedesStart) {
 
 TEST(Http1SpanBuilderTest, WithoutHostTheSocketEndpointsNameTheServer) {
   const Message request = Request("GET", "/", {});
-  const Span server = BuildSpan(Answered(request, Response(200)), Connection(ConnectionRole::kServer), {});
+  const Span server =
+      BuildSpan(Answered(request, Response(200)), Connection(ConnectionRole::kServer), {});
   EXPECT_EQ(std::get<std::string>(*FindAttribute(server.attributes, "server.address")), "10.0.0.1");
   EXPECT_EQ(std::get<int64_t>(*FindAttribute(server.attributes, "server.port")), 8080);
 
@@ -216,23 +233,28 @@ TEST(Http1SpanBuilderTest, WithoutHostTheSocketEndpointsNameTheServer) {
   const Span client = BuildSpan(Answered(request, Response(200)), v6, {});
   EXPECT_EQ(std::get<std::string>(*FindAttribute(client.attributes, "server.address")), "::1");
   EXPECT_EQ(std::get<int64_t>(*FindAttribute(client.attributes, "server.port")), 9000);
-  EXPECT_EQ(std::get<std::string>(*FindAttribute(client.attributes, "url.full")), "http://[::1]:9000/");
+  EXPECT_EQ(std::get<std::string>(*FindAttribute(client.attributes, "url.full")),
+            "http://[::1]:9000/");
 }
 
 TEST(Http1SpanBuilderTest, HostWithoutPortMeansDefaultPort) {
   const Message request = Request("GET", "/", {{"Host", "example.com"}});
-  const Span span = BuildSpan(Answered(request, Response(200)), Connection(ConnectionRole::kServer), {});
-  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "server.address")), "example.com");
+  const Span span =
+      BuildSpan(Answered(request, Response(200)), Connection(ConnectionRole::kServer), {});
+  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "server.address")),
+            "example.com");
   EXPECT_EQ(std::get<int64_t>(*FindAttribute(span.attributes, "server.port")), 80);
 }
 
 TEST(Http1SpanBuilderTest, AbsoluteFormTargetToAProxy) {
   const Message request =
       Request("GET", "http://user:pw@origin.example:8000/p?sig=1", {{"Host", "proxy"}});
-  const Span span = BuildSpan(Answered(request, Response(200)), Connection(ConnectionRole::kClient), {});
+  const Span span =
+      BuildSpan(Answered(request, Response(200)), Connection(ConnectionRole::kClient), {});
   EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "url.full")),
             "http://REDACTED:REDACTED@origin.example:8000/p?sig=REDACTED");
-  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "server.address")), "origin.example");
+  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "server.address")),
+            "origin.example");
   EXPECT_EQ(std::get<int64_t>(*FindAttribute(span.attributes, "server.port")), 8000);
   EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "url.path")), "/p");
 }
@@ -247,15 +269,18 @@ TEST(Http1SpanBuilderTest, NoQueryMeansNoQueryAttribute) {
 TEST(Http1SpanBuilderTest, HttpOneZeroVersion) {
   Message request = Request("GET", "/");
   request.version = "1.0";
-  const Span span = BuildSpan(Answered(request, Response(200)), Connection(ConnectionRole::kServer), {});
-  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "network.protocol.version")), "1.0");
+  const Span span =
+      BuildSpan(Answered(request, Response(200)), Connection(ConnectionRole::kServer), {});
+  EXPECT_EQ(std::get<std::string>(*FindAttribute(span.attributes, "network.protocol.version")),
+            "1.0");
 }
 
 TEST(Http1UrlTest, RedactsCredentialQueryValuesKeepingKeys) {
-  EXPECT_EQ(RedactQuery("sig=a&signature=b&Signature=c&token=d&access_token=e&password=f"
-                        "&AWSAccessKeyId=g&X-Goog-Signature=h&keep=i"),
-            "sig=REDACTED&signature=REDACTED&Signature=REDACTED&token=REDACTED&access_token=REDACTED"
-            "&password=REDACTED&AWSAccessKeyId=REDACTED&X-Goog-Signature=REDACTED&keep=i");
+  EXPECT_EQ(
+      RedactQuery("sig=a&signature=b&Signature=c&token=d&access_token=e&password=f"
+                  "&AWSAccessKeyId=g&X-Goog-Signature=h&keep=i"),
+      "sig=REDACTED&signature=REDACTED&Signature=REDACTED&token=REDACTED&access_token=REDACTED"
+      "&password=REDACTED&AWSAccessKeyId=REDACTED&X-Goog-Signature=REDACTED&keep=i");
   EXPECT_EQ(RedactQuery("a=1&&b&sig"), "a=1&&b&sig");
   EXPECT_EQ(RedactQuery("mysig=1&sig_x=2"), "mysig=1&sig_x=2");
 }

@@ -22,7 +22,8 @@ using testing::Send;
 using testing::SplitPiece;
 
 constexpr char kGet[] =
-    "GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\n\r\n";
+    "GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8.0\r\nAccept: "
+    "*/*\r\n\r\n";
 constexpr char kHello[] =
     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
 constexpr char kGetDescribed[] =
@@ -30,9 +31,7 @@ constexpr char kGetDescribed[] =
 constexpr char kHelloDescribed[] =
     "RESP 200 v1.1 body=5 [Content-Type: text/plain] [Content-Length: 5]";
 
-std::string Get(const std::string& path) {
-  return "GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n";
-}
+std::string Get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n"; }
 std::string Ok(const std::string& body) {
   return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
@@ -156,7 +155,8 @@ TEST(Http1StitcherTest, EveryThreeWaySplitOfShortPiecesGivesIdenticalExchanges) 
 
 TEST(Http1StitcherTest, OneByteAtATimeGivesIdenticalExchanges) {
   for (const Script& s : SplittableScripts()) {
-    EXPECT_EQ(RunScript(ByteByByte(s.pieces), s.close_at_end), RunScript(s.pieces, s.close_at_end)) << s.name;
+    EXPECT_EQ(RunScript(ByteByByte(s.pieces), s.close_at_end), RunScript(s.pieces, s.close_at_end))
+        << s.name;
   }
 }
 
@@ -330,9 +330,13 @@ TEST(Http1StitcherTest, GapInsideStartLineKeepsWhatWasCaptured) {
 
 TEST(Http1StitcherTest, GapInsideChunkedFramingEndsMessageAtPieceEnd) {
   Connection c(ConnectionRole::kServer);
-  const std::string response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                               "400\r\n" + std::string(0x400, 'q') + "\r\n"
-                               "800\r\n" + std::string(0x800, 'r') + "\r\n0\r\n\r\n";
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "400\r\n" +
+      std::string(0x400, 'q') +
+      "\r\n"
+      "800\r\n" +
+      std::string(0x800, 'r') + "\r\n0\r\n\r\n";
   c.Feed({Recv(Get("/chunks")), Captured(Direction::kSend, response, 1024)});
   ASSERT_EQ(c.exchanges().size(), 1u);
   const Message& r = *c.exchanges()[0].response;
@@ -369,6 +373,15 @@ TEST(Http1StitcherTest, GarbageBetweenRequestsIsSkippedAndCounted) {
   EXPECT_EQ(c.stitcher().parse_errors(), 1u);
 }
 
+TEST(Http1StitcherTest, EmptyLinesBetweenMessagesAreNotErrors) {
+  Connection c(ConnectionRole::kServer);
+  c.Feed({Recv("POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\nab\r\n"), Send(Ok("1")),
+          Recv("\r\n" + Get("/b")), Send(Ok("2"))});
+  ASSERT_EQ(c.exchanges().size(), 2u);
+  EXPECT_EQ(c.exchanges()[1].request.target, "/b");
+  EXPECT_EQ(c.stitcher().parse_errors(), 0u);
+}
+
 TEST(Http1StitcherTest, GarbageBeforeFirstRequestIsSkipped) {
   Connection c(ConnectionRole::kServer);
   c.Feed({Recv("trailing bytes of something else}\r\n" + Get("/first")), Send(Ok("x"))});
@@ -380,8 +393,10 @@ TEST(Http1StitcherTest, GarbageBeforeFirstRequestIsSkipped) {
 
 TEST(Http1StitcherTest, LookalikeStartLinesInGarbageAreRejected) {
   Connection c(ConnectionRole::kServer);
-  c.Feed(Recv("GET  HTTP/1.1\r\nget / HTTP/1.1\r\nGET / HTTP/2.0\r\nGET /\x01 HTTP/1.1\r\n"
-              "GET / HTTP/1.1 trailing\r\n" + Get("/real")));
+  c.Feed(
+      Recv("GET  HTTP/1.1\r\nget / HTTP/1.1\r\nGET / HTTP/2.0\r\nGET /\x01 HTTP/1.1\r\n"
+           "GET / HTTP/1.1 trailing\r\n" +
+           Get("/real")));
   c.Feed(Send(Ok("x")));
   ASSERT_EQ(c.exchanges().size(), 1u);
   EXPECT_EQ(c.exchanges()[0].request.target, "/real");
@@ -391,15 +406,29 @@ TEST(Http1StitcherTest, RandomBinaryGarbageYieldsNothingAndIsAbandoned) {
   std::mt19937 rng(20240601);
   std::uniform_int_distribution<int> byte(0, 255);
   Connection c(ConnectionRole::kUnknown);
-  for (int i = 0; i < 64 && !c.stitcher().abandoned(); ++i) {
+  int pieces = 0;
+  for (; pieces < 256 && !c.stitcher().abandoned(); ++pieces) {
     std::string junk(1024, '\0');
     for (char& ch : junk) ch = static_cast<char>(byte(rng));
-    c.Feed(i % 2 ? Send(junk) : Recv(junk));
+    c.Feed(pieces % 2 ? Send(junk) : Recv(junk));
   }
   EXPECT_TRUE(c.stitcher().abandoned());
+  EXPECT_EQ(pieces, static_cast<int>(kAbandonAfterUnparseablePieces));
   c.Close();
   EXPECT_TRUE(c.exchanges().empty());
   EXPECT_EQ(c.stitcher().role(), ConnectionRole::kUnknown);
+}
+
+TEST(Http1StitcherTest, ConnectionCaughtInsideALargeBodyIsNotAbandonedEarly) {
+  // Agent started during a 1 MiB download on a keep-alive connection: 16 KiB writes, 1 KiB
+  // captured each. The next response must still be seen.
+  Connection c(ConnectionRole::kClient);
+  const std::string body_piece(16384, 'b');
+  for (int i = 0; i < 40; ++i) c.Feed(Captured(Direction::kRecv, body_piece, 1024));
+  EXPECT_FALSE(c.stitcher().abandoned());
+  c.Feed({Send(Get("/next")), Recv(Ok("x"))});
+  ASSERT_EQ(c.exchanges().size(), 1u);
+  EXPECT_EQ(c.exchanges()[0].request.target, "/next");
 }
 
 TEST(Http1StitcherTest, RecognizedConnectionIsNeverAbandonedForLaterGarbage) {
@@ -480,8 +509,9 @@ TEST(Http1StitcherTest, CloseWithPendingRequestIsClosedEarly) {
 
 TEST(Http1StitcherTest, RequestBodyCutByCloseStillReportsTheResponse) {
   Connection c(ConnectionRole::kServer);
-  c.Feed({Recv("POST /up HTTP/1.1\r\nContent-Length: 1000000\r\n\r\npartial"),
-          Send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")});
+  c.Feed(
+      {Recv("POST /up HTTP/1.1\r\nContent-Length: 1000000\r\n\r\npartial"),
+       Send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")});
   c.Close();
   ASSERT_EQ(c.exchanges().size(), 1u);
   EXPECT_EQ(c.exchanges()[0].response->status_code, 413);

@@ -10,6 +10,8 @@
 namespace otelbpf {
 namespace {
 
+using namespace std::string_literals;
+
 std::string StringAttr(const Resource& r, std::string_view key) {
   const AttributeValue* v = FindAttribute(r.attributes, key);
   return v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : "";
@@ -26,7 +28,7 @@ TEST(ProcessRegistryTest, ParsesResourceAttributes) {
 }
 
 TEST(ProcessRegistryTest, FindsEnvironmentValues) {
-  std::string block("PATH=/bin\0OTEL_SERVICE_NAME=checkout\0OTEL_SERVICE_NAMES=x\0", 57);
+  std::string block = "PATH=/bin\0OTEL_SERVICE_NAME=checkout\0OTEL_SERVICE_NAMES=x\0"s;
   EXPECT_EQ(FindEnvironmentValue(block, "OTEL_SERVICE_NAME"), "checkout");
   EXPECT_EQ(FindEnvironmentValue(block, "PATH"), "/bin");
   EXPECT_EQ(FindEnvironmentValue(block, "HOME"), "");
@@ -39,7 +41,7 @@ class FakeProc : public ::testing::Test {
     root_ = std::filesystem::temp_directory_path() / ("otelbpf-proc-" + std::to_string(getpid()));
     std::filesystem::create_directories(root_ / "42");
     std::filesystem::create_symlink("/usr/sbin/nginx", root_ / "42" / "exe");
-    Write("42/cmdline", std::string("nginx: worker\0-g\0daemon off;\0", 30));
+    Write("42/cmdline", "nginx: worker\0-g\0daemon off;\0"s);
   }
   void TearDown() override { std::filesystem::remove_all(root_); }
   void Write(const std::string& rel, const std::string& content) {
@@ -66,18 +68,15 @@ TEST_F(FakeProc, NamesServiceAfterExecutable) {
 }
 
 TEST_F(FakeProc, TargetsOwnServiceNameWins) {
-  Write("42/environ", std::string("A=1\0OTEL_SERVICE_NAME=frontend\0", 31));
-  ResourceDefaults d;
-  d.agent_service_name = "agent-wide";
-  ProcessRegistry reg(d, root_.string());
+  Write("42/environ", "A=1\0OTEL_SERVICE_NAME=frontend\0"s);
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
   EXPECT_EQ(StringAttr(*reg.Get(42, ""), "service.name"), "frontend");
 }
 
-TEST_F(FakeProc, AgentServiceNameBeatsExecutable) {
-  ResourceDefaults d;
-  d.agent_service_name = "agent-wide";
-  ProcessRegistry reg(d, root_.string());
-  EXPECT_EQ(StringAttr(*reg.Get(42, ""), "service.name"), "agent-wide");
+TEST_F(FakeProc, TargetsResourceAttributesServiceName) {
+  Write("42/environ", "OTEL_RESOURCE_ATTRIBUTES=team=a,service.name=billing\0"s);
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  EXPECT_EQ(StringAttr(*reg.Get(42, ""), "service.name"), "billing");
 }
 
 TEST_F(FakeProc, GoneProcessFallsBackToComm) {

@@ -127,8 +127,10 @@ struct ConnectionStitcher::State {
         ++unmatched_responses;
         return;
       }
-      if (end == MessageEnd::kCutShort || (end == MessageEnd::kEndedByClose && closing_with_reset)) {
-        p->error = closing_with_reset ? ExchangeError::kConnectionReset : ExchangeError::kClosedEarly;
+      if (end == MessageEnd::kCutShort ||
+          (end == MessageEnd::kEndedByClose && closing_with_reset)) {
+        p->error =
+            closing_with_reset ? ExchangeError::kConnectionReset : ExchangeError::kClosedEarly;
       }
       const bool switched = SwitchesProtocol(p->method, message.status_code);
       p->response = std::move(message);
@@ -170,8 +172,9 @@ struct ConnectionStitcher::State {
   bool abandoned() const {
     if (protocol_switched) return true;
     if (recv_parser.recognized_any() || send_parser.recognized_any()) return false;
-    return recv_parser.skipped_bytes() + send_parser.skipped_bytes() >=
-           kAbandonAfterUnparseableBytes;
+    return unrecognized_pieces >= kAbandonAfterUnparseablePieces &&
+           recv_parser.skipped_bytes() + send_parser.skipped_bytes() >=
+               kAbandonAfterUnparseableBytes;
   }
 
   ConnectionStitcher& owner;
@@ -184,6 +187,7 @@ struct ConnectionStitcher::State {
   uint64_t dropped_requests = 0;
   uint64_t unmatched_responses = 0;
   uint64_t misdirected_messages = 0;
+  uint64_t unrecognized_pieces = 0;  // OnData calls while nothing was ever recognized
   bool closing_with_reset = false;
   bool protocol_switched = false;
   bool closed = false;
@@ -197,8 +201,10 @@ ConnectionStitcher::~ConnectionStitcher() = default;
 
 void ConnectionStitcher::OnData(Direction direction, std::string_view captured, uint64_t length,
                                 uint64_t start_ns, uint64_t end_ns) {
-  if (state_->closed || state_->abandoned()) return;
-  state_->parser(direction).OnData(captured, length, start_ns, end_ns);
+  State& s = *state_;
+  if (s.closed || s.abandoned()) return;
+  s.parser(direction).OnData(captured, length, start_ns, end_ns);
+  if (!s.recv_parser.recognized_any() && !s.send_parser.recognized_any()) ++s.unrecognized_pieces;
 }
 
 void ConnectionStitcher::OnClose(uint64_t /*ns*/, bool reset) {
@@ -209,7 +215,9 @@ void ConnectionStitcher::OnClose(uint64_t /*ns*/, bool reset) {
 bool ConnectionStitcher::abandoned() const { return state_->abandoned(); }
 
 uint64_t ConnectionStitcher::parse_errors() const {
-  return state_->recv_parser.parse_errors() + state_->send_parser.parse_errors();
+  // A message parsed on the wrong side (before the role was known) is a misparse too.
+  return state_->recv_parser.parse_errors() + state_->send_parser.parse_errors() +
+         state_->misdirected_messages;
 }
 
 uint64_t ConnectionStitcher::dropped_requests() const { return state_->dropped_requests; }

@@ -18,11 +18,15 @@ namespace otelbpf::http1 {
 // Bounds that keep one connection's cost fixed whatever its peer sends. Beyond them data is
 // skipped (and the message marked `truncated` or the drop counted), never buffered.
 inline constexpr size_t kMaxHeaders = 64;                  // stored headers per message
-inline constexpr size_t kMaxHeaderBytes = 8 * 1024;        // stored name+value bytes per message
-inline constexpr size_t kMaxHeaderBlockBytes = 16 * 1024;  // raw header bytes buffered per direction
+inline constexpr size_t kMaxHeaderBytes = 8 * 1024;        // stored name+value bytes, per message
+inline constexpr size_t kMaxHeaderBlockBytes = 16 * 1024;  // raw header bytes held, per direction
 inline constexpr size_t kMaxPendingRequests = 64;          // unanswered requests per connection
-// A connection whose first this-many captured bytes held nothing HTTP-like is given up on.
+// A connection is given up on when nothing HTTP-like was ever found in it after at least this
+// many captured bytes AND this many syscalls. The syscall count matches the kernel's patience
+// with connections learned mid-stream (64 data syscalls to show a start line): a keep-alive
+// connection caught inside a large body must not be dropped after a few 1 KiB captures.
 inline constexpr uint64_t kAbandonAfterUnparseableBytes = 4 * 1024;
+inline constexpr uint64_t kAbandonAfterUnparseablePieces = 64;
 
 // Direction of bytes as seen by the observed process.
 enum class Direction : uint8_t { kRecv = 0, kSend = 1 };
@@ -79,8 +83,9 @@ class ConnectionStitcher {
   // Completed exchanges, oldest first. The caller drains them after each OnData/OnClose.
   std::deque<Exchange>& completed() { return completed_; }
   ConnectionRole role() const { return role_; }
-  // True once the bytes stopped looking like HTTP/1 and the stitcher gave up; the caller
-  // may stop feeding it.
+  // True once the bytes stopped looking like HTTP/1 and the stitcher gave up (nothing ever
+  // recognized, see kAbandonAfterUnparseable*), or after a protocol switch (101 Switching
+  // Protocols, CONNECT tunnel) once its exchange was completed; the caller may stop feeding it.
   bool abandoned() const;
   // Counters for self-metrics.
   uint64_t parse_errors() const;         // times bytes had to be skipped to find a message

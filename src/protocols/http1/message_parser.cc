@@ -192,6 +192,9 @@ size_t MessageParser::Step(std::string_view data) {
 }
 
 size_t MessageParser::ExpectStart(std::string_view data) {
+  // RFC 9112 section 2.2: empty lines before a start line are ignored (some clients send an
+  // extra CRLF after a request body).
+  if (data[0] == '\r' || data[0] == '\n') return 1;
   const StartLineScan scan = ScanStartLine(data, kind_, MethodPolicy::kAnyToken);
   if (scan.verdict == StartLineScan::kInvalid) {
     BeginResync();
@@ -535,7 +538,8 @@ MessageParser::BodyKind MessageParser::DecideBody() {
   }
   // Requests are never close-delimited: no framing header means no body. A non-chunked
   // Transfer-Encoding on a request is invalid and leaves nothing we could delimit.
-  if (framing_.has_transfer_encoding) return framing_.chunked ? BodyKind::kChunked : BodyKind::kNone;
+  if (framing_.has_transfer_encoding)
+    return framing_.chunked ? BodyKind::kChunked : BodyKind::kNone;
   if (auto length = framing_.usable_content_length()) {
     return *length > 0 ? BodyKind::kFixed : BodyKind::kNone;
   }

@@ -50,28 +50,32 @@ class MessageParser {
   // The bytes are not HTTP/1 any more (101 Switching Protocols, CONNECT tunnel): ignore the rest.
   void StopParsing();
 
+  // Episodes of skipping bytes that should have been a message (see skip_expected_).
   uint64_t parse_errors() const { return parse_errors_; }
-  uint64_t skipped_bytes() const { return skipped_bytes_; }  // captured bytes skipped as unparseable
-  bool recognized_any() const { return recognized_any_; }    // a start line was ever accepted
-  size_t buffered_bytes() const { return header_buf_.capacity(); }  // heap held for headers
+  // Captured bytes skipped as unparseable, and whether a start line was ever accepted: together
+  // they tell when a connection is not HTTP/1 at all.
+  uint64_t skipped_bytes() const { return skipped_bytes_; }
+  bool recognized_any() const { return recognized_any_; }
+  // Heap held for split header blocks; never above kMaxHeaderBlockBytes.
+  size_t buffered_bytes() const { return header_buf_.capacity(); }
 
  private:
   enum class State : uint8_t {
-    kExpectStart,      // at a message boundary: a start line should begin here
-    kSeekStart,        // resynchronising: skipping bytes until a plausible start line
-    kHeaderBlock,      // collecting the start line and header fields up to the blank line
-    kSkipHeaderTail,   // the block outgrew kMaxHeaderBlockBytes: skipping to its blank line
-    kFixedBody,        // Content-Length body; body_remaining_ bytes to go
-    kBodyUntilClose,   // response body delimited by the connection closing
-    kChunkSize,        // chunked: hex digits of a chunk-size line
-    kChunkSizeRest,    // chunked: extensions / whitespace up to the line's LF
-    kChunkData,        // chunked: body_remaining_ bytes of chunk data
-    kChunkDataCr,      // chunked: the CR (or bare LF) after chunk data
-    kChunkDataLf,      // chunked: the LF after chunk data
-    kTrailerLineStart, // chunked: start of a trailer line, or of the final empty line
-    kTrailerLine,      // chunked: inside a trailer field line
-    kTrailerEndLf,     // chunked: the LF of the final empty line
-    kStopped,          // closed or no longer HTTP: everything is ignored
+    kExpectStart,       // at a message boundary: a start line should begin here
+    kSeekStart,         // resynchronising: skipping bytes until a plausible start line
+    kHeaderBlock,       // collecting the start line and header fields up to the blank line
+    kSkipHeaderTail,    // the block outgrew kMaxHeaderBlockBytes: skipping to its blank line
+    kFixedBody,         // Content-Length body; body_remaining_ bytes to go
+    kBodyUntilClose,    // response body delimited by the connection closing
+    kChunkSize,         // chunked: hex digits of a chunk-size line
+    kChunkSizeRest,     // chunked: extensions / whitespace up to the line's LF
+    kChunkData,         // chunked: body_remaining_ bytes of chunk data
+    kChunkDataCr,       // chunked: the CR (or bare LF) after chunk data
+    kChunkDataLf,       // chunked: the LF after chunk data
+    kTrailerLineStart,  // chunked: start of a trailer line, or of the final empty line
+    kTrailerLine,       // chunked: inside a trailer field line
+    kTrailerEndLf,      // chunked: the LF of the final empty line
+    kStopped,           // closed or no longer HTTP: everything is ignored
   };
   enum class BodyKind : uint8_t { kNone, kFixed, kChunked, kUntilClose };
 
@@ -112,9 +116,9 @@ class MessageParser {
   MessageSink* sink_;
   State state_ = State::kExpectStart;
 
-  Message current_;          // the message being parsed
-  BodyFraming framing_;      // what current_'s headers said about its body
-  std::string header_buf_;   // header bytes split across pieces; never above kMaxHeaderBlockBytes
+  Message current_;         // the message being parsed
+  BodyFraming framing_;     // what current_'s headers said about its body
+  std::string header_buf_;  // header bytes split across pieces; never above kMaxHeaderBlockBytes
   bool start_line_validated_ = false;
   MethodPolicy method_policy_ = MethodPolicy::kAnyToken;
   uint8_t blank_line_progress_ = 0;  // kSkipHeaderTail: 1 after LF, 2 after LF CR

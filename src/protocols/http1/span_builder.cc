@@ -88,7 +88,7 @@ std::optional<std::string> FullUrl(const TargetParts& target, std::string_view a
     url.append("://");
     if (!target.userinfo.empty()) {
       url.append(target.userinfo.find(':') != std::string_view::npos ? "REDACTED:REDACTED@"
-                                                                      : "REDACTED@");
+                                                                     : "REDACTED@");
     }
     url.append(target.authority).append(PathAndQuery(target));
     return url;
@@ -107,8 +107,9 @@ std::optional<std::string> FullUrl(const TargetParts& target, std::string_view a
 // correctly; the client's request failed), and any exchange without a complete response.
 std::optional<std::string> ErrorType(const Exchange& exchange, SpanKind kind) {
   if (!exchange.response) {
-    return std::string(exchange.error == ExchangeError::kConnectionReset ? kErrorConnectionReset
-                                                                         : kErrorClosedBeforeResponse);
+    return std::string(exchange.error == ExchangeError::kConnectionReset
+                           ? kErrorConnectionReset
+                           : kErrorClosedBeforeResponse);
   }
   const int status = exchange.response->status_code;
   if (status >= 500 || (status >= 400 && kind == SpanKind::kClient)) return std::to_string(status);

@@ -16,8 +16,11 @@ namespace otelbpf::http1 {
 enum class StreamKind : uint8_t { kAny, kRequests, kResponses };
 
 enum class MethodPolicy : uint8_t {
-  kAnyToken,   // at a message boundary: any token of 1-20 uppercase letters ('-', '_' after the first)
-  kKnownOnly,  // resynchronising inside garbage: only the RFC 9110 methods and PATCH
+  // At a message boundary: any token of 1-20 uppercase letters ('-' and '_' allowed after the
+  // first), so WebDAV and custom methods parse.
+  kAnyToken,
+  // Resynchronising inside garbage: only the RFC 9110 methods and PATCH.
+  kKnownOnly,
 };
 
 struct StartLineScan {

@@ -68,7 +68,8 @@ HostAndPort SplitHostAndPort(std::string_view authority) {
     const size_t close = authority.find(']');
     if (close == std::string_view::npos) return {authority, std::nullopt};
     result.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size() && authority[close + 1] == ':') port_text = authority.substr(close + 2);
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      port_text = authority.substr(close + 2);
   } else {
     const size_t colon = authority.rfind(':');
     // More than one colon without brackets: a bare IPv6 address, no port.

@@ -17,10 +17,10 @@ struct TargetParts {
     kAsterisk,   // "*" (server-wide OPTIONS)
   };
   Form form = Form::kOrigin;
-  std::string_view scheme;     // kAbsolute: "http"
-  std::string_view userinfo;   // kAbsolute: "user:pass" when present (never reported)
-  std::string_view authority;  // kAbsolute / kAuthority: "host:port", without userinfo
-  std::string_view path;       // kOrigin / kAbsolute: may be empty for "http://host"
+  std::string_view scheme;                // kAbsolute: "http"
+  std::string_view userinfo;              // kAbsolute: "user:pass" when present (never reported)
+  std::string_view authority;             // kAbsolute / kAuthority: "host:port", without userinfo
+  std::string_view path;                  // kOrigin / kAbsolute: may be empty for "http://host"
   std::optional<std::string_view> query;  // after '?', without it; absent when no '?'
 };
 
