@@ -34,9 +34,10 @@ def config_text(folder: str, port: int) -> str:
     return f"""daemon off;
 master_process on;
 worker_processes 1;
+worker_rlimit_nofile 8192;
 pid {folder}/nginx.pid;
 error_log {folder}/error.log info;
-events {{ worker_connections 128; }}
+events {{ worker_connections 4096; }}
 http {{
     access_log {folder}/access.log;
     {_temp_path_directives(folder)}
