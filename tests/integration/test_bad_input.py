@@ -13,7 +13,7 @@ from otelbpf_it.clients import RawConnection, curl, get_request
 from otelbpf_it.spans import attr, select
 
 # Paths a span on nginx's port may carry: the ones this test sent as real request lines.
-SENT_PATHS = {"/hello", "/big", "/lie", "/reset", "/conc", "/after"}
+SENT_PATHS = {"/hello", "/big", "/lie", "/reset", "/conc", "/hello/after"}
 METHODS = {"GET", "POST"}
 
 
@@ -88,8 +88,8 @@ class BadInputTest(IntegrationTest):
 
         # Still alive, still tracing.
         self.assertTrue(agent.process.alive(), f"otelbpf died\n{agent.diagnostics()}")
-        run = curl(nginx.url("/after?ok=1"))
-        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "url.path") == "/after", 1,
+        run = curl(nginx.url("/hello/after?ok=1"))
+        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "url.path") == "/hello/after", 1,
                            "SERVER span of the normal request after the abuse")
         rss = rss_kib(agent.pid)
         self.stop_agent(agent)
@@ -100,7 +100,7 @@ class BadInputTest(IntegrationTest):
         self.assertEqual(invented, [], "spans for requests nobody sent")
         conc = [s for s in spans if s["kind"] == "SERVER" and attr(s, "url.path") == "/conc"]
         self.assertEqual(len(conc), 1000, "every concurrent request seen once by nginx's side")
-        after = [s for s in spans if s["kind"] == "SERVER" and attr(s, "url.path") == "/after"]
+        after = [s for s in spans if s["kind"] == "SERVER" and attr(s, "url.path") == "/hello/after"]
         self.assertEqual([attr(s, "http.response.status_code") for s in after], [200])
         self.assertEqual(run.returncode, 0)
         # Bounded memory: a 1 MiB header must not be buffered, a thousand connections are cheap.

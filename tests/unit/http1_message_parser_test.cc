@@ -250,6 +250,24 @@ TEST(Http1MessageParserTest, CloseEndsCloseDelimitedBodyOrCutsOthersShort) {
   }
 }
 
+TEST(Http1MessageParserTest, RequestWhoseHeadNeverEndedIsNoMessage) {
+  for (const char* cut : {"GET /hal", "GET /half HTTP/1.1\r\nHo", "POST /x HTTP/1.1\r\nHost: a\r\n"}) {
+    RecordingSink sink;
+    MessageParser parser(StreamKind::kRequests, &sink);
+    Feed(parser, cut);
+    parser.OnClose();
+    EXPECT_TRUE(sink.messages.empty()) << cut;
+  }
+}
+
+TEST(Http1MessageParserTest, ResponseCutInsideItsStatusLineIsNoMessage) {
+  RecordingSink sink;
+  MessageParser parser(StreamKind::kResponses, &sink);
+  Feed(parser, "HTTP/1.1 20");
+  parser.OnClose();
+  EXPECT_TRUE(sink.messages.empty());
+}
+
 TEST(Http1MessageParserTest, FalseStartSplitAcrossPiecesIsRescanned) {
   // "GET /x HTTP/1.1" begins inside what first looked like the start of "GET GET ...".
   RecordingSink sink;

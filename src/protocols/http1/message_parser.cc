@@ -60,10 +60,18 @@ void MessageParser::OnData(std::string_view captured, uint64_t length, uint64_t 
 void MessageParser::OnClose() {
   switch (state_) {
     case State::kHeaderBlock:
-      if (ParsePartialHeaderBlock()) {
+      // The peer stopped mid-head. A request whose head never ended was never a request: no
+      // server could act on it, so reporting it would invent a span ("GET /hal" then close).
+      // A response cut there still says how the request was answered, if its status line is
+      // whole. (kSkipHeaderTail below is different: bytes were missed to the capture limit,
+      // the head itself was complete.)
+      if (kind_ == StreamKind::kResponses && header_buf_.find('\n') != std::string::npos &&
+          ParsePartialHeaderBlock()) {
         ReleaseHeaderBuffer();
         sink_->OnHeadersComplete(current_);
         Complete(MessageEnd::kCutShort);
+      } else {
+        DiscardMessage();
       }
       break;
     case State::kSkipHeaderTail:
