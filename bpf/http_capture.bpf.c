@@ -47,6 +47,7 @@ enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP1 = 1, PROTO_IGNORED = 2 };
 
 struct conn_state {
   __u64 generation;
+  __u64 sk; /* struct sock *, for the smoothed RTT; 0 until classified as HTTP */
   __u8 kind;  /* enum conn_kind */
   __u8 role;  /* enum otelbpf_role */
   __u8 proto; /* enum conn_proto */
@@ -134,6 +135,22 @@ struct {
   __type(value, __u8);
 } described_tgids SEC(".maps");
 
+/* Owner of each TCP socket we classified: retransmissions (softirq, no current process) are
+ * attributed through it. Stale entries age out (LRU); a reused socket address is re-owned at
+ * its next classification. */
+struct sock_owner {
+  __u32 tgid;
+  __s32 fd;
+  __u64 generation;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 131072);
+  __type(key, __u64); /* struct sock * */
+  __type(value, struct sock_owner);
+} sock_owners SEC(".maps");
+
 /* Generation counter: one u64 shared by all CPUs, bumped atomically. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -205,6 +222,12 @@ static __always_inline bool is_tcp(struct sock *sk) {
   return BPF_CORE_READ(sk, sk_type) == SOCK_STREAM && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
 }
 
+static __always_inline void remember_owner(struct sock *sk, __u32 tgid, __s32 fd, __u64 generation) {
+  __u64 key = (__u64)sk;
+  struct sock_owner o = {.tgid = tgid, .fd = fd, .generation = generation};
+  bpf_map_update_elem(&sock_owners, &key, &o, BPF_ANY);
+}
+
 /* Looks up or classifies (tgid, fd). Returns NULL for fds we never look at again. */
 static __always_inline struct conn_state *get_conn(__u32 tgid, __s32 fd) {
   struct otelbpf_conn_key key = {.tgid = tgid, .fd = fd};
@@ -216,6 +239,7 @@ static __always_inline struct conn_state *get_conn(__u32 tgid, __s32 fd) {
   if (is_tcp(sk)) {
     fresh.kind = KIND_TCP;
     fresh.generation = next_generation();
+    remember_owner(sk, tgid, fd, fresh.generation);
   }
   if (bpf_map_update_elem(&conns, &key, &fresh, BPF_NOEXIST) && bpf_map_lookup_elem(&conns, &key) == NULL) {
     count(OTELBPF_STAT_CONN_MAP_FULL);
@@ -292,6 +316,7 @@ static __always_inline bool detect_http(struct conn_state *c, __u32 tgid, __s32 
         c->role = (request == recv) ? OTELBPF_ROLE_SERVER : OTELBPF_ROLE_CLIENT;
       }
       c->proto = PROTO_HTTP1;
+      c->sk = (__u64)sk;
       e.hdr.type = OTELBPF_EV_CONN_OPEN;
       e.hdr.role = c->role;
       e.hdr.flags = c->seen_from_start ? 0 : OTELBPF_FLAG_LEARNED_MIDSTREAM;
@@ -334,6 +359,11 @@ static __always_inline struct scratch *scratch_begin(struct conn_state *c, __u32
   s->hdr.start_ns = args->enter_ns;
   s->hdr.end_ns = bpf_ktime_get_ns();
   s->hdr.length = length;
+  s->hdr.srtt_us = 0;
+  /* A local first: inside BPF_CORE_READ, c->sk itself would get a CO-RE relocation, and
+   * conn_state is ours, not the kernel's. */
+  struct tcp_sock *tp = (struct tcp_sock *)c->sk;
+  if (tp) s->hdr.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* the kernel stores it << 3 */
   return s;
 }
 
@@ -534,6 +564,7 @@ static __always_inline void new_connection(__s32 fd, __u8 role) {
   }
   struct conn_state c = {.generation = next_generation(), .kind = KIND_TCP, .role = role, .seen_from_start = 1};
   if (bpf_map_update_elem(&conns, &key, &c, BPF_ANY)) count(OTELBPF_STAT_CONN_MAP_FULL);
+  remember_owner(sk, tgid, fd, c.generation);
 }
 
 SEC("tracepoint/syscalls/sys_enter_connect")
@@ -624,5 +655,42 @@ int process_exec(void *ctx) {
   struct otelbpf_event_header e = {.type = OTELBPF_EV_PROCESS_EXEC, .tgid = bpf_get_current_pid_tgid() >> 32, .fd = -1};
   e.start_ns = e.end_ns = bpf_ktime_get_ns();
   if (bpf_ringbuf_output(&events, &e, sizeof(e), BPF_RB_FORCE_WAKEUP)) count(OTELBPF_STAT_RINGBUF_FULL);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- TCP retransmissions ---- */
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int tcp_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx) {
+  count(OTELBPF_STAT_RETRANSMITS);
+  struct otelbpf_tcp_retransmit_event e = {};
+  __u64 key = (__u64)ctx->skaddr;
+  struct sock_owner *o = bpf_map_lookup_elem(&sock_owners, &key);
+  if (o) {
+    e.hdr.tgid = o->tgid;
+    e.hdr.fd = o->fd;
+    e.hdr.generation = o->generation;
+  } else {
+    e.hdr.fd = -1;
+  }
+  e.hdr.type = OTELBPF_EV_TCP_RETRANSMIT;
+  e.hdr.start_ns = e.hdr.end_ns = bpf_ktime_get_ns();
+  e.family = ctx->family;
+  e.local_port = ctx->sport; /* host order in this tracepoint */
+  e.peer_port = ctx->dport;
+  e.state = (__u16)ctx->state;
+  /* Copied with a helper: the verifier refuses loads through a moved ctx pointer, which is
+   * what clang makes of any array copy out of the record. */
+  if (ctx->family == AF_INET) {
+    bpf_probe_read_kernel(e.local_addr, 4, ctx->saddr);
+    bpf_probe_read_kernel(e.peer_addr, 4, ctx->daddr);
+  } else {
+    bpf_probe_read_kernel(e.local_addr, 16, ctx->saddr_v6);
+    bpf_probe_read_kernel(e.peer_addr, 16, ctx->daddr_v6);
+  }
+  if (bpf_ringbuf_output(&events, &e, sizeof(e), ringbuf_flags()))
+    count(OTELBPF_STAT_RINGBUF_FULL);
+  else
+    count(OTELBPF_STAT_EVENTS_SENT);
   return 0;
 }

@@ -22,6 +22,7 @@ enum otelbpf_event_type {
   OTELBPF_EV_CONN_CLOSE = 3,   /* an interesting connection was closed */
   OTELBPF_EV_PROCESS_EXIT = 4, /* a process exited: forget its connections */
   OTELBPF_EV_PROCESS_EXEC = 5, /* a process exec'd (only sent when selecting by executable) */
+  OTELBPF_EV_TCP_RETRANSMIT = 6, /* the kernel retransmitted a segment of a TCP socket */
 };
 
 enum otelbpf_direction { OTELBPF_DIR_RECV = 0, OTELBPF_DIR_SEND = 1 };
@@ -36,6 +37,7 @@ enum otelbpf_stat {
   OTELBPF_STAT_CAPTURE_TRUNCATED, /* payload longer than the capture limit (not a loss) */
   OTELBPF_STAT_IOV_TRUNCATED,     /* more iovecs/messages than we walk: bytes are a gap */
   OTELBPF_STAT_FD_UNREADABLE,     /* could not resolve an fd to a socket */
+  OTELBPF_STAT_RETRANSMITS,       /* TCP retransmissions seen (attributed or not) */
   OTELBPF_STAT_COUNT,
 };
 
@@ -56,6 +58,8 @@ struct otelbpf_event_header {
   __u64 start_ns; /* CLOCK_MONOTONIC: syscall entry (DATA) or event time */
   __u64 end_ns;   /* CLOCK_MONOTONIC: syscall exit */
   __u64 length;   /* DATA: bytes the syscall moved (captured may be fewer) */
+  __u32 srtt_us;  /* DATA: the socket's smoothed round-trip time at syscall exit (0: unknown) */
+  __u32 reserved;
 };
 
 #define OTELBPF_FLAG_RESET 1
@@ -70,6 +74,18 @@ struct otelbpf_conn_open_event {
   __u8 local_addr[16]; /* IPv4 in the first 4 bytes */
   __u8 peer_addr[16];
   char comm[16];
+};
+
+/* Retransmissions happen in softirq context: no process is current. hdr.tgid/fd/generation
+ * name the socket's owner as last seen by a syscall on it (all zero when unknown). */
+struct otelbpf_tcp_retransmit_event {
+  struct otelbpf_event_header hdr;
+  __u16 family;
+  __u16 local_port;
+  __u16 peer_port;
+  __u16 state; /* TCP state (TCP_ESTABLISHED = 1, ...) */
+  __u8 local_addr[16];
+  __u8 peer_addr[16];
 };
 
 struct otelbpf_data_event {

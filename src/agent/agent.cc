@@ -55,8 +55,11 @@ std::vector<uint32_t> PidsMatchingExecutable(const ProcessRegistry& processes, c
   return out;
 }
 
-const char* kStatNames[OTELBPF_STAT_COUNT] = {
-    "events_sent", "ringbuf_full", "args_map_full", "conn_map_full", "capture_truncated", "iov_truncated", "fd_unreadable"};
+// Printed names of the kernel counters, in enum otelbpf_stat order.
+constexpr const char* kStatNames[] = {"events_sent",       "ringbuf_full",  "args_map_full", "conn_map_full",
+                                      "capture_truncated", "iov_truncated", "fd_unreadable", "retransmits"};
+static_assert(sizeof(kStatNames) / sizeof(kStatNames[0]) == OTELBPF_STAT_COUNT,
+              "every kernel counter needs a name here");
 
 }  // namespace
 
@@ -165,9 +168,11 @@ int RunAgent(const AgentOptions& options) {
   std::string kernel;
   for (int i = 0; i < OTELBPF_STAT_COUNT; ++i) kernel += fmt::format(" {}={}", kStatNames[i], counters.values[i]);
   spdlog::info("kernel:{}", kernel);
-  spdlog::info("user space: records={} malformed={} orphan_data={} connections={} rejected={} exchanges={} spans={}",
-               ts.records, ts.malformed_records, ts.orphan_data, ts.connections_opened, ts.connections_rejected,
-               ts.exchanges, pipeline.spans());
+  spdlog::info(
+      "user space: records={} malformed={} orphan_data={} connections={} rejected={} exchanges={} spans={} "
+      "retransmits={} retransmits_unattributed={}",
+      ts.records, ts.malformed_records, ts.orphan_data, ts.connections_opened, ts.connections_rejected, ts.exchanges,
+      pipeline.spans(), ts.retransmits, ts.retransmits_unattributed);
   if (exporter) {
     auto s = exporter->stats();
     spdlog::info("otlp: exported={} dropped_queue_full={} dropped_export_failed={} requests={} failures={}",

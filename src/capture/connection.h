@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "trace/span.h"
 
@@ -21,6 +22,20 @@ struct Endpoint {
   uint16_t port = 0;
 };
 
+// One TCP retransmission the kernel made on a connection.
+struct Retransmit {
+  uint64_t monotonic_ns = 0;
+  uint16_t tcp_state = 0;  // TCP_ESTABLISHED = 1, ... (include/net/tcp_states.h)
+  bool by_peer = false;    // made by the other end of the connection (also on this host)
+};
+
+// What the kernel saw on a connection during one exchange: the tracker fills it right before
+// handing the exchange on, so span builders can decorate the span with it.
+struct KernelContext {
+  std::vector<Retransmit> retransmits;  // within [request's first byte, response's last byte]
+  uint32_t srtt_us = 0;                 // smoothed RTT at the last byte (0: unknown)
+};
+
 struct ConnectionInfo {
   uint32_t pid = 0;           // thread group id (what users call the pid)
   int32_t fd = -1;
@@ -29,6 +44,10 @@ struct ConnectionInfo {
   Endpoint local;
   Endpoint peer;
   ResourcePtr resource;       // the observed process's resource
+  KernelContext kernel;       // per exchange, see KernelContext
 };
+
+// Name of a TCP state number, e.g. "ESTABLISHED"; "UNKNOWN" otherwise.
+const char* TcpStateName(uint16_t state);
 
 }  // namespace otelbpf

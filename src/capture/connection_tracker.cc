@@ -4,17 +4,38 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <deque>
 #include <string_view>
 
 #include "http_capture.h"
 
 namespace otelbpf {
 
+namespace {
+// Retransmissions remembered per connection until the exchanges they fall into complete. Loss
+// bursts beyond this keep the newest; the span's count is then a lower bound.
+constexpr size_t kMaxRetransmitsPerConnection = 64;
+}  // namespace
+
 struct ConnectionTracker::Tracked {
   Tracked(ConnectionInfo i) : info(std::move(i)), stitcher(info.role) {}
   ConnectionInfo info;
   http1::ConnectionStitcher stitcher;
+  std::deque<Retransmit> retransmits;
+  uint32_t srtt_us = 0;
 };
+
+std::string TupleKey(const Endpoint& local, const Endpoint& peer) {
+  return local.address + ":" + std::to_string(local.port) + "|" + peer.address + ":" + std::to_string(peer.port);
+}
+
+const char* TcpStateName(uint16_t state) {
+  static const char* const kNames[] = {"UNKNOWN",   "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
+                                       "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
+                                       "CLOSE_WAIT", "LAST_ACK",   "LISTEN",     "CLOSING",
+                                       "NEW_SYN_RECV"};
+  return state < sizeof(kNames) / sizeof(kNames[0]) ? kNames[state] : "UNKNOWN";
+}
 
 std::string FormatAddress(uint16_t family, const uint8_t* addr) {
   char buf[INET6_ADDRSTRLEN] = {};
@@ -65,6 +86,13 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
     case OTELBPF_EV_PROCESS_EXEC:
       if (on_exec_) on_exec_(h.tgid);
       return;
+    case OTELBPF_EV_TCP_RETRANSMIT: {
+      if (size < sizeof(otelbpf_tcp_retransmit_event)) break;
+      otelbpf_tcp_retransmit_event e;
+      std::memcpy(&e, data, sizeof(e));
+      TcpRetransmit(e);
+      return;
+    }
   }
   ++stats_.malformed_records;
 }
@@ -85,6 +113,7 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
     // The fd was reused without us seeing the close (lost record): end the old one first.
     existing->second->stitcher.OnClose(h.start_ns, false);
     Drain(*existing->second);
+    Unindex(*existing->second);
     fds.erase(existing);
     --connection_count_;
   }
@@ -103,6 +132,7 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   const bool known = processes_.Contains(h.tgid);
   info.resource = processes_.Get(h.tgid, std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))));
   if (!known && on_described_) on_described_(h.tgid);
+  by_tuple_[TupleKey(info.local, info.peer)] = {h.tgid, h.fd};
   fds.emplace(h.fd, std::make_unique<Tracked>(std::move(info)));
   ++connection_count_;
   ++stats_.connections_opened;
@@ -114,6 +144,7 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
     ++stats_.orphan_data;
     return;
   }
+  if (h.srtt_us) t->srtt_us = h.srtt_us;
   const bool send = h.direction == OTELBPF_DIR_SEND;
   // A receive's entry time says when the process started waiting, not when bytes arrived: a
   // server blocked in recv() on an idle keep-alive connection would otherwise start its next
@@ -144,12 +175,39 @@ void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
     for (auto& [fd, t] : p->second) {
       t->stitcher.OnClose(ns, false);
       Drain(*t);
+      Unindex(*t);
     }
     connection_count_ -= p->second.size();
     by_process_.erase(p);
   }
   processes_.Forget(pid);
   if (on_exit_) on_exit_(pid);
+}
+
+void ConnectionTracker::TcpRetransmit(const otelbpf_tcp_retransmit_event& e) {
+  ++stats_.retransmits;
+  const auto& h = e.hdr;
+  if (h.tgid == 0) {
+    ++stats_.retransmits_unattributed;
+    return;
+  }
+  auto remember = [&](Tracked& t, bool by_peer) {
+    if (t.retransmits.size() == kMaxRetransmitsPerConnection) t.retransmits.pop_front();
+    t.retransmits.push_back({h.end_ns, e.state, by_peer});
+  };
+  if (Tracked* t = Find(h.tgid, h.fd, h.generation)) remember(*t, false);
+  Endpoint local{FormatAddress(e.family, e.local_addr), e.local_port};
+  Endpoint peer{FormatAddress(e.family, e.peer_addr), e.peer_port};
+  // The other end, if it is a connection we track on this host: the loss delayed it too.
+  auto mirror = by_tuple_.find(TupleKey(peer, local));
+  if (mirror != by_tuple_.end()) {
+    auto p = by_process_.find(mirror->second.first);
+    if (p != by_process_.end()) {
+      auto c = p->second.find(mirror->second.second);
+      if (c != p->second.end()) remember(*c->second, true);
+    }
+  }
+  if (on_retransmit_) on_retransmit_(processes_.Get(h.tgid, ""), local, peer, e.state);
 }
 
 void ConnectionTracker::CloseAll(uint64_t now_ns) {
@@ -159,6 +217,7 @@ void ConnectionTracker::CloseAll(uint64_t now_ns) {
     for (auto& [fd, t] : fds) Drain(*t);
   }
   by_process_.clear();
+  by_tuple_.clear();
   connection_count_ = 0;
 }
 
@@ -167,16 +226,35 @@ void ConnectionTracker::Drain(Tracked& t) {
   if (done.empty()) return;
   if (t.info.role == ConnectionRole::kUnknown) t.info.role = t.stitcher.role();
   while (!done.empty()) {
+    const http1::Exchange& x = done.front();
+    // The kernel's view of this exchange's lifetime: retransmissions inside it, latest RTT.
+    const uint64_t from = x.request.first_byte_ns;
+    const uint64_t to = x.response ? x.response->last_byte_ns : x.request.last_byte_ns;
+    KernelContext& k = t.info.kernel;
+    k.retransmits.clear();
+    k.srtt_us = t.srtt_us;
+    while (!t.retransmits.empty() && t.retransmits.front().monotonic_ns < from) t.retransmits.pop_front();
+    for (const Retransmit& r : t.retransmits)
+      if (r.monotonic_ns <= to) k.retransmits.push_back(r);
     ++stats_.exchanges;
-    on_exchange_(done.front(), t.info);
+    on_exchange_(x, t.info);
     done.pop_front();
   }
+}
+
+void ConnectionTracker::Unindex(const Tracked& t) {
+  auto it = by_tuple_.find(TupleKey(t.info.local, t.info.peer));
+  if (it != by_tuple_.end() && it->second == std::make_pair(t.info.pid, t.info.fd)) by_tuple_.erase(it);
 }
 
 void ConnectionTracker::Erase(uint32_t pid, int32_t fd) {
   auto p = by_process_.find(pid);
   if (p == by_process_.end()) return;
-  if (p->second.erase(fd)) --connection_count_;
+  auto c = p->second.find(fd);
+  if (c == p->second.end()) return;
+  Unindex(*c->second);
+  p->second.erase(c);
+  --connection_count_;
   if (p->second.empty()) by_process_.erase(p);
 }
 

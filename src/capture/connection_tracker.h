@@ -25,6 +25,8 @@ struct TrackerStats {
   uint64_t connections_abandoned = 0;   // stopped looking like HTTP
   uint64_t exchanges = 0;
   uint64_t process_exits = 0;
+  uint64_t retransmits = 0;              // retransmit records received
+  uint64_t retransmits_unattributed = 0; // owner socket unknown (never read/written while we watched)
 };
 
 class ConnectionTracker {
@@ -41,6 +43,11 @@ class ConnectionTracker {
   // Called when a process exits (after its connections were closed) / execs.
   void OnProcessExit(ProcessHandler handler) { on_exit_ = std::move(handler); }
   void OnProcessExec(ProcessHandler handler) { on_exec_ = std::move(handler); }
+  // Every TCP retransmission whose socket owner is known: its resource, the local and peer
+  // endpoints and the TCP state. For the tcp.retransmissions counter.
+  using RetransmitHandler =
+      std::function<void(const ResourcePtr&, const Endpoint& local, const Endpoint& peer, uint16_t state)>;
+  void OnRetransmit(RetransmitHandler handler) { on_retransmit_ = std::move(handler); }
   // Called the first time a process's metadata is read from /proc.
   void OnProcessDescribed(ProcessHandler handler) { on_described_ = std::move(handler); }
 
@@ -59,16 +66,22 @@ class ConnectionTracker {
   void Data(const otelbpf_event_header& h, const uint8_t* payload);
   void Close(const otelbpf_event_header& h);
   void ProcessExit(uint32_t pid, uint64_t ns);
+  void TcpRetransmit(const otelbpf_tcp_retransmit_event& e);
   Tracked* Find(uint32_t pid, int32_t fd, uint64_t generation);
   void Drain(Tracked& t);
   void Erase(uint32_t pid, int32_t fd);
+  void Unindex(const Tracked& t);
 
   ProcessRegistry& processes_;
   ExchangeHandler on_exchange_;
   ProcessHandler on_exit_, on_exec_, on_described_;
+  RetransmitHandler on_retransmit_;
   size_t max_connections_;
   size_t connection_count_ = 0;
   std::unordered_map<uint32_t, FdTable> by_process_;
+  // "local|peer" endpoints → (pid, fd): finds this host's other end of a connection, so a
+  // retransmission by a local server also shows on the local client's span it delayed.
+  std::unordered_map<std::string, std::pair<uint32_t, int32_t>> by_tuple_;
   TrackerStats stats_;
 };
 

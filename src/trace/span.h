@@ -35,6 +35,13 @@ using SpanId = std::array<uint8_t, 8>;
 enum class SpanKind : uint8_t { kInternal = 1, kServer = 2, kClient = 3 };
 enum class StatusCode : uint8_t { kUnset = 0, kOk = 1, kError = 2 };
 
+// Something that happened at one instant during a span (OTLP Span.Event).
+struct SpanEvent {
+  uint64_t time_unix_nano = 0;
+  std::string name;
+  Attributes attributes;
+};
+
 struct Span {
   TraceId trace_id{};
   SpanId span_id{};
@@ -47,6 +54,7 @@ struct Span {
   StatusCode status = StatusCode::kUnset;
   std::string status_message;
   Attributes attributes;
+  std::vector<SpanEvent> events;
   ResourcePtr resource;
 };
 

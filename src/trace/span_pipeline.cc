@@ -15,9 +15,20 @@ uint64_t MonotonicToRealtimeOffsetNs() {
   return ns(r) - (ns(m1) + ns(m2)) / 2;
 }
 
+void AddKernelContext(const KernelContext& kernel, uint64_t monotonic_to_realtime_ns, Span& span) {
+  span.attributes.push_back({kAttrTcpRetransmits, static_cast<int64_t>(kernel.retransmits.size())});
+  if (kernel.srtt_us) span.attributes.push_back({kAttrTcpRtt, static_cast<double>(kernel.srtt_us) / 1e6});
+  for (const Retransmit& r : kernel.retransmits) {
+    span.events.push_back({r.monotonic_ns + monotonic_to_realtime_ns, kEventTcpRetransmit,
+                           {{kAttrTcpState, std::string(TcpStateName(r.tcp_state))},
+                            {kAttrTcpSide, std::string(r.by_peer ? "peer" : "local")}}});
+  }
+}
+
 void SpanPipeline::OnExchange(const http1::Exchange& exchange, const ConnectionInfo& connection) {
   if (connection.role == ConnectionRole::kUnknown) return;  // cannot say SERVER or CLIENT
   Span span = http1::BuildSpan(exchange, connection, options_);
+  AddKernelContext(connection.kernel, options_.monotonic_to_realtime_ns, span);
   span.trace_id = ids_.NewTraceId();
   span.span_id = ids_.NewSpanId();
   ++spans_;

@@ -24,7 +24,8 @@ class ConnectionTrackerTest : public ::testing::Test {
         tracker_(processes_, [this](const http1::Exchange& x, const ConnectionInfo& c) { seen_.push_back({x, c}); },
                  /*max_connections=*/4) {}
 
-  void Open(uint32_t pid, int32_t fd, uint64_t gen, uint8_t role) {
+  void Open(uint32_t pid, int32_t fd, uint64_t gen, uint8_t role, uint16_t local_port = 8080,
+            uint16_t peer_port = 40000, const char* peer_addr = "10.1.2.3") {
     otelbpf_conn_open_event e{};
     e.hdr.type = OTELBPF_EV_CONN_OPEN;
     e.hdr.tgid = pid;
@@ -32,10 +33,10 @@ class ConnectionTrackerTest : public ::testing::Test {
     e.hdr.generation = gen;
     e.hdr.role = role;
     e.family = AF_INET;
-    e.local_port = 8080;
-    e.peer_port = 40000;
+    e.local_port = local_port;
+    e.peer_port = peer_port;
     inet_pton(AF_INET, "127.0.0.1", e.local_addr);
-    inet_pton(AF_INET, "10.1.2.3", e.peer_addr);
+    inet_pton(AF_INET, peer_addr, e.peer_addr);
     std::strcpy(e.comm, "server");
     tracker_.HandleRecord(&e, sizeof(e));
   }
@@ -55,6 +56,23 @@ class ConnectionTrackerTest : public ::testing::Test {
     std::memcpy(rec.data(), &h, sizeof(h));
     std::memcpy(rec.data() + sizeof(h), bytes.data(), bytes.size());
     tracker_.HandleRecord(rec.data(), rec.size());
+  }
+
+  void Retransmit(uint32_t pid, int32_t fd, uint64_t gen, uint64_t t, uint16_t local_port = 8080,
+                  uint16_t peer_port = 40000) {
+    otelbpf_tcp_retransmit_event e{};
+    e.hdr.type = OTELBPF_EV_TCP_RETRANSMIT;
+    e.hdr.tgid = pid;
+    e.hdr.fd = fd;
+    e.hdr.generation = gen;
+    e.hdr.start_ns = e.hdr.end_ns = t;
+    e.family = AF_INET;
+    e.local_port = local_port;
+    e.peer_port = peer_port;
+    inet_pton(AF_INET, "127.0.0.1", e.local_addr);
+    inet_pton(AF_INET, "127.0.0.1", e.peer_addr);
+    e.state = 1;
+    tracker_.HandleRecord(&e, sizeof(e));
   }
 
   void Header(uint8_t type, uint32_t pid, int32_t fd, uint64_t gen, uint8_t flags = 0) {
@@ -152,6 +170,58 @@ TEST_F(ConnectionTrackerTest, MalformedRecordsAreCountedNotTrusted) {
   tracker_.HandleRecord(&unknown, sizeof(unknown));
   EXPECT_EQ(tracker_.stats().malformed_records, 3u);
   EXPECT_TRUE(seen_.empty());
+}
+
+TEST_F(ConnectionTrackerTest, RetransmissionsLandOnTheExchangeTheyDelayed) {
+  int counted = 0;
+  tracker_.OnRetransmit([&](const ResourcePtr& r, const Endpoint& local, const Endpoint& peer, uint16_t state) {
+    ++counted;
+    EXPECT_NE(r, nullptr);
+    EXPECT_EQ(local.port, 8080);
+    EXPECT_EQ(peer.port, 40000);
+    EXPECT_EQ(state, 1);
+  });
+  Open(10, 5, 1, OTELBPF_ROLE_CLIENT);
+  Retransmit(10, 5, 1, 50);   // before the request: belongs to nothing we report
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kRequest, 100);
+  Retransmit(10, 5, 1, 150);  // while waiting for the response
+  Retransmit(0, -1, 0, 160);  // owner unknown: counted, attributed to no span
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kResponse, 400);
+  ASSERT_EQ(seen_.size(), 1u);
+  const KernelContext& k = seen_[0].connection.kernel;
+  ASSERT_EQ(k.retransmits.size(), 1u);
+  EXPECT_EQ(k.retransmits[0].monotonic_ns, 150u);
+  EXPECT_EQ(counted, 2);
+  EXPECT_EQ(tracker_.stats().retransmits, 3u);
+  EXPECT_EQ(tracker_.stats().retransmits_unattributed, 1u);
+
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kRequest, 500);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kResponse, 600);
+  ASSERT_EQ(seen_.size(), 2u);
+  EXPECT_TRUE(seen_[1].connection.kernel.retransmits.empty()) << "the next exchange had no loss";
+}
+
+TEST_F(ConnectionTrackerTest, LocalServersRetransmissionShowsOnLocalClientsSpan) {
+  // Both ends on this host: client pid 20 (port 50000) talks to server pid 10 (port 8080).
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER, 8080, 50000, "127.0.0.1");
+  Open(20, 7, 2, OTELBPF_ROLE_CLIENT, 50000, 8080, "127.0.0.1");
+  Data(20, 7, 2, OTELBPF_DIR_SEND, kRequest, 100);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 110);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 120);   // server span ends here
+  Retransmit(10, 5, 1, 300, 8080, 50000);              // the response was lost and resent
+  Data(20, 7, 2, OTELBPF_DIR_RECV, kResponse, 320);   // client span ends here
+  ASSERT_EQ(seen_.size(), 2u);
+  EXPECT_TRUE(seen_[0].connection.kernel.retransmits.empty()) << "server span ended before the loss";
+  const auto& client = seen_[1].connection.kernel.retransmits;
+  ASSERT_EQ(client.size(), 1u);
+  EXPECT_TRUE(client[0].by_peer);
+  EXPECT_EQ(client[0].monotonic_ns, 300u);
+}
+
+TEST(TcpStateNameTest, NamesKernelStates) {
+  EXPECT_STREQ(TcpStateName(1), "ESTABLISHED");
+  EXPECT_STREQ(TcpStateName(2), "SYN_SENT");
+  EXPECT_STREQ(TcpStateName(99), "UNKNOWN");
 }
 
 TEST(FormatAddressTest, V4MappedV6PrintsAsV4) {

@@ -112,6 +112,23 @@ TEST(OtlpEncoderTest, RootSpanHasNoParentIdAndUnsetStatusIsAbsent) {
   EXPECT_EQ(s.status().code(), pb_trace::Status::STATUS_CODE_UNSET);
 }
 
+TEST(OtlpEncoderTest, EncodesSpanEvents) {
+  Span span = MakeSpan(2, MakeResource("a"));
+  span.status = StatusCode::kError;  // events sit between attributes and status on the wire
+  span.events.push_back({1'700'000'000'000'100'000ULL, "tcp.retransmit",
+                         {{"tcp.state", std::string("ESTABLISHED")}, {"n", int64_t{3}}}});
+  span.events.push_back({0, "", {}});  // all defaults: an empty Event message
+  auto request = Decode(EncodeTraceRequest({&span}));
+  const auto& s = request.resource_spans(0).scope_spans(0).spans(0);
+  ASSERT_EQ(s.events_size(), 2);
+  EXPECT_EQ(s.events(0).time_unix_nano(), 1'700'000'000'000'100'000ULL);
+  EXPECT_EQ(s.events(0).name(), "tcp.retransmit");
+  EXPECT_EQ(FindValue(s.events(0).attributes(), "tcp.state").string_value(), "ESTABLISHED");
+  EXPECT_EQ(FindValue(s.events(0).attributes(), "n").int_value(), 3);
+  EXPECT_EQ(s.events(1).ByteSizeLong(), 0u);
+  EXPECT_EQ(s.status().code(), pb_trace::Status::STATUS_CODE_ERROR);
+}
+
 TEST(OtlpEncoderTest, OkStatusWithoutMessage) {
   Span span = MakeSpan(1, MakeResource("a"));
   span.status = StatusCode::kOk;

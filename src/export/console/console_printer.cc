@@ -94,6 +94,12 @@ std::string FormatSpanJson(const Span& s) {
   j["status"] = StatusName(s.status);
   j["resource"] = s.resource ? AttributesJson(s.resource->attributes) : nlohmann::json::object();
   j["attributes"] = AttributesJson(s.attributes);
+  if (!s.events.empty()) {
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& e : s.events)
+      events.push_back({{"time_unix_nano", e.time_unix_nano}, {"name", e.name}, {"attributes", AttributesJson(e.attributes)}});
+    j["events"] = std::move(events);
+  }
   // Payload bytes are arbitrary: never let invalid UTF-8 abort the agent.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -36,6 +36,11 @@ constexpr uint32_t kSpanKind = 6;
 constexpr uint32_t kSpanStartTime = 7;
 constexpr uint32_t kSpanEndTime = 8;
 constexpr uint32_t kSpanAttributes = 9;
+constexpr uint32_t kSpanEvents = 11;
+// trace.v1.Span.Event
+constexpr uint32_t kEventTime = 1;
+constexpr uint32_t kEventName = 2;
+constexpr uint32_t kEventAttributes = 3;
 constexpr uint32_t kSpanStatus = 15;
 constexpr uint32_t kSpanFlags = 16;
 // trace.v1.Status
@@ -136,6 +141,34 @@ void UncheckedStringIfSet(WireWriter& w, uint32_t field_number, const std::strin
   if (!s.empty()) w.UncheckedBytesField(field_number, s);
 }
 
+size_t KeyValueFieldSize(const Attribute& a) {
+  size_t key_size = a.key.empty() ? 0 : LengthDelimitedSize(a.key.size());
+  return LengthDelimitedSize(key_size + LengthDelimitedSize(AnyValueSize(a.value)));
+}
+
+// Exact encoded size of an Event's body (it is small and rare, so no back-patching).
+size_t EventBodySize(const SpanEvent& e) {
+  size_t n = e.time_unix_nano ? 1 + 8 : 0;
+  if (!e.name.empty()) n += LengthDelimitedSize(e.name.size());
+  for (const auto& a : e.attributes) n += KeyValueFieldSize(a);
+  return n;
+}
+
+void UncheckedEvents(WireWriter& w, const std::vector<SpanEvent>& events) {
+  for (const auto& e : events) {
+    w.UncheckedNestedHeader(field::kSpanEvents, EventBodySize(e));
+    if (e.time_unix_nano) w.UncheckedFixed64Field(field::kEventTime, e.time_unix_nano);
+    UncheckedStringIfSet(w, field::kEventName, e.name);
+    UncheckedAttributes(w, field::kEventAttributes, e.attributes);
+  }
+}
+
+size_t EventsUpperBound(const std::vector<SpanEvent>& events) {
+  size_t n = 0;
+  for (const auto& e : events) n += WireWriter::kMaxFieldOverhead + EventBodySize(e);
+  return n;
+}
+
 void UncheckedStatus(WireWriter& w, const Span& span) {
   if (span.status == StatusCode::kUnset && span.status_message.empty()) return;
   size_t message_size =
@@ -152,7 +185,8 @@ void EncodeSpan(WireWriter& w, const Span& span) {
   auto mark = w.BeginNested(field::kScopeSpansSpans, kSpanLengthGuess);
   // One capacity check for the whole span; every write below is unchecked.
   w.Reserve(kSpanOverhead + span.trace_state.size() + span.name.size() +
-            span.status_message.size() + AttributesUpperBound(span.attributes));
+            span.status_message.size() + AttributesUpperBound(span.attributes) +
+            EventsUpperBound(span.events));
 
   w.UncheckedBytesField(field::kSpanTraceId, span.trace_id.data(), span.trace_id.size());
   w.UncheckedBytesField(field::kSpanSpanId, span.span_id.data(), span.span_id.size());
@@ -170,6 +204,7 @@ void EncodeSpan(WireWriter& w, const Span& span) {
     w.UncheckedFixed64Field(field::kSpanEndTime, span.end_time_unix_nano);
   }
   UncheckedAttributes(w, field::kSpanAttributes, span.attributes);
+  UncheckedEvents(w, span.events);
   UncheckedStatus(w, span);
   w.UncheckedFixed32Field(field::kSpanFlags, kSpanFlagsSampled);
 
