@@ -62,6 +62,11 @@ function flattenSpan(span, resource, scope, transport, contentEncoding) {
     status_message: status.message || '',
     resource: attributes(resource.attributes),
     attributes: attributes(span.attributes),
+    events: (span.events || []).map((e) => ({
+      time_unix_nano: BigInt(e.timeUnixNano || '0'),
+      name: e.name || '',
+      attributes: attributes(e.attributes),
+    })),
     scope: { name: scope.name || '', version: scope.version || '' },
     transport,
     content_encoding: contentEncoding,
