@@ -7,16 +7,12 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "export/otlp/export_response.h"
-
 #ifndef OTELBPF_VERSION
 #define OTELBPF_VERSION "0.1.0"
 #endif
 
 namespace otelbpf::otlp {
 namespace {
-
-constexpr char kExportMethod[] = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 bool IsRetryableGrpcCode(grpc::StatusCode code) {
   switch (code) {
@@ -82,7 +78,7 @@ ExportResult GrpcTransport::Send(std::string_view body) {
   bool done = false;
   grpc::Status status;
   grpc::GenericStub stub(channel_);
-  stub.UnaryCall(&context, kExportMethod, grpc::StubOptions(), &request, &response,
+  stub.UnaryCall(&context, options_.method, grpc::StubOptions(), &request, &response,
                  [&](grpc::Status s) {
                    std::lock_guard lock(mu);
                    status = std::move(s);
@@ -94,7 +90,7 @@ ExportResult GrpcTransport::Send(std::string_view body) {
     done_cv.wait(lock, [&] { return done; });
   }
 
-  if (status.ok()) return ExportResult::Success(DescribePartialSuccess(Flatten(response)));
+  if (status.ok()) return ExportResult::Success(options_.describe_response(Flatten(response)));
   return ExportResult::Failure(IsRetryableGrpcCode(status.error_code()),
                                "gRPC Export to " + options_.target + ": code " +
                                    std::to_string(static_cast<int>(status.error_code())) + " " +

@@ -1,4 +1,4 @@
-// OTLP/gRPC: TraceService/Export over a grpc++ channel.
+// OTLP/gRPC: TraceService/Export (or another signal's Export method) over a grpc++ channel.
 //
 // The request is already serialized by our encoder, so it goes out through grpc::GenericStub
 // as raw bytes: no parse into generated message objects and no second serialization.
@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "export/otlp/export_response.h"
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_transport.h"
 
@@ -21,12 +22,18 @@ class Channel;
 
 namespace otelbpf::otlp {
 
+inline constexpr char kOtlpTraceExportMethod[] =
+    "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
 struct GrpcTransportOptions {
   std::string target;    // "host:port"
   bool insecure = true;  // plaintext channel; false = TLS with the system's root certificates
   OtlpHeaders headers;   // sent as call metadata (names lower-cased, as gRPC requires)
   std::chrono::milliseconds timeout{10000};
   OtlpCompression compression = OtlpCompression::kNone;
+  // The signal's Export method and response reader (defaults: traces).
+  std::string method = kOtlpTraceExportMethod;
+  ResponseDescriber describe_response = &DescribePartialSuccess;
 };
 
 class GrpcTransport final : public OtlpTransport {

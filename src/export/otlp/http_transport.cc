@@ -6,7 +6,6 @@
 #include <cctype>
 #include <mutex>
 
-#include "export/otlp/export_response.h"
 #include "export/otlp/gzip.h"
 
 #ifndef OTELBPF_VERSION
@@ -123,7 +122,7 @@ ExportResult HttpTransport::Send(std::string_view body) {
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   if (status >= 200 && status < 300)
-    return ExportResult::Success(DescribePartialSuccess(response_));
+    return ExportResult::Success(options_.describe_response(response_));
 
   // libcurl parses Retry-After (delay-seconds or HTTP-date) into seconds; 0 when absent.
   curl_off_t retry_after_s = 0;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <string>
 
+#include "export/otlp/export_response.h"
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_transport.h"
 
@@ -19,6 +20,8 @@ struct HttpTransportOptions {
   OtlpHeaders headers;
   std::chrono::milliseconds timeout{10000};
   OtlpCompression compression = OtlpCompression::kNone;
+  // Reads the signal's Export*ServiceResponse (the default reads the trace one).
+  ResponseDescriber describe_response = &DescribePartialSuccess;
 };
 
 class HttpTransport final : public OtlpTransport {

@@ -9,8 +9,7 @@
 namespace otelbpf::otlp {
 namespace {
 
-constexpr std::string_view kTracesPath = "v1/traces";
-constexpr std::string_view kDefaultHttpEndpoint = "http://localhost:4318/v1/traces";
+constexpr std::string_view kDefaultHttpBase = "http://localhost:4318/";
 constexpr std::string_view kDefaultGrpcEndpoint = "localhost:4317";
 // Upper bound for durations and sizes: keeps arithmetic on them far from overflow.
 constexpr uint64_t kMaxSetting = 0x7fffffff;
@@ -36,7 +35,7 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// One setting, possibly with a traces-specific variant that takes precedence.
+// One setting, possibly with a signal-specific variant that takes precedence.
 struct Setting {
   std::string name;  // the variable the value came from, for warnings
   std::string value;
@@ -44,7 +43,9 @@ struct Setting {
 
 class Env {
  public:
-  explicit Env(const EnvLookup& getenv) : getenv_(getenv) {}
+  Env(const EnvLookup& getenv, const OtlpSignal& signal) : getenv_(getenv), signal_(signal) {}
+
+  const OtlpSignal& signal() const { return signal_; }
 
   // The spec treats an empty variable like an unset one.
   std::optional<Setting> Get(const std::string& name) const {
@@ -53,14 +54,20 @@ class Env {
     return Setting{name, std::string(Trim(*v))};
   }
 
-  // OTEL_EXPORTER_OTLP_TRACES_<suffix>, else OTEL_EXPORTER_OTLP_<suffix>.
+  // OTEL_EXPORTER_OTLP_<SIGNAL>_<suffix>, e.g. OTEL_EXPORTER_OTLP_TRACES_TIMEOUT.
+  std::optional<Setting> GetSignal(std::string_view suffix) const {
+    return Get("OTEL_EXPORTER_OTLP_" + std::string(signal_.env_name) + "_" + std::string(suffix));
+  }
+
+  // The signal-specific variable, else OTEL_EXPORTER_OTLP_<suffix>.
   std::optional<Setting> GetOtlp(std::string_view suffix) const {
-    if (auto s = Get("OTEL_EXPORTER_OTLP_TRACES_" + std::string(suffix))) return s;
+    if (auto s = GetSignal(suffix)) return s;
     return Get("OTEL_EXPORTER_OTLP_" + std::string(suffix));
   }
 
  private:
   const EnvLookup& getenv_;
+  const OtlpSignal& signal_;
 };
 
 // A positive integer within kMaxSetting; anything else warns and yields nullopt.
@@ -112,8 +119,9 @@ OtlpCompression ReadCompression(const Env& env, std::vector<std::string>* warnin
 }
 
 // OTLP/HTTP: the generic endpoint is a base URL that gets the signal path appended, the
-// traces-specific one is the complete URL.
-std::string HttpEndpoint(const Setting& s, bool is_generic, std::vector<std::string>* warnings) {
+// signal-specific one is the complete URL.
+std::string HttpEndpoint(const Setting& s, bool is_generic, std::string_view signal_path,
+                         std::vector<std::string>* warnings) {
   std::string url = s.value;
   if (!StartsWith(url, "http://") && !StartsWith(url, "https://")) {
     Warn(warnings,
@@ -122,7 +130,7 @@ std::string HttpEndpoint(const Setting& s, bool is_generic, std::vector<std::str
   }
   if (is_generic) {
     if (url.back() != '/') url += '/';
-    url += kTracesPath;
+    url += signal_path;
   }
   return url;
 }
@@ -145,7 +153,7 @@ std::string GrpcTarget(const Setting& s, const Env& env, bool* insecure,
   if (scheme_insecure) {
     *insecure = *scheme_insecure;
   } else {
-    // No scheme: OTEL_EXPORTER_OTLP[_TRACES]_INSECURE decides, TLS when unset (the
+    // No scheme: OTEL_EXPORTER_OTLP[_<SIGNAL>]_INSECURE decides, TLS when unset (the
     // specification's default). Write http://host:4317 for a plaintext collector.
     *insecure = false;
     if (auto i = env.GetOtlp("INSECURE")) {
@@ -175,19 +183,21 @@ std::string GrpcTarget(const Setting& s, const Env& env, bool* insecure,
 }
 
 void ReadEndpoint(const Env& env, OtlpConfig* config, std::vector<std::string>* warnings) {
-  auto traces = env.Get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  auto specific = env.GetSignal("ENDPOINT");
   auto generic = env.Get("OTEL_EXPORTER_OTLP_ENDPOINT");
-  const std::optional<Setting>& chosen = traces ? traces : generic;
+  const std::optional<Setting>& chosen = specific ? specific : generic;
   if (!chosen) {
-    config->endpoint = std::string(config->protocol == OtlpProtocol::kGrpc ? kDefaultGrpcEndpoint
-                                                                           : kDefaultHttpEndpoint);
+    config->endpoint = config->protocol == OtlpProtocol::kGrpc
+                           ? std::string(kDefaultGrpcEndpoint)
+                           : std::string(kDefaultHttpBase) + std::string(env.signal().http_path);
     return;
   }
   config->endpoint_configured = true;
   if (config->protocol == OtlpProtocol::kGrpc) {
     config->endpoint = GrpcTarget(*chosen, env, &config->insecure, warnings);
   } else {
-    config->endpoint = HttpEndpoint(*chosen, /*is_generic=*/!traces, warnings);
+    config->endpoint =
+        HttpEndpoint(*chosen, /*is_generic=*/!specific, env.signal().http_path, warnings);
   }
 }
 
@@ -250,14 +260,32 @@ OtlpHeaders ParseOtlpHeaders(std::string_view text, std::vector<std::string>* wa
   return headers;
 }
 
-OtlpConfig OtlpConfigFromEnv(const EnvLookup& getenv, std::vector<std::string>* warnings) {
-  Env env(getenv);
+OtlpConfig OtlpConnectionConfigFromEnv(const EnvLookup& getenv, const OtlpSignal& signal,
+                                       std::vector<std::string>* warnings) {
+  Env env(getenv, signal);
   OtlpConfig config;
   config.protocol = ReadProtocol(env, warnings);
   ReadEndpoint(env, &config, warnings);
   if (auto h = env.GetOtlp("HEADERS")) config.headers = ParseOtlpHeaders(h->value, warnings);
   ReadMillis(env.GetOtlp("TIMEOUT"), &config.timeout, warnings);
   config.compression = ReadCompression(env, warnings);
+  return config;
+}
+
+std::optional<std::chrono::milliseconds> MillisFromEnv(const EnvLookup& getenv,
+                                                       std::string_view name,
+                                                       std::vector<std::string>* warnings) {
+  Env env(getenv, kOtlpTracesSignal);  // the signal is irrelevant to a plain Get
+  auto s = env.Get(std::string(name));
+  if (!s) return std::nullopt;
+  auto v = ParsePositive(*s, warnings);
+  if (!v) return std::nullopt;
+  return std::chrono::milliseconds(*v);
+}
+
+OtlpConfig OtlpConfigFromEnv(const EnvLookup& getenv, std::vector<std::string>* warnings) {
+  Env env(getenv, kOtlpTracesSignal);
+  OtlpConfig config = OtlpConnectionConfigFromEnv(getenv, kOtlpTracesSignal, warnings);
 
   BatchConfig& batch = config.batch;
   ReadMillis(env.Get("OTEL_BSP_SCHEDULE_DELAY"), &batch.schedule_delay, warnings);

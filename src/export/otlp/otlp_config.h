@@ -17,6 +17,9 @@
 //
 // The traces-specific variable wins over the generic one. An empty variable counts as unset.
 // Invalid values never fail: they add a warning and keep the default.
+//
+// Other signals (metrics: otlp_metrics_config.h) read the same connection variables with their
+// own infix (OTEL_EXPORTER_OTLP_METRICS_*) through OtlpConnectionConfigFromEnv.
 #pragma once
 
 #include <chrono>
@@ -46,7 +49,7 @@ struct BatchConfig {
 struct OtlpConfig {
   OtlpProtocol protocol = OtlpProtocol::kHttpProtobuf;
   // http/protobuf: the full URL requests are POSTed to. From the generic variable it is
-  //   <endpoint>/v1/traces; from the traces variable it is used as is.
+  //   <endpoint>/v1/traces (the signal's path); from the traces variable it is used as is.
   // grpc: the channel target "host:port" (scheme and path removed; a missing port becomes
   //   80/443 after http/https), with `insecure` telling plaintext from TLS.
   std::string endpoint = "http://localhost:4318/v1/traces";
@@ -67,6 +70,26 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 // Pure: reads only through `getenv`. Appends one human-readable line per ignored value to
 // `warnings` (may be null).
 OtlpConfig OtlpConfigFromEnv(const EnvLookup& getenv, std::vector<std::string>* warnings);
+
+// Which signal's variables a connection config is read for: OTEL_EXPORTER_OTLP_<env_name>_*
+// beat the generic variables, and OTLP/HTTP appends `http_path` to the generic endpoint (and
+// to the default one, http://localhost:4318/).
+struct OtlpSignal {
+  std::string_view env_name;   // e.g. "TRACES"
+  std::string_view http_path;  // e.g. "v1/traces"
+};
+inline constexpr OtlpSignal kOtlpTracesSignal{"TRACES", "v1/traces"};
+
+// The connection part of OtlpConfig (every field but `batch`, left at its defaults) for
+// `signal`, by the same rules as OtlpConfigFromEnv (which is this for traces plus OTEL_BSP_*).
+OtlpConfig OtlpConnectionConfigFromEnv(const EnvLookup& getenv, const OtlpSignal& signal,
+                                       std::vector<std::string>* warnings);
+
+// A duration variable in milliseconds (e.g. OTEL_METRIC_EXPORT_INTERVAL), by the rules above:
+// nullopt when unset or empty, and when not a positive integer (with a warning).
+std::optional<std::chrono::milliseconds> MillisFromEnv(const EnvLookup& getenv,
+                                                       std::string_view name,
+                                                       std::vector<std::string>* warnings);
 
 // The process environment, for production use with OtlpConfigFromEnv.
 std::optional<std::string> ProcessEnv(std::string_view name);

@@ -1,6 +1,8 @@
 // How an encoded ExportTraceServiceRequest reaches the collector. Two implementations:
 // http_transport.h (OTLP/HTTP, libcurl) and grpc_transport.h (OTLP/gRPC). The batch
 // processor owns retries; a transport makes exactly one attempt per Send and classifies it.
+// Transports carry other signals' requests too (metrics: otlp_metrics_exporter.h), given that
+// signal's URL or gRPC method and response reader in their options.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,10 @@ struct ExportResult {
     return {false, retryable, retry_after_ms, std::move(message)};
   }
 };
+
+// Turns a successful response's body into a note for ExportResult::message (a partial
+// success), or "" when there is nothing to say. Trace default: DescribePartialSuccess.
+using ResponseDescriber = std::string (*)(std::string_view response_body);
 
 class OtlpTransport {
  public:
