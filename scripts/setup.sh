@@ -16,7 +16,8 @@ BUILD_PACKAGES=(
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
-  nginx-light wrk python3 procps iproute2 nftables
+  nginx-light wrk python3 procps iproute2 nftables util-linux
+  prometheus  # promtool checks our exposition; the server scrapes otelbpf in the tests
 )
 # The independent OTLP decoder in the tests runs on Node.js; some images ship their own
 # nodejs (with npm inside), which conflicts with Debian's npm package.
@@ -33,7 +34,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# nginx from Debian starts itself as a service on install; tests run their own instances.
-if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+# nginx and prometheus from Debian start themselves as services on install; tests run their own.
+for service in nginx prometheus prometheus-node-exporter; do
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now "$service" >/dev/null 2>&1 || true; fi
+done
 pkill -x nginx 2>/dev/null || true
+pkill -x prometheus 2>/dev/null || true
+pkill -x prometheus-node-exporter 2>/dev/null || true
 echo "setup.sh: all packages present"

@@ -11,11 +11,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agent/metrics_outputs.h"
 #include "agent/preflight.h"
 #include "capture/connection_tracker.h"
 #include "discovery/process_registry.h"
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_trace_exporter.h"
+#include "export/prometheus/prometheus_config.h"
 #include "trace/span_pipeline.h"
 
 namespace otelbpf {
@@ -61,6 +63,19 @@ constexpr const char* kStatNames[] = {"events_sent",       "ringbuf_full",  "arg
 static_assert(sizeof(kStatNames) / sizeof(kStatNames[0]) == OTELBPF_STAT_COUNT,
               "every kernel counter needs a name here");
 
+// OTEL_METRICS_EXPORTER (a comma list: otlp, prometheus, none) narrows where metrics go. Unset:
+// OTLP when an endpoint is configured, and the Prometheus endpoint unless --prometheus=false.
+MetricsOutputOptions MetricsOptionsFrom(const AgentOptions& options, std::vector<std::string>* warnings) {
+  MetricsOutputOptions m;
+  m.prometheus_config = prometheus::PrometheusConfigFromEnv(otlp::ProcessEnv, warnings);
+  m.prometheus = options.prometheus;
+  if (auto v = otlp::ProcessEnv("OTEL_METRICS_EXPORTER"); v && !v->empty()) {
+    m.prometheus = m.prometheus && v->find("prometheus") != std::string::npos;
+    m.otlp = v->find("otlp") != std::string::npos;
+  }
+  return m;
+}
+
 }  // namespace
 
 bool ExecutableMatches(const std::string& path, const std::vector<std::string>& globs) {
@@ -101,9 +116,20 @@ int RunAgent(const AgentOptions& options) {
     pipeline.AddSink(console.get());
   }
 
+  std::vector<std::string> metric_warnings;
+  MetricsOutputOptions metrics_options = MetricsOptionsFrom(options, &metric_warnings);
+  for (const auto& w : metric_warnings) spdlog::warn("{}", w);
+  MetricsOutputs metrics(metrics_options, processes.Get(static_cast<uint32_t>(getpid()), "otelbpf"), exporter.get());
+  processes.Forget(static_cast<uint32_t>(getpid()));  // otelbpf names itself; it never traces itself
+  pipeline.AddSink(&metrics);
+
   ConnectionTracker tracker(
       processes, [&](const http1::Exchange& x, const ConnectionInfo& c) { pipeline.OnExchange(x, c); },
       options.max_connections);
+  tracker.OnRetransmit([&](const ResourcePtr& r, const Endpoint& local, const Endpoint& peer, uint16_t state) {
+    metrics.RecordRetransmit(r, local, peer, state);
+  });
+  tracker.OnResourceRetired([&](const ResourcePtr& r) { metrics.RetireResource(r); });
 
   CaptureOptions capture = options.capture;
   capture.pids = options.pids;
@@ -129,9 +155,12 @@ int RunAgent(const AgentOptions& options) {
   }
 
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  std::string target = exporter ? "OTLP " + otlp_config.endpoint : std::string("the console");
-  spdlog::info("otelbpf is ready: {} hooks attached in {} ms; spans go to {}", bpf->AttachedHooks(), ms,
-               target);
+  std::string target = exporter ? "OTLP " + otlp_config.endpoint : std::string();
+  if (console) target += std::string(target.empty() ? "" : " and ") + "the console";
+  if (target.empty()) target = "nowhere (--output none, no OTLP endpoint)";
+  std::string metrics_to = metrics.Destinations();
+  spdlog::info("otelbpf is ready: {} hooks attached in {} ms; spans go to {}; metrics to {}", bpf->AttachedHooks(), ms,
+               target, metrics_to.empty() ? "nowhere" : metrics_to);
 
   uint64_t reported_losses = 0;
   auto last_housekeeping = std::chrono::steady_clock::now();
@@ -146,6 +175,7 @@ int RunAgent(const AgentOptions& options) {
     if (now - last_housekeeping >= std::chrono::seconds(1)) {
       last_housekeeping = now;
       bpf->PurgeForgottenProcesses();
+      metrics.PublishSelfStats(*bpf, tracker, processes.size(), pipeline.spans());
       CaptureCounters c = bpf->ReadCounters();
       uint64_t losses = c.values[OTELBPF_STAT_RINGBUF_FULL] + c.values[OTELBPF_STAT_ARGS_MAP_FULL];
       if (losses > reported_losses) {
@@ -158,10 +188,12 @@ int RunAgent(const AgentOptions& options) {
 
   spdlog::info("stopping: detaching eBPF programs and flushing exporters");
   bpf->Poll(0);  // whatever the kernel queued before we detach
+  metrics.PublishSelfStats(*bpf, tracker, processes.size(), pipeline.spans());
   CaptureCounters counters = bpf->ReadCounters();
   bpf.reset();
   tracker.CloseAll(MonotonicNowNs());
   if (exporter) exporter->Shutdown();
+  metrics.Shutdown();
   if (console) console->Shutdown();
 
   const TrackerStats& ts = tracker.stats();

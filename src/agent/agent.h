@@ -19,6 +19,8 @@ struct AgentOptions {
   std::optional<ConsoleFormat> console;   // unset: text unless OTLP export is configured
   bool console_disabled = false;          // --output none
   size_t max_connections = 65536;
+  // Prometheus endpoint: on unless --prometheus=false or OTEL_METRICS_EXPORTER leaves it out.
+  bool prometheus = true;
   int poll_interval_ms = 5;
 };
 

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,11 +90,30 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : ha
     Detach();
     throw std::runtime_error("cannot open the ring buffer: " + Errno(err));
   }
+  // A BPF ring buffer map exposes its consumer position in its first page and its producer
+  // position in the second; both may be mapped read-only for monitoring.
+  const long page = sysconf(_SC_PAGESIZE);
+  const int ring_fd = bpf_map__fd(skel_->maps.events);
+  void* cons = mmap(nullptr, page, PROT_READ, MAP_SHARED, ring_fd, 0);
+  void* prod = mmap(nullptr, page, PROT_READ, MAP_SHARED, ring_fd, page);
+  if (cons != MAP_FAILED) consumer_pos_ = static_cast<const volatile uint64_t*>(cons);
+  if (prod != MAP_FAILED) producer_pos_ = static_cast<const volatile uint64_t*>(prod);
+  ring_size_ = bpf_map__max_entries(skel_->maps.events);
+}
+
+uint64_t BpfCapture::RingBufferUsedBytes() const {
+  if (!consumer_pos_ || !producer_pos_) return 0;
+  const uint64_t consumer = *consumer_pos_, producer = *producer_pos_;
+  return producer > consumer ? producer - consumer : 0;
 }
 
 BpfCapture::~BpfCapture() { Detach(); }
 
 void BpfCapture::Detach() {
+  const long page = sysconf(_SC_PAGESIZE);
+  if (consumer_pos_) munmap(const_cast<uint64_t*>(consumer_pos_), page);
+  if (producer_pos_) munmap(const_cast<uint64_t*>(producer_pos_), page);
+  consumer_pos_ = producer_pos_ = nullptr;
   if (ring_) ring_buffer__free(ring_);
   ring_ = nullptr;
   for (bpf_link* link : links_) bpf_link__destroy(link);

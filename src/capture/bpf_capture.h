@@ -51,6 +51,9 @@ class BpfCapture {
   void PurgeForgottenProcesses();        // does the map walk for ForgetProcess, batched
 
   CaptureCounters ReadCounters() const;
+  // Bytes written by the kernel and not yet consumed, and the ring's size: its fill level.
+  uint64_t RingBufferUsedBytes() const;
+  uint64_t RingBufferSizeBytes() const { return ring_size_; }
   size_t AttachedHooks() const { return links_.size(); }
   // Bytes of kernel memory held by our maps (from their definitions), for self-metrics.
   uint64_t MapMemoryBytes() const;
@@ -63,6 +66,10 @@ class BpfCapture {
   ring_buffer* ring_ = nullptr;
   EventHandler handler_;
   std::vector<bpf_link*> links_;
+  // Read-only views of the ring's consumer and producer positions (libbpf 1.1 has no API).
+  const volatile uint64_t* consumer_pos_ = nullptr;
+  const volatile uint64_t* producer_pos_ = nullptr;
+  uint64_t ring_size_ = 0;
   std::vector<uint32_t> forgotten_;
 };
 

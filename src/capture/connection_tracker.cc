@@ -180,6 +180,7 @@ void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
     connection_count_ -= p->second.size();
     by_process_.erase(p);
   }
+  if (ResourcePtr r = processes_.Find(pid); r && on_retired_) on_retired_(r);
   processes_.Forget(pid);
   if (on_exit_) on_exit_(pid);
 }

@@ -48,6 +48,8 @@ class ConnectionTracker {
   using RetransmitHandler =
       std::function<void(const ResourcePtr&, const Endpoint& local, const Endpoint& peer, uint16_t state)>;
   void OnRetransmit(RetransmitHandler handler) { on_retransmit_ = std::move(handler); }
+  // Called when an exited process's resource is retired (metrics keep its last values).
+  void OnResourceRetired(std::function<void(const ResourcePtr&)> handler) { on_retired_ = std::move(handler); }
   // Called the first time a process's metadata is read from /proc.
   void OnProcessDescribed(ProcessHandler handler) { on_described_ = std::move(handler); }
 
@@ -76,6 +78,7 @@ class ConnectionTracker {
   ExchangeHandler on_exchange_;
   ProcessHandler on_exit_, on_exec_, on_described_;
   RetransmitHandler on_retransmit_;
+  std::function<void(const ResourcePtr&)> on_retired_;
   size_t max_connections_;
   size_t connection_count_ = 0;
   std::unordered_map<uint32_t, FdTable> by_process_;

@@ -25,6 +25,14 @@ Where spans go:
   OTEL_BSP_{SCHEDULE_DELAY,MAX_QUEUE_SIZE,MAX_EXPORT_BATCH_SIZE,EXPORT_TIMEOUT},
   OTEL_RESOURCE_ATTRIBUTES (added to every process's resource).
 
+Metrics:
+  HTTP RED metrics (http.server/client.request.duration, body sizes), tcp.retransmissions and
+  otelbpf's own otelbpf.* self-metrics are served for Prometheus at http://127.0.0.1:9464/metrics
+  (OTEL_EXPORTER_PROMETHEUS_HOST/PORT; --prometheus=false turns it off) and exported over OTLP
+  when an endpoint is set, every OTEL_METRIC_EXPORT_INTERVAL ms (60000), with
+  OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (cumulative, delta, lowmemory).
+  OTEL_METRICS_EXPORTER=otlp|prometheus|none narrows where they go.
+
 Service names:
   Each process is named by its own OTEL_SERVICE_NAME (read from its environment) if set,
   else by its executable name. The agent's own OTEL_SERVICE_NAME names no one else.
@@ -76,6 +84,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64}));
   run->add_option("--max-connections", options.max_connections, "Connections tracked at once; more are counted and skipped")
       ->default_val(65536);
+  run->add_option("--prometheus", options.prometheus,
+                  "Serve metrics (HTTP RED metrics, tcp.retransmissions, otelbpf.* self-metrics) for Prometheus at "
+                  "OTEL_EXPORTER_PROMETHEUS_HOST:OTEL_EXPORTER_PROMETHEUS_PORT (127.0.0.1:9464)")
+      ->default_val(true);
   run->add_option("--log-level", log_level, "debug, info, warn or error")->default_val("info")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 

@@ -33,6 +33,11 @@ class ProcessRegistry {
   // already lost it (short-lived processes).
   ResourcePtr Get(uint32_t pid, std::string_view comm);
   bool Contains(uint32_t pid) const { return cache_.count(pid) != 0; }
+  // The cached resource, or nullptr (never reads /proc).
+  ResourcePtr Find(uint32_t pid) const {
+    auto it = cache_.find(pid);
+    return it == cache_.end() ? nullptr : it->second;
+  }
   void Forget(uint32_t pid) { cache_.erase(pid); }
   size_t size() const { return cache_.size(); }
 

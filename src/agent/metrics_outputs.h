@@ -1,0 +1,73 @@
+// Everything metrics in `otelbpf run`: the producers (HTTP RED metrics, TCP retransmissions,
+// otelbpf's self-metrics) and where they go (Prometheus endpoint, OTLP metrics).
+//
+// Threads: Record* and PublishSelfStats are called on the capture thread; exporters collect on
+// their own threads. Self-metrics are read from atomics the capture thread publishes once a
+// second, so exporter threads never touch capture-thread state.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "capture/bpf_capture.h"
+#include "capture/connection_tracker.h"
+#include "export/otlp/batch_span_processor.h"
+#include "export/otlp/otlp_metrics_exporter.h"
+#include "export/prometheus/prometheus_server.h"
+#include "export/span_sink.h"
+#include "metrics/callback_metrics.h"
+#include "metrics/http_metrics.h"
+#include "metrics/tcp_retransmit_metrics.h"
+
+namespace otelbpf {
+
+struct MetricsOutputOptions {
+  bool prometheus = true;                // --prometheus / OTEL_METRICS_EXPORTER
+  prometheus::PrometheusConfig prometheus_config;
+  bool otlp = true;                      // when an OTLP metrics endpoint is configured
+};
+
+// Counters the capture thread copies out once a second for the self-metrics.
+struct SelfStats {
+  std::atomic<uint64_t> kernel[OTELBPF_STAT_COUNT] = {};
+  std::atomic<uint64_t> records{0}, malformed{0}, orphan_data{0}, exchanges{0}, spans{0};
+  std::atomic<uint64_t> connections_tracked{0}, connections_rejected{0}, processes{0};
+  std::atomic<uint64_t> ringbuf_used{0}, ringbuf_size{0};
+  std::atomic<uint64_t> retransmits_unattributed{0};
+};
+
+class MetricsOutputs : public SpanSink {
+ public:
+  // `self_resource` names otelbpf itself. `span_exporter` may be null (no OTLP traces).
+  MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr self_resource,
+                 const otlp::BatchSpanProcessor* span_exporter);
+  ~MetricsOutputs() override;
+
+  // SpanSink: every span feeds the HTTP RED metrics.
+  void Consume(const Span& span) override { http_.Record(span); }
+  void Shutdown() override;
+
+  void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer, uint16_t state);
+  void RetireResource(const ResourcePtr& r) { http_.ForgetResource(r.get()); }
+  void PublishSelfStats(const BpfCapture& bpf, const ConnectionTracker& tracker, size_t processes,
+                        uint64_t spans);
+
+  // Where metrics go, for the start-up line ("" when nowhere).
+  std::string Destinations() const;
+
+ private:
+  void RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_exporter);
+
+  metrics::HttpMetrics http_;
+  metrics::TcpRetransmitMetrics tcp_;
+  metrics::CallbackMetrics self_;
+  SelfStats stats_;
+  std::unique_ptr<prometheus::PrometheusServer> prometheus_;
+  std::unique_ptr<otlp::OtlpMetricsExporter> otlp_;
+};
+
+uint64_t UnixNowNs();
+
+}  // namespace otelbpf
