@@ -32,9 +32,19 @@ uint64_t UnixNowNs() {
   return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + t.tv_nsec;
 }
 
+namespace {
+// Series of an exited process stay this long, so every scraper and exporter on an ordinary
+// schedule (Prometheus 1 min, OTLP 60 s) reports its final values before they go.
+metrics::HttpMetricsOptions HttpOptions() {
+  metrics::HttpMetricsOptions o;
+  o.forgotten_retention_ns = 120ull * 1000000000ull;
+  return o;
+}
+}  // namespace
+
 MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr self_resource,
                                const otlp::BatchSpanProcessor* span_exporter)
-    : self_(std::move(self_resource), UnixNowNs()) {
+    : http_(HttpOptions()), self_(std::move(self_resource), UnixNowNs()) {
   RegisterSelfMetrics(span_exporter);
   std::vector<metrics::MetricProducer*> producers = {&http_, &tcp_, &self_};
 
