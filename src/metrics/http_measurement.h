@@ -65,8 +65,7 @@ struct HttpMeasurement {
 };
 
 // Fills `out` and returns true; false for spans that feed no RED metric: INTERNAL spans (side
-// unknown). An out-parameter rather than std::optional: Record runs ~100k times a second and
-// the copy of the returned optional showed in profiles.
+// unknown). An out-parameter so the measurement is built in place in Record's frame.
 // Strings longer than kMaxKeyValueBytes are cut (at a UTF-8 boundary): a hostile Host header must
 // not make each of thousands of series hold kilobytes.
 bool MeasureHttpSpan(const Span& span, HttpMeasurement* out);

@@ -93,7 +93,7 @@ void HttpMetrics::RecordInto(Side& side, const HttpMeasurement& m, uint64_t star
     return;
   }
   if (side.series.size() < options_.max_series_per_metric) {
-    auto [inserted, ok] = side.series.emplace(HttpSeriesKey(m.key), Series(start_time));
+    const auto inserted = side.series.emplace(HttpSeriesKey(m.key), Series(start_time)).first;
     side.order.push_back(&*inserted);
     inserted->second.Record(m);
     return;
