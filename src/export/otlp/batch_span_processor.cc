@@ -142,23 +142,13 @@ void BatchSpanProcessor::ExportBatch(size_t n, Clock::time_point deadline) {
     }
     if (!result.retryable || attempt >= retry_.max_attempts) break;
     auto delay = result.retry_after_ms > 0 ? std::chrono::milliseconds(result.retry_after_ms)
-                                           : NextBackoff(attempt);
+                                           : JitteredBackoff(retry_, attempt, jitter_rng_);
     if (Clock::now() + delay >= deadline) break;
     std::this_thread::sleep_for(delay);
   }
   stats_.spans_dropped_export_failed.fetch_add(n, std::memory_order_relaxed);
 }
 
-// Exponential (initial, 2x, 4x... up to max_backoff), each drawn uniformly from its upper
-// half so that many agents restarted together do not retry in lockstep.
-std::chrono::milliseconds BatchSpanProcessor::NextBackoff(int retry_number) {
-  auto backoff = retry_.initial_backoff;
-  for (int i = 1; i < retry_number && backoff < retry_.max_backoff; ++i) backoff *= 2;
-  backoff = std::min(backoff, retry_.max_backoff);
-  auto ms = static_cast<uint64_t>(backoff.count());
-  std::uniform_int_distribution<uint64_t> pick(ms / 2, ms);
-  return std::chrono::milliseconds(pick(jitter_rng_));
-}
 
 void BatchSpanProcessor::LogDropsIfAny() {
   uint64_t dropped = stats_.spans_dropped_queue_full.load(std::memory_order_relaxed);

@@ -28,6 +28,7 @@
 
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_transport.h"
+#include "export/otlp/retry_policy.h"
 #include "export/otlp/trace_encoder.h"
 #include "export/span_sink.h"
 
@@ -45,11 +46,6 @@ struct OtlpExportStats {
   uint64_t export_retries = 0;               // Send calls that repeated a failed one
 };
 
-struct RetryPolicy {
-  int max_attempts = 5;  // first try included
-  std::chrono::milliseconds initial_backoff{1000};
-  std::chrono::milliseconds max_backoff{5000};
-};
 
 class BatchSpanProcessor final : public SpanSink {
  public:
@@ -73,7 +69,6 @@ class BatchSpanProcessor final : public SpanSink {
   size_t TakeBatch();
   // Encodes batch_[0..n) and sends it, retrying as allowed until `deadline`.
   void ExportBatch(size_t n, Clock::time_point deadline);
-  std::chrono::milliseconds NextBackoff(int retry_number);
   void LogDropsIfAny();
 
   const std::unique_ptr<OtlpTransport> transport_;

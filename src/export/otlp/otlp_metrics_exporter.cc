@@ -149,22 +149,12 @@ bool OtlpMetricsExporter::SendWithRetries(std::string_view body, Clock::time_poi
     }
     if (!result.retryable || attempt >= retry_.max_attempts) return false;
     auto delay = result.retry_after_ms > 0 ? std::chrono::milliseconds(result.retry_after_ms)
-                                           : NextBackoff(attempt);
+                                           : JitteredBackoff(retry_, attempt, jitter_rng_);
     if (Clock::now() + delay >= deadline) return false;
     std::unique_lock lock(mu_);
     if (wake_.wait_for(lock, delay, [&] { return interruptible && stopping_; })) return false;
   }
 }
 
-// Exponential (initial, 2x, 4x... up to max_backoff), each drawn uniformly from its upper
-// half so that many agents restarted together do not retry in lockstep.
-std::chrono::milliseconds OtlpMetricsExporter::NextBackoff(int retry_number) {
-  auto backoff = retry_.initial_backoff;
-  for (int i = 1; i < retry_number && backoff < retry_.max_backoff; ++i) backoff *= 2;
-  backoff = std::min(backoff, retry_.max_backoff);
-  auto ms = static_cast<uint64_t>(backoff.count());
-  std::uniform_int_distribution<uint64_t> pick(ms / 2, ms);
-  return std::chrono::milliseconds(pick(jitter_rng_));
-}
 
 }  // namespace otelbpf::otlp

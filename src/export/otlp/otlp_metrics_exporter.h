@@ -35,11 +35,11 @@
 #include <thread>
 #include <vector>
 
-#include "export/otlp/batch_span_processor.h"  // RetryPolicy
 #include "export/otlp/metrics_delta_converter.h"
 #include "export/otlp/metrics_encoder.h"
 #include "export/otlp/otlp_metrics_config.h"
 #include "export/otlp/otlp_transport.h"
+#include "export/otlp/retry_policy.h"
 #include "metrics/metric_data.h"
 
 namespace otelbpf::otlp {
@@ -92,7 +92,6 @@ class OtlpMetricsExporter {
   void ExportCycle(Clock::time_point deadline, bool interruptible);
   // Sends `body` until accepted or out of attempts/time; true when accepted.
   bool SendWithRetries(std::string_view body, Clock::time_point deadline, bool interruptible);
-  std::chrono::milliseconds NextBackoff(int retry_number);
 
   const std::unique_ptr<OtlpTransport> transport_;
   const std::vector<metrics::MetricProducer*> producers_;
