@@ -170,12 +170,15 @@ int RunAgent(const AgentOptions& options) {
       spdlog::error("reading the ring buffer failed: {}", n);
       break;
     }
-    if (console && n > 0) console->Flush();
+    if (n > 0) {
+      if (console) console->Flush();
+      metrics.PublishUserStats(tracker, processes.size(), pipeline.spans());
+    }
     auto now = std::chrono::steady_clock::now();
     if (now - last_housekeeping >= std::chrono::seconds(1)) {
       last_housekeeping = now;
       bpf->PurgeForgottenProcesses();
-      metrics.PublishSelfStats(*bpf, tracker, processes.size(), pipeline.spans());
+      metrics.PublishKernelStats(*bpf);
       CaptureCounters c = bpf->ReadCounters();
       uint64_t losses = c.values[OTELBPF_STAT_RINGBUF_FULL] + c.values[OTELBPF_STAT_ARGS_MAP_FULL];
       if (losses > reported_losses) {
@@ -188,10 +191,11 @@ int RunAgent(const AgentOptions& options) {
 
   spdlog::info("stopping: detaching eBPF programs and flushing exporters");
   bpf->Poll(0);  // whatever the kernel queued before we detach
-  metrics.PublishSelfStats(*bpf, tracker, processes.size(), pipeline.spans());
+  metrics.PublishKernelStats(*bpf);
   CaptureCounters counters = bpf->ReadCounters();
   bpf.reset();
   tracker.CloseAll(MonotonicNowNs());
+  metrics.PublishUserStats(tracker, processes.size(), pipeline.spans());
   if (exporter) exporter->Shutdown();
   metrics.Shutdown();
   if (console) console->Shutdown();

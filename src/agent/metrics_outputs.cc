@@ -88,10 +88,14 @@ void MetricsOutputs::RecordRetransmit(const ResourcePtr& r, const Endpoint& loca
   tcp_.Record(r, local, peer, state, UnixNowNs());
 }
 
-void MetricsOutputs::PublishSelfStats(const BpfCapture& bpf, const ConnectionTracker& tracker, size_t processes,
-                                      uint64_t spans) {
+void MetricsOutputs::PublishKernelStats(const BpfCapture& bpf) {
   CaptureCounters c = bpf.ReadCounters();
   for (int i = 0; i < OTELBPF_STAT_COUNT; ++i) stats_.kernel[i].store(c.values[i], std::memory_order_relaxed);
+  stats_.ringbuf_used = bpf.RingBufferUsedBytes();
+  stats_.ringbuf_size = bpf.RingBufferSizeBytes();
+}
+
+void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t processes, uint64_t spans) {
   const TrackerStats& t = tracker.stats();
   stats_.records = t.records;
   stats_.malformed = t.malformed_records;
@@ -102,8 +106,6 @@ void MetricsOutputs::PublishSelfStats(const BpfCapture& bpf, const ConnectionTra
   stats_.connections_rejected = t.connections_rejected;
   stats_.retransmits_unattributed = t.retransmits_unattributed;
   stats_.processes = processes;
-  stats_.ringbuf_used = bpf.RingBufferUsedBytes();
-  stats_.ringbuf_size = bpf.RingBufferSizeBytes();
 }
 
 void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_exporter) {

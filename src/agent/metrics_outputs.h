@@ -51,8 +51,11 @@ class MetricsOutputs : public SpanSink {
 
   void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer, uint16_t state);
   void RetireResource(const ResourcePtr& r) { http_.ForgetResource(r.get()); }
-  void PublishSelfStats(const BpfCapture& bpf, const ConnectionTracker& tracker, size_t processes,
-                        uint64_t spans);
+  // User-space counters: a few atomic stores, called after every ring-buffer drain so the
+  // self-metrics agree with the exporter's live counts.
+  void PublishUserStats(const ConnectionTracker& tracker, size_t processes, uint64_t spans);
+  // Kernel counters and ring fill cost syscalls: called once a second, and at stop.
+  void PublishKernelStats(const BpfCapture& bpf);
 
   // Where metrics go, for the start-up line ("" when nowhere).
   std::string Destinations() const;

@@ -5,8 +5,11 @@
 const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
 
 const traceCollector = root.opentelemetry.proto.collector.trace.v1;
+const metricsCollector = root.opentelemetry.proto.collector.metrics.v1;
 
 module.exports = {
   ExportTraceServiceRequest: traceCollector.ExportTraceServiceRequest,
   ExportTraceServiceResponse: traceCollector.ExportTraceServiceResponse,
+  ExportMetricsServiceRequest: metricsCollector.ExportMetricsServiceRequest,
+  ExportMetricsServiceResponse: metricsCollector.ExportMetricsServiceResponse,
 };

@@ -1,35 +1,49 @@
 'use strict';
-// Independent OTLP trace receiver for otelbpf's integration tests.
+// Independent OTLP trace and metrics receiver for otelbpf's integration tests.
 //
-//   node receiver.js --out SPANS.jsonl
+//   node receiver.js --out SPANS.jsonl [--metrics-out POINTS.jsonl]
 //
-// Listens on two ephemeral ports of 127.0.0.1: OTLP/HTTP (POST /v1/traces, protobuf, plain
-// or gzip) and OTLP/gRPC (TraceService/Export). When both listen it prints one JSON line
-// {"http_port":N,"grpc_port":M,"pid":P} on stdout. Every received span is appended to
-// SPANS.jsonl as one flat JSON line (see flatten.js), with how it came: "transport" (http or
-// grpc) and "content_encoding" (identity or gzip; null over gRPC, where grpc-js decompresses
-// without telling). Diagnostics go to stderr.
+// Listens on two ephemeral ports of 127.0.0.1: OTLP/HTTP (POST /v1/traces and /v1/metrics,
+// protobuf, plain or gzip) and OTLP/gRPC (TraceService/Export, MetricsService/Export). When
+// both listen it prints one JSON line {"http_port":N,"grpc_port":M,"pid":P} on stdout. Every
+// received span is appended to SPANS.jsonl as one flat JSON line (see flatten.js), with how
+// it came: "transport" (http or grpc) and "content_encoding" (identity or gzip; null over
+// gRPC, where grpc-js decompresses without telling). With --metrics-out, every received
+// metric data point is appended to POINTS.jsonl the same way (see flattenMetricsRequest);
+// without it metrics exports are accepted and dropped. Logs exports are always accepted and
+// dropped. Diagnostics go to stderr.
 // Exits on SIGTERM/SIGINT.
 
 const fs = require('fs');
 const http = require('http');
 const zlib = require('zlib');
 const grpc = require('@grpc/grpc-js');
-const { ExportTraceServiceRequest, ExportTraceServiceResponse } = require('./proto');
-const { flattenRequest, toJsonLine } = require('./flatten');
+const {
+  ExportTraceServiceRequest, ExportTraceServiceResponse,
+  ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+} = require('./proto');
+const { flattenRequest, flattenMetricsRequest, toJsonLine } = require('./flatten');
+
+const USAGE = 'usage: node receiver.js --out SPANS.jsonl [--metrics-out POINTS.jsonl]';
 
 function parseArgs(argv) {
-  const args = { out: null };
+  const args = { out: null, metricsOut: null };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--out') args.out = argv[++i];
-    else throw new Error(`unknown argument ${argv[i]}`);
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value; ${USAGE}`);
+      return argv[++i];
+    };
+    if (argv[i] === '--out') args.out = value();
+    else if (argv[i] === '--metrics-out') args.metricsOut = value();
+    else throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
   }
-  if (!args.out) throw new Error('usage: node receiver.js --out SPANS.jsonl');
+  if (!args.out) throw new Error(USAGE);
   return args;
 }
 
 const args = parseArgs(process.argv.slice(2));
 fs.writeFileSync(args.out, '');
+if (args.metricsOut) fs.writeFileSync(args.metricsOut, '');
 
 function log(message) {
   process.stderr.write(`otlp-receiver: ${message}\n`);
@@ -45,7 +59,26 @@ function record(message, transport, contentEncoding) {
   log(`${transport} export: ${spans.length} span(s), encoding ${contentEncoding}`);
 }
 
+// Same for metrics: one append per export request, every data point of it.
+function recordMetrics(message, transport, contentEncoding) {
+  const { points, empty } = flattenMetricsRequest(message, transport, contentEncoding);
+  if (args.metricsOut && points.length > 0) {
+    fs.appendFileSync(args.metricsOut, points.map((p) => toJsonLine(p) + '\n').join(''));
+  }
+  const names = new Set(points.map((p) => p.name));
+  log(`${transport} metrics export: ${points.length} data point(s) of ${names.size} metric(s), `
+    + `encoding ${contentEncoding}${args.metricsOut ? '' : ' (dropped: no --metrics-out)'}`);
+  if (empty.length > 0) log(`${transport} metrics export: metric(s) without data: ${empty.join(', ')}`);
+}
+
 const EMPTY_RESPONSE = Buffer.from(ExportTraceServiceResponse.encode({}).finish());
+const EMPTY_METRICS_RESPONSE = Buffer.from(ExportMetricsServiceResponse.encode({}).finish());
+
+// What each OTLP/HTTP path decodes with, records with and answers.
+const HTTP_SIGNALS = {
+  '/v1/traces': { Request: ExportTraceServiceRequest, record, response: EMPTY_RESPONSE },
+  '/v1/metrics': { Request: ExportMetricsServiceRequest, record: recordMetrics, response: EMPTY_METRICS_RESPONSE },
+};
 
 // ---- OTLP/HTTP ------------------------------------------------------------------------
 
@@ -69,24 +102,25 @@ function handleHttp(req, res) {
       reply(404, Buffer.from('not found\n'), 'text/plain');
       return;
     }
-    if (req.url !== '/v1/traces') {
-      // Metrics and logs are accepted and ignored: this receiver only checks traces.
+    const signal = HTTP_SIGNALS[req.url];
+    if (!signal) {
+      // Logs are accepted and ignored: this receiver only checks traces and metrics.
       reply(200, Buffer.alloc(0), 'application/x-protobuf');
       return;
     }
     const type = (req.headers['content-type'] || '').split(';')[0].trim();
     if (type !== 'application/x-protobuf') {
-      log(`HTTP POST /v1/traces: unsupported Content-Type "${type}"`);
+      log(`HTTP POST ${req.url}: unsupported Content-Type "${type}"`);
       reply(415, Buffer.from('only application/x-protobuf\n'), 'text/plain');
       return;
     }
     try {
       const encoding = (req.headers['content-encoding'] || 'identity').toLowerCase();
-      const message = ExportTraceServiceRequest.decode(decodeBody(req, Buffer.concat(chunks)));
-      record(message, 'http', encoding);
-      reply(200, EMPTY_RESPONSE, 'application/x-protobuf');
+      const message = signal.Request.decode(decodeBody(req, Buffer.concat(chunks)));
+      signal.record(message, 'http', encoding);
+      reply(200, signal.response, 'application/x-protobuf');
     } catch (err) {
-      log(`HTTP POST /v1/traces: cannot decode: ${err.message}`);
+      log(`HTTP POST ${req.url}: cannot decode: ${err.message}`);
       reply(400, Buffer.from(`cannot decode: ${err.message}\n`), 'text/plain');
     }
   });
@@ -108,7 +142,19 @@ const TRACE_SERVICE = {
   },
 };
 
-// Metrics and logs exports are accepted and ignored (an empty message is a valid response).
+const METRICS_SERVICE = {
+  Export: {
+    path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (m) => Buffer.from(ExportMetricsServiceRequest.encode(m).finish()),
+    requestDeserialize: (bytes) => ExportMetricsServiceRequest.decode(bytes),
+    responseSerialize: (m) => Buffer.from(ExportMetricsServiceResponse.encode(m).finish()),
+    responseDeserialize: (bytes) => ExportMetricsServiceResponse.decode(bytes),
+  },
+};
+
+// Logs exports are accepted and ignored (an empty message is a valid response).
 function ignoredService(path) {
   return {
     Export: {
@@ -130,6 +176,16 @@ function exportTraces(call, callback) {
   }
 }
 
+function exportMetrics(call, callback) {
+  try {
+    recordMetrics(call.request, 'grpc', null);
+    callback(null, ExportMetricsServiceResponse.create({}));
+  } catch (err) {
+    log(`gRPC metrics Export: cannot record: ${err.message}`);
+    callback({ code: grpc.status.INTERNAL, details: err.message });
+  }
+}
+
 // ---- startup --------------------------------------------------------------------------
 
 function listenHttp() {
@@ -145,8 +201,7 @@ function listenGrpc() {
     const server = new grpc.Server();
     server.addService(TRACE_SERVICE, { Export: exportTraces });
     const acceptAll = { Export: (call, callback) => callback(null, Buffer.alloc(0)) };
-    server.addService(ignoredService(
-      '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export'), acceptAll);
+    server.addService(METRICS_SERVICE, { Export: exportMetrics });
     server.addService(ignoredService(
       '/opentelemetry.proto.collector.logs.v1.LogsService/Export'), acceptAll);
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
