@@ -137,6 +137,11 @@ int RunAgent(const AgentOptions& options) {
   capture.report_exec = !options.exe_globs.empty();
   if (!options.exe_globs.empty()) {
     for (uint32_t pid : PidsMatchingExecutable(processes, options.exe_globs)) capture.pids.push_back(pid);
+    // /proc/PID/exe of other users' processes needs CAP_SYS_PTRACE: without it --exe would
+    // silently match nothing. PID 1 always exists and is never ours unless we are root.
+    if (processes.ExecutablePath(1).empty())
+      spdlog::warn("cannot read /proc/PID/exe of other processes (needs root or CAP_SYS_PTRACE): --exe will only "
+                   "match processes of otelbpf's own user");
   }
 
   std::unique_ptr<BpfCapture> bpf;

@@ -51,7 +51,8 @@ PreflightResult RunPreflight() {
   if (!root && !caps && !HasCapability(CAP_SYS_ADMIN)) {
     r.errors.push_back(
         "otelbpf needs privileges to load eBPF programs: run it as root (sudo otelbpf run), or grant "
-        "CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE and CAP_DAC_READ_SEARCH");
+        "CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (plus CAP_SYS_PTRACE to name other users' "
+        "processes, CAP_SYS_ADMIN to mount tracefs when missing)");
     return r;
   }
 
@@ -61,7 +62,14 @@ PreflightResult RunPreflight() {
         "CO-RE programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y");
   }
 
-  // Tracepoints are found through tracefs; some hosts boot without it mounted.
+  // Tracepoints are found through tracefs; some hosts boot without it mounted. The directory
+  // is mode 0700: without root's DAC override we cannot even look, which is not "unmounted".
+  struct stat tracing_st;
+  if (stat("/sys/kernel/tracing/events", &tracing_st) != 0 && errno == EACCES) {
+    r.errors.push_back(
+        "permission denied reading /sys/kernel/tracing (mode 0700): grant CAP_DAC_READ_SEARCH, or run as root");
+    return r;
+  }
   if (!Exists("/sys/kernel/tracing/events") && !Exists("/sys/kernel/debug/tracing/events")) {
     if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) == 0) {
       r.actions.push_back("mounted tracefs at /sys/kernel/tracing");

@@ -28,7 +28,7 @@ std::string Errno(int err) { return std::strerror(err < 0 ? -err : err); }
 std::string Advice(int err) {
   err = err < 0 ? -err : err;
   if (err == EPERM || err == EACCES)
-    return " (otelbpf needs root, or CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE + CAP_DAC_READ_SEARCH)";
+    return " (otelbpf needs root, or CAP_BPF + CAP_PERFMON + CAP_DAC_READ_SEARCH)";
   if (err == ENOENT) return " (is tracefs mounted at /sys/kernel/tracing? is this tracepoint in this kernel?)";
   return "";
 }

@@ -1,15 +1,19 @@
 #include "export/otlp/metrics_encoder.h"
 
 #include <cmath>
-#include <cstring>
 #include <variant>
 
-#ifndef OTELBPF_VERSION
-#define OTELBPF_VERSION "0.1.0"
-#endif
+#include "export/otlp/common_encoding.h"
 
 namespace otelbpf::otlp {
 namespace {
+
+using encoding::AttributesSize;
+using encoding::DoubleBits;
+using encoding::EncodeResource;
+using encoding::EncodeScope;
+using encoding::kFixed64FieldSize;
+using encoding::UncheckedAttributes;
 
 // Field numbers from proto/opentelemetry/proto/**. Fields are written in increasing number
 // order, as the generated serializer does, so our output is byte-identical to it.
@@ -22,11 +26,6 @@ constexpr uint32_t kResourceMetricsScopeMetrics = 2;
 // metrics.v1.ScopeMetrics
 constexpr uint32_t kScopeMetricsScope = 1;
 constexpr uint32_t kScopeMetricsMetrics = 2;
-// common.v1.InstrumentationScope
-constexpr uint32_t kScopeName = 1;
-constexpr uint32_t kScopeVersion = 2;
-// resource.v1.Resource
-constexpr uint32_t kResourceAttributes = 1;
 // metrics.v1.Metric
 constexpr uint32_t kMetricName = 1;
 constexpr uint32_t kMetricDescription = 2;
@@ -54,75 +53,13 @@ constexpr uint32_t kHistogramExplicitBounds = 7;
 constexpr uint32_t kHistogramAttributes = 9;
 constexpr uint32_t kHistogramMin = 11;
 constexpr uint32_t kHistogramMax = 12;
-// common.v1.KeyValue
-constexpr uint32_t kKeyValueKey = 1;
-constexpr uint32_t kKeyValueValue = 2;
-// common.v1.AnyValue
-constexpr uint32_t kAnyString = 1;
-constexpr uint32_t kAnyBool = 2;
-constexpr uint32_t kAnyInt = 3;
-constexpr uint32_t kAnyDouble = 4;
 }  // namespace field
 
 // Bytes set aside for the length of nested messages of unknown size (see WireWriter): a
 // metric with many series, and a resource with many metrics, easily exceed 16 KiB.
 constexpr size_t kLengthGuess = 3;
 
-// Tag (one byte: every field number here is < 16) plus 8 bytes.
-constexpr size_t kFixed64FieldSize = 1 + 8;
-
-uint64_t DoubleBits(double d) {
-  uint64_t bits;
-  std::memcpy(&bits, &d, sizeof bits);
-  return bits;
-}
-
-// --- attributes: exact sizes are cheap, so KeyValues need no back-patching ---
-
-// A oneof member is written even when it holds its default value: that is how the receiver
-// learns which member is set.
-size_t AnyValueSize(const AttributeValue& value) {
-  if (const auto* s = std::get_if<std::string>(&value)) return LengthDelimitedSize(s->size());
-  if (const auto* i = std::get_if<int64_t>(&value)) {
-    return 1 + VarintSize(static_cast<uint64_t>(*i));  // two's complement: 10 bytes if < 0
-  }
-  if (std::holds_alternative<double>(value)) return kFixed64FieldSize;
-  return 2;  // bool
-}
-
-size_t KeyValueBodySize(const Attribute& a) {
-  size_t key_size = a.key.empty() ? 0 : LengthDelimitedSize(a.key.size());
-  return key_size + LengthDelimitedSize(AnyValueSize(a.value));
-}
-
-size_t AttributesSize(const Attributes& attributes) {
-  size_t n = 0;
-  for (const auto& a : attributes) n += LengthDelimitedSize(KeyValueBodySize(a));
-  return n;
-}
-
-void UncheckedAnyValue(WireWriter& w, const AttributeValue& value) {
-  if (const auto* s = std::get_if<std::string>(&value)) {
-    w.UncheckedBytesField(field::kAnyString, *s);
-  } else if (const auto* i = std::get_if<int64_t>(&value)) {
-    w.UncheckedVarintField(field::kAnyInt, static_cast<uint64_t>(*i));
-  } else if (const auto* d = std::get_if<double>(&value)) {
-    w.UncheckedFixed64Field(field::kAnyDouble, DoubleBits(*d));
-  } else {
-    w.UncheckedVarintField(field::kAnyBool, std::get<bool>(value) ? 1 : 0);
-  }
-}
-
-void UncheckedAttributes(WireWriter& w, uint32_t field_number, const Attributes& attributes) {
-  for (const auto& a : attributes) {
-    w.UncheckedNestedHeader(field_number, KeyValueBodySize(a));
-    if (!a.key.empty()) w.UncheckedBytesField(field::kKeyValueKey, a.key);
-    w.UncheckedNestedHeader(field::kKeyValueValue, AnyValueSize(a.value));
-    UncheckedAnyValue(w, a.value);
-  }
-}
-
-// --- data points: also of exactly computable size ---
+// --- data points: of exactly computable size, so they need no back-patching ---
 
 // Proto3 leaves zero timestamps out (a gauge may have no start time).
 size_t TimesSize(const metrics::DataPoint& p) {
@@ -176,26 +113,6 @@ void EncodeHistogramPoint(WireWriter& w, const metrics::DataPoint& p) {
   UncheckedAttributes(w, field::kHistogramAttributes, p.attributes);
   if (has_min) w.UncheckedFixed64Field(field::kHistogramMin, DoubleBits(h->min));
   if (has_max) w.UncheckedFixed64Field(field::kHistogramMax, DoubleBits(h->max));
-}
-
-void EncodeResource(WireWriter& w, const Resource& resource) {
-  size_t body = AttributesSize(resource.attributes);
-  w.Reserve(WireWriter::kMaxFieldOverhead + body);
-  w.UncheckedNestedHeader(field::kResourceMetricsResource, body);
-  UncheckedAttributes(w, field::kResourceAttributes, resource.attributes);
-}
-
-// The InstrumentationScope message is the same in every request: encode it once.
-const std::string& EncodedScope() {
-  static const std::string encoded = [] {
-    WireWriter w;
-    auto mark = w.BeginNested(field::kScopeMetricsScope, 1);
-    w.BytesField(field::kScopeName, "otelbpf");
-    w.BytesField(field::kScopeVersion, OTELBPF_VERSION);
-    w.EndNested(mark);
-    return std::string(w.view());
-  }();
-  return encoded;
 }
 
 // Histograms go in Histogram metrics, numbers in the others; see the header.
@@ -278,14 +195,12 @@ std::string_view MetricsRequestEncoder::Encode(const metrics::MetricsSnapshot& s
   writer_.Clear();
   points_ = 0;
   GroupByResource(snapshot);
-  const std::string& scope = EncodedScope();
   for (const auto& group : groups_) {
     auto resource_mark = writer_.BeginNested(field::kRequestResourceMetrics, kLengthGuess);
     const Resource* resource = snapshot[group.front()].resource.get();
-    if (resource != nullptr) EncodeResource(writer_, *resource);
+    if (resource != nullptr) EncodeResource(writer_, field::kResourceMetricsResource, *resource);
     auto scope_mark = writer_.BeginNested(field::kResourceMetricsScopeMetrics, kLengthGuess);
-    writer_.Reserve(scope.size());
-    writer_.UncheckedRaw(scope.data(), scope.size());
+    EncodeScope(writer_, field::kScopeMetricsScope);
     for (size_t entry : group) {
       for (const auto& metric : snapshot[entry].metrics) EncodeMetric(metric, preference);
     }

@@ -1,14 +1,17 @@
 #include "export/otlp/trace_encoder.h"
 
 #include <algorithm>
-#include <variant>
 
-#ifndef OTELBPF_VERSION
-#define OTELBPF_VERSION "0.1.0"
-#endif
+#include "export/otlp/common_encoding.h"
 
 namespace otelbpf::otlp {
 namespace {
+
+using encoding::AttributesSize;
+using encoding::AttributesUpperBound;
+using encoding::EncodeResource;
+using encoding::EncodeScope;
+using encoding::UncheckedAttributes;
 
 // Field numbers from proto/opentelemetry/proto/**. Fields are written in increasing number
 // order, as the generated serializer does, so our output is byte-identical to it.
@@ -21,11 +24,6 @@ constexpr uint32_t kResourceSpansScopeSpans = 2;
 // trace.v1.ScopeSpans
 constexpr uint32_t kScopeSpansScope = 1;
 constexpr uint32_t kScopeSpansSpans = 2;
-// common.v1.InstrumentationScope
-constexpr uint32_t kScopeName = 1;
-constexpr uint32_t kScopeVersion = 2;
-// resource.v1.Resource
-constexpr uint32_t kResourceAttributes = 1;
 // trace.v1.Span
 constexpr uint32_t kSpanTraceId = 1;
 constexpr uint32_t kSpanSpanId = 2;
@@ -46,14 +44,6 @@ constexpr uint32_t kSpanFlags = 16;
 // trace.v1.Status
 constexpr uint32_t kStatusMessage = 2;
 constexpr uint32_t kStatusCode = 3;
-// common.v1.KeyValue
-constexpr uint32_t kKeyValueKey = 1;
-constexpr uint32_t kKeyValueValue = 2;
-// common.v1.AnyValue
-constexpr uint32_t kAnyString = 1;
-constexpr uint32_t kAnyBool = 2;
-constexpr uint32_t kAnyInt = 3;
-constexpr uint32_t kAnyDouble = 4;
 }  // namespace field
 
 // W3C trace flag "sampled" (SPAN_FLAGS_TRACE_FLAGS_MASK bits); see the header for why only it.
@@ -64,73 +54,8 @@ constexpr uint32_t kSpanFlagsSampled = 0x01;
 constexpr size_t kSpanLengthGuess = 2;
 constexpr size_t kBatchLengthGuess = 3;
 
-// Per-attribute worst case besides the key and string bytes: KeyValue tag+length, key
-// tag+length, value tag+length, AnyValue tag + 10-byte varint.
-constexpr size_t kAttributeOverhead = 5 * WireWriter::kMaxFieldOverhead;
 // Worst case of a span's fixed-size fields and headers, strings excluded.
 constexpr size_t kSpanOverhead = 16 * WireWriter::kMaxFieldOverhead + 16 + 8 + 8 + 8 + 8 + 4;
-
-// Encoded AnyValue size. A oneof member is written even when it holds its default value
-// (empty string, false, 0): that is how the receiver learns which member is set.
-size_t AnyValueSize(const AttributeValue& value) {
-  switch (value.index()) {
-    case 0:
-      return LengthDelimitedSize(std::get_if<std::string>(&value)->size());
-    case 1:
-      return 1 + VarintSize(static_cast<uint64_t>(*std::get_if<int64_t>(&value)));
-    case 2:
-      return 1 + sizeof(double);
-    default:
-      return 2;  // bool
-  }
-}
-
-void UncheckedAnyValue(WireWriter& w, const AttributeValue& value) {
-  switch (value.index()) {
-    case 0:
-      w.UncheckedBytesField(field::kAnyString, *std::get_if<std::string>(&value));
-      break;
-    case 1:
-      // int64 is encoded as the two's-complement uint64 (10 bytes when negative).
-      w.UncheckedVarintField(field::kAnyInt, static_cast<uint64_t>(*std::get_if<int64_t>(&value)));
-      break;
-    case 2: {
-      double d = *std::get_if<double>(&value);
-      uint64_t bits;
-      std::memcpy(&bits, &d, sizeof bits);
-      w.UncheckedFixed64Field(field::kAnyDouble, bits);
-      break;
-    }
-    default:
-      w.UncheckedVarintField(field::kAnyBool, *std::get_if<bool>(&value) ? 1 : 0);
-      break;
-  }
-}
-
-size_t AttributeUpperBound(const Attribute& a) {
-  const auto* s = std::get_if<std::string>(&a.value);
-  return kAttributeOverhead + a.key.size() + (s ? s->size() : 0);
-}
-
-size_t AttributesUpperBound(const Attributes& attributes) {
-  size_t n = 0;
-  for (const auto& a : attributes) n += AttributeUpperBound(a);
-  return n;
-}
-
-// KeyValue sizes are cheap to compute exactly, so attributes need no back-patching.
-void UncheckedKeyValue(WireWriter& w, uint32_t field_number, const Attribute& a) {
-  size_t any_size = AnyValueSize(a.value);
-  size_t key_size = a.key.empty() ? 0 : LengthDelimitedSize(a.key.size());
-  w.UncheckedNestedHeader(field_number, key_size + LengthDelimitedSize(any_size));
-  if (!a.key.empty()) w.UncheckedBytesField(field::kKeyValueKey, a.key);
-  w.UncheckedNestedHeader(field::kKeyValueValue, any_size);
-  UncheckedAnyValue(w, a.value);
-}
-
-void UncheckedAttributes(WireWriter& w, uint32_t field_number, const Attributes& attributes) {
-  for (const auto& a : attributes) UncheckedKeyValue(w, field_number, a);
-}
 
 bool IsZero(const SpanId& id) {
   return std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
@@ -141,17 +66,11 @@ void UncheckedStringIfSet(WireWriter& w, uint32_t field_number, const std::strin
   if (!s.empty()) w.UncheckedBytesField(field_number, s);
 }
 
-size_t KeyValueFieldSize(const Attribute& a) {
-  size_t key_size = a.key.empty() ? 0 : LengthDelimitedSize(a.key.size());
-  return LengthDelimitedSize(key_size + LengthDelimitedSize(AnyValueSize(a.value)));
-}
-
 // Exact encoded size of an Event's body (it is small and rare, so no back-patching).
 size_t EventBodySize(const SpanEvent& e) {
   size_t n = e.time_unix_nano ? 1 + 8 : 0;
   if (!e.name.empty()) n += LengthDelimitedSize(e.name.size());
-  for (const auto& a : e.attributes) n += KeyValueFieldSize(a);
-  return n;
+  return n + AttributesSize(e.attributes);
 }
 
 void UncheckedEvents(WireWriter& w, const std::vector<SpanEvent>& events) {
@@ -211,26 +130,6 @@ void EncodeSpan(WireWriter& w, const Span& span) {
   w.EndNested(mark);
 }
 
-void EncodeResource(WireWriter& w, const Resource& resource) {
-  w.Reserve(WireWriter::kMaxFieldOverhead + AttributesUpperBound(resource.attributes));
-  auto mark = w.BeginNested(field::kResourceSpansResource, kSpanLengthGuess);
-  UncheckedAttributes(w, field::kResourceAttributes, resource.attributes);
-  w.EndNested(mark);
-}
-
-// The InstrumentationScope message is the same in every request: encode it once.
-const std::string& EncodedScope() {
-  static const std::string encoded = [] {
-    WireWriter w;
-    auto mark = w.BeginNested(field::kScopeSpansScope, 1);
-    w.BytesField(field::kScopeName, "otelbpf");
-    w.BytesField(field::kScopeVersion, OTELBPF_VERSION);
-    w.EndNested(mark);
-    return std::string(w.view());
-  }();
-  return encoded;
-}
-
 }  // namespace
 
 void TraceRequestEncoder::GroupByResource(const std::vector<const Span*>& spans) {
@@ -268,13 +167,13 @@ void TraceRequestEncoder::GroupByResource(const std::vector<const Span*>& spans)
 std::string_view TraceRequestEncoder::Encode(const std::vector<const Span*>& spans) {
   writer_.Clear();
   GroupByResource(spans);
-  const std::string& scope = EncodedScope();
   for (const auto& group : groups_) {
     auto resource_spans = writer_.BeginNested(field::kRequestResourceSpans, kBatchLengthGuess);
-    if (group.resource != nullptr) EncodeResource(writer_, *group.resource);
+    if (group.resource != nullptr) {
+      EncodeResource(writer_, field::kResourceSpansResource, *group.resource);
+    }
     auto scope_spans = writer_.BeginNested(field::kResourceSpansScopeSpans, kBatchLengthGuess);
-    writer_.Reserve(scope.size());
-    writer_.UncheckedRaw(scope.data(), scope.size());
+    EncodeScope(writer_, field::kScopeSpansScope);
     for (size_t i = 0; i < group.count; ++i) EncodeSpan(writer_, *ordered_spans_[group.first + i]);
     writer_.EndNested(scope_spans);
     writer_.EndNested(resource_spans);
