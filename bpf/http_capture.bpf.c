@@ -116,14 +116,25 @@ struct {
   __type(value, __u8);
 } selected_ports SEC(".maps");
 
-/* Local ports of otelbpf's own sockets (its exporters). A connection whose peer port is one
- * of these is the collector's end of our export: tracing it would loop forever. */
+/* The 4-tuples of otelbpf's own sockets (its exporters), as (local, peer) of our end. A
+ * connection whose (peer, local) is one of these is the collector's end of our export: tracing
+ * it would loop forever. The whole tuple, not the port alone: a client elsewhere on the host
+ * may well use the same port number towards another server. */
+struct tuple_key {
+  __u16 family;
+  __u16 local_port;
+  __u16 peer_port;
+  __u16 pad;
+  __u8 local_addr[16];
+  __u8 peer_addr[16];
+};
+
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 4096);
-  __type(key, __u16);
+  __type(key, struct tuple_key);
   __type(value, __u8);
-} self_ports SEC(".maps");
+} self_tuples SEC(".maps");
 
 /* Processes whose metadata user space has read from /proc. A connection opening in any other
  * process wakes the reader at once, so it reads /proc before a short-lived client (curl)
@@ -283,6 +294,25 @@ static __always_inline void fill_addresses(struct otelbpf_conn_open_event *e, st
   }
 }
 
+/* Our socket's tuple, as self_tuples stores it. */
+static __always_inline void tuple_of_sock(struct tuple_key *k, struct sock *sk) {
+  struct otelbpf_conn_open_event e = {};
+  fill_addresses(&e, sk);
+  k->family = e.family;
+  k->local_port = e.local_port;
+  k->peer_port = e.peer_port;
+  __builtin_memcpy(k->local_addr, e.local_addr, 16);
+  __builtin_memcpy(k->peer_addr, e.peer_addr, 16);
+}
+
+/* True when the connection described by `e` is the far end of one of our own sockets. */
+static __always_inline bool is_our_exports_far_end(const struct otelbpf_conn_open_event *e) {
+  struct tuple_key k = {.family = e->family, .local_port = e->peer_port, .peer_port = e->local_port};
+  __builtin_memcpy(k.local_addr, e->peer_addr, 16);
+  __builtin_memcpy(k.peer_addr, e->local_addr, 16);
+  return bpf_map_lookup_elem(&self_tuples, &k) != NULL;
+}
+
 static __always_inline bool port_selected(__u16 local, __u16 peer) {
   if (!filter_ports) return true;
   return bpf_map_lookup_elem(&selected_ports, &local) || bpf_map_lookup_elem(&selected_ports, &peer);
@@ -305,7 +335,7 @@ static __always_inline bool detect_http(struct conn_state *c, __u32 tgid, __s32 
       }
       struct otelbpf_conn_open_event e = {};
       fill_addresses(&e, sk);
-      if (bpf_map_lookup_elem(&self_ports, &e.peer_port) || !port_selected(e.local_port, e.peer_port)) {
+      if (is_our_exports_far_end(&e) || !port_selected(e.local_port, e.peer_port)) {
         c->proto = PROTO_IGNORED;
         return false;
       }
@@ -555,11 +585,12 @@ static __always_inline void new_connection(__s32 fd, __u8 role) {
     return;
   }
   if (tgid == self_tgid) {
-    /* Our own export connection: remember its local port so the collector's end of it is
-     * never traced. The port is bound by connect() itself, before it returns. */
-    __u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+    /* Our own export connection: remember its tuple so the collector's end of it is never
+     * traced. connect() binds the local address and port before it returns. */
+    struct tuple_key k = {};
+    tuple_of_sock(&k, sk);
     __u8 one = 1;
-    bpf_map_update_elem(&self_ports, &port, &one, BPF_ANY);
+    bpf_map_update_elem(&self_tuples, &k, &one, BPF_ANY);
     return;
   }
   struct conn_state c = {.generation = next_generation(), .kind = KIND_TCP, .role = role, .seen_from_start = 1};
@@ -611,8 +642,9 @@ int enter_close(struct trace_event_raw_sys_enter *ctx) {
   if (tgid == self_tgid) {
     struct sock *sk = fd_to_sock(fd);
     if (is_tcp(sk)) {
-      __u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
-      bpf_map_delete_elem(&self_ports, &port);
+      struct tuple_key k = {};
+      tuple_of_sock(&k, sk);
+      bpf_map_delete_elem(&self_tuples, &k);
     }
     return 0;
   }
