@@ -57,7 +57,7 @@ void BatchSpanProcessor::Shutdown() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
-      shutdown_deadline_ = Clock::now() + config_.export_timeout;
+      shutdown_deadline_ = Clock::now() + std::min<Clock::duration>(config_.export_timeout, kShutdownFlushBudget);
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
@@ -89,11 +89,11 @@ void BatchSpanProcessor::Run() {
     lock.lock();
   }
 
-  // Shutdown: flush what is queued, within the shutdown deadline.
+  // Shutdown: flush what is queued within the shutdown deadline, one attempt per batch.
   while (count_ > 0 && Clock::now() < shutdown_deadline_) {
     lock.unlock();
     size_t n = TakeBatch();
-    ExportBatch(n, std::min(Clock::now() + config_.export_timeout, shutdown_deadline_));
+    ExportBatch(n, shutdown_deadline_, /*single_attempt=*/true);
     lock.lock();
   }
   stats_.spans_dropped_export_failed.fetch_add(count_, std::memory_order_relaxed);
@@ -118,7 +118,7 @@ size_t BatchSpanProcessor::TakeBatch() {
   return taken;
 }
 
-void BatchSpanProcessor::ExportBatch(size_t n, Clock::time_point deadline) {
+void BatchSpanProcessor::ExportBatch(size_t n, Clock::time_point deadline, bool single_attempt) {
   batch_ptrs_.clear();
   for (size_t i = 0; i < n; ++i) batch_ptrs_.push_back(&batch_[i]);
   std::string_view body = encoder_.Encode(batch_ptrs_);  // encoded once, resent on retries
@@ -140,11 +140,14 @@ void BatchSpanProcessor::ExportBatch(size_t n, Clock::time_point deadline) {
                    result.retryable ? "will retry" : "not retryable", result.message);
       failing_ = true;
     }
-    if (!result.retryable || attempt >= retry_.max_attempts) break;
+    if (single_attempt || !result.retryable || attempt >= retry_.max_attempts) break;
     auto delay = result.retry_after_ms > 0 ? std::chrono::milliseconds(result.retry_after_ms)
                                            : JitteredBackoff(retry_, attempt, jitter_rng_);
     if (Clock::now() + delay >= deadline) break;
-    std::this_thread::sleep_for(delay);
+    // Wait for the backoff, but give up on this batch at once when Shutdown starts: the final
+    // flush then sends what is still queued.
+    std::unique_lock lock(mu_);
+    if (wake_.wait_for(lock, delay, [this] { return stopping_; })) break;
   }
   stats_.spans_dropped_export_failed.fetch_add(n, std::memory_order_relaxed);
 }

@@ -13,7 +13,8 @@
 // is dropped and counted. While a batch is in flight new spans wait in the ring, so memory
 // never grows beyond the queue.
 //
-// Shutdown: stops intake, exports what is queued within `export_timeout`, joins the thread.
+// Shutdown: stops intake, exports what is queued (one attempt per batch) within
+// min(`export_timeout`, kShutdownFlushBudget), joins the thread.
 #pragma once
 
 #include <atomic>
@@ -68,7 +69,7 @@ class BatchSpanProcessor final : public SpanSink {
   // Moves up to one batch from the ring into batch_; returns how many. Takes mu_ itself.
   size_t TakeBatch();
   // Encodes batch_[0..n) and sends it, retrying as allowed until `deadline`.
-  void ExportBatch(size_t n, Clock::time_point deadline);
+  void ExportBatch(size_t n, Clock::time_point deadline, bool single_attempt = false);
   void LogDropsIfAny();
 
   const std::unique_ptr<OtlpTransport> transport_;

@@ -71,7 +71,7 @@ void OtlpMetricsExporter::Shutdown() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
-      shutdown_deadline_ = Clock::now() + export_timeout_;
+      shutdown_deadline_ = Clock::now() + std::min<Clock::duration>(export_timeout_, kShutdownFlushBudget);
       started = started_;
     }
     wake_.notify_all();

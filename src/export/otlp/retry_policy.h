@@ -13,6 +13,11 @@ struct RetryPolicy {
   std::chrono::milliseconds max_backoff{5000};
 };
 
+// At shutdown, exporters flush within min(their export timeout, this): a stop that outlasts an
+// orchestrator's grace period (Kubernetes: 30 s) ends in SIGKILL and loses everything, so a dead
+// or hung collector must not hold SIGTERM hostage. What cannot be sent by then is counted.
+inline constexpr std::chrono::milliseconds kShutdownFlushBudget{10000};
+
 // Delay before retry number `retry_number` (1 = first retry): initial, 2x, 4x... up to
 // max_backoff, each drawn uniformly from its upper half so that many agents restarted together
 // do not retry in lockstep.
