@@ -355,6 +355,8 @@ static __always_inline bool detect_http(struct conn_state *c, __u32 tgid, __s32 
       e.hdr.generation = c->generation;
       e.hdr.start_ns = e.hdr.end_ns = bpf_ktime_get_ns();
       bpf_get_current_comm(e.comm, sizeof(e.comm));
+      struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+      e.process_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
       __u64 flags = bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
       if (bpf_ringbuf_output(&events, &e, sizeof(e), flags)) {
         count(OTELBPF_STAT_RINGBUF_FULL);

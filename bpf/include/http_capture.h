@@ -74,6 +74,9 @@ struct otelbpf_conn_open_event {
   __u8 local_addr[16]; /* IPv4 in the first 4 bytes */
   __u8 peer_addr[16];
   char comm[16];
+  /* The process's start (task->group_leader->start_boottime, ns): user space checks that
+   * /proc/PID is still this process before reading it, since pids get reused. */
+  __u64 process_start_ns;
 };
 
 /* Retransmissions happen in softirq context: no process is current. hdr.tgid/fd/generation

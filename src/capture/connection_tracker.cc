@@ -131,7 +131,8 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   info.local = {FormatAddress(e.family, e.local_addr), e.local_port};
   info.peer = {FormatAddress(e.family, e.peer_addr), e.peer_port};
   const bool known = processes_.Contains(h.tgid);
-  info.resource = processes_.Get(h.tgid, std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))));
+  info.resource =
+      processes_.Get(h.tgid, std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))), e.process_start_ns);
   if (!known && on_described_) on_described_(h.tgid);
   by_tuple_[TupleKey(info.local, info.peer)] = {h.tgid, h.fd};
   fds.emplace(h.fd, std::make_unique<Tracked>(std::move(info)));

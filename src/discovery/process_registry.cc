@@ -105,12 +105,39 @@ ResourceDefaults ResourceDefaultsFromEnvironment() {
 ProcessRegistry::ProcessRegistry(ResourceDefaults defaults, std::string proc_root)
     : defaults_(std::move(defaults)), proc_root_(std::move(proc_root)) {}
 
-ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm) {
+ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t start_ns) {
   auto it = cache_.find(pid);
-  if (it != cache_.end()) return it->second;
-  ResourcePtr r = Build(pid, comm);
-  cache_.emplace(pid, r);
+  if (it != cache_.end() && (start_ns == 0 || it->second.start_ns == 0 || it->second.start_ns == start_ns))
+    return it->second.resource;
+  ResourcePtr r = Build(pid, comm, SameProcess(pid, start_ns));
+  cache_[pid] = Entry{r, start_ns};
   return r;
+}
+
+uint64_t ProcessRegistry::ProcStartNs(uint32_t pid) const {
+  // Field 22 (starttime, clock ticks since boot). The command name (field 2) may hold spaces
+  // and parentheses, so count fields after its closing parenthesis.
+  std::string stat = ReadWholeFile(proc_root_ + "/" + std::to_string(pid) + "/stat", 4096);
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && (fields >> field); ++i) {
+    if (i == 22) {
+      const long ticks_per_second = sysconf(_SC_CLK_TCK);
+      return std::strtoull(field.c_str(), nullptr, 10) * (1000000000ull / static_cast<uint64_t>(ticks_per_second));
+    }
+  }
+  return 0;
+}
+
+bool ProcessRegistry::SameProcess(uint32_t pid, uint64_t start_ns) const {
+  if (start_ns == 0) return true;  // no kernel start time to check against: trust /proc
+  const uint64_t proc_ns = ProcStartNs(pid);
+  if (proc_ns == 0) return false;  // gone
+  const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  // /proc rounds down to a clock tick.
+  return start_ns >= proc_ns && start_ns - proc_ns < tick_ns;
 }
 
 std::string ProcessRegistry::ExecutablePath(uint32_t pid) const {
@@ -126,9 +153,11 @@ std::string ProcessRegistry::ExecutablePath(uint32_t pid) const {
   return path;
 }
 
-ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm) const {
-  const std::string dir = proc_root_ + "/" + std::to_string(pid);
-  std::string exe_path = ExecutablePath(pid);
+ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool trust_proc) const {
+  // When /proc/PID now belongs to another process (pid reused), read nothing from it: the
+  // kernel's comm is all we know, and it is right.
+  const std::string dir = trust_proc ? proc_root_ + "/" + std::to_string(pid) : std::string("/nonexistent");
+  std::string exe_path = trust_proc ? ExecutablePath(pid) : std::string();
   std::string exe_name = exe_path.empty() ? std::string(comm) : exe_path.substr(exe_path.rfind('/') + 1);
 
   std::string cmdline = ReadWholeFile(dir + "/cmdline", 64 * 1024);

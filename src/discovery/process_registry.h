@@ -30,13 +30,15 @@ class ProcessRegistry {
   explicit ProcessRegistry(ResourceDefaults defaults, std::string proc_root = "/proc");
 
   // The resource of `pid`, built on first use. `comm` names the process if /proc has
-  // already lost it (short-lived processes).
-  ResourcePtr Get(uint32_t pid, std::string_view comm);
+  // already lost it (short-lived processes). `start_ns` (the kernel's start_boottime of the
+  // process, 0 if unknown) guards against pid reuse: /proc/PID is trusted only if its start
+  // time matches, and a cached resource of an older process with this pid is replaced.
+  ResourcePtr Get(uint32_t pid, std::string_view comm, uint64_t start_ns = 0);
   bool Contains(uint32_t pid) const { return cache_.count(pid) != 0; }
   // The cached resource, or nullptr (never reads /proc).
   ResourcePtr Find(uint32_t pid) const {
     auto it = cache_.find(pid);
-    return it == cache_.end() ? nullptr : it->second;
+    return it == cache_.end() ? nullptr : it->second.resource;
   }
   void Forget(uint32_t pid) { cache_.erase(pid); }
   size_t size() const { return cache_.size(); }
@@ -45,11 +47,18 @@ class ProcessRegistry {
   std::string ExecutablePath(uint32_t pid) const;
 
  private:
-  ResourcePtr Build(uint32_t pid, std::string_view comm) const;
+  ResourcePtr Build(uint32_t pid, std::string_view comm, bool trust_proc) const;
+  // start_boottime in ns from /proc/PID/stat (clock-tick resolution); 0 when unreadable.
+  uint64_t ProcStartNs(uint32_t pid) const;
+  bool SameProcess(uint32_t pid, uint64_t start_ns) const;
 
+  struct Entry {
+    ResourcePtr resource;
+    uint64_t start_ns = 0;
+  };
   ResourceDefaults defaults_;
   std::string proc_root_;
-  std::unordered_map<uint32_t, ResourcePtr> cache_;
+  std::unordered_map<uint32_t, Entry> cache_;
 };
 
 }  // namespace otelbpf

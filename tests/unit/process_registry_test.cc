@@ -79,6 +79,42 @@ TEST_F(FakeProc, TargetsResourceAttributesServiceName) {
   EXPECT_EQ(StringAttr(*reg.Get(42, ""), "service.name"), "billing");
 }
 
+// /proc/42/stat whose starttime (field 22) is `ticks`; the name holds a space and a ')'.
+std::string StatWithStartTicks(uint64_t ticks) {
+  std::string s = "42 (odd) name) S";
+  for (int field = 4; field <= 21; ++field) s += " 0";
+  return s + " " + std::to_string(ticks) + " 0 0\n";
+}
+
+TEST_F(FakeProc, ProcIsTrustedOnlyForTheSameProcess) {
+  const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  Write("42/stat", StatWithStartTicks(500));
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  // The kernel says the connection's process started at tick 500 (+ a bit): /proc/42 is it.
+  EXPECT_EQ(StringAttr(*reg.Get(42, "nginx", 500 * tick_ns + 3), "process.executable.path"), "/usr/sbin/nginx");
+}
+
+TEST_F(FakeProc, ReusedPidIsNamedFromTheKernelNotFromProc) {
+  const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  Write("42/stat", StatWithStartTicks(900));  // /proc/42 is a newer process now
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  ResourcePtr r = reg.Get(42, "curl", 500 * tick_ns);
+  EXPECT_EQ(StringAttr(*r, "service.name"), "curl");
+  EXPECT_EQ(FindAttribute(r->attributes, "process.executable.path"), nullptr) << "nothing read from the new process";
+}
+
+TEST_F(FakeProc, CachedResourceOfAnOlderProcessIsReplaced) {
+  const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  Write("42/stat", StatWithStartTicks(500));
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  ResourcePtr first = reg.Get(42, "nginx", 500 * tick_ns);
+  ResourcePtr again = reg.Get(42, "nginx", 500 * tick_ns);
+  EXPECT_EQ(first.get(), again.get());
+  ResourcePtr other = reg.Get(42, "sleep", 900 * tick_ns);  // same pid, another process
+  EXPECT_NE(first.get(), other.get());
+  EXPECT_EQ(StringAttr(*other, "service.name"), "sleep");
+}
+
 TEST_F(FakeProc, GoneProcessFallsBackToComm) {
   ProcessRegistry reg(ResourceDefaults{}, root_.string());
   ResourcePtr r = reg.Get(7, "shortlived");
