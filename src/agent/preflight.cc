@@ -67,7 +67,8 @@ PreflightResult RunPreflight() {
   struct stat tracing_st;
   if (stat("/sys/kernel/tracing/events", &tracing_st) != 0 && errno == EACCES) {
     r.errors.push_back(
-        "permission denied reading /sys/kernel/tracing (mode 0700): grant CAP_DAC_READ_SEARCH, or run as root");
+        "permission denied reading tracefs at /sys/kernel/tracing (mode 0700): grant CAP_DAC_READ_SEARCH, or run as "
+        "root");
     return r;
   }
   if (!Exists("/sys/kernel/tracing/events") && !Exists("/sys/kernel/debug/tracing/events")) {

@@ -31,9 +31,12 @@ def agent_env(endpoint: str = None, protocol: str = None, resource_attributes: s
 class Agent:
     _count = 0
 
-    def __init__(self, workdir: str, args: list, env: dict):
+    def __init__(self, workdir: str, args: list, env: dict, prefix: list = ()):
+        """`prefix` runs the agent through another program that execs it (e.g. setpriv to
+        drop privileges), so the pid is still the agent's."""
         Agent._count += 1
-        self.process = Process(f"agent{Agent._count}", [config.agent_binary(), "run", *args], workdir, env=env)
+        self.process = Process(f"agent{Agent._count}", [*prefix, config.agent_binary(), "run", *args], workdir,
+                               env=env)
         self.pid = self.process.pid
         self.exit_code = None
         self._stdout_spans = JsonLinesFile(self.process.stdout_path)

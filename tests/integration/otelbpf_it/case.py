@@ -51,8 +51,9 @@ class IntegrationTest(unittest.TestCase):
         self.addCleanup(self.receiver.stop)
         return self.receiver
 
-    def start_nginx(self) -> Nginx:
-        nginx = Nginx(self.workdir)
+    def start_nginx(self, **limits) -> Nginx:
+        """`limits`: worker_connections / rlimit_nofile for many concurrent connections (see Nginx)."""
+        nginx = Nginx(self.workdir, **limits)
         self.addCleanup(nginx.stop)
         self.ports.add(nginx.port)
         return nginx
@@ -64,12 +65,13 @@ class IntegrationTest(unittest.TestCase):
         return backend
 
     def start_agent(self, *args, protocol: str = "http/protobuf", export: bool = True,
-                    resource_attributes: str = None, extra_env: dict = None) -> Agent:
-        """otelbpf run ARGS, exporting to this test's receiver unless export=False."""
+                    resource_attributes: str = None, extra_env: dict = None, prefix: list = ()) -> Agent:
+        """otelbpf run ARGS, exporting to this test's receiver unless export=False; `prefix`
+        is a command that execs the agent (see Agent)."""
         endpoint = self.receiver.endpoint(protocol) if export else None
         env = agent_env(endpoint, protocol if export else None, resource_attributes)
         env.update(extra_env or {})
-        agent = Agent(self.workdir, list(args), env)
+        agent = Agent(self.workdir, list(args), env, prefix=prefix)
         self.agents.append(agent)
         self.addCleanup(agent.kill)
         return agent

@@ -72,9 +72,10 @@ def get_request(port: int, path: str, close: bool = False) -> bytes:
 class RawConnection:
     """A keep-alive HTTP/1.1 connection driven by hand from the test runner's process."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, source: tuple = None):
+        """`source`: (address, port) to connect from, e.g. another loopback address."""
         self.port = port
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=source)
         self.local_port = self.sock.getsockname()[1]
         self._buffer = b""
 

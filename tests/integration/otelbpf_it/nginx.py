@@ -30,14 +30,14 @@ def _temp_path_directives(folder: str) -> str:
     return "\n    ".join(lines)
 
 
-def config_text(folder: str, port: int) -> str:
+def config_text(folder: str, port: int, worker_connections: int = 4096, rlimit_nofile: int = 8192) -> str:
     return f"""daemon off;
 master_process on;
 worker_processes 1;
-worker_rlimit_nofile 8192;
+worker_rlimit_nofile {rlimit_nofile};
 pid {folder}/nginx.pid;
 error_log {folder}/error.log info;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {worker_connections}; }}
 http {{
     access_log {folder}/access.log;
     {_temp_path_directives(folder)}
@@ -53,13 +53,13 @@ http {{
 
 
 class Nginx:
-    def __init__(self, workdir: str):
+    def __init__(self, workdir: str, worker_connections: int = 4096, rlimit_nofile: int = 8192):
         self.folder = os.path.join(workdir, "nginx")
         os.makedirs(self.folder)
         self.port = free_port()
         conf = os.path.join(self.folder, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(config_text(self.folder, self.port))
+            f.write(config_text(self.folder, self.port, worker_connections, rlimit_nofile))
         self.binary = config.tool("nginx")
         self.process = Process("nginx", [self.binary, "-p", self.folder, "-c", conf, "-e",
                                          os.path.join(self.folder, "error.log")], workdir)
