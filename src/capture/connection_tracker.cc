@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <string_view>
 
 #include "http_capture.h"
@@ -228,8 +227,7 @@ void ConnectionTracker::Drain(Tracked& t) {
   auto& done = t.stitcher.completed();
   if (done.empty()) return;
   if (t.info.role == ConnectionRole::kUnknown) t.info.role = t.stitcher.role();
-  while (!done.empty()) {
-    const http1::Exchange& x = done.front();
+  for (const http1::Exchange& x : done) {
     // The kernel's view of this exchange's lifetime: retransmissions inside it, latest RTT.
     const uint64_t from = x.request.first_byte_ns;
     const uint64_t to = x.response ? x.response->last_byte_ns : x.request.last_byte_ns;
@@ -243,8 +241,8 @@ void ConnectionTracker::Drain(Tracked& t) {
       if (r.monotonic_ns <= to) k.retransmits.push_back(r);
     ++stats_.exchanges;
     on_exchange_(x, t.info);
-    done.pop_front();
   }
+  done.clear();
 }
 
 void ConnectionTracker::Unindex(const Tracked& t) {

@@ -88,7 +88,7 @@ struct ConnectionStitcher::State {
       // Keep FIFO pairing intact: the response to the forgotten request, if it ever comes,
       // must not be paired with the next request.
       if (!pending.front().response) ++responses_to_discard;
-      pending.pop_front();
+      pending.erase(pending.begin());
       ++dropped_requests;
     }
   }
@@ -148,7 +148,7 @@ struct ConnectionStitcher::State {
     while (!pending.empty() && pending.front().request && pending.front().response) {
       Pending& p = pending.front();
       owner.completed_.push_back(Exchange{std::move(*p.request), std::move(p.response), p.error});
-      pending.pop_front();
+      pending.erase(pending.begin());
     }
   }
 
@@ -182,7 +182,7 @@ struct ConnectionStitcher::State {
   DirectionSink send_sink;
   MessageParser recv_parser;
   MessageParser send_parser;
-  std::deque<Pending> pending;  // at most kMaxPendingRequests
+  std::vector<Pending> pending;  // FIFO, at most kMaxPendingRequests (a vector: see completed_)
   uint64_t responses_to_discard = 0;
   uint64_t dropped_requests = 0;
   uint64_t unmatched_responses = 0;

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,7 +80,9 @@ class ConnectionStitcher {
   void OnClose(uint64_t ns, bool reset);
 
   // Completed exchanges, oldest first. The caller drains them after each OnData/OnClose.
-  std::deque<Exchange>& completed() { return completed_; }
+  // A vector, not a deque: an empty libstdc++ deque already allocates ~0.6 KiB, and there is
+  // one stitcher per tracked connection. The caller consumes and clear()s it.
+  std::vector<Exchange>& completed() { return completed_; }
   ConnectionRole role() const { return role_; }
   // True once the bytes stopped looking like HTTP/1 and the stitcher gave up (nothing ever
   // recognized, see kAbandonAfterUnparseable*), or after a protocol switch (101 Switching
@@ -96,7 +97,7 @@ class ConnectionStitcher {
   struct State;
   std::unique_ptr<State> state_;
   ConnectionRole role_;
-  std::deque<Exchange> completed_;
+  std::vector<Exchange> completed_;
 };
 
 // Builds an OpenTelemetry span (stable HTTP semantic conventions) for one exchange observed
