@@ -4,11 +4,11 @@
 # One agent (`otelbpf run --output none`, spans exported over OTLP/HTTP to a discarding sink,
 # as in bench/overhead.sh) watches nginx "hello" on 127.0.0.1 through these phases:
 #   idle       ready, nothing happening (after SETTLE seconds)
-#   10k-held   a Python client holds N (default 10000) keep-alive connections open, one request
-#              answered on each: the agent tracks 2N connections (nginx SERVER + client CLIENT)
-#   released   the client closed them all
 #   wrk-load   wrk -t1 -c50 for DURATION seconds (RSS sampled every 0.2 s; max reported)
 #   after-load idle again
+#   held       a Python client holds N (default 10000) keep-alive connections open, one request
+#              answered on each: the agent tracks 2N connections (nginx SERVER + client CLIENT)
+#   released   the client closed them all (SETTLE seconds later)
 # RSS = VmRSS of the agent (/proc/PID/status), split into anon (its heap), file (libraries and
 # mapped eBPF maps) and the ring buffer's mapping; peak = VmHWM. Map memory = bytes_memlock of
 # every map the agent holds (bpftool map show -j, matched through /proc/PID/fdinfo).
@@ -29,7 +29,7 @@ AGENT_ARGS=""
 OUT=""
 SETTLE=2
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case $1 in
     --connections) HOLD=$2; shift ;;
@@ -83,13 +83,33 @@ declare -A RSS ANON FILE BPFMAP PEAK
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 phase() {  # name
   kill -0 "$AGENT_PID" 2>/dev/null || { tail -5 "$ALOG" >&2; bench_die "the agent exited before phase $1 (killed by someone else?)"; }
-  read -r RSS[$1] ANON[$1] FILE[$1] BPFMAP[$1] PEAK[$1] <<<"$(python3 "$BENCH_LIB_DIR/rss.py" "$AGENT_PID")"
+  read -r "RSS[$1]" "ANON[$1]" "FILE[$1]" "BPFMAP[$1]" "PEAK[$1]" <<<"$(python3 "$BENCH_LIB_DIR/rss.py" "$AGENT_PID")"
   bench_log "$1: agent RSS $(mib "${RSS[$1]}") MiB, anon $(mib "${ANON[$1]}") MiB (peak RSS so far $(mib "${PEAK[$1]}") MiB)"
 }
 
 sleep "$SETTLE"
 phase idle
 read -r MAP_BYTES MAP_COUNT <<<"$(bench_bpf_map_memory "$AGENT_PID" "$OUT/maps.txt")"
+
+# --- wrk load; sample RSS while it runs.
+wrk -t1 -c50 -d"${DURATION}s" "$URL" >"$WORK/wrk.log" 2>&1 &
+WRK_PID=$!
+BENCH_PIDS+=("$WRK_PID")
+MAX_LOAD=0 MAX_LOAD_ANON=0
+while kill -0 "$WRK_PID" 2>/dev/null; do
+  read -r r a _ <<<"$(python3 "$BENCH_LIB_DIR/rss.py" "$AGENT_PID")"
+  ((r > MAX_LOAD)) && MAX_LOAD=$r
+  ((a > MAX_LOAD_ANON)) && MAX_LOAD_ANON=$a
+  sleep 0.2
+done
+wait "$WRK_PID" || true
+bench_stop_pid "$WRK_PID" 1  # already gone: just forgets it
+RPS=$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.log")
+phase load-end
+RSS[wrk-load]=$MAX_LOAD ANON[wrk-load]=$MAX_LOAD_ANON FILE[wrk-load]=${FILE[load-end]}
+BPFMAP[wrk-load]=${BPFMAP[load-end]} PEAK[wrk-load]=${PEAK[load-end]}
+sleep "$SETTLE"
+phase after-load
 
 # --- N connections held open.
 python3 "$BENCH_LIB_DIR/hold_connections.py" "$NGINX_PORT" "$HOLD" >"$WORK/hold.log" 2>&1 &
@@ -110,26 +130,6 @@ bench_stop_pid "$HOLD_PID" 30
 sleep "$SETTLE"
 phase released
 
-# --- wrk load; sample RSS while it runs.
-wrk -t1 -c50 -d"${DURATION}s" "$URL" >"$WORK/wrk.log" 2>&1 &
-WRK_PID=$!
-BENCH_PIDS+=("$WRK_PID")
-MAX_LOAD=0 MAX_LOAD_ANON=0
-while kill -0 "$WRK_PID" 2>/dev/null; do
-  read -r r a _ <<<"$(python3 "$BENCH_LIB_DIR/rss.py" "$AGENT_PID")"
-  ((r > MAX_LOAD)) && MAX_LOAD=$r
-  ((a > MAX_LOAD_ANON)) && MAX_LOAD_ANON=$a
-  sleep 0.2
-done
-wait "$WRK_PID" || true
-BENCH_PIDS=("${BENCH_PIDS[@]/$WRK_PID/}")
-RPS=$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.log")
-phase load-end
-RSS[wrk-load]=$MAX_LOAD ANON[wrk-load]=$MAX_LOAD_ANON FILE[wrk-load]=${FILE[load-end]}
-BPFMAP[wrk-load]=${BPFMAP[load-end]} PEAK[wrk-load]=${PEAK[load-end]}
-sleep "$SETTLE"
-phase after-load
-
 bench_stop_pid "$AGENT_PID" 60
 CONNS=$(grep -o 'connections=[0-9]*' "$ALOG" | tail -1 | cut -d= -f2)
 REJECTED=$(grep -o 'rejected=[0-9]*' "$ALOG" | tail -1 | cut -d= -f2)
@@ -145,7 +145,7 @@ verdict() {  # value_kib target_mib
   echo "date=$(date -u +%Y-%m-%dT%H:%MZ) kernel=$(uname -r) cpus=$(nproc) held_connections=$HOLD agent_args=\"$AGENT_ARGS\""
   echo
   printf '%-12s %9s %10s %10s %12s %13s %10s\n' phase "RSS MiB" "anon MiB" "file MiB" "ringbuf MiB" "RSS-ringbuf" "peak MiB"
-  for p in idle held released wrk-load after-load; do
+  for p in idle wrk-load after-load held released; do
     printf '%-12s %9s %10s %10s %12s %13s %10s\n' "$p" "$(mib "${RSS[$p]}")" "$(mib "${ANON[$p]}")" \
       "$(mib "${FILE[$p]}")" "$(mib "${BPFMAP[$p]}")" "$(mib $((RSS[$p] - BPFMAP[$p])))" "$(mib "${PEAK[$p]}")"
   done
@@ -159,8 +159,8 @@ verdict() {  # value_kib target_mib
   echo "rss_at_${HOLD}_connections_mib=$(mib "${RSS[held]}") target=40 $(verdict "${RSS[held]}" 40)" \
     "(without the ring-buffer mapping: $(mib $((RSS[held] - BPFMAP[held]))) $(verdict $((RSS[held] - BPFMAP[held])) 40);" \
     "anon only: $(mib "${ANON[held]}"))"
-  echo "anon_growth_per_held_connection_bytes=$(( (ANON[held] - ANON[idle]) * 1024 / (HOLD > 0 ? HOLD : 1) ))" \
-    "(per tracked connection: $(( (ANON[held] - ANON[idle]) * 1024 / (HOLD > 0 ? 2 * HOLD : 1) )))"
+  echo "anon_growth_per_held_connection_bytes=$(( (ANON[held] - ANON[after-load]) * 1024 / (HOLD > 0 ? HOLD : 1) ))" \
+    "(per tracked connection: $(( (ANON[held] - ANON[after-load]) * 1024 / (HOLD > 0 ? 2 * HOLD : 1) )); from after-load to held)"
   echo "ebpf_maps_mib=$(awk -v b="$MAP_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }') maps=$MAP_COUNT" \
     "(with connections held: $(awk -v b="$MAP_BYTES_HELD" 'BEGIN { printf "%.1f", b / 1048576 }'))" \
     "target=64 $(verdict $((MAP_BYTES / 1024)) 64)"

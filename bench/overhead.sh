@@ -34,7 +34,7 @@ BPF_STATS=1
 OUT=""
 SETTLE=0.5  # seconds between agent ready and load, and between load end and the last reading
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case $1 in
     --rounds) ROUNDS=$2; shift ;;
@@ -95,21 +95,25 @@ nginx_ticks() {
   echo "$t"
 }
 
-run_wrk() {  # close? -> prints "rps requests errors"
-  local extra=()
-  [[ $1 == 1 ]] && extra=(-H "Connection: close")
-  local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "${extra[@]}" "$URL" 2>&1)
-  echo "$out" >>"$WORK/wrk.log"
-  python3 - "$out" <<'PY'
-import re, sys
-out = sys.argv[1]
+run_wrk() {  # close? -> prints "rps requests errors wrk_cpu_us"
+  python3 - "$1" "$THREADS" "$CONNECTIONS" "$DURATION" "$URL" "$WORK/wrk.log" <<'PY'
+import re, resource, subprocess, sys
+close, threads, conns, duration, url, log = sys.argv[1:]
+cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s"]
+if close == "1":
+    cmd += ["-H", "Connection: close"]
+before = resource.getrusage(resource.RUSAGE_CHILDREN)
+out = subprocess.run(cmd + [url], capture_output=True, text=True).stdout
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(log, "a") as f:
+    f.write(out)
+cpu_us = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1e6
 rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
 req = re.search(r"(\d+) requests in", out)
 errs = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 errs += int(non2xx.group(1)) if non2xx else 0
-print(rps.group(1) if rps else 0, req.group(1) if req else 0, errs)
+print(rps.group(1) if rps else 0, req.group(1) if req else 0, errs, int(cpu_us))
 PY
 }
 
@@ -119,7 +123,7 @@ log_counter() {  # log key -> value (last occurrence) or -1
   echo "${v:--1}"
 }
 
-printf 'round\tslot\tmode\trps\trequests\terrors\tnginx_ticks\tagent_ticks\tsink_ticks\tbpf_ns\tbpf_cnt\tbpf_progs\tringbuf_full\tevents_sent\trecords\tspans\texported\tdropped_queue_full\tdropped_export_failed\tvalid\n' >"$RESULTS"
+printf 'round\tslot\tmode\trps\trequests\terrors\tnginx_ticks\tagent_ticks\tsink_ticks\tbpf_ns\tbpf_cnt\tbpf_progs\tringbuf_full\tevents_sent\trecords\tspans\texported\tdropped_queue_full\tdropped_export_failed\tvalid\twrk_cpu_us\n' >"$RESULTS"
 
 printf 'round\tmode\trequests\tprogram\trun_time_ns\trun_cnt\n' >"$PROGS"
 
@@ -151,7 +155,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     a0=0
     [[ -n $AGENT_PID ]] && a0=$(bench_cpu_ticks "$AGENT_PID")
     k0=$(bench_cpu_ticks "$SINK_PID")
-    read -r rps requests errors <<<"$(run_wrk "$close")"
+    read -r rps requests errors wrk_us <<<"$(run_wrk "$close")"
     n1=$(nginx_ticks)
     sleep "$SETTLE"  # the agent drains what is still queued
     a1=0
@@ -181,9 +185,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
         df=$(log_counter "$alog" dropped_export_failed)
       fi
     fi
-    printf '%d\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n' \
+    printf '%d\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n' \
       "$r" "$s" "$mode" "$rps" "$requests" "$errors" $((n1 - n0)) $((a1 - a0)) $((k1 - k0)) \
-      $((bpf1[0] - bpf0[0])) $((bpf1[1] - bpf0[1])) "${bpf1[2]}" "$rb" "$ev" "$rec" "$spans" "$exp" "$dq" "$df" "$valid" >>"$RESULTS"
+      $((bpf1[0] - bpf0[0])) $((bpf1[1] - bpf0[1])) "${bpf1[2]}" "$rb" "$ev" "$rec" "$spans" "$exp" "$dq" "$df" "$valid" "$wrk_us" >>"$RESULTS"
     bench_log "round $r/$ROUNDS $mode: $rps req/s"
   done
 done

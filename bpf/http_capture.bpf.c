@@ -47,7 +47,7 @@ enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP1 = 1, PROTO_IGNORED = 2 };
 
 struct conn_state {
   __u64 generation;
-  __u64 sk; /* struct sock *, for the smoothed RTT; 0 until classified as HTTP */
+  __u64 sk;   /* struct sock *, for the smoothed RTT; 0 until classified as HTTP */
   __u8 kind;  /* enum conn_kind */
   __u8 role;  /* enum otelbpf_role */
   __u8 proto; /* enum conn_proto */
@@ -67,7 +67,7 @@ enum call_kind { CALL_BUF = 0, CALL_IOV = 1, CALL_MSG = 2, CALL_MMSG = 3, CALL_S
 
 struct call_args {
   __u64 enter_ns;
-  __u64 ptr; /* buf, iovec array, msghdr or mmsghdr array */
+  __u64 ptr;   /* buf, iovec array, msghdr or mmsghdr array */
   __u32 count; /* iovcnt / vlen */
   __s32 fd;
   __u8 kind; /* enum call_kind */
@@ -233,7 +233,8 @@ static __always_inline bool is_tcp(struct sock *sk) {
   return BPF_CORE_READ(sk, sk_type) == SOCK_STREAM && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
 }
 
-static __always_inline void remember_owner(struct sock *sk, __u32 tgid, __s32 fd, __u64 generation) {
+static __always_inline void remember_owner(struct sock *sk, __u32 tgid, __s32 fd,
+                                           __u64 generation) {
   __u64 key = (__u64)sk;
   struct sock_owner o = {.tgid = tgid, .fd = fd, .generation = generation};
   bpf_map_update_elem(&sock_owners, &key, &o, BPF_ANY);
@@ -252,7 +253,8 @@ static __always_inline struct conn_state *get_conn(__u32 tgid, __s32 fd) {
     fresh.generation = next_generation();
     remember_owner(sk, tgid, fd, fresh.generation);
   }
-  if (bpf_map_update_elem(&conns, &key, &fresh, BPF_NOEXIST) && bpf_map_lookup_elem(&conns, &key) == NULL) {
+  if (bpf_map_update_elem(&conns, &key, &fresh, BPF_NOEXIST) &&
+      bpf_map_lookup_elem(&conns, &key) == NULL) {
     count(OTELBPF_STAT_CONN_MAP_FULL);
     return NULL;
   }
@@ -307,7 +309,8 @@ static __always_inline void tuple_of_sock(struct tuple_key *k, struct sock *sk) 
 
 /* True when the connection described by `e` is the far end of one of our own sockets. */
 static __always_inline bool is_our_exports_far_end(const struct otelbpf_conn_open_event *e) {
-  struct tuple_key k = {.family = e->family, .local_port = e->peer_port, .peer_port = e->local_port};
+  struct tuple_key k = {
+      .family = e->family, .local_port = e->peer_port, .peer_port = e->local_port};
   __builtin_memcpy(k.local_addr, e->peer_addr, 16);
   __builtin_memcpy(k.peer_addr, e->local_addr, 16);
   return bpf_map_lookup_elem(&self_tuples, &k) != NULL;
@@ -315,7 +318,8 @@ static __always_inline bool is_our_exports_far_end(const struct otelbpf_conn_ope
 
 static __always_inline bool port_selected(__u16 local, __u16 peer) {
   if (!filter_ports) return true;
-  return bpf_map_lookup_elem(&selected_ports, &local) || bpf_map_lookup_elem(&selected_ports, &peer);
+  return bpf_map_lookup_elem(&selected_ports, &local) ||
+         bpf_map_lookup_elem(&selected_ports, &peer);
 }
 
 /* Decides whether a TCP connection carries HTTP/1 from the first bytes of one syscall, and
@@ -357,7 +361,8 @@ static __always_inline bool detect_http(struct conn_state *c, __u32 tgid, __s32 
       bpf_get_current_comm(e.comm, sizeof(e.comm));
       struct task_struct *task = (struct task_struct *)bpf_get_current_task();
       e.process_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-      __u64 flags = bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
+      __u64 flags =
+          bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
       if (bpf_ringbuf_output(&events, &e, sizeof(e), flags)) {
         count(OTELBPF_STAT_RINGBUF_FULL);
         c->proto = PROTO_UNKNOWN; /* try again on the next message rather than ship orphans */
@@ -426,8 +431,8 @@ static __always_inline void scratch_append(struct scratch *s, const void *src, _
 
 /* Copies the first `length` bytes scattered over an iovec array (capped by the capture
  * limit and OTELBPF_MAX_IOVECS). */
-static __always_inline void scratch_append_iovecs(struct scratch *s, const struct iovec *iov, __u32 iovcnt,
-                                                  __u64 length) {
+static __always_inline void scratch_append_iovecs(struct scratch *s, const struct iovec *iov,
+                                                  __u32 iovcnt, __u64 length) {
   __u32 want = capture_limit(length);
   for (int i = 0; i < OTELBPF_MAX_IOVECS; i++) {
     if (i >= iovcnt || s->hdr.captured >= want) break;
@@ -452,7 +457,8 @@ static __always_inline const void *first_iov(const struct iovec *iov, __u32 iovc
 
 /* One message's worth of bytes (a plain buffer or an iovec array) on an HTTP candidate. */
 static __always_inline void handle_bytes(struct conn_state *c, __u32 tgid, struct call_args *args,
-                                         const void *buf, const struct iovec *iov, __u32 iovcnt, __u64 length) {
+                                         const void *buf, const struct iovec *iov, __u32 iovcnt,
+                                         __u64 length) {
   const void *first = buf;
   __u32 first_len = length > 0xffffffffull ? 0xffffffff : (__u32)length;
   if (iov) {
@@ -472,14 +478,19 @@ static __always_inline void handle_bytes(struct conn_state *c, __u32 tgid, struc
 
 /* ---------------------------------------------------------------- syscall plumbing ---- */
 
-static __always_inline void enter_call(__s32 fd, __u64 ptr, __u32 count_arg, __u8 kind, __u8 direction) {
+static __always_inline void enter_call(__s32 fd, __u64 ptr, __u32 count_arg, __u8 kind,
+                                       __u8 direction) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32;
   if (!tgid_selected(tgid)) return;
   struct conn_state *c = get_conn(tgid, fd);
   if (!c) return;
-  struct call_args a = {
-      .enter_ns = bpf_ktime_get_ns(), .ptr = ptr, .count = count_arg, .fd = fd, .kind = kind, .direction = direction};
+  struct call_args a = {.enter_ns = bpf_ktime_get_ns(),
+                        .ptr = ptr,
+                        .count = count_arg,
+                        .fd = fd,
+                        .kind = kind,
+                        .direction = direction};
   if (bpf_map_update_elem(&active_calls, &id, &a, BPF_ANY)) count(OTELBPF_STAT_ARGS_MAP_FULL);
 }
 
@@ -519,7 +530,8 @@ static __always_inline void exit_call(long ret) {
         struct mmsghdr m = {};
         if (bpf_probe_read_user(&m, sizeof(m), &msgs[i])) break;
         if (m.msg_len == 0) continue;
-        handle_bytes(c, tgid, &args, NULL, m.msg_hdr.msg_iov, (__u32)m.msg_hdr.msg_iovlen, m.msg_len);
+        handle_bytes(c, tgid, &args, NULL, m.msg_hdr.msg_iov, (__u32)m.msg_hdr.msg_iovlen,
+                     m.msg_len);
       }
       if (ret > OTELBPF_MAX_MMSGS) count(OTELBPF_STAT_IOV_TRUNCATED);
       break;
@@ -536,11 +548,11 @@ static __always_inline void exit_call(long ret) {
 }
 
 /* Enter programs differ per syscall (argument positions, call kind, direction). */
-#define DATA_SYSCALL_ENTER(name, fd_arg, ptr_arg, count_arg, kind, dir)                 \
-  SEC("tracepoint/syscalls/sys_enter_" #name)                                          \
-  int enter_##name(struct trace_event_raw_sys_enter *ctx) {                             \
-    enter_call((__s32)ctx->args[fd_arg], ctx->args[ptr_arg], count_arg, kind, dir);    \
-    return 0;                                                                          \
+#define DATA_SYSCALL_ENTER(name, fd_arg, ptr_arg, count_arg, kind, dir)             \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                                       \
+  int enter_##name(struct trace_event_raw_sys_enter *ctx) {                         \
+    enter_call((__s32)ctx->args[fd_arg], ctx->args[ptr_arg], count_arg, kind, dir); \
+    return 0;                                                                       \
   }
 
 DATA_SYSCALL_ENTER(read, 0, 1, 0, CALL_BUF, OTELBPF_DIR_RECV)
@@ -595,7 +607,8 @@ static __always_inline void new_connection(__s32 fd, __u8 role) {
     bpf_map_update_elem(&self_tuples, &k, &one, BPF_ANY);
     return;
   }
-  struct conn_state c = {.generation = next_generation(), .kind = KIND_TCP, .role = role, .seen_from_start = 1};
+  struct conn_state c = {
+      .generation = next_generation(), .kind = KIND_TCP, .role = role, .seen_from_start = 1};
   if (bpf_map_update_elem(&conns, &key, &c, BPF_ANY)) count(OTELBPF_STAT_CONN_MAP_FULL);
   remember_owner(sk, tgid, fd, c.generation);
 }
@@ -654,9 +667,12 @@ int enter_close(struct trace_event_raw_sys_enter *ctx) {
   struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
   if (!c) return 0;
   if (c->proto == PROTO_HTTP1) {
-    struct otelbpf_event_header e = {
-        .type = OTELBPF_EV_CONN_CLOSE, .role = c->role, .flags = c->reset ? OTELBPF_FLAG_RESET : 0,
-        .tgid = tgid, .fd = fd, .generation = c->generation};
+    struct otelbpf_event_header e = {.type = OTELBPF_EV_CONN_CLOSE,
+                                     .role = c->role,
+                                     .flags = c->reset ? OTELBPF_FLAG_RESET : 0,
+                                     .tgid = tgid,
+                                     .fd = fd,
+                                     .generation = c->generation};
     e.start_ns = e.end_ns = bpf_ktime_get_ns();
     if (bpf_ringbuf_output(&events, &e, sizeof(e), ringbuf_flags()))
       count(OTELBPF_STAT_RINGBUF_FULL);
@@ -686,9 +702,11 @@ int process_exit(void *ctx) {
 SEC("tracepoint/sched/sched_process_exec")
 int process_exec(void *ctx) {
   if (!report_exec) return 0;
-  struct otelbpf_event_header e = {.type = OTELBPF_EV_PROCESS_EXEC, .tgid = bpf_get_current_pid_tgid() >> 32, .fd = -1};
+  struct otelbpf_event_header e = {
+      .type = OTELBPF_EV_PROCESS_EXEC, .tgid = bpf_get_current_pid_tgid() >> 32, .fd = -1};
   e.start_ns = e.end_ns = bpf_ktime_get_ns();
-  if (bpf_ringbuf_output(&events, &e, sizeof(e), BPF_RB_FORCE_WAKEUP)) count(OTELBPF_STAT_RINGBUF_FULL);
+  if (bpf_ringbuf_output(&events, &e, sizeof(e), BPF_RB_FORCE_WAKEUP))
+    count(OTELBPF_STAT_RINGBUF_FULL);
   return 0;
 }
 

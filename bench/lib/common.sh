@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for bench/overhead.sh and bench/memory.sh (sourced, not run).
 # Every process started here is recorded in BENCH_PIDS and killed by bench_cleanup.
 

@@ -42,6 +42,7 @@ def main():
         for k, v in r.items():
             if k != "mode":
                 r[k] = float(v)
+        r.setdefault("wrk_cpu_us", -1.0)
     void_rounds = sorted({int(r["round"]) for r in rows if r.get("valid", 1) == 0})
     rows = [r for r in rows if int(r["round"]) not in void_rounds]
     modes = []
@@ -53,6 +54,12 @@ def main():
     by = {(int(r["round"]), r["mode"]): r for r in rows}
     rounds = sorted({int(r["round"]) for r in rows})
     us_per_tick = 1e6 / a.tick_hz
+    has_wrk_cpu = all(r["wrk_cpu_us"] >= 0 for r in rows)
+
+    def total_cpu_us(r):
+        """CPU per request of everything the test runs: nginx, wrk, agent and sink."""
+        ticks = r["nginx_ticks"] + r["agent_ticks"] + r["sink_ticks"]
+        return (ticks * us_per_tick + r["wrk_cpu_us"]) / r["requests"] if r["requests"] else 0
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
     print()
@@ -65,7 +72,8 @@ def main():
         print(f"void rounds (an agent exited mid-round, all modes of the round dropped): {void_rounds}")
     print()
     hdr = (f"{'mode':<16}{'req/s med':>11}{'ratio med':>11}{'ratio min..max':>17}{'ratio IQR':>15}"
-           f"{'nginx us/req':>14}{'agent us/req':>14}{'eBPF ns/req':>13}")
+           f"{'nginx us/req':>14}{'agent us/req':>14}{'eBPF ns/req':>13}"
+           + (f"{'total us/req':>14}{'cpu ratio':>11}" if has_wrk_cpu else ""))
     print(hdr)
     print("-" * len(hdr))
     details = []
@@ -83,8 +91,15 @@ def main():
         med, rng, iqr = fmt_spread(ratios) if m != base_name else ("1.000", "-", "-")
         agent_col = f"{statistics.median(agent_us):.2f}" if has_agent and agent_us else "-"
         bpf_col = f"{statistics.median(bpf_ns):.0f}" if has_agent and a.bpf_stats == "1" and bpf_ns else "-"
-        print(f"{m:<16}{statistics.median(rps):>11.0f}{med:>11}{rng:>17}{iqr:>15}"
-              f"{nginx_us:>14.2f}{agent_col:>14}{bpf_col:>13}")
+        line = (f"{m:<16}{statistics.median(rps):>11.0f}{med:>11}{rng:>17}{iqr:>15}"
+                f"{nginx_us:>14.2f}{agent_col:>14}{bpf_col:>13}")
+        cpu_ratios = []
+        if has_wrk_cpu:
+            totals = [total_cpu_us(r) for r in mine]
+            cpu_ratios = [total_cpu_us(by[(rd, base_name)]) / total_cpu_us(by[(rd, m)])
+                          for rd in rounds if (rd, m) in by and (rd, base_name) in by and total_cpu_us(by[(rd, m)]) > 0]
+            line += f"{statistics.median(totals):>14.2f}{statistics.median(cpu_ratios):>11.3f}"
+        print(line)
 
         if has_agent:
             lines = []
@@ -104,6 +119,12 @@ def main():
             base_nginx = sum(r["nginx_ticks"] for r in base_rows) * us_per_tick / base_req if base_req else 0
             lines.append(f"  nginx cpu              us/req={nginx_us:.2f} baseline={base_nginx:.2f} "
                          f"delta={nginx_us - base_nginx:+.2f}")
+            if has_wrk_cpu:
+                wrk_us = sum(r["wrk_cpu_us"] for r in mine) / req if req else 0
+                base_wrk = sum(r["wrk_cpu_us"] for r in base_rows) / base_req if base_req else 0
+                cr = fmt_spread(cpu_ratios)
+                lines.append(f"  wrk cpu                us/req={wrk_us:.2f} baseline={base_wrk:.2f} delta={wrk_us - base_wrk:+.2f}")
+                lines.append(f"  cpu ratio              median={cr[0]} min..max={cr[1]} IQR={cr[2]}")
             if m.startswith("otelbpf"):
                 sink_us = sum(r["sink_ticks"] for r in mine) * us_per_tick / req if req else 0
                 lines.append(f"  otlp sink cpu          us/req={sink_us:.2f}")
@@ -152,6 +173,9 @@ def main():
     print()
     print("ratio = req/s of the mode / req/s of the same round's baseline; med/min..max/IQR over rounds.")
     print("us/req = CPU time (utime+stime from /proc/PID/stat) / requests served in the window.")
+    if has_wrk_cpu:
+        print("total us/req = nginx + wrk (rusage) + agent + sink CPU per request; cpu ratio = baseline total /")
+        print("  mode total, per round: the throughput ratio if the two cores were the only limit (derived, not measured).")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,11 @@
 #define OTELBPF_MAX_MMSGS 4
 
 enum otelbpf_event_type {
-  OTELBPF_EV_CONN_OPEN = 1,    /* a connection became interesting: addresses and role */
-  OTELBPF_EV_DATA = 2,         /* bytes moved on an interesting connection */
-  OTELBPF_EV_CONN_CLOSE = 3,   /* an interesting connection was closed */
-  OTELBPF_EV_PROCESS_EXIT = 4, /* a process exited: forget its connections */
-  OTELBPF_EV_PROCESS_EXEC = 5, /* a process exec'd (only sent when selecting by executable) */
+  OTELBPF_EV_CONN_OPEN = 1,      /* a connection became interesting: addresses and role */
+  OTELBPF_EV_DATA = 2,           /* bytes moved on an interesting connection */
+  OTELBPF_EV_CONN_CLOSE = 3,     /* an interesting connection was closed */
+  OTELBPF_EV_PROCESS_EXIT = 4,   /* a process exited: forget its connections */
+  OTELBPF_EV_PROCESS_EXEC = 5,   /* a process exec'd (only sent when selecting by executable) */
   OTELBPF_EV_TCP_RETRANSMIT = 6, /* the kernel retransmitted a segment of a TCP socket */
 };
 

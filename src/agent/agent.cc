@@ -42,7 +42,8 @@ uint64_t MonotonicNowNs() {
   return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + t.tv_nsec;
 }
 
-std::vector<uint32_t> PidsMatchingExecutable(const ProcessRegistry& processes, const std::vector<std::string>& globs) {
+std::vector<uint32_t> PidsMatchingExecutable(const ProcessRegistry& processes,
+                                             const std::vector<std::string>& globs) {
   std::vector<uint32_t> out;
   DIR* proc = opendir("/proc");
   if (!proc) return out;
@@ -58,14 +59,16 @@ std::vector<uint32_t> PidsMatchingExecutable(const ProcessRegistry& processes, c
 }
 
 // Printed names of the kernel counters, in enum otelbpf_stat order.
-constexpr const char* kStatNames[] = {"events_sent",       "ringbuf_full",  "args_map_full", "conn_map_full",
-                                      "capture_truncated", "iov_truncated", "fd_unreadable", "retransmits"};
+constexpr const char* kStatNames[] = {"events_sent",   "ringbuf_full",      "args_map_full",
+                                      "conn_map_full", "capture_truncated", "iov_truncated",
+                                      "fd_unreadable", "retransmits"};
 static_assert(sizeof(kStatNames) / sizeof(kStatNames[0]) == OTELBPF_STAT_COUNT,
               "every kernel counter needs a name here");
 
 // OTEL_METRICS_EXPORTER (a comma list: otlp, prometheus, none) narrows where metrics go. Unset:
 // OTLP when an endpoint is configured, and the Prometheus endpoint unless --prometheus=false.
-MetricsOutputOptions MetricsOptionsFrom(const AgentOptions& options, std::vector<std::string>* warnings) {
+MetricsOutputOptions MetricsOptionsFrom(const AgentOptions& options,
+                                        std::vector<std::string>* warnings) {
   MetricsOutputOptions m;
   m.prometheus_config = prometheus::PrometheusConfigFromEnv(otlp::ProcessEnv, warnings);
   m.prometheus = options.prometheus;
@@ -82,7 +85,8 @@ bool ExecutableMatches(const std::string& path, const std::vector<std::string>& 
   if (path.empty()) return false;
   std::string name = path.substr(path.rfind('/') + 1);
   for (const auto& g : globs) {
-    if (fnmatch(g.c_str(), path.c_str(), 0) == 0 || fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+    if (fnmatch(g.c_str(), path.c_str(), 0) == 0 || fnmatch(g.c_str(), name.c_str(), 0) == 0)
+      return true;
   }
   return false;
 }
@@ -112,23 +116,26 @@ int RunAgent(const AgentOptions& options) {
   }
   std::unique_ptr<ConsolePrinter> console;
   if (!options.console_disabled && (options.console || !exporter)) {
-    console = std::make_unique<ConsolePrinter>(options.console.value_or(ConsoleFormat::kText), stdout);
+    console =
+        std::make_unique<ConsolePrinter>(options.console.value_or(ConsoleFormat::kText), stdout);
     pipeline.AddSink(console.get());
   }
 
   std::vector<std::string> metric_warnings;
   MetricsOutputOptions metrics_options = MetricsOptionsFrom(options, &metric_warnings);
   for (const auto& w : metric_warnings) spdlog::warn("{}", w);
-  MetricsOutputs metrics(metrics_options, processes.Get(static_cast<uint32_t>(getpid()), "otelbpf"), exporter.get());
-  processes.Forget(static_cast<uint32_t>(getpid()));  // otelbpf names itself; it never traces itself
+  MetricsOutputs metrics(metrics_options, processes.Get(static_cast<uint32_t>(getpid()), "otelbpf"),
+                         exporter.get());
+  processes.Forget(
+      static_cast<uint32_t>(getpid()));  // otelbpf names itself; it never traces itself
   pipeline.AddSink(&metrics);
 
   ConnectionTracker tracker(
-      processes, [&](const http1::Exchange& x, const ConnectionInfo& c) { pipeline.OnExchange(x, c); },
+      processes,
+      [&](const http1::Exchange& x, const ConnectionInfo& c) { pipeline.OnExchange(x, c); },
       options.max_connections);
-  tracker.OnRetransmit([&](const ResourcePtr& r, const Endpoint& local, const Endpoint& peer, uint16_t state) {
-    metrics.RecordRetransmit(r, local, peer, state);
-  });
+  tracker.OnRetransmit([&](const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
+                           uint16_t state) { metrics.RecordRetransmit(r, local, peer, state); });
   tracker.OnResourceRetired([&](const ResourcePtr& r) { metrics.RetireResource(r); });
 
   CaptureOptions capture = options.capture;
@@ -136,17 +143,21 @@ int RunAgent(const AgentOptions& options) {
   capture.select_by_pid = !options.pids.empty() || !options.exe_globs.empty();
   capture.report_exec = !options.exe_globs.empty();
   if (!options.exe_globs.empty()) {
-    for (uint32_t pid : PidsMatchingExecutable(processes, options.exe_globs)) capture.pids.push_back(pid);
+    for (uint32_t pid : PidsMatchingExecutable(processes, options.exe_globs))
+      capture.pids.push_back(pid);
     // /proc/PID/exe of other users' processes needs CAP_SYS_PTRACE: without it --exe would
     // silently match nothing. PID 1 always exists and is never ours unless we are root.
     if (processes.ExecutablePath(1).empty())
-      spdlog::warn("cannot read /proc/PID/exe of other processes (needs root or CAP_SYS_PTRACE): --exe will only "
-                   "match processes of otelbpf's own user");
+      spdlog::warn(
+          "cannot read /proc/PID/exe of other processes (needs root or CAP_SYS_PTRACE): --exe will "
+          "only "
+          "match processes of otelbpf's own user");
   }
 
   std::unique_ptr<BpfCapture> bpf;
   try {
-    bpf = std::make_unique<BpfCapture>(capture, [&](const void* d, size_t n) { tracker.HandleRecord(d, n); });
+    bpf = std::make_unique<BpfCapture>(
+        capture, [&](const void* d, size_t n) { tracker.HandleRecord(d, n); });
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
@@ -159,13 +170,15 @@ int RunAgent(const AgentOptions& options) {
     });
   }
 
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
   std::string target = exporter ? "OTLP " + otlp_config.endpoint : std::string();
   if (console) target += std::string(target.empty() ? "" : " and ") + "the console";
   if (target.empty()) target = "nowhere (--output none, no OTLP endpoint)";
   std::string metrics_to = metrics.Destinations();
-  spdlog::info("otelbpf is ready: {} hooks attached in {} ms; spans go to {}; metrics to {}", bpf->AttachedHooks(), ms,
-               target, metrics_to.empty() ? "nowhere" : metrics_to);
+  spdlog::info("otelbpf is ready: {} hooks attached in {} ms; spans go to {}; metrics to {}",
+               bpf->AttachedHooks(), ms, target, metrics_to.empty() ? "nowhere" : metrics_to);
 
   uint64_t reported_losses = 0;
   auto last_housekeeping = std::chrono::steady_clock::now();
@@ -187,8 +200,10 @@ int RunAgent(const AgentOptions& options) {
       CaptureCounters c = bpf->ReadCounters();
       uint64_t losses = c.values[OTELBPF_STAT_RINGBUF_FULL] + c.values[OTELBPF_STAT_ARGS_MAP_FULL];
       if (losses > reported_losses) {
-        spdlog::warn("lost {} capture events so far (ring buffer or argument map full); consider --ring-buffer-mb",
-                     losses);
+        spdlog::warn(
+            "lost {} capture events so far (ring buffer or argument map full); consider "
+            "--ring-buffer-mb",
+            losses);
         reported_losses = losses;
       }
     }
@@ -207,18 +222,22 @@ int RunAgent(const AgentOptions& options) {
 
   const TrackerStats& ts = tracker.stats();
   std::string kernel;
-  for (int i = 0; i < OTELBPF_STAT_COUNT; ++i) kernel += fmt::format(" {}={}", kStatNames[i], counters.values[i]);
+  for (int i = 0; i < OTELBPF_STAT_COUNT; ++i)
+    kernel += fmt::format(" {}={}", kStatNames[i], counters.values[i]);
   spdlog::info("kernel:{}", kernel);
   spdlog::info(
-      "user space: records={} malformed={} orphan_data={} connections={} rejected={} exchanges={} spans={} "
+      "user space: records={} malformed={} orphan_data={} connections={} rejected={} exchanges={} "
+      "spans={} "
       "retransmits={} retransmits_unattributed={}",
-      ts.records, ts.malformed_records, ts.orphan_data, ts.connections_opened, ts.connections_rejected, ts.exchanges,
-      pipeline.spans(), ts.retransmits, ts.retransmits_unattributed);
+      ts.records, ts.malformed_records, ts.orphan_data, ts.connections_opened,
+      ts.connections_rejected, ts.exchanges, pipeline.spans(), ts.retransmits,
+      ts.retransmits_unattributed);
   if (exporter) {
     auto s = exporter->stats();
-    spdlog::info("otlp: exported={} dropped_queue_full={} dropped_export_failed={} requests={} failures={}",
-                 s.spans_exported, s.spans_dropped_queue_full, s.spans_dropped_export_failed, s.export_requests,
-                 s.export_failures);
+    spdlog::info(
+        "otlp: exported={} dropped_queue_full={} dropped_export_failed={} requests={} failures={}",
+        s.spans_exported, s.spans_dropped_queue_full, s.spans_dropped_export_failed,
+        s.export_requests, s.export_failures);
   }
   return 0;
 }

@@ -15,9 +15,9 @@ namespace otelbpf {
 struct AgentOptions {
   CaptureOptions capture;
   std::vector<uint32_t> pids;
-  std::vector<std::string> exe_globs;     // fnmatch patterns on the executable path or name
-  std::optional<ConsoleFormat> console;   // unset: text unless OTLP export is configured
-  bool console_disabled = false;          // --output none
+  std::vector<std::string> exe_globs;    // fnmatch patterns on the executable path or name
+  std::optional<ConsoleFormat> console;  // unset: text unless OTLP export is configured
+  bool console_disabled = false;         // --output none
   size_t max_connections = 65536;
   // Prometheus endpoint: on unless --prometheus=false or OTEL_METRICS_EXPORTER leaves it out.
   bool prometheus = true;

@@ -50,11 +50,14 @@ MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr 
 
   if (options.prometheus) {
     try {
-      prometheus_ = std::make_unique<prometheus::PrometheusServer>(options.prometheus_config, producers);
+      prometheus_ =
+          std::make_unique<prometheus::PrometheusServer>(options.prometheus_config, producers);
     } catch (const std::exception& e) {
       // Capture is the main job: a taken metrics port must not stop it.
-      spdlog::warn("Prometheus endpoint disabled: {} (set OTEL_EXPORTER_PROMETHEUS_PORT, or --prometheus=false)",
-                   e.what());
+      spdlog::warn(
+          "Prometheus endpoint disabled: {} (set OTEL_EXPORTER_PROMETHEUS_PORT, or "
+          "--prometheus=false)",
+          e.what());
     }
   }
   if (options.otlp) {
@@ -83,19 +86,21 @@ std::string MetricsOutputs::Destinations() const {
   return out;
 }
 
-void MetricsOutputs::RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
-                                      uint16_t state) {
+void MetricsOutputs::RecordRetransmit(const ResourcePtr& r, const Endpoint& local,
+                                      const Endpoint& peer, uint16_t state) {
   tcp_.Record(r, local, peer, state, UnixNowNs());
 }
 
 void MetricsOutputs::PublishKernelStats(const BpfCapture& bpf) {
   CaptureCounters c = bpf.ReadCounters();
-  for (int i = 0; i < OTELBPF_STAT_COUNT; ++i) stats_.kernel[i].store(c.values[i], std::memory_order_relaxed);
+  for (int i = 0; i < OTELBPF_STAT_COUNT; ++i)
+    stats_.kernel[i].store(c.values[i], std::memory_order_relaxed);
   stats_.ringbuf_used = bpf.RingBufferUsedBytes();
   stats_.ringbuf_size = bpf.RingBufferSizeBytes();
 }
 
-void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t processes, uint64_t spans) {
+void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t processes,
+                                      uint64_t spans) {
   const TrackerStats& t = tracker.stats();
   stats_.records = t.records;
   stats_.malformed = t.malformed_records;
@@ -109,66 +114,77 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
 }
 
 void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_exporter) {
-  auto load = [](const std::atomic<uint64_t>& a) { return static_cast<int64_t>(a.load(std::memory_order_relaxed)); };
+  auto load = [](const std::atomic<uint64_t>& a) {
+    return static_cast<int64_t>(a.load(std::memory_order_relaxed));
+  };
   SelfStats& s = stats_;
 
-  self_.RegisterInt({"otelbpf.capture.events", "Events the kernel side delivered to user space", "{event}",
-                     MetricKind::kCounter},
+  self_.RegisterInt({"otelbpf.capture.events", "Events the kernel side delivered to user space",
+                     "{event}", MetricKind::kCounter},
                     [&s, load] { return load(s.kernel[OTELBPF_STAT_EVENTS_SENT]); });
-  self_.Register({"otelbpf.capture.events.lost", "Events or syscalls lost in the kernel, by reason", "{event}",
-                  MetricKind::kCounter},
+  self_.Register({"otelbpf.capture.events.lost", "Events or syscalls lost in the kernel, by reason",
+                  "{event}", MetricKind::kCounter},
                  [&s, load](std::vector<metrics::CallbackPoint>* out) {
                    for (const LossReason& l : kLossReasons)
                      out->push_back({{{"reason", std::string(l.reason)}}, load(s.kernel[l.stat])});
                  });
-  self_.RegisterInt({"otelbpf.capture.records.invalid", "Ring-buffer records rejected by validation or orphaned",
-                     "{record}", MetricKind::kCounter},
-                    [&s, load] { return load(s.malformed) + load(s.orphan_data); });
-  self_.RegisterInt({"otelbpf.capture.truncated", "Payloads longer than --capture-bytes (counted, not lost)",
-                     "{event}", MetricKind::kCounter},
-                    [&s, load] { return load(s.kernel[OTELBPF_STAT_CAPTURE_TRUNCATED]); });
-  self_.RegisterInt({"otelbpf.exchanges", "Request/response exchanges stitched", "{exchange}", MetricKind::kCounter},
+  self_.RegisterInt(
+      {"otelbpf.capture.records.invalid", "Ring-buffer records rejected by validation or orphaned",
+       "{record}", MetricKind::kCounter},
+      [&s, load] { return load(s.malformed) + load(s.orphan_data); });
+  self_.RegisterInt(
+      {"otelbpf.capture.truncated", "Payloads longer than --capture-bytes (counted, not lost)",
+       "{event}", MetricKind::kCounter},
+      [&s, load] { return load(s.kernel[OTELBPF_STAT_CAPTURE_TRUNCATED]); });
+  self_.RegisterInt({"otelbpf.exchanges", "Request/response exchanges stitched", "{exchange}",
+                     MetricKind::kCounter},
                     [&s, load] { return load(s.exchanges); });
-  self_.RegisterInt({"otelbpf.spans.created", "Spans created from exchanges", "{span}", MetricKind::kCounter},
-                    [&s, load] { return load(s.spans); });
+  self_.RegisterInt(
+      {"otelbpf.spans.created", "Spans created from exchanges", "{span}", MetricKind::kCounter},
+      [&s, load] { return load(s.spans); });
   self_.RegisterInt({"otelbpf.connections.tracked", "Connections tracked now", "{connection}",
                      MetricKind::kUpDownCounter},
                     [&s, load] { return load(s.connections_tracked); });
-  self_.RegisterInt({"otelbpf.connections.rejected", "Connections not tracked: --max-connections reached",
-                     "{connection}", MetricKind::kCounter},
-                    [&s, load] { return load(s.connections_rejected); });
-  self_.RegisterInt({"otelbpf.processes.instrumented", "Processes with HTTP traffic seen, now", "{process}",
-                     MetricKind::kUpDownCounter},
+  self_.RegisterInt(
+      {"otelbpf.connections.rejected", "Connections not tracked: --max-connections reached",
+       "{connection}", MetricKind::kCounter},
+      [&s, load] { return load(s.connections_rejected); });
+  self_.RegisterInt({"otelbpf.processes.instrumented", "Processes with HTTP traffic seen, now",
+                     "{process}", MetricKind::kUpDownCounter},
                     [&s, load] { return load(s.processes); });
-  self_.RegisterDouble({"otelbpf.ringbuffer.fill", "Fraction of the kernel ring buffer awaiting user space", "1",
-                        MetricKind::kGauge},
-                       [&s] {
-                         const double size = static_cast<double>(s.ringbuf_size.load(std::memory_order_relaxed));
-                         return size > 0 ? static_cast<double>(s.ringbuf_used.load(std::memory_order_relaxed)) / size
-                                         : 0.0;
-                       });
+  self_.RegisterDouble(
+      {"otelbpf.ringbuffer.fill", "Fraction of the kernel ring buffer awaiting user space", "1",
+       MetricKind::kGauge},
+      [&s] {
+        const double size = static_cast<double>(s.ringbuf_size.load(std::memory_order_relaxed));
+        return size > 0 ? static_cast<double>(s.ringbuf_used.load(std::memory_order_relaxed)) / size
+                        : 0.0;
+      });
   self_.RegisterInt({"otelbpf.tcp.retransmissions.unattributed",
-                     "Retransmissions on sockets whose owner was never seen (no process to name)", "{segment}",
-                     MetricKind::kCounter},
+                     "Retransmissions on sockets whose owner was never seen (no process to name)",
+                     "{segment}", MetricKind::kCounter},
                     [&s, load] { return load(s.retransmits_unattributed); });
-  self_.RegisterInt({"otelbpf.metrics.overflow", "Measurements sent to an overflow series (cardinality limit)",
-                     "{measurement}", MetricKind::kCounter},
-                    [this] { return static_cast<int64_t>(http_.overflow_measurements() + tcp_.overflowed()); });
+  self_.RegisterInt(
+      {"otelbpf.metrics.overflow", "Measurements sent to an overflow series (cardinality limit)",
+       "{measurement}", MetricKind::kCounter},
+      [this] { return static_cast<int64_t>(http_.overflow_measurements() + tcp_.overflowed()); });
 
   if (span_exporter) {
-    self_.Register({"otelbpf.spans.exported", "Spans handed to the OTLP trace exporter, by outcome", "{span}",
-                    MetricKind::kCounter},
+    self_.Register({"otelbpf.spans.exported", "Spans handed to the OTLP trace exporter, by outcome",
+                    "{span}", MetricKind::kCounter},
                    [span_exporter](std::vector<metrics::CallbackPoint>* out) {
                      otlp::OtlpExportStats st = span_exporter->stats();
-                     out->push_back({{{"outcome", std::string("exported")}}, static_cast<int64_t>(st.spans_exported)});
+                     out->push_back({{{"outcome", std::string("exported")}},
+                                     static_cast<int64_t>(st.spans_exported)});
                      out->push_back({{{"outcome", std::string("dropped_queue_full")}},
                                      static_cast<int64_t>(st.spans_dropped_queue_full)});
                      out->push_back({{{"outcome", std::string("dropped_export_failed")}},
                                      static_cast<int64_t>(st.spans_dropped_export_failed)});
                    });
-    self_.RegisterInt({"otelbpf.export.errors", "Failed OTLP trace export requests", "{request}",
-                       MetricKind::kCounter},
-                      [span_exporter] { return static_cast<int64_t>(span_exporter->stats().export_failures); });
+    self_.RegisterInt(
+        {"otelbpf.export.errors", "Failed OTLP trace export requests", "{request}",
+         MetricKind::kCounter},
+        [span_exporter] { return static_cast<int64_t>(span_exporter->stats().export_failures); });
   }
 }
 

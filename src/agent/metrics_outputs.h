@@ -24,9 +24,9 @@
 namespace otelbpf {
 
 struct MetricsOutputOptions {
-  bool prometheus = true;                // --prometheus / OTEL_METRICS_EXPORTER
+  bool prometheus = true;  // --prometheus / OTEL_METRICS_EXPORTER
   prometheus::PrometheusConfig prometheus_config;
-  bool otlp = true;                      // when an OTLP metrics endpoint is configured
+  bool otlp = true;  // when an OTLP metrics endpoint is configured
 };
 
 // Counters the capture thread copies out once a second for the self-metrics.
@@ -49,7 +49,8 @@ class MetricsOutputs : public SpanSink {
   void Consume(const Span& span) override { http_.Record(span); }
   void Shutdown() override;
 
-  void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer, uint16_t state);
+  void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
+                        uint16_t state);
   void RetireResource(const ResourcePtr& r) { http_.ForgetResource(r.get()); }
   // User-space counters: a few atomic stores, called after every ring-buffer drain so the
   // self-metrics agree with the exporter's live counts.

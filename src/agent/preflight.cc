@@ -50,7 +50,8 @@ PreflightResult RunPreflight() {
   bool caps = HasCapability(CAP_BPF) && HasCapability(CAP_PERFMON);
   if (!root && !caps && !HasCapability(CAP_SYS_ADMIN)) {
     r.errors.push_back(
-        "otelbpf needs privileges to load eBPF programs: run it as root (sudo otelbpf run), or grant "
+        "otelbpf needs privileges to load eBPF programs: run it as root (sudo otelbpf run), or "
+        "grant "
         "CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (plus CAP_SYS_PTRACE to name other users' "
         "processes, CAP_SYS_ADMIN to mount tracefs when missing)");
     return r;
@@ -58,7 +59,8 @@ PreflightResult RunPreflight() {
 
   if (!Exists("/sys/kernel/btf/vmlinux")) {
     r.errors.push_back(
-        "this kernel exposes no BTF type information (/sys/kernel/btf/vmlinux is missing); otelbpf's "
+        "this kernel exposes no BTF type information (/sys/kernel/btf/vmlinux is missing); "
+        "otelbpf's "
         "CO-RE programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y");
   }
 
@@ -67,7 +69,8 @@ PreflightResult RunPreflight() {
   struct stat tracing_st;
   if (stat("/sys/kernel/tracing/events", &tracing_st) != 0 && errno == EACCES) {
     r.errors.push_back(
-        "permission denied reading tracefs at /sys/kernel/tracing (mode 0700): grant CAP_DAC_READ_SEARCH, or run as "
+        "permission denied reading tracefs at /sys/kernel/tracing (mode 0700): grant "
+        "CAP_DAC_READ_SEARCH, or run as "
         "root");
     return r;
   }
@@ -75,15 +78,17 @@ PreflightResult RunPreflight() {
     if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) == 0) {
       r.actions.push_back("mounted tracefs at /sys/kernel/tracing");
     } else {
-      r.errors.push_back(std::string("tracefs is not mounted and mounting it at /sys/kernel/tracing failed: ") +
-                         std::strerror(errno) + "; mount it with: mount -t tracefs tracefs /sys/kernel/tracing");
+      r.errors.push_back(
+          std::string("tracefs is not mounted and mounting it at /sys/kernel/tracing failed: ") +
+          std::strerror(errno) + "; mount it with: mount -t tracefs tracefs /sys/kernel/tracing");
     }
   }
 
   // otelbpf pins nothing, but operators' tooling (bpftool) expects bpffs; mount it as other
   // eBPF agents do when it is missing.
   if (Exists("/sys/fs/bpf") && !IsMountedAs("/sys/fs/bpf", "bpf")) {
-    if (mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) == 0) r.actions.push_back("mounted bpffs at /sys/fs/bpf");
+    if (mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) == 0)
+      r.actions.push_back("mounted bpffs at /sys/fs/bpf");
   }
 
   // Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK; raising it is harmless after.

@@ -8,8 +8,8 @@
 namespace otelbpf {
 
 struct PreflightResult {
-  std::vector<std::string> errors;    // fatal: otelbpf cannot run
-  std::vector<std::string> actions;   // what preflight did (mounts), for the log
+  std::vector<std::string> errors;   // fatal: otelbpf cannot run
+  std::vector<std::string> actions;  // what preflight did (mounts), for the log
 };
 
 PreflightResult RunPreflight();

@@ -18,8 +18,8 @@ namespace {
 
 // Every sys_exit tracepoint whose sys_enter twin records a data call (see exit_data).
 constexpr const char* kDataExitTracepoints[] = {
-    "sys_exit_read",    "sys_exit_write",  "sys_exit_recvfrom", "sys_exit_sendto",
-    "sys_exit_recvmsg", "sys_exit_sendmsg", "sys_exit_readv",   "sys_exit_writev",
+    "sys_exit_read",     "sys_exit_write",    "sys_exit_recvfrom",  "sys_exit_sendto",
+    "sys_exit_recvmsg",  "sys_exit_sendmsg",  "sys_exit_readv",     "sys_exit_writev",
     "sys_exit_recvmmsg", "sys_exit_sendmmsg", "sys_exit_sendfile64"};
 
 std::string Errno(int err) { return std::strerror(err < 0 ? -err : err); }
@@ -29,13 +29,15 @@ std::string Advice(int err) {
   err = err < 0 ? -err : err;
   if (err == EPERM || err == EACCES)
     return " (otelbpf needs root, or CAP_BPF + CAP_PERFMON + CAP_DAC_READ_SEARCH)";
-  if (err == ENOENT) return " (is tracefs mounted at /sys/kernel/tracing? is this tracepoint in this kernel?)";
+  if (err == ENOENT)
+    return " (is tracefs mounted at /sys/kernel/tracing? is this tracepoint in this kernel?)";
   return "";
 }
 
 }  // namespace
 
-BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : handler_(std::move(handler)) {
+BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
+    : handler_(std::move(handler)) {
   skel_ = http_capture__open();
   if (!skel_) throw std::runtime_error("cannot open the eBPF object: " + Errno(errno));
 
@@ -48,7 +50,8 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : ha
   ro->wakeup_threshold = options.ring_buffer_bytes / 8;
 
   if (int err = bpf_map__set_max_entries(skel_->maps.events, options.ring_buffer_bytes); err)
-    throw std::runtime_error("invalid ring buffer size (must be a power of two pages): " + Errno(err));
+    throw std::runtime_error("invalid ring buffer size (must be a power of two pages): " +
+                             Errno(err));
 
   if (int err = http_capture__load(skel_); err) {
     http_capture__destroy(skel_);
@@ -63,13 +66,15 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler) : ha
   for (uint32_t pid : options.pids) SelectPid(pid);
   for (uint16_t port : options.ports) {
     uint8_t one = 1;
-    bpf_map__update_elem(skel_->maps.selected_ports, &port, sizeof(port), &one, sizeof(one), BPF_ANY);
+    bpf_map__update_elem(skel_->maps.selected_ports, &port, sizeof(port), &one, sizeof(one),
+                         BPF_ANY);
   }
 
   // Attach one by one (rather than skeleton attach) to name the hook that fails.
   auto fail = [this](const std::string& what, int err) {
     Detach();
-    throw std::runtime_error("cannot attach eBPF program to " + what + ": " + Errno(err) + Advice(err));
+    throw std::runtime_error("cannot attach eBPF program to " + what + ": " + Errno(err) +
+                             Advice(err));
   };
   bpf_program* prog;
   bpf_object__for_each_program(prog, skel_->obj) {
@@ -176,7 +181,8 @@ CaptureCounters BpfCapture::ReadCounters() const {
   if (ncpu <= 0) return out;
   std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
   for (uint32_t i = 0; i < OTELBPF_STAT_COUNT; ++i) {
-    if (bpf_map__lookup_elem(skel_->maps.stats, &i, sizeof(i), per_cpu.data(), per_cpu.size() * sizeof(uint64_t), 0) == 0) {
+    if (bpf_map__lookup_elem(skel_->maps.stats, &i, sizeof(i), per_cpu.data(),
+                             per_cpu.size() * sizeof(uint64_t), 0) == 0) {
       for (uint64_t v : per_cpu) out.values[i] += v;
     }
   }

@@ -19,10 +19,10 @@ namespace otelbpf {
 struct CaptureOptions {
   uint32_t capture_bytes = OTELBPF_DEFAULT_CAPTURE;
   uint32_t ring_buffer_bytes = 16u << 20;
-  std::vector<uint32_t> pids;        // empty: every process
-  bool select_by_pid = false;        // true when --pid or --exe narrows the set
-  bool report_exec = false;          // --exe: tell user space about every exec
-  std::vector<uint16_t> ports;       // empty: every port
+  std::vector<uint32_t> pids;   // empty: every process
+  bool select_by_pid = false;   // true when --pid or --exe narrows the set
+  bool report_exec = false;     // --exe: tell user space about every exec
+  std::vector<uint16_t> ports;  // empty: every port
 };
 
 struct CaptureCounters {
@@ -47,8 +47,8 @@ class BpfCapture {
   void SelectPid(uint32_t pid);
   // User space holds this process's metadata: its next connections need not wake us early.
   void MarkDescribed(uint32_t pid);
-  void ForgetProcess(uint32_t pid);      // drop its fd classifications (pid may be reused)
-  void PurgeForgottenProcesses();        // does the map walk for ForgetProcess, batched
+  void ForgetProcess(uint32_t pid);  // drop its fd classifications (pid may be reused)
+  void PurgeForgottenProcesses();    // does the map walk for ForgetProcess, batched
 
   CaptureCounters ReadCounters() const;
   // Bytes written by the kernel and not yet consumed, and the ring's size: its fill level.

@@ -37,14 +37,14 @@ struct KernelContext {
 };
 
 struct ConnectionInfo {
-  uint32_t pid = 0;           // thread group id (what users call the pid)
+  uint32_t pid = 0;  // thread group id (what users call the pid)
   int32_t fd = -1;
-  uint64_t generation = 0;    // unique per (pid, fd) lifetime: reuse never mixes connections
+  uint64_t generation = 0;  // unique per (pid, fd) lifetime: reuse never mixes connections
   ConnectionRole role = ConnectionRole::kUnknown;
   Endpoint local;
   Endpoint peer;
-  ResourcePtr resource;       // the observed process's resource
-  KernelContext kernel;       // per exchange, see KernelContext
+  ResourcePtr resource;  // the observed process's resource
+  KernelContext kernel;  // per exchange, see KernelContext
 };
 
 // Name of a TCP state number, e.g. "ESTABLISHED"; "UNKNOWN" otherwise.

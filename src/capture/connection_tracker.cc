@@ -26,14 +26,14 @@ struct ConnectionTracker::Tracked {
 };
 
 std::string TupleKey(const Endpoint& local, const Endpoint& peer) {
-  return local.address + ":" + std::to_string(local.port) + "|" + peer.address + ":" + std::to_string(peer.port);
+  return local.address + ":" + std::to_string(local.port) + "|" + peer.address + ":" +
+         std::to_string(peer.port);
 }
 
 const char* TcpStateName(uint16_t state) {
-  static const char* const kNames[] = {"UNKNOWN",   "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
-                                       "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
-                                       "CLOSE_WAIT", "LAST_ACK",   "LISTEN",     "CLOSING",
-                                       "NEW_SYN_RECV"};
+  static const char* const kNames[] = {
+      "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",
+      "CLOSE",   "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV"};
   return state < sizeof(kNames) / sizeof(kNames[0]) ? kNames[state] : "UNKNOWN";
 }
 
@@ -52,8 +52,11 @@ std::string FormatAddress(uint16_t family, const uint8_t* addr) {
   return buf;
 }
 
-ConnectionTracker::ConnectionTracker(ProcessRegistry& processes, ExchangeHandler on_exchange, size_t max_connections)
-    : processes_(processes), on_exchange_(std::move(on_exchange)), max_connections_(max_connections) {}
+ConnectionTracker::ConnectionTracker(ProcessRegistry& processes, ExchangeHandler on_exchange,
+                                     size_t max_connections)
+    : processes_(processes),
+      on_exchange_(std::move(on_exchange)),
+      max_connections_(max_connections) {}
 
 ConnectionTracker::~ConnectionTracker() = default;
 
@@ -74,7 +77,9 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
       return;
     }
     case OTELBPF_EV_DATA:
-      if (size < sizeof(h) + h.captured || h.captured > OTELBPF_MAX_CAPTURE || h.captured > h.length) break;
+      if (size < sizeof(h) + h.captured || h.captured > OTELBPF_MAX_CAPTURE ||
+          h.captured > h.length)
+        break;
       Data(h, static_cast<const uint8_t*>(data) + sizeof(h));
       return;
     case OTELBPF_EV_CONN_CLOSE:
@@ -130,8 +135,8 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   info.local = {FormatAddress(e.family, e.local_addr), e.local_port};
   info.peer = {FormatAddress(e.family, e.peer_addr), e.peer_port};
   const bool known = processes_.Contains(h.tgid);
-  info.resource =
-      processes_.Get(h.tgid, std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))), e.process_start_ns);
+  info.resource = processes_.Get(h.tgid, std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))),
+                                 e.process_start_ns);
   if (!known && on_described_) on_described_(h.tgid);
   by_tuple_[TupleKey(info.local, info.peer)] = {h.tgid, h.fd};
   fds.emplace(h.fd, std::make_unique<Tracked>(std::move(info)));
@@ -152,8 +157,8 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   // span seconds early. Its exit time is the closest we get to the arrival.
   const uint64_t start_ns = send ? h.start_ns : h.end_ns;
   t->stitcher.OnData(send ? http1::Direction::kSend : http1::Direction::kRecv,
-                     std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length, start_ns,
-                     h.end_ns);
+                     std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length,
+                     start_ns, h.end_ns);
   Drain(*t);
   if (t->stitcher.abandoned()) {
     ++stats_.connections_abandoned;
@@ -194,7 +199,8 @@ void ConnectionTracker::TcpRetransmit(const otelbpf_tcp_retransmit_event& e) {
     return;
   }
   auto remember = [&](Tracked& t, bool by_peer) {
-    if (t.retransmits.size() == kMaxRetransmitsPerConnection) t.retransmits.erase(t.retransmits.begin());
+    if (t.retransmits.size() == kMaxRetransmitsPerConnection)
+      t.retransmits.erase(t.retransmits.begin());
     t.retransmits.push_back({h.end_ns, e.state, by_peer});
   };
   if (Tracked* t = Find(h.tgid, h.fd, h.generation)) remember(*t, false);
@@ -247,7 +253,8 @@ void ConnectionTracker::Drain(Tracked& t) {
 
 void ConnectionTracker::Unindex(const Tracked& t) {
   auto it = by_tuple_.find(TupleKey(t.info.local, t.info.peer));
-  if (it != by_tuple_.end() && it->second == std::make_pair(t.info.pid, t.info.fd)) by_tuple_.erase(it);
+  if (it != by_tuple_.end() && it->second == std::make_pair(t.info.pid, t.info.fd))
+    by_tuple_.erase(it);
 }
 
 void ConnectionTracker::Erase(uint32_t pid, int32_t fd) {

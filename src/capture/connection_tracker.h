@@ -18,15 +18,16 @@ namespace otelbpf {
 
 struct TrackerStats {
   uint64_t records = 0;
-  uint64_t malformed_records = 0;       // size/type did not match the ABI
-  uint64_t orphan_data = 0;             // data for a connection we never saw open
+  uint64_t malformed_records = 0;  // size/type did not match the ABI
+  uint64_t orphan_data = 0;        // data for a connection we never saw open
   uint64_t connections_opened = 0;
-  uint64_t connections_rejected = 0;    // table full
-  uint64_t connections_abandoned = 0;   // stopped looking like HTTP
+  uint64_t connections_rejected = 0;   // table full
+  uint64_t connections_abandoned = 0;  // stopped looking like HTTP
   uint64_t exchanges = 0;
   uint64_t process_exits = 0;
-  uint64_t retransmits = 0;              // retransmit records received
-  uint64_t retransmits_unattributed = 0; // owner socket unknown (never read/written while we watched)
+  uint64_t retransmits = 0;  // retransmit records received
+  uint64_t retransmits_unattributed =
+      0;  // owner socket unknown (never read/written while we watched)
 };
 
 class ConnectionTracker {
@@ -34,7 +35,8 @@ class ConnectionTracker {
   using ExchangeHandler = std::function<void(const http1::Exchange&, const ConnectionInfo&)>;
   using ProcessHandler = std::function<void(uint32_t pid)>;
 
-  ConnectionTracker(ProcessRegistry& processes, ExchangeHandler on_exchange, size_t max_connections);
+  ConnectionTracker(ProcessRegistry& processes, ExchangeHandler on_exchange,
+                    size_t max_connections);
   ~ConnectionTracker();
 
   // One ring-buffer record (see bpf/include/http_capture.h). Never throws on bad input.
@@ -45,11 +47,13 @@ class ConnectionTracker {
   void OnProcessExec(ProcessHandler handler) { on_exec_ = std::move(handler); }
   // Every TCP retransmission whose socket owner is known: its resource, the local and peer
   // endpoints and the TCP state. For the tcp.retransmissions counter.
-  using RetransmitHandler =
-      std::function<void(const ResourcePtr&, const Endpoint& local, const Endpoint& peer, uint16_t state)>;
+  using RetransmitHandler = std::function<void(const ResourcePtr&, const Endpoint& local,
+                                               const Endpoint& peer, uint16_t state)>;
   void OnRetransmit(RetransmitHandler handler) { on_retransmit_ = std::move(handler); }
   // Called when an exited process's resource is retired (metrics keep its last values).
-  void OnResourceRetired(std::function<void(const ResourcePtr&)> handler) { on_retired_ = std::move(handler); }
+  void OnResourceRetired(std::function<void(const ResourcePtr&)> handler) {
+    on_retired_ = std::move(handler);
+  }
   // Called the first time a process's metadata is read from /proc.
   void OnProcessDescribed(ProcessHandler handler) { on_described_ = std::move(handler); }
 

@@ -61,39 +61,49 @@ int main(int argc, char** argv) {
 
   CLI::App* run = app.add_subcommand("run", "Capture live traffic and emit spans (needs root)");
   run->footer(kRunFooter);
-  run->add_option("--pid", options.pids, "Only watch these process ids (repeatable)")->type_name("PID");
-  run->add_option("--exe", options.exe_globs,
-                  "Only watch processes whose executable path or name matches this glob (repeatable), "
-                  "e.g. --exe nginx --exe '/usr/bin/python3*'. Processes started later are picked up too.")
+  run->add_option("--pid", options.pids, "Only watch these process ids (repeatable)")
+      ->type_name("PID");
+  run->add_option(
+         "--exe", options.exe_globs,
+         "Only watch processes whose executable path or name matches this glob (repeatable), "
+         "e.g. --exe nginx --exe '/usr/bin/python3*'. Processes started later are picked up too.")
       ->type_name("GLOB");
   run->add_option("--port", options.capture.ports,
                   "Only watch connections whose local or peer port is one of these (repeatable)")
       ->type_name("PORT")
       ->check(CLI::Range(1, 65535));
-  run->add_option("--output", output,
-                  "Where to print spans: text (one line each), json (one JSON object per line) or none. "
-                  "Default: text when no OTLP endpoint is configured, otherwise none")
+  run->add_option(
+         "--output", output,
+         "Where to print spans: text (one line each), json (one JSON object per line) or none. "
+         "Default: text when no OTLP endpoint is configured, otherwise none")
       ->check(CLI::IsMember({"text", "json", "none"}));
-  run->add_option("--capture-bytes", options.capture.capture_bytes,
-                  "Bytes copied from each send/receive; the rest is counted, not read. Headers beyond this "
-                  "are not seen")
+  run->add_option(
+         "--capture-bytes", options.capture.capture_bytes,
+         "Bytes copied from each send/receive; the rest is counted, not read. Headers beyond this "
+         "are not seen")
       ->default_val(OTELBPF_DEFAULT_CAPTURE)
       ->check(CLI::Range(64, OTELBPF_MAX_CAPTURE));
-  run->add_option("--ring-buffer-mb", ring_mb, "Kernel-to-user ring buffer size in MiB (power of two)")
+  run->add_option("--ring-buffer-mb", ring_mb,
+                  "Kernel-to-user ring buffer size in MiB (power of two)")
       ->default_val(16)
       ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64}));
-  run->add_option("--max-connections", options.max_connections, "Connections tracked at once; more are counted and skipped")
+  run->add_option("--max-connections", options.max_connections,
+                  "Connections tracked at once; more are counted and skipped")
       ->default_val(65536);
   run->add_option("--prometheus", options.prometheus,
-                  "Serve metrics (HTTP RED metrics, tcp.retransmissions, otelbpf.* self-metrics) for Prometheus at "
+                  "Serve metrics (HTTP RED metrics, tcp.retransmissions, otelbpf.* self-metrics) "
+                  "for Prometheus at "
                   "OTEL_EXPORTER_PROMETHEUS_HOST:OTEL_EXPORTER_PROMETHEUS_PORT (127.0.0.1:9464)")
       ->default_val(true);
-  run->add_option("--log-level", log_level, "debug, info, warn or error")->default_val("info")
+  run->add_option("--log-level", log_level, "debug, info, warn or error")
+      ->default_val("info")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
-  CLI::App* version = app.add_subcommand("version", "Print the version and the eBPF capabilities used");
+  CLI::App* version =
+      app.add_subcommand("version", "Print the version and the eBPF capabilities used");
   CLI::App* floor = app.add_subcommand(
-      "floor", "Benchmarking aid: attach empty eBPF programs to the same hooks as `run` until interrupted");
+      "floor",
+      "Benchmarking aid: attach empty eBPF programs to the same hooks as `run` until interrupted");
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));

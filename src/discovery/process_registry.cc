@@ -82,7 +82,8 @@ std::string FindEnvironmentValue(std::string_view block, std::string_view name) 
     size_t end = block.find('\0', pos);
     if (end == std::string_view::npos) end = block.size();
     std::string_view entry = block.substr(pos, end - pos);
-    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
+    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 &&
+        entry[name.size()] == '=')
       return std::string(entry.substr(name.size() + 1));
     pos = end + 1;
   }
@@ -107,7 +108,8 @@ ProcessRegistry::ProcessRegistry(ResourceDefaults defaults, std::string proc_roo
 
 ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t start_ns) {
   auto it = cache_.find(pid);
-  if (it != cache_.end() && (start_ns == 0 || it->second.start_ns == 0 || it->second.start_ns == start_ns))
+  if (it != cache_.end() &&
+      (start_ns == 0 || it->second.start_ns == 0 || it->second.start_ns == start_ns))
     return it->second.resource;
   ResourcePtr r = Build(pid, comm, SameProcess(pid, start_ns));
   cache_[pid] = Entry{r, start_ns};
@@ -125,7 +127,8 @@ uint64_t ProcessRegistry::ProcStartNs(uint32_t pid) const {
   for (int i = 3; i <= 22 && (fields >> field); ++i) {
     if (i == 22) {
       const long ticks_per_second = sysconf(_SC_CLK_TCK);
-      return std::strtoull(field.c_str(), nullptr, 10) * (1000000000ull / static_cast<uint64_t>(ticks_per_second));
+      return std::strtoull(field.c_str(), nullptr, 10) *
+             (1000000000ull / static_cast<uint64_t>(ticks_per_second));
     }
   }
   return 0;
@@ -148,7 +151,8 @@ std::string ProcessRegistry::ExecutablePath(uint32_t pid) const {
   std::string path(buf, static_cast<size_t>(n));
   // A binary replaced on disk while running reads as "/path (deleted)".
   static constexpr std::string_view kDeleted = " (deleted)";
-  if (path.size() > kDeleted.size() && path.compare(path.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+  if (path.size() > kDeleted.size() &&
+      path.compare(path.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
     path.resize(path.size() - kDeleted.size());
   return path;
 }
@@ -156,19 +160,23 @@ std::string ProcessRegistry::ExecutablePath(uint32_t pid) const {
 ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool trust_proc) const {
   // When /proc/PID now belongs to another process (pid reused), read nothing from it: the
   // kernel's comm is all we know, and it is right.
-  const std::string dir = trust_proc ? proc_root_ + "/" + std::to_string(pid) : std::string("/nonexistent");
+  const std::string dir =
+      trust_proc ? proc_root_ + "/" + std::to_string(pid) : std::string("/nonexistent");
   std::string exe_path = trust_proc ? ExecutablePath(pid) : std::string();
-  std::string exe_name = exe_path.empty() ? std::string(comm) : exe_path.substr(exe_path.rfind('/') + 1);
+  std::string exe_name =
+      exe_path.empty() ? std::string(comm) : exe_path.substr(exe_path.rfind('/') + 1);
 
   std::string cmdline = ReadWholeFile(dir + "/cmdline", 64 * 1024);
   while (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
-  for (char& c : cmdline) if (c == '\0') c = ' ';
+  for (char& c : cmdline)
+    if (c == '\0') c = ' ';
 
   // The target's own declaration of its name wins: it is what its SDK would have said.
   std::string environ_block = ReadWholeFile(dir + "/environ", 256 * 1024);
   std::string service = FindEnvironmentValue(environ_block, "OTEL_SERVICE_NAME");
   if (service.empty()) {
-    for (const auto& a : ParseResourceAttributes(FindEnvironmentValue(environ_block, "OTEL_RESOURCE_ATTRIBUTES")))
+    for (const auto& a :
+         ParseResourceAttributes(FindEnvironmentValue(environ_block, "OTEL_RESOURCE_ATTRIBUTES")))
       if (a.key == "service.name") service = std::get<std::string>(a.value);
   }
   if (service.empty()) service = exe_name.empty() ? "unknown_service" : exe_name;

@@ -24,8 +24,8 @@ enum class MetricKind : uint8_t {
 };
 
 struct HistogramValue {
-  std::vector<double> bounds;          // upper bounds, ascending; buckets = bounds.size() + 1
-  std::vector<uint64_t> bucket_counts; // per bucket (not cumulative), size bounds.size() + 1
+  std::vector<double> bounds;           // upper bounds, ascending; buckets = bounds.size() + 1
+  std::vector<uint64_t> bucket_counts;  // per bucket (not cumulative), size bounds.size() + 1
   uint64_t count = 0;
   double sum = 0;
   double min = 0;  // meaningful when count > 0
@@ -42,9 +42,9 @@ struct DataPoint {
 };
 
 struct MetricData {
-  std::string name;         // OpenTelemetry name, e.g. "http.server.request.duration"
+  std::string name;  // OpenTelemetry name, e.g. "http.server.request.duration"
   std::string description;
-  std::string unit;         // UCUM, e.g. "s", "By", "{connection}"
+  std::string unit;  // UCUM, e.g. "s", "By", "{connection}"
   MetricKind kind = MetricKind::kCounter;
   std::vector<DataPoint> points;
 };

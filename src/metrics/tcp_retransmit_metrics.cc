@@ -2,8 +2,9 @@
 
 namespace otelbpf::metrics {
 
-void TcpRetransmitMetrics::Record(const ResourcePtr& resource, const Endpoint& local, const Endpoint& peer,
-                                  uint16_t tcp_state, uint64_t now_unix_nano) {
+void TcpRetransmitMetrics::Record(const ResourcePtr& resource, const Endpoint& local,
+                                  const Endpoint& peer, uint16_t tcp_state,
+                                  uint64_t now_unix_nano) {
   if (!resource) return;
   std::lock_guard<std::mutex> lock(mu_);
   PerResource& r = resources_[resource.get()];
@@ -40,7 +41,9 @@ void TcpRetransmitMetrics::Collect(uint64_t now_unix_nano, MetricsSnapshot* out)
                           static_cast<int64_t>(s.count)});
     }
     if (r.overflow.count)
-      m.points.push_back({{{"otel.metric.overflow", true}}, r.overflow.start_unix_nano, now_unix_nano,
+      m.points.push_back({{{"otel.metric.overflow", true}},
+                          r.overflow.start_unix_nano,
+                          now_unix_nano,
                           static_cast<int64_t>(r.overflow.count)});
     out->push_back({r.resource, {std::move(m)}});
   }

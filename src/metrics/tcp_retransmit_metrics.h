@@ -17,15 +17,17 @@ namespace otelbpf::metrics {
 
 class TcpRetransmitMetrics : public MetricProducer {
  public:
-  explicit TcpRetransmitMetrics(size_t max_series_per_resource = 2000) : max_series_(max_series_per_resource) {}
+  explicit TcpRetransmitMetrics(size_t max_series_per_resource = 2000)
+      : max_series_(max_series_per_resource) {}
 
-  void Record(const ResourcePtr& resource, const Endpoint& local, const Endpoint& peer, uint16_t tcp_state,
-              uint64_t now_unix_nano);
+  void Record(const ResourcePtr& resource, const Endpoint& local, const Endpoint& peer,
+              uint16_t tcp_state, uint64_t now_unix_nano);
   void Collect(uint64_t now_unix_nano, MetricsSnapshot* out) override;
   uint64_t overflowed() const;
 
  private:
-  using SeriesKey = std::tuple<std::string, uint16_t, uint16_t, uint16_t>;  // peer addr, peer port, local port, state
+  using SeriesKey = std::tuple<std::string, uint16_t, uint16_t,
+                               uint16_t>;  // peer addr, peer port, local port, state
   struct Series {
     uint64_t count = 0;
     uint64_t start_unix_nano = 0;

@@ -44,7 +44,8 @@ SpanId IdGenerator::NewSpanId() {
 
 template <size_t N>
 static bool AnyNonZero(const std::array<uint8_t, N>& id) {
-  for (uint8_t b : id) if (b) return true;
+  for (uint8_t b : id)
+    if (b) return true;
   return false;
 }
 bool IsValid(const TraceId& id) { return AnyNonZero(id); }

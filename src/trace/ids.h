@@ -21,6 +21,8 @@ bool IsValid(const TraceId& id);
 bool IsValid(const SpanId& id);
 std::string ToHex(const uint8_t* bytes, size_t size);
 template <size_t N>
-std::string ToHex(const std::array<uint8_t, N>& id) { return ToHex(id.data(), N); }
+std::string ToHex(const std::array<uint8_t, N>& id) {
+  return ToHex(id.data(), N);
+}
 
 }  // namespace otelbpf

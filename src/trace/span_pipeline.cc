@@ -11,15 +11,19 @@ uint64_t MonotonicToRealtimeOffsetNs() {
   clock_gettime(CLOCK_MONOTONIC, &m1);
   clock_gettime(CLOCK_REALTIME, &r);
   clock_gettime(CLOCK_MONOTONIC, &m2);
-  auto ns = [](const timespec& t) { return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + t.tv_nsec; };
+  auto ns = [](const timespec& t) {
+    return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + t.tv_nsec;
+  };
   return ns(r) - (ns(m1) + ns(m2)) / 2;
 }
 
 void AddKernelContext(const KernelContext& kernel, uint64_t monotonic_to_realtime_ns, Span& span) {
   span.attributes.push_back({kAttrTcpRetransmits, static_cast<int64_t>(kernel.retransmits.size())});
-  if (kernel.srtt_us) span.attributes.push_back({kAttrTcpRtt, static_cast<double>(kernel.srtt_us) / 1e6});
+  if (kernel.srtt_us)
+    span.attributes.push_back({kAttrTcpRtt, static_cast<double>(kernel.srtt_us) / 1e6});
   for (const Retransmit& r : kernel.retransmits) {
-    span.events.push_back({r.monotonic_ns + monotonic_to_realtime_ns, kEventTcpRetransmit,
+    span.events.push_back({r.monotonic_ns + monotonic_to_realtime_ns,
+                           kEventTcpRetransmit,
                            {{kAttrTcpState, std::string(TcpStateName(r.tcp_state))},
                             {kAttrTcpSide, std::string(r.by_peer ? "peer" : "local")}}});
   }

@@ -14,11 +14,13 @@ namespace otelbpf {
 
 // What only the kernel knows, on every span of a TCP connection (docs/design.md). Not in the
 // semantic conventions, hence our own namespace.
-inline constexpr const char* kAttrTcpRetransmits = "otelbpf.tcp.retransmits";  // int: during the span
-inline constexpr const char* kAttrTcpRtt = "otelbpf.tcp.rtt";                  // double: smoothed RTT, s
+inline constexpr const char* kAttrTcpRetransmits =
+    "otelbpf.tcp.retransmits";                                 // int: during the span
+inline constexpr const char* kAttrTcpRtt = "otelbpf.tcp.rtt";  // double: smoothed RTT, s
 inline constexpr const char* kEventTcpRetransmit = "otelbpf.tcp.retransmit";  // one event each
-inline constexpr const char* kAttrTcpState = "otelbpf.tcp.state";              // on that event
-inline constexpr const char* kAttrTcpSide = "otelbpf.tcp.side";  // on that event: "local" or "peer" socket
+inline constexpr const char* kAttrTcpState = "otelbpf.tcp.state";             // on that event
+inline constexpr const char* kAttrTcpSide =
+    "otelbpf.tcp.side";  // on that event: "local" or "peer" socket
 
 // Appends the kernel's view of the exchange (retransmissions, RTT) to a span.
 void AddKernelContext(const KernelContext& kernel, uint64_t monotonic_to_realtime_ns, Span& span);
@@ -28,7 +30,9 @@ uint64_t MonotonicToRealtimeOffsetNs();
 
 class SpanPipeline {
  public:
-  explicit SpanPipeline(uint64_t monotonic_to_realtime_ns) { options_.monotonic_to_realtime_ns = monotonic_to_realtime_ns; }
+  explicit SpanPipeline(uint64_t monotonic_to_realtime_ns) {
+    options_.monotonic_to_realtime_ns = monotonic_to_realtime_ns;
+  }
   void AddSink(SpanSink* sink) { sinks_.push_back(sink); }
   void OnExchange(const http1::Exchange& exchange, const ConnectionInfo& connection);
   uint64_t spans() const { return spans_; }

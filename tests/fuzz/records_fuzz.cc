@@ -10,7 +10,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static otelbpf::ProcessRegistry* processes =
       new otelbpf::ProcessRegistry(otelbpf::ResourceDefaults{}, "/nonexistent-proc");
-  otelbpf::ConnectionTracker tracker(*processes, [](const auto&, const auto&) {}, 64);
+  otelbpf::ConnectionTracker tracker(
+      *processes, [](const auto&, const auto&) {}, 64);
   // Records are length-prefixed (one byte) so one input holds a sequence of them; each record is
   // copied to its own allocation so ASan sees any read past its end.
   size_t pos = 0;

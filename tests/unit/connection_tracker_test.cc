@@ -21,8 +21,12 @@ class ConnectionTrackerTest : public ::testing::Test {
  protected:
   ConnectionTrackerTest()
       : processes_(ResourceDefaults{}, "/nonexistent-proc"),
-        tracker_(processes_, [this](const http1::Exchange& x, const ConnectionInfo& c) { seen_.push_back({x, c}); },
-                 /*max_connections=*/4) {}
+        tracker_(
+            processes_,
+            [this](const http1::Exchange& x, const ConnectionInfo& c) {
+              seen_.push_back({x, c});
+            },
+            /*max_connections=*/4) {}
 
   void Open(uint32_t pid, int32_t fd, uint64_t gen, uint8_t role, uint16_t local_port = 8080,
             uint16_t peer_port = 40000, const char* peer_addr = "10.1.2.3") {
@@ -41,7 +45,8 @@ class ConnectionTrackerTest : public ::testing::Test {
     tracker_.HandleRecord(&e, sizeof(e));
   }
 
-  void Data(uint32_t pid, int32_t fd, uint64_t gen, uint8_t dir, const std::string& bytes, uint64_t t) {
+  void Data(uint32_t pid, int32_t fd, uint64_t gen, uint8_t dir, const std::string& bytes,
+            uint64_t t) {
     std::vector<uint8_t> rec(sizeof(otelbpf_event_header) + bytes.size());
     otelbpf_event_header h{};
     h.type = OTELBPF_EV_DATA;
@@ -174,15 +179,16 @@ TEST_F(ConnectionTrackerTest, MalformedRecordsAreCountedNotTrusted) {
 
 TEST_F(ConnectionTrackerTest, RetransmissionsLandOnTheExchangeTheyDelayed) {
   int counted = 0;
-  tracker_.OnRetransmit([&](const ResourcePtr& r, const Endpoint& local, const Endpoint& peer, uint16_t state) {
-    ++counted;
-    EXPECT_NE(r, nullptr);
-    EXPECT_EQ(local.port, 8080);
-    EXPECT_EQ(peer.port, 40000);
-    EXPECT_EQ(state, 1);
-  });
+  tracker_.OnRetransmit(
+      [&](const ResourcePtr& r, const Endpoint& local, const Endpoint& peer, uint16_t state) {
+        ++counted;
+        EXPECT_NE(r, nullptr);
+        EXPECT_EQ(local.port, 8080);
+        EXPECT_EQ(peer.port, 40000);
+        EXPECT_EQ(state, 1);
+      });
   Open(10, 5, 1, OTELBPF_ROLE_CLIENT);
-  Retransmit(10, 5, 1, 50);   // before the request: belongs to nothing we report
+  Retransmit(10, 5, 1, 50);  // before the request: belongs to nothing we report
   Data(10, 5, 1, OTELBPF_DIR_SEND, kRequest, 100);
   Retransmit(10, 5, 1, 150);  // while waiting for the response
   Retransmit(0, -1, 0, 160);  // owner unknown: counted, attributed to no span
@@ -207,11 +213,12 @@ TEST_F(ConnectionTrackerTest, LocalServersRetransmissionShowsOnLocalClientsSpan)
   Open(20, 7, 2, OTELBPF_ROLE_CLIENT, 50000, 8080, "127.0.0.1");
   Data(20, 7, 2, OTELBPF_DIR_SEND, kRequest, 100);
   Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 110);
-  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 120);   // server span ends here
-  Retransmit(10, 5, 1, 300, 8080, 50000);              // the response was lost and resent
-  Data(20, 7, 2, OTELBPF_DIR_RECV, kResponse, 320);   // client span ends here
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 120);  // server span ends here
+  Retransmit(10, 5, 1, 300, 8080, 50000);            // the response was lost and resent
+  Data(20, 7, 2, OTELBPF_DIR_RECV, kResponse, 320);  // client span ends here
   ASSERT_EQ(seen_.size(), 2u);
-  EXPECT_TRUE(seen_[0].connection.kernel.retransmits.empty()) << "server span ended before the loss";
+  EXPECT_TRUE(seen_[0].connection.kernel.retransmits.empty())
+      << "server span ended before the loss";
   const auto& client = seen_[1].connection.kernel.retransmits;
   ASSERT_EQ(client.size(), 1u);
   EXPECT_TRUE(client[0].by_peer);

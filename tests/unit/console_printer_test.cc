@@ -17,9 +17,12 @@ Span SampleSpan() {
   s.kind = SpanKind::kServer;
   s.start_time_unix_nano = 1700000000123000000ull;
   s.end_time_unix_nano = s.start_time_unix_nano + 1500000;
-  s.attributes = {{"http.request.method", std::string("GET")}, {"url.path", std::string("/hello")},
-                  {"url.query", std::string("x=1")},          {"http.response.status_code", int64_t{200}},
-                  {"network.peer.address", std::string("127.0.0.1")}, {"network.peer.port", int64_t{5555}}};
+  s.attributes = {{"http.request.method", std::string("GET")},
+                  {"url.path", std::string("/hello")},
+                  {"url.query", std::string("x=1")},
+                  {"http.response.status_code", int64_t{200}},
+                  {"network.peer.address", std::string("127.0.0.1")},
+                  {"network.peer.port", int64_t{5555}}};
   s.resource = res;
   return s;
 }
@@ -27,7 +30,8 @@ Span SampleSpan() {
 TEST(ConsolePrinterTest, TextLineHasTheEssentials) {
   std::string line = FormatSpanText(SampleSpan());
   EXPECT_NE(line.find("2023-11-14T22:13:20.123Z"), std::string::npos) << line;
-  for (const char* part : {"nginx", "SERVER", "GET", "/hello?x=1", "200", "1.500ms", "peer=127.0.0.1:5555"})
+  for (const char* part :
+       {"nginx", "SERVER", "GET", "/hello?x=1", "200", "1.500ms", "peer=127.0.0.1:5555"})
     EXPECT_NE(line.find(part), std::string::npos) << part << " missing in: " << line;
   EXPECT_EQ(line.find("ERROR"), std::string::npos);
 }

@@ -251,7 +251,8 @@ TEST(Http1MessageParserTest, CloseEndsCloseDelimitedBodyOrCutsOthersShort) {
 }
 
 TEST(Http1MessageParserTest, RequestWhoseHeadNeverEndedIsNoMessage) {
-  for (const char* cut : {"GET /hal", "GET /half HTTP/1.1\r\nHo", "POST /x HTTP/1.1\r\nHost: a\r\n"}) {
+  for (const char* cut :
+       {"GET /hal", "GET /half HTTP/1.1\r\nHo", "POST /x HTTP/1.1\r\nHost: a\r\n"}) {
     RecordingSink sink;
     MessageParser parser(StreamKind::kRequests, &sink);
     Feed(parser, cut);

@@ -115,7 +115,8 @@ TEST(OtlpEncoderTest, RootSpanHasNoParentIdAndUnsetStatusIsAbsent) {
 TEST(OtlpEncoderTest, EncodesSpanEvents) {
   Span span = MakeSpan(2, MakeResource("a"));
   span.status = StatusCode::kError;  // events sit between attributes and status on the wire
-  span.events.push_back({1'700'000'000'000'100'000ULL, "tcp.retransmit",
+  span.events.push_back({1'700'000'000'000'100'000ULL,
+                         "tcp.retransmit",
                          {{"tcp.state", std::string("ESTABLISHED")}, {"n", int64_t{3}}}});
   span.events.push_back({0, "", {}});  // all defaults: an empty Event message
   auto request = Decode(EncodeTraceRequest({&span}));

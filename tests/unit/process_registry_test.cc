@@ -91,7 +91,8 @@ TEST_F(FakeProc, ProcIsTrustedOnlyForTheSameProcess) {
   Write("42/stat", StatWithStartTicks(500));
   ProcessRegistry reg(ResourceDefaults{}, root_.string());
   // The kernel says the connection's process started at tick 500 (+ a bit): /proc/42 is it.
-  EXPECT_EQ(StringAttr(*reg.Get(42, "nginx", 500 * tick_ns + 3), "process.executable.path"), "/usr/sbin/nginx");
+  EXPECT_EQ(StringAttr(*reg.Get(42, "nginx", 500 * tick_ns + 3), "process.executable.path"),
+            "/usr/sbin/nginx");
 }
 
 TEST_F(FakeProc, ReusedPidIsNamedFromTheKernelNotFromProc) {
@@ -100,7 +101,8 @@ TEST_F(FakeProc, ReusedPidIsNamedFromTheKernelNotFromProc) {
   ProcessRegistry reg(ResourceDefaults{}, root_.string());
   ResourcePtr r = reg.Get(42, "curl", 500 * tick_ns);
   EXPECT_EQ(StringAttr(*r, "service.name"), "curl");
-  EXPECT_EQ(FindAttribute(r->attributes, "process.executable.path"), nullptr) << "nothing read from the new process";
+  EXPECT_EQ(FindAttribute(r->attributes, "process.executable.path"), nullptr)
+      << "nothing read from the new process";
 }
 
 TEST_F(FakeProc, CachedResourceOfAnOlderProcessIsReplaced) {

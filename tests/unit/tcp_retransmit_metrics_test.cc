@@ -49,7 +49,8 @@ TEST(TcpRetransmitMetricsTest, CountsPerResourceAndAttributeSet) {
 TEST(TcpRetransmitMetricsTest, ManyPeersOverflowIntoOneSeries) {
   TcpRetransmitMetrics m(/*max_series_per_resource=*/10);
   auto a = MakeResource("a");
-  for (uint16_t port = 1; port <= 25; ++port) m.Record(a, {"127.0.0.1", 80}, {"10.0.0.1", port}, 1, port);
+  for (uint16_t port = 1; port <= 25; ++port)
+    m.Record(a, {"127.0.0.1", 80}, {"10.0.0.1", port}, 1, port);
   MetricsSnapshot snap;
   m.Collect(99, &snap);
   ASSERT_EQ(snap.size(), 1u);

@@ -30,17 +30,23 @@ std::string Iso8601Millis(uint64_t unix_nanos) {
 
 const char* KindName(SpanKind kind) {
   switch (kind) {
-    case SpanKind::kServer: return "SERVER";
-    case SpanKind::kClient: return "CLIENT";
-    default: return "INTERNAL";
+    case SpanKind::kServer:
+      return "SERVER";
+    case SpanKind::kClient:
+      return "CLIENT";
+    default:
+      return "INTERNAL";
   }
 }
 
 const char* StatusName(StatusCode status) {
   switch (status) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kError: return "ERROR";
-    default: return "UNSET";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kError:
+      return "ERROR";
+    default:
+      return "UNSET";
   }
 }
 
@@ -97,7 +103,9 @@ std::string FormatSpanJson(const Span& s) {
   if (!s.events.empty()) {
     nlohmann::json events = nlohmann::json::array();
     for (const auto& e : s.events)
-      events.push_back({{"time_unix_nano", e.time_unix_nano}, {"name", e.name}, {"attributes", AttributesJson(e.attributes)}});
+      events.push_back({{"time_unix_nano", e.time_unix_nano},
+                        {"name", e.name},
+                        {"attributes", AttributesJson(e.attributes)}});
     j["events"] = std::move(events);
   }
   // Payload bytes are arbitrary: never let invalid UTF-8 abort the agent.

@@ -57,7 +57,8 @@ void BatchSpanProcessor::Shutdown() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
-      shutdown_deadline_ = Clock::now() + std::min<Clock::duration>(config_.export_timeout, kShutdownFlushBudget);
+      shutdown_deadline_ =
+          Clock::now() + std::min<Clock::duration>(config_.export_timeout, kShutdownFlushBudget);
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
@@ -151,7 +152,6 @@ void BatchSpanProcessor::ExportBatch(size_t n, Clock::time_point deadline, bool 
   }
   stats_.spans_dropped_export_failed.fetch_add(n, std::memory_order_relaxed);
 }
-
 
 void BatchSpanProcessor::LogDropsIfAny() {
   uint64_t dropped = stats_.spans_dropped_queue_full.load(std::memory_order_relaxed);

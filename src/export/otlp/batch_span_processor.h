@@ -47,7 +47,6 @@ struct OtlpExportStats {
   uint64_t export_retries = 0;               // Send calls that repeated a failed one
 };
 
-
 class BatchSpanProcessor final : public SpanSink {
  public:
   BatchSpanProcessor(std::unique_ptr<OtlpTransport> transport, BatchConfig config,

@@ -53,7 +53,8 @@ struct OtlpConfig {
   // grpc: the channel target "host:port" (scheme and path removed; a missing port becomes
   //   80/443 after http/https), with `insecure` telling plaintext from TLS.
   std::string endpoint = "http://localhost:4318/v1/traces";
-  bool insecure = true;  // grpc only: plaintext channel (http://, or no scheme + INSECURE=true) vs TLS
+  bool insecure =
+      true;  // grpc only: plaintext channel (http://, or no scheme + INSECURE=true) vs TLS
   // True iff an endpoint variable was set: without one the agent prints spans to the console.
   bool endpoint_configured = false;
   OtlpHeaders headers;

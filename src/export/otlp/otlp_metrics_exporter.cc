@@ -71,7 +71,8 @@ void OtlpMetricsExporter::Shutdown() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
-      shutdown_deadline_ = Clock::now() + std::min<Clock::duration>(export_timeout_, kShutdownFlushBudget);
+      shutdown_deadline_ =
+          Clock::now() + std::min<Clock::duration>(export_timeout_, kShutdownFlushBudget);
       started = started_;
     }
     wake_.notify_all();
@@ -155,6 +156,5 @@ bool OtlpMetricsExporter::SendWithRetries(std::string_view body, Clock::time_poi
     if (wake_.wait_for(lock, delay, [&] { return interruptible && stopping_; })) return false;
   }
 }
-
 
 }  // namespace otelbpf::otlp

@@ -5,7 +5,8 @@
 
 namespace otelbpf::otlp {
 
-std::chrono::milliseconds JitteredBackoff(const RetryPolicy& policy, int retry_number, std::minstd_rand& rng) {
+std::chrono::milliseconds JitteredBackoff(const RetryPolicy& policy, int retry_number,
+                                          std::minstd_rand& rng) {
   auto backoff = policy.initial_backoff;
   for (int i = 1; i < retry_number && backoff < policy.max_backoff; ++i) backoff *= 2;
   backoff = std::min(backoff, policy.max_backoff);

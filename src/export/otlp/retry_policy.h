@@ -21,6 +21,7 @@ inline constexpr std::chrono::milliseconds kShutdownFlushBudget{10000};
 // Delay before retry number `retry_number` (1 = first retry): initial, 2x, 4x... up to
 // max_backoff, each drawn uniformly from its upper half so that many agents restarted together
 // do not retry in lockstep.
-std::chrono::milliseconds JitteredBackoff(const RetryPolicy& policy, int retry_number, std::minstd_rand& rng);
+std::chrono::milliseconds JitteredBackoff(const RetryPolicy& policy, int retry_number,
+                                          std::minstd_rand& rng);
 
 }  // namespace otelbpf::otlp

@@ -37,10 +37,10 @@ struct Header {
 
 struct Message {
   bool is_request = false;
-  std::string method;        // requests: "GET"
-  std::string target;        // requests: "/a/b?x=1" (origin form) or absolute/authority form
-  int status_code = 0;       // responses: 200
-  std::string version;       // "1.1" / "1.0"
+  std::string method;           // requests: "GET"
+  std::string target;           // requests: "/a/b?x=1" (origin form) or absolute/authority form
+  int status_code = 0;          // responses: 200
+  std::string version;          // "1.1" / "1.0"
   std::vector<Header> headers;  // bounded: see kMaxHeaders / kMaxHeaderBytes
   uint64_t body_bytes = 0;      // body bytes on the wire (chunk framing excluded)
   uint64_t first_byte_ns = 0;   // start of the syscall that carried the first byte
@@ -54,8 +54,8 @@ struct Message {
 // Why an exchange ended without a complete response.
 enum class ExchangeError : uint8_t {
   kNone = 0,
-  kConnectionReset,   // ECONNRESET / EPIPE seen on the connection
-  kClosedEarly,       // closed before the response was complete
+  kConnectionReset,  // ECONNRESET / EPIPE seen on the connection
+  kClosedEarly,      // closed before the response was complete
 };
 
 struct Exchange {
@@ -74,8 +74,8 @@ class ConnectionStitcher {
 
   // One syscall's worth of stream. `captured` is a prefix of the `length` bytes the syscall
   // moved (the kernel copies at most the capture limit); the rest is a gap of known size.
-  void OnData(Direction direction, std::string_view captured, uint64_t length,
-              uint64_t start_ns, uint64_t end_ns);
+  void OnData(Direction direction, std::string_view captured, uint64_t length, uint64_t start_ns,
+              uint64_t end_ns);
   // The connection ended (close, exit); `reset` when it was reset/broken pipe.
   void OnClose(uint64_t ns, bool reset);
 

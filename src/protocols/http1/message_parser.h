@@ -125,7 +125,7 @@ class MessageParser {
   uint64_t body_remaining_ = 0;      // kFixedBody / kChunkData
   uint64_t chunk_size_ = 0;          // kChunkSize accumulator
   uint32_t chunk_size_digits_ = 0;
-  size_t framing_line_bytes_ = 0;    // bounds chunk extensions and trailers
+  size_t framing_line_bytes_ = 0;  // bounds chunk extensions and trailers
 
   // A skip is "expected" (not a parse error) at the very start of the stream (connection
   // learned mid-message) and after a capture gap hid where the next message starts.
