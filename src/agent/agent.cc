@@ -198,14 +198,13 @@ int RunAgent(const AgentOptions& options) {
     if (now - last_housekeeping >= std::chrono::seconds(1)) {
       last_housekeeping = now;
       bpf->PurgeForgottenProcesses();
-      metrics.PublishKernelStats(*bpf);
+      const CaptureCounters c = metrics.PublishKernelStats(*bpf);
       // glibc keeps freed heap for reuse; after a burst of connections has closed, give it back
       // (measured: 64.8 -> 15.0 MiB after 20k connections). Cheap, and only after big drops.
       const size_t connections = tracker.connection_count();
       if (connections + 1000 < connections_at_last_trim) malloc_trim(0);
       if (connections + 1000 < connections_at_last_trim || connections > connections_at_last_trim)
         connections_at_last_trim = connections;
-      CaptureCounters c = bpf->ReadCounters();
       uint64_t losses = c.values[OTELBPF_STAT_RINGBUF_FULL] + c.values[OTELBPF_STAT_ARGS_MAP_FULL];
       if (losses > reported_losses) {
         spdlog::warn(
@@ -219,8 +218,7 @@ int RunAgent(const AgentOptions& options) {
 
   spdlog::info("stopping: detaching eBPF programs and flushing exporters");
   bpf->Poll(0);  // whatever the kernel queued before we detach
-  metrics.PublishKernelStats(*bpf);
-  CaptureCounters counters = bpf->ReadCounters();
+  const CaptureCounters counters = metrics.PublishKernelStats(*bpf);
   bpf.reset();
   tracker.CloseAll(MonotonicNowNs());
   metrics.PublishUserStats(tracker, processes.size(), pipeline.spans());

@@ -91,12 +91,13 @@ void MetricsOutputs::RecordRetransmit(const ResourcePtr& r, const Endpoint& loca
   tcp_.Record(r, local, peer, state, UnixNowNs());
 }
 
-void MetricsOutputs::PublishKernelStats(const BpfCapture& bpf) {
+CaptureCounters MetricsOutputs::PublishKernelStats(const BpfCapture& bpf) {
   CaptureCounters c = bpf.ReadCounters();
   for (int i = 0; i < OTELBPF_STAT_COUNT; ++i)
     stats_.kernel[i].store(c.values[i], std::memory_order_relaxed);
   stats_.ringbuf_used = bpf.RingBufferUsedBytes();
   stats_.ringbuf_size = bpf.RingBufferSizeBytes();
+  return c;
 }
 
 void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t processes,

@@ -55,8 +55,9 @@ class MetricsOutputs : public SpanSink {
   // User-space counters: a few atomic stores, called after every ring-buffer drain so the
   // self-metrics agree with the exporter's live counts.
   void PublishUserStats(const ConnectionTracker& tracker, size_t processes, uint64_t spans);
-  // Kernel counters and ring fill cost syscalls: called once a second, and at stop.
-  void PublishKernelStats(const BpfCapture& bpf);
+  // Kernel counters and ring fill cost syscalls: called once a second, and at stop. Returns the
+  // counters it read, so the caller need not read them again.
+  CaptureCounters PublishKernelStats(const BpfCapture& bpf);
 
   // Where metrics go, for the start-up line ("" when nowhere).
   std::string Destinations() const;
