@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "map_env.h"
+
 #include <map>
 
 namespace otelbpf::otlp {
@@ -22,13 +24,7 @@ struct Parsed {
 
 Parsed Parse(std::map<std::string, std::string> env) {
   Parsed p;
-  p.config = OtlpConfigFromEnv(
-      [&](std::string_view name) -> std::optional<std::string> {
-        auto it = env.find(std::string(name));
-        if (it == env.end()) return std::nullopt;
-        return it->second;
-      },
-      &p.warnings);
+  p.config = OtlpConfigFromEnv(otelbpf::test_env::MapEnv(env), &p.warnings);
   return p;
 }
 

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
+#include "map_env.h"
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -256,12 +258,7 @@ TEST(OtlpMetricsExporterTest, HttpPostsProtobufToV1MetricsFromTheGenericEndpoint
   std::map<std::string, std::string> env{{"OTEL_EXPORTER_OTLP_ENDPOINT", server.base_url()},
                                          {"OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=blue"}};
   std::vector<std::string> warnings;
-  auto config = OtlpMetricsConfigFromEnv(
-      [&](std::string_view name) -> std::optional<std::string> {
-        auto it = env.find(std::string(name));
-        return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
-      },
-      &warnings);
+  auto config = OtlpMetricsConfigFromEnv(otelbpf::test_env::MapEnv(env), &warnings);
   ASSERT_TRUE(config.enabled());
   auto producer = ConstantCounter(42);
   uint64_t before = UnixNanoNow();

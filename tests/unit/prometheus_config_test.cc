@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "map_env.h"
+
 #include <map>
 
 #include "export/prometheus/prometheus_config.h"
@@ -9,13 +11,7 @@ namespace {
 
 PrometheusConfig FromEnv(std::map<std::string, std::string> env,
                          std::vector<std::string>* warnings = nullptr) {
-  return PrometheusConfigFromEnv(
-      [&](std::string_view name) -> std::optional<std::string> {
-        auto it = env.find(std::string(name));
-        if (it == env.end()) return std::nullopt;
-        return it->second;
-      },
-      warnings);
+  return PrometheusConfigFromEnv(otelbpf::test_env::MapEnv(env), warnings);
 }
 
 TEST(PrometheusConfigTest, DefaultsToLoopback9464AndDisabled) {
