@@ -355,6 +355,7 @@ static __always_inline bool detect_http(struct conn_state *c, __u32 tgid, __s32 
       e.hdr.role = c->role;
       e.hdr.flags = c->seen_from_start ? 0 : OTELBPF_FLAG_LEARNED_MIDSTREAM;
       e.hdr.tgid = tgid;
+      e.hdr.tid = (__u32)bpf_get_current_pid_tgid();
       e.hdr.fd = fd;
       e.hdr.generation = c->generation;
       e.hdr.start_ns = e.hdr.end_ns = bpf_ktime_get_ns();
@@ -397,6 +398,7 @@ static __always_inline struct scratch *scratch_begin(struct conn_state *c, __u32
   s->hdr.end_ns = bpf_ktime_get_ns();
   s->hdr.length = length;
   s->hdr.srtt_us = 0;
+  s->hdr.tid = (__u32)bpf_get_current_pid_tgid();
   /* A local first: inside BPF_CORE_READ, c->sk itself would get a CO-RE relocation, and
    * conn_state is ours, not the kernel's. */
   struct tcp_sock *tp = (struct tcp_sock *)c->sk;

@@ -59,7 +59,7 @@ struct otelbpf_event_header {
   __u64 end_ns;   /* CLOCK_MONOTONIC: syscall exit */
   __u64 length;   /* DATA: bytes the syscall moved (captured may be fewer) */
   __u32 srtt_us;  /* DATA: the socket's smoothed round-trip time at syscall exit (0: unknown) */
-  __u32 reserved;
+  __u32 tid;      /* DATA / OPEN: the thread (kernel pid) that made the syscall */
 };
 
 #define OTELBPF_FLAG_RESET 1
