@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <utility>
+
 namespace otelbpf {
 
 uint64_t MonotonicToRealtimeOffsetNs() {
@@ -33,6 +35,13 @@ void SpanPipeline::OnExchange(const http1::Exchange& exchange, const ConnectionI
   if (connection.role == ConnectionRole::kUnknown) return;  // cannot say SERVER or CLIENT
   Span span = http1::BuildSpan(exchange, connection, options_);
   AddKernelContext(connection.kernel, options_.monotonic_to_realtime_ns, span);
+  SpanOrigin origin;
+  OnSpan(std::move(span), connection, origin);
+}
+
+void SpanPipeline::OnSpan(Span span, const ConnectionInfo& connection, const SpanOrigin& origin) {
+  (void)connection;
+  (void)origin;
   span.trace_id = ids_.NewTraceId();
   span.span_id = ids_.NewSpanId();
   ++spans_;

@@ -1,5 +1,6 @@
-// Trace assembly for single exchanges: turns each exchange into a span with fresh W3C ids and
-// hands it to every sink. (Parent/child links and sampling build on this; see issue 4.)
+// Trace assembly: every protocol builds its spans and hands them here (OnSpan) with a
+// SpanOrigin; the pipeline gives them ids, links parents and children, samples whole traces and
+// hands the spans on to every sink. See docs/design.md, "Trace assembly".
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include "export/span_sink.h"
 #include "protocols/http1/http1_exchange.h"
 #include "trace/ids.h"
+#include "trace/span_origin.h"
 
 namespace otelbpf {
 
@@ -34,6 +36,10 @@ class SpanPipeline {
     options_.monotonic_to_realtime_ns = monotonic_to_realtime_ns;
   }
   void AddSink(SpanSink* sink) { sinks_.push_back(sink); }
+  // Any protocol's span: ids, parent and sampling are decided here (fields the builder set for
+  // them are overwritten). Times are the span's own (unix ns).
+  void OnSpan(Span span, const ConnectionInfo& connection, const SpanOrigin& origin);
+  // HTTP/1: build the span, then OnSpan.
   void OnExchange(const http1::Exchange& exchange, const ConnectionInfo& connection);
   uint64_t spans() const { return spans_; }
 

@@ -1,0 +1,35 @@
+// What trace assembly needs to know about a span beyond the span itself: which thread made it,
+// where it sits on its connection, and the context its request carried. Every protocol fills
+// one of these next to its Span and hands both to SpanPipeline::OnSpan.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "trace/span.h"
+
+namespace otelbpf {
+
+// A remote parent: the W3C Trace Context (traceparent + tracestate) a request carried.
+// Only valid contexts are ever built (see trace/traceparent.h).
+struct TraceContext {
+  TraceId trace_id{};
+  SpanId span_id{};
+  bool sampled = false;     // trace-flags bit 0
+  std::string trace_state;  // the tracestate header as received (validated), may be empty
+};
+
+struct SpanOrigin {
+  // The thread (kernel pid) that received the request (SERVER) or sent it (CLIENT); 0: unknown.
+  // In-process parent/child links need it (docs/design.md, "Trace assembly").
+  uint32_t tid = 0;
+  // Position of the exchange on its connection (0 = first one seen). Set by request/response
+  // protocols over TCP; it is what lets a SERVER span find its CLIENT span when both ends of
+  // the connection are on this host. Empty: the span takes no part in same-host stitching.
+  std::optional<uint64_t> exchange_index;
+  // The context the request carried (SERVER spans), already validated; empty when none.
+  std::optional<TraceContext> incoming;
+};
+
+}  // namespace otelbpf
