@@ -67,12 +67,7 @@ NGINX_PORT=$(bench_free_port)
 bench_start_nginx "$WORK/nginx" "$NGINX_PORT" 1 $((HOLD + 1024))
 URL="http://127.0.0.1:$NGINX_PORT/"
 
-python3 "$BENCH_LIB_DIR/otlp_sink.py" 0 >"$WORK/sink.log" 2>&1 &
-SINK_PID=$!
-BENCH_PIDS+=("$SINK_PID")
-for _ in $(seq 100); do grep -q 'sink ready' "$WORK/sink.log" && break; sleep 0.05; done
-SINK_PORT=$(sed -n 's/^sink ready port=//p' "$WORK/sink.log")
-[[ -n $SINK_PORT ]] || bench_die "OTLP sink did not start"
+bench_start_sink "$WORK/sink.log"
 
 ALOG="$WORK/agent.log"
 # shellcheck disable=SC2086

@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
 # otelbpf overhead benchmark: what does the agent cost a busy HTTP server?
 #
-# nginx answers "hello" on 127.0.0.1 under wrk, in three modes interleaved round by round:
-#   baseline  nothing attached
-#   floor     `otelbpf floor`: empty eBPF programs on exactly the tracepoints `run` uses
-#   otelbpf   `otelbpf run --output none`, every span exported over OTLP/HTTP to a discarding sink
+# A service answers "hello" on 127.0.0.1 under wrk, in these modes interleaved round by round:
+#   baseline          nothing attached
+#   floor             `otelbpf floor`: empty eBPF programs on exactly the tracepoints `run` uses
+#   otelbpf           `otelbpf run --output none`, every span (and the metrics) exported over
+#                     OTLP/HTTP to a discarding sink (bench/lib/otlp_sink.py)
+#   otelbpf-noexport  `otelbpf run --output none` with no OTLP endpoint: capture, spans and
+#                     metrics are built, nothing leaves the agent but the Prometheus endpoint
 # Each round runs every mode once (order rotated each round), so slow drifts of this noisy
 # machine hit all modes alike. Reported: median req/s per mode, the per-round ratio to the
-# same round's baseline (median, min..max, IQR), CPU per request (nginx, agent, sink), eBPF
+# same round's baseline (median, min..max, IQR), CPU per request (service, agent, sink), eBPF
 # run time per request, events lost and spans produced vs requests served.
 #
-# Usage: sudo bench/overhead.sh [--rounds N] [--duration S] [--connections C] [--threads T]
-#          [--workers W] [--close] [--agent-args "ARGS"] [--otelbpf PATH] [--out DIR]
-#          [--no-bpf-stats]
-# Env: ROUNDS, DURATION, CONNECTIONS, OTELBPF (same as the options). OTEL_BSP_* and other
-# OTEL_* variables in the environment reach the agent unchanged.
+# Usage: sudo bench/overhead.sh [--service nginx|python] [--export otlp|none|both] [--close]
+#          [--rounds N] [--duration S] [--connections C] [--threads T] [--workers W]
+#          [--agent-args "ARGS"] [--otelbpf PATH] [--out DIR] [--no-bpf-stats]
+#   --service nginx   nginx "hello" (default; --workers sets worker_processes)
+#   --service python  Python's http.server (ThreadingHTTPServer, bench/lib/python_hello.py)
+#   --export otlp     otelbpf mode exports to the sink (default)
+#   --export none     otelbpf-noexport mode only
+#   --export both     both modes, so the report shows the price of export
+#   --close           every mode again with `Connection: close` (a connection per request)
+# Env: SERVICE, EXPORT, ROUNDS, DURATION, CONNECTIONS, OTELBPF (same as the options).
+# OTEL_BSP_* and other OTEL_* variables in the environment reach the agent unchanged.
+# Examples:
+#   sudo bench/overhead.sh                                    # nginx, keep-alive, ~3 min
+#   sudo bench/overhead.sh --service python --export both --close
+#   sudo bench/overhead.sh --rounds 2 --duration 1            # smoke run of the script
 # Prints figures only; never asserts on them.
 set -euo pipefail
 
@@ -27,6 +40,8 @@ DURATION=${DURATION:-2}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-1}
 WORKERS=${WORKERS:-1}
+SERVICE=${SERVICE:-nginx}
+EXPORT=${EXPORT:-otlp}
 OTELBPF=${OTELBPF:-/work/build-bench/otelbpf}
 AGENT_ARGS=""
 WITH_CLOSE=0
@@ -43,6 +58,8 @@ while (($#)); do
     --threads) THREADS=$2; shift ;;
     --workers) WORKERS=$2; shift ;;
     --close) WITH_CLOSE=1 ;;
+    --service) SERVICE=$2; shift ;;
+    --export) EXPORT=$2; shift ;;
     --agent-args) AGENT_ARGS=$2; shift ;;
     --otelbpf) OTELBPF=$2; shift ;;
     --out) OUT=$2; shift ;;
@@ -53,8 +70,11 @@ while (($#)); do
   shift
 done
 
+[[ $SERVICE == nginx || $SERVICE == python ]] || { echo "--service: nginx or python, not '$SERVICE'" >&2; usage 2; }
+[[ $EXPORT == otlp || $EXPORT == none || $EXPORT == both ]] || { echo "--export: otlp, none or both, not '$EXPORT'" >&2; usage 2; }
 bench_require_root
-bench_require_tools nginx wrk bpftool python3 sysctl
+bench_require_tools wrk bpftool python3 sysctl curl
+[[ $SERVICE == nginx ]] && bench_require_tools nginx
 [[ -x $OTELBPF ]] || bench_die "no agent binary at $OTELBPF (build it: cmake -S /work/main -B /work/build-bench && make -C /work/build-bench -j2 otelbpf)"
 
 WORK=$(mktemp -d /tmp/otelbpf-overhead.XXXXXX)
@@ -65,33 +85,42 @@ PROGS="$OUT/programs.tsv"  # per round and program: eBPF run time and runs
 trap 'bench_cleanup' EXIT
 trap 'bench_log "interrupted"; exit 130' INT TERM
 
-MODES=(baseline floor otelbpf)
-((WITH_CLOSE)) && MODES+=(baseline-close floor-close otelbpf-close)
+MODES=(baseline floor)
+[[ $EXPORT != none ]] && MODES+=(otelbpf)
+[[ $EXPORT != otlp ]] && MODES+=(otelbpf-noexport)
+if ((WITH_CLOSE)); then
+  for m in "${MODES[@]}"; do MODES+=("$m-close"); done
+fi
 
 bench_warn_foreign_bpf
 FOREIGN_TP=$(bpftool prog show -j 2>/dev/null | python3 "$BENCH_LIB_DIR/bpf_stats.py" tracepoints)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# --- nginx and the OTLP sink live for the whole run (idle in the modes that do not use them).
-NGINX_PORT=$(bench_free_port)
-bench_start_nginx "$WORK/nginx" "$NGINX_PORT" "$WORKERS" 4096
-read -r -a NGINX_WORKERS <<<"$(bench_nginx_workers "$NGINX_PID")"
-((${#NGINX_WORKERS[@]})) || bench_die "nginx has no workers"
-URL="http://127.0.0.1:$NGINX_PORT/"
-[[ $(curl -s "$URL") == hello ]] || bench_die "nginx does not answer hello on $URL"
+# --- The service and the OTLP sink live for the whole run (idle in the modes that do not use them).
+SERVICE_PORT=$(bench_free_port)
+if [[ $SERVICE == nginx ]]; then
+  bench_start_nginx "$WORK/nginx" "$SERVICE_PORT" "$WORKERS" 4096
+  # Workers serve the requests; the master only forks them.
+  read -r -a SERVICE_PIDS <<<"$(bench_nginx_workers "$NGINX_PID")"
+  ((${#SERVICE_PIDS[@]})) || bench_die "nginx has no workers"
+else
+  WORKERS=1  # one process, one thread per connection
+  bench_start_python_hello "$WORK/python_hello.log" "$SERVICE_PORT"
+  SERVICE_PIDS=("$PYHELLO_PID")
+fi
+URL="http://127.0.0.1:$SERVICE_PORT/"
+[[ $(curl -s "$URL") == hello ]] || bench_die "$SERVICE does not answer hello on $URL"
 
-python3 "$BENCH_LIB_DIR/otlp_sink.py" 0 >"$WORK/sink.log" 2>&1 &
-SINK_PID=$!
-BENCH_PIDS+=("$SINK_PID")
-for _ in $(seq 100); do grep -q 'sink ready' "$WORK/sink.log" && break; sleep 0.05; done
-SINK_PORT=$(sed -n 's/^sink ready port=//p' "$WORK/sink.log")
-[[ -n $SINK_PORT ]] || bench_die "OTLP sink did not start"
+bench_start_sink "$WORK/sink.log"
+# Our own Prometheus port: the default 9464 may belong to someone else's agent, and a taken
+# port would silently make some rounds cheaper (the endpoint is disabled with a warning).
+PROM_PORT=$(bench_free_port)
 
 ((BPF_STATS)) && bench_enable_bpf_stats
 
-nginx_ticks() {
+service_ticks() {
   local t=0 w
-  for w in "${NGINX_WORKERS[@]}"; do t=$((t + $(bench_cpu_ticks "$w"))); done
+  for w in "${SERVICE_PIDS[@]}"; do t=$((t + $(bench_cpu_ticks "$w"))); done
   echo "$t"
 }
 
@@ -123,11 +152,13 @@ log_counter() {  # log key -> value (last occurrence) or -1
   echo "${v:--1}"
 }
 
+# nginx_ticks is the service's CPU (nginx workers or the Python server): the column keeps its
+# first name so that older rounds.tsv files still summarize.
 printf 'round\tslot\tmode\trps\trequests\terrors\tnginx_ticks\tagent_ticks\tsink_ticks\tbpf_ns\tbpf_cnt\tbpf_progs\tringbuf_full\tevents_sent\trecords\tspans\texported\tdropped_queue_full\tdropped_export_failed\tvalid\twrk_cpu_us\n' >"$RESULTS"
 
 printf 'round\tmode\trequests\tprogram\trun_time_ns\trun_cnt\n' >"$PROGS"
 
-# Warm-up (discarded): caches, nginx, wrk, CPU frequency.
+# Warm-up (discarded): caches, the service, wrk, CPU frequency.
 run_wrk 0 >/dev/null
 
 TICK_HZ=$(getconf CLK_TCK)
@@ -146,17 +177,23 @@ for ((r = 1; r <= ROUNDS; r++)); do
       otelbpf)
         # shellcheck disable=SC2086
         bench_start_agent "$alog" 60 env OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" \
+          OTEL_EXPORTER_PROMETHEUS_PORT="$PROM_PORT" "$OTELBPF" run --output none $AGENT_ARGS ;;
+      otelbpf-noexport)
+        # No endpoint at all (also none inherited from the caller's environment).
+        # shellcheck disable=SC2086
+        bench_start_agent "$alog" 60 env -u OTEL_EXPORTER_OTLP_ENDPOINT -u OTEL_EXPORTER_OTLP_TRACES_ENDPOINT \
+          -u OTEL_EXPORTER_OTLP_METRICS_ENDPOINT OTEL_EXPORTER_PROMETHEUS_PORT="$PROM_PORT" \
           "$OTELBPF" run --output none $AGENT_ARGS ;;
     esac
     sleep "$SETTLE"
     bpf0=(0 0 0)
     [[ -n $AGENT_PID ]] && read -r -a bpf0 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$WORK/progs.before")"
-    n0=$(nginx_ticks)
+    n0=$(service_ticks)
     a0=0
     [[ -n $AGENT_PID ]] && a0=$(bench_cpu_ticks "$AGENT_PID")
     k0=$(bench_cpu_ticks "$SINK_PID")
     read -r rps requests errors wrk_us <<<"$(run_wrk "$close")"
-    n1=$(nginx_ticks)
+    n1=$(service_ticks)
     sleep "$SETTLE"  # the agent drains what is still queued
     a1=0
     [[ -n $AGENT_PID ]] && a1=$(bench_cpu_ticks "$AGENT_PID")
@@ -175,7 +212,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     fi
     if [[ -n $AGENT_PID ]]; then
       bench_stop_pid "$AGENT_PID" 60
-      if [[ $kind == otelbpf ]]; then
+      if [[ $kind == otelbpf* ]]; then
         rb=$(log_counter "$alog" ringbuf_full)
         ev=$(log_counter "$alog" events_sent)
         rec=$(log_counter "$alog" records)
@@ -198,7 +235,7 @@ if ((BPF_STATS)); then
 fi
 
 python3 "$BENCH_LIB_DIR/summarize_overhead.py" "$RESULTS" \
-  --tick-hz "$TICK_HZ" --kernel "$(uname -r)" --cpus "$(nproc)" --workers "$WORKERS" \
+  --tick-hz "$TICK_HZ" --kernel "$(uname -r)" --cpus "$(nproc)" --workers "$WORKERS" --service "$SERVICE" \
   --wrk "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s" --rounds "$ROUNDS" --bpf-stats "$BPF_STATS" \
   --agent-args "$AGENT_ARGS" --foreign-tracepoints "$FOREIGN_TP" --programs "$PROGS" \
   --loadavg "start $LOAD_START, end $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/summary.txt"

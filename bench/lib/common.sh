@@ -175,3 +175,22 @@ bench_warn_foreign_bpf() {
     bench_log "WARNING: they tax every mode (someone else's agent or test?). Figures are less clean."
   fi
 }
+
+# The discarding OTLP/HTTP sink (otlp_sink.py) on a free port; sets SINK_PID and SINK_PORT.
+bench_start_sink() {  # log
+  python3 "$BENCH_LIB_DIR/otlp_sink.py" 0 >"$1" 2>&1 &
+  SINK_PID=$!
+  BENCH_PIDS+=("$SINK_PID")
+  for _ in $(seq 100); do grep -q 'sink ready' "$1" && break; sleep 0.05; done
+  SINK_PORT=$(sed -n 's/^sink ready port=//p' "$1")
+  [[ -n $SINK_PORT ]] || bench_die "OTLP sink did not start"
+}
+
+# The Python service (python_hello.py: http.server answering "hello") on 127.0.0.1:PORT;
+# sets PYHELLO_PID. One process: its threads' CPU is all in /proc/PYHELLO_PID/stat.
+bench_start_python_hello() {  # log port
+  python3 "$BENCH_LIB_DIR/python_hello.py" "$2" >"$1" 2>&1 &
+  PYHELLO_PID=$!
+  BENCH_PIDS+=("$PYHELLO_PID")
+  bench_wait_listening "$2" 10 || { cat "$1" >&2; bench_die "python_hello.py did not start"; }
+}

@@ -21,6 +21,23 @@ def fmt_spread(xs, f="{:.3f}"):
     return f.format(med), f"{f.format(lo)}..{f.format(hi)}", f"{f.format(q1)}..{f.format(q3)}"
 
 
+def loss_verdict(rows, median_rps, agent_args):
+    """One sentence on kernel-side losses at this sustained rate, stated either way: 'loses
+    nothing' is a claim of the docs (issue 5), so the report must say it, or say it is false."""
+    lost = int(sum(r["ringbuf_full"] for r in rows if r["ringbuf_full"] >= 0))
+    sent = int(sum(r["events_sent"] for r in rows if r["events_sent"] >= 0))
+    counted = sum(1 for r in rows if r["ringbuf_full"] >= 0)
+    lossy = sum(1 for r in rows if r["ringbuf_full"] > 0)
+    config = "the default configuration" if not agent_args.strip() else f"agent args \"{agent_args}\""
+    if counted == 0:
+        return "losses: UNKNOWN (no exit counters were read)"
+    if lost == 0:
+        return (f"losses: none. At a sustained {median_rps:.0f} req/s (median), {config} lost no event "
+                f"in {counted}/{len(rows)} rounds with counters ({sent} events delivered, ringbuf_full=0)")
+    return (f"losses: YES. {config} lost {lost} events (ringbuf_full) in {lossy}/{counted} rounds "
+            f"at a sustained {median_rps:.0f} req/s (median), {sent} delivered")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("tsv")
@@ -35,6 +52,7 @@ def main():
     ap.add_argument("--foreign-tracepoints", default="0")
     ap.add_argument("--programs", default="")
     ap.add_argument("--loadavg", default="?")
+    ap.add_argument("--service", default="nginx", help="nginx or python: names the service's columns")
     a = ap.parse_args()
 
     rows = list(csv.DictReader(open(a.tsv), delimiter="\t"))
@@ -49,7 +67,8 @@ def main():
     for r in rows:
         if r["mode"] not in modes:
             modes.append(r["mode"])
-    order = ["baseline", "floor", "otelbpf", "baseline-close", "floor-close", "otelbpf-close"]
+    order = ["baseline", "floor", "otelbpf", "otelbpf-noexport",
+             "baseline-close", "floor-close", "otelbpf-close", "otelbpf-noexport-close"]
     modes.sort(key=lambda m: order.index(m) if m in order else 99)
     by = {(int(r["round"]), r["mode"]): r for r in rows}
     rounds = sorted({int(r["round"]) for r in rows})
@@ -57,22 +76,27 @@ def main():
     has_wrk_cpu = all(r["wrk_cpu_us"] >= 0 for r in rows)
 
     def total_cpu_us(r):
-        """CPU per request of everything the test runs: nginx, wrk, agent and sink."""
+        """CPU per request of everything the test runs: the service, wrk, agent and sink."""
         ticks = r["nginx_ticks"] + r["agent_ticks"] + r["sink_ticks"]
         return (ticks * us_per_tick + r["wrk_cpu_us"]) / r["requests"] if r["requests"] else 0
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
     print()
     print("== otelbpf overhead ==")
-    print(f"date={now} kernel={a.kernel} cpus={a.cpus} nginx_workers={a.workers} load=\"{a.wrk}\" "
+    svc = a.service
+    # The nginx header stays as it was (docs quote it); other services say which they are.
+    service_field = f"nginx_workers={a.workers}" if svc == "nginx" else f"service={svc} workers={a.workers}"
+    print(f"date={now} kernel={a.kernel} cpus={a.cpus} {service_field} load=\"{a.wrk}\" "
           f"rounds={a.rounds} bpf_stats={'on' if a.bpf_stats == '1' else 'off'} "
           f"agent_args=\"{a.agent_args}\" foreign_tracepoint_progs={a.foreign_tracepoints}")
     print(f"loadavg: {a.loadavg} (others' work on this machine during the run)")
     if void_rounds:
         print(f"void rounds (an agent exited mid-round, all modes of the round dropped): {void_rounds}")
     print()
-    hdr = (f"{'mode':<16}{'req/s med':>11}{'ratio med':>11}{'ratio min..max':>17}{'ratio IQR':>15}"
-           f"{'nginx us/req':>14}{'agent us/req':>14}{'eBPF ns/req':>13}"
+    # 16 columns as always, wider only for the long mode names (otelbpf-noexport-close).
+    mw = max([16] + [len(m) + 2 for m in modes])
+    hdr = (f"{'mode':<{mw}}{'req/s med':>11}{'ratio med':>11}{'ratio min..max':>17}{'ratio IQR':>15}"
+           f"{svc + ' us/req':>14}{'agent us/req':>14}{'eBPF ns/req':>13}"
            + (f"{'total us/req':>14}{'cpu ratio':>11}" if has_wrk_cpu else ""))
     print(hdr)
     print("-" * len(hdr))
@@ -91,7 +115,7 @@ def main():
         med, rng, iqr = fmt_spread(ratios) if m != base_name else ("1.000", "-", "-")
         agent_col = f"{statistics.median(agent_us):.2f}" if has_agent and agent_us else "-"
         bpf_col = f"{statistics.median(bpf_ns):.0f}" if has_agent and a.bpf_stats == "1" and bpf_ns else "-"
-        line = (f"{m:<16}{statistics.median(rps):>11.0f}{med:>11}{rng:>17}{iqr:>15}"
+        line = (f"{m:<{mw}}{statistics.median(rps):>11.0f}{med:>11}{rng:>17}{iqr:>15}"
                 f"{nginx_us:>14.2f}{agent_col:>14}{bpf_col:>13}")
         cpu_ratios = []
         if has_wrk_cpu:
@@ -117,7 +141,7 @@ def main():
             base_rows = [by[(rd, base_name)] for rd in rounds if (rd, base_name) in by]
             base_req = sum(r["requests"] for r in base_rows)
             base_nginx = sum(r["nginx_ticks"] for r in base_rows) * us_per_tick / base_req if base_req else 0
-            lines.append(f"  nginx cpu              us/req={nginx_us:.2f} baseline={base_nginx:.2f} "
+            lines.append(f"  {svc + ' cpu':<23}us/req={nginx_us:.2f} baseline={base_nginx:.2f} "
                          f"delta={nginx_us - base_nginx:+.2f}")
             if has_wrk_cpu:
                 wrk_us = sum(r["wrk_cpu_us"] for r in mine) / req if req else 0
@@ -126,19 +150,26 @@ def main():
                 lines.append(f"  wrk cpu                us/req={wrk_us:.2f} baseline={base_wrk:.2f} delta={wrk_us - base_wrk:+.2f}")
                 lines.append(f"  cpu ratio              median={cr[0]} min..max={cr[1]} IQR={cr[2]}")
             if m.startswith("otelbpf"):
+                exports = "noexport" not in m
                 sink_us = sum(r["sink_ticks"] for r in mine) * us_per_tick / req if req else 0
-                lines.append(f"  otlp sink cpu          us/req={sink_us:.2f}")
+                lines.append(f"  otlp sink cpu          us/req={sink_us:.2f}"
+                             + ("" if exports else " (no export in this mode: the sink is idle)"))
                 tot = lambda k: int(sum(r[k] for r in mine if r[k] >= 0))
                 missing = sum(1 for r in mine if r["spans"] < 0)
                 spans = tot("spans")
                 lines.append(f"  requests={int(req)} spans={spans} spans/request={spans / req if req else 0:.3f} "
-                             f"(expected 2: nginx SERVER + wrk CLIENT, unless --agent-args narrows it)")
+                             f"(expected 2: {svc} SERVER + wrk CLIENT, unless --agent-args narrows it)")
                 lines.append(f"  events_sent={tot('events_sent')} records={tot('records')} "
                              f"ringbuf_full={tot('ringbuf_full')} (events lost) "
                              f"rounds_with_loss={sum(1 for r in mine if r['ringbuf_full'] > 0)}/{len(mine)}")
-                lines.append(f"  otlp exported={tot('exported')} dropped_queue_full={tot('dropped_queue_full')} "
-                             f"dropped_export_failed={tot('dropped_export_failed')}"
-                             + (f"  ({missing} rounds without an exit log)" if missing else ""))
+                if exports:
+                    lines.append(f"  otlp exported={tot('exported')} dropped_queue_full={tot('dropped_queue_full')} "
+                                 f"dropped_export_failed={tot('dropped_export_failed')}"
+                                 + (f"  ({missing} rounds without an exit log)" if missing else ""))
+                else:
+                    lines.append("  otlp: no export (no endpoint); spans are built and dropped, metrics on Prometheus only"
+                                 + (f"  ({missing} rounds without an exit log)" if missing else ""))
+                lines.append("  " + loss_verdict(mine, statistics.median(rps), a.agent_args))
             errs = int(sum(r["errors"] for r in mine))
             if errs:
                 lines.append(f"  wrk errors={errs}")
@@ -174,7 +205,7 @@ def main():
     print("ratio = req/s of the mode / req/s of the same round's baseline; med/min..max/IQR over rounds.")
     print("us/req = CPU time (utime+stime from /proc/PID/stat) / requests served in the window.")
     if has_wrk_cpu:
-        print("total us/req = nginx + wrk (rusage) + agent + sink CPU per request; cpu ratio = baseline total /")
+        print(f"total us/req = {a.service} + wrk (rusage) + agent + sink CPU per request; cpu ratio = baseline total /")
         print("  mode total, per round: the throughput ratio if the two cores were the only limit (derived, not measured).")
 
 
