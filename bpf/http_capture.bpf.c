@@ -583,6 +583,8 @@ int exit_data(struct trace_event_raw_sys_exit *ctx) {
 
 /* ---------------------------------------------------------------- connection lifecycle ---- */
 
+#include "tcp_lifecycle.bpf.h"
+
 static __always_inline void remember_connect(__s32 fd) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32;
@@ -613,6 +615,7 @@ static __always_inline void new_connection(__s32 fd, __u8 role) {
       .generation = next_generation(), .kind = KIND_TCP, .role = role, .seen_from_start = 1};
   if (bpf_map_update_elem(&conns, &key, &c, BPF_ANY)) count(OTELBPF_STAT_CONN_MAP_FULL);
   remember_owner(sk, tgid, fd, c.generation);
+  if (role == OTELBPF_ROLE_SERVER) tcp_life_accepted(sk, tgid);
 }
 
 SEC("tracepoint/syscalls/sys_enter_connect")
@@ -711,6 +714,10 @@ int process_exec(void *ctx) {
     count(OTELBPF_STAT_RINGBUF_FULL);
   return 0;
 }
+
+/* ---------------------------------------------------------------- name lookups ---- */
+
+#include "dns_lookup.bpf.h"
 
 /* ---------------------------------------------------------------- TCP retransmissions ---- */
 

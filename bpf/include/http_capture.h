@@ -23,6 +23,10 @@ enum otelbpf_event_type {
   OTELBPF_EV_PROCESS_EXIT = 4,   /* a process exited: forget its connections */
   OTELBPF_EV_PROCESS_EXEC = 5,   /* a process exec'd (only sent when selecting by executable) */
   OTELBPF_EV_TCP_RETRANSMIT = 6, /* the kernel retransmitted a segment of a TCP socket */
+  OTELBPF_EV_TCP_CONN_UP = 7,     /* a TCP connection was established (client) or accepted */
+  OTELBPF_EV_TCP_CONN_FAILED = 8, /* a connect() ended without a connection */
+  OTELBPF_EV_TCP_CONN_DOWN = 9,   /* an established TCP connection reached CLOSE */
+  OTELBPF_EV_DNS_LOOKUP = 10,     /* a getaddrinfo() call returned */
 };
 
 enum otelbpf_direction { OTELBPF_DIR_RECV = 0, OTELBPF_DIR_SEND = 1 };
@@ -89,6 +93,38 @@ struct otelbpf_tcp_retransmit_event {
   __u16 state; /* TCP state (TCP_ESTABLISHED = 1, ...) */
   __u8 local_addr[16];
   __u8 peer_addr[16];
+};
+
+/* TCP connection lifecycle, from sock:inet_sock_set_state. The owner (hdr.tgid) is the process
+ * that connect()ed or accept()ed; hdr.role says which. hdr.start_ns is when the connection
+ * attempt began (client: SYN_SENT, server: handshake done), hdr.end_ns when this event happened.
+ * For DOWN, start_ns is when it was established, so end_ns - start_ns is its lifetime. */
+struct otelbpf_tcp_conn_event {
+  struct otelbpf_event_header hdr;
+  __u16 family;
+  __u16 local_port;
+  __u16 peer_port;
+  __u16 error; /* FAILED: the socket's errno (ECONNREFUSED, ETIMEDOUT, ...); 0: the
+                * application closed it before it connected */
+  __u8 local_addr[16];
+  __u8 peer_addr[16];
+  char comm[16];
+  __u64 process_start_ns;
+  __u64 bytes_sent;     /* DOWN: bytes the peer acknowledged (tcp_sock.bytes_acked) */
+  __u64 bytes_received; /* DOWN: tcp_sock.bytes_received */
+  __u32 srtt_us;        /* DOWN: smoothed RTT at close */
+  __u32 retransmits;    /* DOWN: tcp_sock.total_retrans */
+};
+
+/* getaddrinfo(3) as seen by uprobes on libc: hdr.start_ns/end_ns are its entry and return. */
+#define OTELBPF_MAX_DNS_NAME 256
+struct otelbpf_dns_lookup_event {
+  struct otelbpf_event_header hdr;
+  __s32 result; /* getaddrinfo's return value: 0, or an EAI_* code (negative in glibc) */
+  __u32 pad;
+  __u64 process_start_ns;
+  char comm[16];
+  char name[OTELBPF_MAX_DNS_NAME]; /* the node argument, NUL-terminated ("" when NULL) */
 };
 
 struct otelbpf_data_event {

@@ -15,6 +15,7 @@
 #include "agent/metrics_outputs.h"
 #include "agent/preflight.h"
 #include "capture/connection_tracker.h"
+#include "capture/libc_finder.h"
 #include "discovery/process_registry.h"
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_trace_exporter.h"
@@ -138,6 +139,8 @@ int RunAgent(const AgentOptions& options) {
   tracker.OnRetransmit([&](const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
                            uint16_t state) { metrics.RecordRetransmit(r, local, peer, state); });
   tracker.OnResourceRetired([&](const ResourcePtr& r) { metrics.RetireResource(r); });
+  tracker.OnTcpConnection([&](const TcpConnectionEvent& e) { metrics.RecordTcpConnection(e); });
+  tracker.OnDnsLookup([&](const DnsLookupEvent& e) { metrics.RecordDnsLookup(e); });
 
   CaptureOptions capture = options.capture;
   capture.pids = options.pids;
@@ -171,6 +174,20 @@ int RunAgent(const AgentOptions& options) {
     });
   }
 
+  // getaddrinfo() uprobes on every libc in use (dns.lookup.duration). Not fatal: the rest of
+  // the capture does not depend on them.
+  LibcFinder libcs;
+  auto attach_libcs = [&] {
+    for (const std::string& path : libcs.Scan()) {
+      std::string error;
+      if (bpf->AttachGetaddrinfo(path, &error))
+        spdlog::debug("getaddrinfo uprobes attached to {}", path);
+      else
+        spdlog::warn("no DNS lookup metrics for processes using {}: {}", path, error);
+    }
+  };
+  attach_libcs();
+
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
@@ -184,6 +201,7 @@ int RunAgent(const AgentOptions& options) {
   uint64_t reported_losses = 0;
   size_t connections_at_last_trim = 0;
   auto last_housekeeping = std::chrono::steady_clock::now();
+  auto last_libc_scan = last_housekeeping;
   while (!g_stop.load()) {
     int n = bpf->Poll(options.poll_interval_ms);
     if (n < 0) {
@@ -198,6 +216,10 @@ int RunAgent(const AgentOptions& options) {
     if (now - last_housekeeping >= std::chrono::seconds(1)) {
       last_housekeeping = now;
       bpf->PurgeForgottenProcesses();
+      if (now - last_libc_scan >= std::chrono::seconds(5)) {
+        last_libc_scan = now;
+        attach_libcs();
+      }
       const CaptureCounters c = metrics.PublishKernelStats(*bpf);
       // glibc keeps freed heap for reuse; after a burst of connections has closed, give it back
       // (measured: 64.8 -> 15.0 MiB after 20k connections). Cheap, and only after big drops.

@@ -46,7 +46,8 @@ MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr 
                                const otlp::BatchSpanProcessor* span_exporter)
     : http_(HttpOptions()), self_(std::move(self_resource), UnixNowNs()) {
   RegisterSelfMetrics(span_exporter);
-  std::vector<metrics::MetricProducer*> producers = {&http_, &tcp_, &self_};
+  std::vector<metrics::MetricProducer*> producers = {&http_, &tcp_, &tcp_connections_,
+                                                     &dns_lookups_, &self_};
 
   if (options.prometheus) {
     try {
@@ -86,6 +87,13 @@ std::string MetricsOutputs::Destinations() const {
   return out;
 }
 
+void MetricsOutputs::RetireResource(const ResourcePtr& r) {
+  http_.ForgetResource(r.get());
+  const uint64_t now = UnixNowNs();
+  tcp_connections_.RetireResource(r, now);
+  dns_lookups_.RetireResource(r, now);
+}
+
 void MetricsOutputs::RecordRetransmit(const ResourcePtr& r, const Endpoint& local,
                                       const Endpoint& peer, uint16_t state) {
   tcp_.Record(r, local, peer, state, UnixNowNs());
@@ -111,6 +119,7 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   stats_.connections_tracked = tracker.connection_count();
   stats_.connections_rejected = t.connections_rejected;
   stats_.retransmits_unattributed = t.retransmits_unattributed;
+  stats_.tcp_lifecycle_unattributed = t.tcp_lifecycle_unattributed;
   stats_.processes = processes;
 }
 
@@ -168,7 +177,15 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
   self_.RegisterInt(
       {"otelbpf.metrics.overflow", "Measurements sent to an overflow series (cardinality limit)",
        "{measurement}", MetricKind::kCounter},
-      [this] { return static_cast<int64_t>(http_.overflow_measurements() + tcp_.overflowed()); });
+      [this] {
+        return static_cast<int64_t>(http_.overflow_measurements() + tcp_.overflowed() +
+                                    tcp_connections_.overflowed() +
+                                    dns_lookups_.names_overflowed());
+      });
+  self_.RegisterInt({"otelbpf.tcp.connections.unattributed",
+                     "TCP connection closes not counted: their process had already exited",
+                     "{connection}", MetricKind::kCounter},
+                    [&s, load] { return load(s.tcp_lifecycle_unattributed); });
 
   if (span_exporter) {
     self_.Register({"otelbpf.spans.exported", "Spans handed to the OTLP trace exporter, by outcome",

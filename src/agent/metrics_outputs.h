@@ -18,10 +18,14 @@
 #include "export/prometheus/prometheus_server.h"
 #include "export/span_sink.h"
 #include "metrics/callback_metrics.h"
+#include "metrics/dns_lookup_metrics.h"
 #include "metrics/http_metrics.h"
+#include "metrics/tcp_connection_metrics.h"
 #include "metrics/tcp_retransmit_metrics.h"
 
 namespace otelbpf {
+
+uint64_t UnixNowNs();
 
 struct MetricsOutputOptions {
   bool prometheus = true;  // --prometheus / OTEL_METRICS_EXPORTER
@@ -36,6 +40,7 @@ struct SelfStats {
   std::atomic<uint64_t> connections_tracked{0}, connections_rejected{0}, processes{0};
   std::atomic<uint64_t> ringbuf_used{0}, ringbuf_size{0};
   std::atomic<uint64_t> retransmits_unattributed{0};
+  std::atomic<uint64_t> tcp_lifecycle_unattributed{0};
 };
 
 class MetricsOutputs : public SpanSink {
@@ -51,7 +56,11 @@ class MetricsOutputs : public SpanSink {
 
   void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
                         uint16_t state);
-  void RetireResource(const ResourcePtr& r) { http_.ForgetResource(r.get()); }
+  void RecordTcpConnection(const TcpConnectionEvent& e) {
+    tcp_connections_.Record(e, UnixNowNs());
+  }
+  void RecordDnsLookup(const DnsLookupEvent& e) { dns_lookups_.Record(e, UnixNowNs()); }
+  void RetireResource(const ResourcePtr& r);
   // User-space counters: a few atomic stores, called after every ring-buffer drain so the
   // self-metrics agree with the exporter's live counts.
   void PublishUserStats(const ConnectionTracker& tracker, size_t processes, uint64_t spans);
@@ -67,12 +76,12 @@ class MetricsOutputs : public SpanSink {
 
   metrics::HttpMetrics http_;
   metrics::TcpRetransmitMetrics tcp_;
+  metrics::TcpConnectionMetrics tcp_connections_;
+  metrics::DnsLookupMetrics dns_lookups_;
   metrics::CallbackMetrics self_;
   SelfStats stats_;
   std::unique_ptr<prometheus::PrometheusServer> prometheus_;
   std::unique_ptr<otlp::OtlpMetricsExporter> otlp_;
 };
-
-uint64_t UnixNowNs();
 
 }  // namespace otelbpf

@@ -79,6 +79,9 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
   bpf_program* prog;
   bpf_object__for_each_program(prog, skel_->obj) {
     if (prog == skel_->progs.exit_data) continue;  // attached below, once per syscall
+    // uprobes name a file: AttachGetaddrinfo does them, per libc found.
+    if (prog == skel_->progs.getaddrinfo_enter || prog == skel_->progs.getaddrinfo_return)
+      continue;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) fail(bpf_program__section_name(prog), errno);
     links_.push_back(link);
@@ -139,6 +142,24 @@ int BpfCapture::Poll(int timeout_ms) {
   if (n < 0 && n != -EINTR) return n;
   int m = ring_buffer__consume(ring_);
   return (n > 0 ? n : 0) + (m > 0 ? m : 0);
+}
+
+bool BpfCapture::AttachGetaddrinfo(const std::string& libc_path, std::string* error) {
+  bpf_link* links[2] = {};
+  for (int ret = 0; ret < 2; ++ret) {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret == 1, .func_name = "getaddrinfo");
+    bpf_program* prog = ret ? skel_->progs.getaddrinfo_return : skel_->progs.getaddrinfo_enter;
+    // pid -1: every process that maps this file, now or later.
+    links[ret] = bpf_program__attach_uprobe_opts(prog, -1, libc_path.c_str(), 0, &opts);
+    if (!links[ret]) {
+      if (error) *error = Errno(errno);
+      if (links[0]) bpf_link__destroy(links[0]);
+      return false;
+    }
+  }
+  links_.push_back(links[0]);
+  links_.push_back(links[1]);
+  return true;
 }
 
 void BpfCapture::SelectPid(uint32_t pid) {

@@ -44,6 +44,10 @@ class BpfCapture {
   // Waits up to timeout_ms for a wake-up, then drains everything queued. Returns records seen.
   int Poll(int timeout_ms);
 
+  // Adds the getaddrinfo() entry/return uprobes to one libc file (system-wide: every process
+  // mapping it, including later ones). False with `error` set when it cannot.
+  bool AttachGetaddrinfo(const std::string& libc_path, std::string* error);
+
   void SelectPid(uint32_t pid);
   // User space holds this process's metadata: its next connections need not wake us early.
   void MarkDescribed(uint32_t pid);

@@ -98,8 +98,49 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
       TcpRetransmit(e);
       return;
     }
+    case OTELBPF_EV_TCP_CONN_UP:
+    case OTELBPF_EV_TCP_CONN_FAILED:
+    case OTELBPF_EV_TCP_CONN_DOWN: {
+      if (size < sizeof(otelbpf_tcp_conn_event)) break;
+      otelbpf_tcp_conn_event e;
+      std::memcpy(&e, data, sizeof(e));
+      ++stats_.tcp_lifecycle_events;
+      if (!on_tcp_connection_ || e.hdr.tgid == 0) return;
+      TcpConnectionEvent event = DecodeTcpConnection(e);
+      // An exit closes the process's sockets after its exit event: by then its resource is
+      // retired, and reading /proc again would resurrect it under a stale name.
+      event.resource = event.kind == TcpConnectionEvent::Kind::kDown
+                           ? processes_.Find(e.hdr.tgid)
+                           : Resolve(e.hdr.tgid, e.comm, e.process_start_ns);
+      if (!event.resource) {
+        ++stats_.tcp_lifecycle_unattributed;
+        return;
+      }
+      on_tcp_connection_(event);
+      return;
+    }
+    case OTELBPF_EV_DNS_LOOKUP: {
+      if (size < sizeof(otelbpf_dns_lookup_event)) break;
+      auto e = std::make_unique<otelbpf_dns_lookup_event>();  // 344 bytes: not on the stack
+      std::memcpy(e.get(), data, sizeof(*e));
+      ++stats_.dns_lookups;
+      if (!on_dns_lookup_) return;
+      DnsLookupEvent event = DecodeDnsLookup(*e);
+      event.resource = Resolve(e->hdr.tgid, e->comm, e->process_start_ns);
+      on_dns_lookup_(event);
+      return;
+    }
   }
   ++stats_.malformed_records;
+}
+
+ResourcePtr ConnectionTracker::Resolve(uint32_t pid, const char (&comm)[16],
+                                       uint64_t process_start_ns) {
+  const bool known = processes_.Contains(pid);
+  ResourcePtr r =
+      processes_.Get(pid, std::string_view(comm, strnlen(comm, sizeof(comm))), process_start_ns);
+  if (!known && on_described_) on_described_(pid);
+  return r;
 }
 
 ConnectionTracker::Tracked* ConnectionTracker::Find(uint32_t pid, int32_t fd, uint64_t generation) {
@@ -134,10 +175,7 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   info.role = static_cast<ConnectionRole>(h.role);
   info.local = {FormatAddress(e.family, e.local_addr), e.local_port};
   info.peer = {FormatAddress(e.family, e.peer_addr), e.peer_port};
-  const bool known = processes_.Contains(h.tgid);
-  info.resource = processes_.Get(h.tgid, std::string_view(e.comm, strnlen(e.comm, sizeof(e.comm))),
-                                 e.process_start_ns);
-  if (!known && on_described_) on_described_(h.tgid);
+  info.resource = Resolve(h.tgid, e.comm, e.process_start_ns);
   by_tuple_[TupleKey(info.local, info.peer)] = {h.tgid, h.fd};
   fds.emplace(h.fd, std::make_unique<Tracked>(std::move(info)));
   ++connection_count_;

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "capture/connection.h"
+#include "capture/lifecycle_events.h"
 #include "http_capture.h"
 #include "discovery/process_registry.h"
 #include "protocols/http1/http1_exchange.h"
@@ -28,6 +29,9 @@ struct TrackerStats {
   uint64_t retransmits = 0;  // retransmit records received
   uint64_t retransmits_unattributed =
       0;  // owner socket unknown (never read/written while we watched)
+  uint64_t tcp_lifecycle_events = 0;        // TCP connection up/failed/down records
+  uint64_t tcp_lifecycle_unattributed = 0;  // closed after their process exited
+  uint64_t dns_lookups = 0;           // getaddrinfo() records
 };
 
 class ConnectionTracker {
@@ -54,6 +58,13 @@ class ConnectionTracker {
   void OnResourceRetired(std::function<void(const ResourcePtr&)> handler) {
     on_retired_ = std::move(handler);
   }
+  // TCP connection lifecycle (up, failed, down) and getaddrinfo() calls, with their resource.
+  void OnTcpConnection(std::function<void(const TcpConnectionEvent&)> handler) {
+    on_tcp_connection_ = std::move(handler);
+  }
+  void OnDnsLookup(std::function<void(const DnsLookupEvent&)> handler) {
+    on_dns_lookup_ = std::move(handler);
+  }
   // Called the first time a process's metadata is read from /proc.
   void OnProcessDescribed(ProcessHandler handler) { on_described_ = std::move(handler); }
 
@@ -73,6 +84,8 @@ class ConnectionTracker {
   void Close(const otelbpf_event_header& h);
   void ProcessExit(uint32_t pid, uint64_t ns);
   void TcpRetransmit(const otelbpf_tcp_retransmit_event& e);
+  // The resource of a process named by a kernel event (reads /proc the first time).
+  ResourcePtr Resolve(uint32_t pid, const char (&comm)[16], uint64_t process_start_ns);
   Tracked* Find(uint32_t pid, int32_t fd, uint64_t generation);
   void Drain(Tracked& t);
   void Erase(uint32_t pid, int32_t fd);
@@ -83,6 +96,8 @@ class ConnectionTracker {
   ProcessHandler on_exit_, on_exec_, on_described_;
   RetransmitHandler on_retransmit_;
   std::function<void(const ResourcePtr&)> on_retired_;
+  std::function<void(const TcpConnectionEvent&)> on_tcp_connection_;
+  std::function<void(const DnsLookupEvent&)> on_dns_lookup_;
   size_t max_connections_;
   size_t connection_count_ = 0;
   std::unordered_map<uint32_t, FdTable> by_process_;
