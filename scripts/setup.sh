@@ -17,6 +17,7 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx-light wrk python3 procps iproute2 nftables util-linux
+  dnsmasq-base  # a real DNS server on 127.0.0.1 for the DNS tests (no system service)
   prometheus  # promtool checks our exposition; the server scrapes otelbpf in the tests
 )
 # The independent OTLP decoder in the tests runs on Node.js; some images ship their own
