@@ -6,7 +6,7 @@ How the overflow is made certain rather than hoped for: the agent runs with the 
 buffer it accepts (1 MiB) and the largest capture (8192 bytes), and is stopped (SIGSTOP, a
 consumer starved of CPU) while a burst of large requests and responses goes through one
 keep-alive connection. The kernel side keeps capturing meanwhile. On this machine a burst of
-the same traffic without the stall (~26k events/s, 200 MB/s copied) did not overflow the
+similar traffic without the stall (4 clients, ~26k events/s, 200 MB/s copied) did not overflow the
 ring: the consumer keeps up, so a test relying on speed alone would test nothing.
 
 The traffic is built so that the number of events it causes is known exactly. Both ends live
