@@ -186,6 +186,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
           "$OTELBPF" run --output none $AGENT_ARGS ;;
     esac
     sleep "$SETTLE"
+    # Someone else's benchmark or test may restore kernel.bpf_stats_enabled=0 mid-run (it is
+    # machine-wide); run times would then read 0. Turn it back on, and say so.
+    if ((BPF_STATS)) && [[ $(sysctl -n kernel.bpf_stats_enabled) != 1 ]]; then
+      bench_log "WARNING: round $r $mode: kernel.bpf_stats_enabled was switched off by someone else; on again"
+      sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
+    fi
     bpf0=(0 0 0)
     [[ -n $AGENT_PID ]] && read -r -a bpf0 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$WORK/progs.before")"
     n0=$(service_ticks)

@@ -110,7 +110,9 @@ def main():
         req = sum(r["requests"] for r in mine)
         nginx_us = sum(r["nginx_ticks"] for r in mine) * us_per_tick / req if req else 0
         agent_us = [r["agent_ticks"] * us_per_tick / r["requests"] for r in mine if r["requests"]]
-        bpf_ns = [r["bpf_ns"] / r["requests"] for r in mine if r["requests"]]
+        # A round whose programs never ran had its run-time accounting off (bpf_stats_enabled
+        # switched off by someone else): no figure, rather than a false 0.
+        bpf_ns = [r["bpf_ns"] / r["requests"] for r in mine if r["requests"] and r["bpf_cnt"] > 0]
         has_agent = not m.startswith("baseline")
         med, rng, iqr = fmt_spread(ratios) if m != base_name else ("1.000", "-", "-")
         agent_col = f"{statistics.median(agent_us):.2f}" if has_agent and agent_us else "-"
@@ -131,13 +133,16 @@ def main():
             total_ticks = sum(r["agent_ticks"] for r in mine)
             lines.append(f"  agent cpu (user+sys)   us/req median={au[0]} min..max={au[1]} IQR={au[2]} "
                          f"all_rounds={total_ticks * us_per_tick / req:.2f}")
-            if a.bpf_stats == "1":
+            if a.bpf_stats == "1" and bpf_ns:
                 bn = fmt_spread(bpf_ns, "{:.0f}")
-                runs = sum(r["bpf_cnt"] for r in mine)
-                tot = sum(r["bpf_ns"] for r in mine)
+                counted = [r for r in mine if r["bpf_cnt"] > 0]
+                runs = sum(r["bpf_cnt"] for r in counted)
+                tot = sum(r["bpf_ns"] for r in counted)
+                req_counted = sum(r["requests"] for r in counted)
                 lines.append(f"  eBPF run time          ns/req median={bn[0]} min..max={bn[1]} IQR={bn[2]} "
-                             f"ns/run={tot / runs if runs else 0:.0f} runs/req={runs / req if req else 0:.1f} "
-                             f"programs={int(mine[-1]['bpf_progs'])}")
+                             f"ns/run={tot / runs if runs else 0:.0f} runs/req={runs / req_counted if req_counted else 0:.1f} "
+                             f"programs={int(mine[-1]['bpf_progs'])}"
+                             + (f" (rounds without run times: {len(mine) - len(counted)})" if len(counted) < len(mine) else ""))
             base_rows = [by[(rd, base_name)] for rd in rounds if (rd, base_name) in by]
             base_req = sum(r["requests"] for r in base_rows)
             base_nginx = sum(r["nginx_ticks"] for r in base_rows) * us_per_tick / base_req if base_req else 0
