@@ -104,8 +104,8 @@ TEST(DnsMatcher, IdenticalQueryIsARetransmission) {
 TEST(DnsMatcher, UnmatchedResponsesAreCountedNotGuessed) {
   ExchangeMatcher m(false);
   m.OnSent(Query(1, "example.com"), 10, 11);
-  m.OnReceived(Response(2, "example.com"), 20, 21);    // other id
-  m.OnReceived(Response(1, "example.net"), 22, 23);    // other name
+  m.OnReceived(Response(2, "example.com"), 20, 21);      // other id
+  m.OnReceived(Response(1, "example.net"), 22, 23);      // other name
   m.OnReceived(Response(1, "example.com", 28), 24, 25);  // other type
   EXPECT_TRUE(m.completed().empty());
   EXPECT_EQ(m.unmatched_responses(), 3u);

@@ -22,7 +22,9 @@ struct Packet {
     return *this;
   }
   Packet& U16(int v) { return U8(v >> 8).U8(v & 0xFF); }
-  Packet& U32(uint32_t v) { return U16(static_cast<int>(v >> 16)).U16(static_cast<int>(v & 0xFFFF)); }
+  Packet& U32(uint32_t v) {
+    return U16(static_cast<int>(v >> 16)).U16(static_cast<int>(v & 0xFFFF));
+  }
   Packet& Header(int id, int flags, int qd, int an, int ns, int ar) {
     return U16(id).U16(flags).U16(qd).U16(an).U16(ns).U16(ar);
   }
@@ -277,7 +279,7 @@ TEST(DnsMessage, RejectsForwardPointer) {
 
 TEST(DnsMessage, BoundsPointerChains) {
   Packet p;
-  p.Header(1, kResponseFlags, 0, 0, 0, 0).U8(0);  // the root at 12
+  p.Header(1, kResponseFlags, 0, 0, 0, 0).U8(0);                           // the root at 12
   for (int i = 0; i < 200; ++i) p.Pointer(p.offset() - (i == 0 ? 1 : 2));  // each to the last
   std::string name;
   size_t end = 0;

@@ -15,13 +15,12 @@ namespace {
 using namespace std::string_literals;
 
 // id 0x1234, RD, "example.com" A IN.
-const std::string kQuery =
-    "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"s + "\x07" + "example" + "\x03" + "com" +
-    "\x00\x00\x01\x00\x01"s;
+const std::string kQuery = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"s + "\x07" +
+                           "example" + "\x03" + "com" + "\x00\x00\x01\x00\x01"s;
 // Its answer: 93.184.216.34, owner compressed to the question's name.
-const std::string kResponse =
-    "\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00"s + "\x07" + "example" + "\x03" + "com" +
-    "\x00\x00\x01\x00\x01"s + "\xc0\x0c\x00\x01\x00\x01\x00\x00\x01\x2c\x00\x04\x5d\xb8\xd8\x22"s;
+const std::string kResponse = "\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00"s + "\x07" +
+                              "example" + "\x03" + "com" + "\x00\x00\x01\x00\x01"s +
+                              "\xc0\x0c\x00\x01\x00\x01\x00\x00\x01\x2c\x00\x04\x5d\xb8\xd8\x22"s;
 
 std::string Framed(std::string_view message) {
   std::string out;

@@ -15,10 +15,6 @@ namespace {
 constexpr std::string_view kErrorTimeout = "timeout";
 constexpr std::string_view kErrorClosed = "closed_before_response";
 
-void Add(Attributes& attributes, std::string_view key, AttributeValue value) {
-  attributes.push_back(Attribute{std::string(key), std::move(value)});
-}
-
 std::optional<std::string> ErrorType(const Exchange& exchange) {
   switch (exchange.error) {
     case ExchangeError::kTimeout:
@@ -49,29 +45,29 @@ Span BuildDnsSpan(const Exchange& exchange, const ConnectionInfo& connection,
 
   Attributes& a = span.attributes;
   a.reserve(14);
-  Add(a, "dns.question.name", exchange.question_name);
-  Add(a, "dns.question.type", type);
+  a.push_back({"dns.question.name", exchange.question_name});
+  a.push_back({"dns.question.type", type});
   if (const std::optional<ResponseInfo>& response = exchange.response) {
-    Add(a, "dns.response_code", RcodeName(response->rcode));
-    Add(a, "dns.answer.count", static_cast<int64_t>(response->answer_count));
-    if (response->truncated) Add(a, "dns.response.truncated", true);
+    a.push_back({"dns.response_code", RcodeName(response->rcode)});
+    a.push_back({"dns.answer.count", static_cast<int64_t>(response->answer_count)});
+    if (response->truncated) a.push_back({"dns.response.truncated", true});
   }
   if (exchange.retransmissions > 0) {
-    Add(a, "dns.query.retransmissions", static_cast<int64_t>(exchange.retransmissions));
+    a.push_back({"dns.query.retransmissions", static_cast<int64_t>(exchange.retransmissions)});
   }
-  Add(a, "network.protocol.name", std::string("dns"));
-  Add(a, "network.transport", std::string(exchange.over_tcp ? "tcp" : "udp"));
+  a.push_back({"network.protocol.name", std::string("dns")});
+  a.push_back({"network.transport", std::string(exchange.over_tcp ? "tcp" : "udp")});
   const Endpoint& server = connection.peer;
   if (!server.address.empty()) {
-    Add(a, "network.peer.address", server.address);
-    Add(a, "server.address", server.address);
+    a.push_back({"network.peer.address", server.address});
+    a.push_back({"server.address", server.address});
     if (server.port != 0) {
-      Add(a, "network.peer.port", static_cast<int64_t>(server.port));
-      Add(a, "server.port", static_cast<int64_t>(server.port));
+      a.push_back({"network.peer.port", static_cast<int64_t>(server.port)});
+      a.push_back({"server.port", static_cast<int64_t>(server.port)});
     }
   }
   if (std::optional<std::string> error = ErrorType(exchange)) {
-    Add(a, "error.type", std::move(*error));
+    a.push_back({"error.type", std::move(*error)});
     span.status = StatusCode::kError;
   }
   return span;
