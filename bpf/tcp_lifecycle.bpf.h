@@ -18,7 +18,10 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT2 5
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
+#define TCP_CLOSING 11
 
 struct tcp_life {
   __u64 start_ns;       /* client: SYN_SENT; server: ESTABLISHED */
@@ -27,7 +30,8 @@ struct tcp_life {
   __u32 tgid; /* 0 until known (server side: until accept()) */
   __u8 role;
   __u8 announced; /* UP went out: DOWN must follow, or active-connection counts drift */
-  __u8 pad[2];
+  __u8 fin_in;    /* the peer's FIN arrived: bytes_received counts it as one byte */
+  __u8 pad;
   char comm[16];
 };
 
@@ -84,8 +88,11 @@ static __always_inline void emit_tcp_conn(__u8 type, struct tcp_life *l, struct 
   fill_tcp_conn_addresses(&e, sk, ctx);
   if (type == OTELBPF_EV_TCP_CONN_DOWN) {
     struct tcp_sock *tp = (struct tcp_sock *)sk;
-    e.bytes_sent = BPF_CORE_READ(tp, bytes_acked);
+    /* Payload only: bytes_acked would also count the FIN's sequence number, and bytes_sent
+     * counts retransmitted bytes again. */
+    e.bytes_sent = BPF_CORE_READ(tp, bytes_sent) - BPF_CORE_READ(tp, bytes_retrans);
     e.bytes_received = BPF_CORE_READ(tp, bytes_received);
+    if (l->fin_in && e.bytes_received) e.bytes_received -= 1;
     e.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* stored << 3 */
     e.retransmits = BPF_CORE_READ(tp, total_retrans);
   }
@@ -153,6 +160,12 @@ int tcp_state_change(struct trace_event_raw_inet_sock_set_state *ctx) {
     emit_tcp_conn(OTELBPF_EV_TCP_CONN_UP, l, sk, ctx, l->start_ns, now, 0);
     return 0;
   }
+  /* The peer's FIN: it moved us to CLOSE_WAIT or CLOSING, or (FIN_WAIT2 -> CLOSE) ended our
+   * own close. The last one is also how an orphaned FIN_WAIT2 times out: then bytes_received
+   * comes out one byte low. */
+  if (newstate == TCP_CLOSE_WAIT || newstate == TCP_CLOSING ||
+      (newstate == TCP_CLOSE && oldstate == TCP_FIN_WAIT2))
+    l->fin_in = 1;
   if (newstate != TCP_CLOSE) return 0;
   if (l->established_ns == 0 && l->role == OTELBPF_ROLE_CLIENT) {
     /* tcp_done_with_error() stores the error before the state change that brings us here. */

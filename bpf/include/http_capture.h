@@ -110,7 +110,7 @@ struct otelbpf_tcp_conn_event {
   __u8 peer_addr[16];
   char comm[16];
   __u64 process_start_ns;
-  __u64 bytes_sent;     /* DOWN: bytes the peer acknowledged (tcp_sock.bytes_acked) */
+  __u64 bytes_sent;     /* DOWN: payload bytes sent, retransmissions not counted again */
   __u64 bytes_received; /* DOWN: tcp_sock.bytes_received */
   __u32 srtt_us;        /* DOWN: smoothed RTT at close */
   __u32 retransmits;    /* DOWN: tcp_sock.total_retrans */

@@ -109,7 +109,10 @@ int RunAgent(const AgentOptions& options) {
   for (const auto& w : warnings) spdlog::warn("{}", w);
 
   ProcessRegistry processes(ResourceDefaultsFromEnvironment());
-  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs());
+  std::vector<std::string> sampler_warnings;
+  const SamplerConfig sampler = SamplerConfigFromEnv(otlp::ProcessEnv, &sampler_warnings);
+  for (const auto& w : sampler_warnings) spdlog::warn("{}", w);
+  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs(), sampler);
 
   std::unique_ptr<otlp::OtlpTraceExporter> exporter;
   if (otlp_config.enabled()) {
@@ -130,7 +133,7 @@ int RunAgent(const AgentOptions& options) {
                          exporter.get());
   processes.Forget(
       static_cast<uint32_t>(getpid()));  // otelbpf names itself; it never traces itself
-  pipeline.AddSink(&metrics);
+  pipeline.AddEverySpanSink(&metrics);  // request metrics count unsampled traces too
 
   ConnectionTracker tracker(
       processes,
@@ -195,8 +198,9 @@ int RunAgent(const AgentOptions& options) {
   if (console) target += std::string(target.empty() ? "" : " and ") + "the console";
   if (target.empty()) target = "nowhere (--output none, no OTLP endpoint)";
   std::string metrics_to = metrics.Destinations();
-  spdlog::info("otelbpf is ready: {} hooks attached in {} ms; spans go to {}; metrics to {}",
-               bpf->AttachedHooks(), ms, target, metrics_to.empty() ? "nowhere" : metrics_to);
+  spdlog::info(
+      "otelbpf is ready: {} hooks attached in {} ms; spans go to {} (sampler {}); metrics to {}",
+      bpf->AttachedHooks(), ms, target, Describe(sampler), metrics_to.empty() ? "nowhere" : metrics_to);
 
   uint64_t reported_losses = 0;
   size_t connections_at_last_trim = 0;
@@ -208,10 +212,9 @@ int RunAgent(const AgentOptions& options) {
       spdlog::error("reading the ring buffer failed: {}", n);
       break;
     }
-    if (n > 0) {
-      if (console) console->Flush();
-      metrics.PublishUserStats(tracker, processes.size(), pipeline.spans());
-    }
+    pipeline.Tick(MonotonicNowNs());  // assembled spans leave after a short hold
+    if (console) console->Flush();
+    if (n > 0) metrics.PublishUserStats(tracker, processes.size(), pipeline.spans());
     auto now = std::chrono::steady_clock::now();
     if (now - last_housekeeping >= std::chrono::seconds(1)) {
       last_housekeeping = now;
@@ -243,6 +246,7 @@ int RunAgent(const AgentOptions& options) {
   const CaptureCounters counters = metrics.PublishKernelStats(*bpf);
   bpf.reset();
   tracker.CloseAll(MonotonicNowNs());
+  pipeline.Flush();
   metrics.PublishUserStats(tracker, processes.size(), pipeline.spans());
   if (exporter) exporter->Shutdown();
   metrics.Shutdown();
@@ -260,6 +264,12 @@ int RunAgent(const AgentOptions& options) {
       ts.records, ts.malformed_records, ts.orphan_data, ts.connections_opened,
       ts.connections_rejected, ts.exchanges, pipeline.spans(), ts.retransmits,
       ts.retransmits_unattributed);
+  const AssemblyStats& as = pipeline.assembly_stats();
+  spdlog::info(
+      "traces: new={} joined_remote={} linked_in_process={} linked_same_host={} "
+      "ambiguous_in_process={} released_early={} sampled_out={}",
+      as.new_traces, as.joined_remote, as.linked_in_process, as.linked_same_host,
+      as.ambiguous_in_process, as.released_early, as.sampled_out);
   if (exporter) {
     auto s = exporter->stats();
     spdlog::info(

@@ -15,6 +15,8 @@ namespace {
 // Retransmissions remembered per connection until the exchanges they fall into complete. Loss
 // bursts beyond this keep the newest; the span's count is then a lower bound.
 constexpr size_t kMaxRetransmitsPerConnection = 64;
+// How long an exited process's resource still names the connection closes that trail its exit.
+constexpr uint64_t kExitedMemoryNs = 10'000'000'000;
 }  // namespace
 
 struct ConnectionTracker::Tracked {
@@ -109,9 +111,12 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
       TcpConnectionEvent event = DecodeTcpConnection(e);
       // An exit closes the process's sockets after its exit event: by then its resource is
       // retired, and reading /proc again would resurrect it under a stale name.
-      event.resource = event.kind == TcpConnectionEvent::Kind::kDown
-                           ? processes_.Find(e.hdr.tgid)
-                           : Resolve(e.hdr.tgid, e.comm, e.process_start_ns);
+      if (event.kind != TcpConnectionEvent::Kind::kDown) {
+        event.resource = Resolve(e.hdr.tgid, e.comm, e.process_start_ns);
+      } else if (!(event.resource = processes_.Find(e.hdr.tgid))) {
+        auto gone = recently_exited_.find(e.hdr.tgid);
+        if (gone != recently_exited_.end()) event.resource = gone->second.resource;
+      }
       if (!event.resource) {
         ++stats_.tcp_lifecycle_unattributed;
         return;
@@ -196,7 +201,7 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   const uint64_t start_ns = send ? h.start_ns : h.end_ns;
   t->stitcher.OnData(send ? http1::Direction::kSend : http1::Direction::kRecv,
                      std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length,
-                     start_ns, h.end_ns);
+                     start_ns, h.end_ns, h.tid);
   Drain(*t);
   if (t->stitcher.abandoned()) {
     ++stats_.connections_abandoned;
@@ -224,7 +229,13 @@ void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
     connection_count_ -= p->second.size();
     by_process_.erase(p);
   }
-  if (ResourcePtr r = processes_.Find(pid); r && on_retired_) on_retired_(r);
+  // Keep exited resources a few seconds for the closes that trail the exit (see the header).
+  std::erase_if(recently_exited_,
+                [ns](const auto& kv) { return kv.second.exit_ns + kExitedMemoryNs < ns; });
+  if (ResourcePtr r = processes_.Find(pid)) {
+    recently_exited_[pid] = {r, ns};
+    if (on_retired_) on_retired_(r);
+  }
   processes_.Forget(pid);
   if (on_exit_) on_exit_(pid);
 }

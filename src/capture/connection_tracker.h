@@ -30,7 +30,7 @@ struct TrackerStats {
   uint64_t retransmits_unattributed =
       0;  // owner socket unknown (never read/written while we watched)
   uint64_t tcp_lifecycle_events = 0;        // TCP connection up/failed/down records
-  uint64_t tcp_lifecycle_unattributed = 0;  // closed after their process exited
+  uint64_t tcp_lifecycle_unattributed = 0;  // closed well after their process exited
   uint64_t dns_lookups = 0;           // getaddrinfo() records
 };
 
@@ -104,6 +104,13 @@ class ConnectionTracker {
   // "local|peer" endpoints → (pid, fd): finds this host's other end of a connection, so a
   // retransmission by a local server also shows on the local client's span it delayed.
   std::unordered_map<std::string, std::pair<uint32_t, int32_t>> by_tuple_;
+  // Resources of processes that exited in the last few seconds: the kernel closes an exiting
+  // process's sockets after its exit event, and their closes still belong to it.
+  struct Exited {
+    ResourcePtr resource;
+    uint64_t exit_ns;
+  };
+  std::unordered_map<uint32_t, Exited> recently_exited_;
   TrackerStats stats_;
 };
 

@@ -23,11 +23,11 @@ class BoundedSeries {
       : max_series_(max_series), retention_ns_(retention_ns) {}
 
   // The series of `key` in `resource`, created as Series(now_unix_nano) if new; the overflow
-  // series when the resource is full.
+  // series when the resource is full. Late measurements of a retired resource still count
+  // (its last connections close after its exit) without extending its retention.
   Series& At(const ResourcePtr& resource, const Key& key, uint64_t now_unix_nano) {
     PerResource& r = resources_[resource.get()];
     if (!r.resource) r.resource = resource;  // holds the key's pointer: it cannot be reused
-    r.retired_at = 0;
     auto it = r.series.find(key);
     if (it != r.series.end()) return it->second;
     if (r.series.size() >= max_series_) {
