@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace otelbpf {
@@ -31,20 +32,34 @@ void AddKernelContext(const KernelContext& kernel, uint64_t monotonic_to_realtim
   }
 }
 
+SpanPipeline::SpanPipeline(uint64_t monotonic_to_realtime_ns, SamplerConfig sampler,
+                           AssemblyLimits limits)
+    : sampler_(sampler),
+      assembler_(sampler_, limits, [this](Span&& span) { Deliver(std::move(span)); }) {
+  options_.monotonic_to_realtime_ns = monotonic_to_realtime_ns;
+}
+
 void SpanPipeline::OnExchange(const http1::Exchange& exchange, const ConnectionInfo& connection) {
   if (connection.role == ConnectionRole::kUnknown) return;  // cannot say SERVER or CLIENT
   Span span = http1::BuildSpan(exchange, connection, options_);
   AddKernelContext(connection.kernel, options_.monotonic_to_realtime_ns, span);
-  SpanOrigin origin;
-  OnSpan(std::move(span), connection, origin);
+  OnSpan(std::move(span), connection, http1::BuildSpanOrigin(exchange));
 }
 
 void SpanPipeline::OnSpan(Span span, const ConnectionInfo& connection, const SpanOrigin& origin) {
-  (void)connection;
-  (void)origin;
-  span.trace_id = ids_.NewTraceId();
-  span.span_id = ids_.NewSpanId();
   ++spans_;
+  for (SpanSink* sink : every_span_sinks_) sink->Consume(span);
+  if (sampler_.NeverSamples()) return;  // nothing of it can be exported: skip assembly
+  const uint64_t now = std::max(last_tick_unix_ns_, span.end_time_unix_nano);
+  assembler_.Add(std::move(span), connection, origin, now);
+}
+
+void SpanPipeline::Tick(uint64_t now_monotonic_ns) {
+  last_tick_unix_ns_ = now_monotonic_ns + options_.monotonic_to_realtime_ns;
+  assembler_.Advance(last_tick_unix_ns_);
+}
+
+void SpanPipeline::Deliver(Span&& span) {
   for (SpanSink* sink : sinks_) sink->Consume(span);
 }
 

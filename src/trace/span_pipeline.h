@@ -10,7 +10,9 @@
 #include "export/span_sink.h"
 #include "protocols/http1/http1_exchange.h"
 #include "trace/ids.h"
+#include "trace/sampler.h"
 #include "trace/span_origin.h"
+#include "trace/trace_assembler.h"
 
 namespace otelbpf {
 
@@ -32,22 +34,39 @@ uint64_t MonotonicToRealtimeOffsetNs();
 
 class SpanPipeline {
  public:
-  explicit SpanPipeline(uint64_t monotonic_to_realtime_ns) {
-    options_.monotonic_to_realtime_ns = monotonic_to_realtime_ns;
-  }
+  explicit SpanPipeline(uint64_t monotonic_to_realtime_ns, SamplerConfig sampler = {},
+                        AssemblyLimits limits = {});
+  // Sampled spans, once assembled (ids and parent set): exporters, console.
   void AddSink(SpanSink* sink) { sinks_.push_back(sink); }
+  // Every span, sampled or not, as soon as it arrives and before it has ids: span-derived
+  // metrics must count all requests.
+  void AddEverySpanSink(SpanSink* sink) { every_span_sinks_.push_back(sink); }
+
   // Any protocol's span: ids, parent and sampling are decided here (fields the builder set for
-  // them are overwritten). Times are the span's own (unix ns).
+  // them are overwritten). Times are the span's own (unix ns). Assembly holds a span briefly
+  // (AssemblyLimits::hold_ns): call Tick regularly and Flush at shutdown.
   void OnSpan(Span span, const ConnectionInfo& connection, const SpanOrigin& origin);
   // HTTP/1: build the span, then OnSpan.
   void OnExchange(const http1::Exchange& exchange, const ConnectionInfo& connection);
+  // Releases the spans whose hold ended; `now` on CLOCK_MONOTONIC.
+  void Tick(uint64_t now_monotonic_ns);
+  // Releases every held span (shutdown), before the sinks shut down.
+  void Flush() { assembler_.Flush(); }
+
   uint64_t spans() const { return spans_; }
+  const AssemblyStats& assembly_stats() const { return assembler_.stats(); }
+  const SamplerConfig& sampler_config() const { return sampler_.config(); }
 
  private:
+  void Deliver(Span&& span);
+
   http1::SpanBuildOptions options_;
-  IdGenerator ids_;
+  Sampler sampler_;
+  TraceAssembler assembler_;
   std::vector<SpanSink*> sinks_;
+  std::vector<SpanSink*> every_span_sinks_;
   uint64_t spans_ = 0;
+  uint64_t last_tick_unix_ns_ = 0;
 };
 
 }  // namespace otelbpf

@@ -147,7 +147,8 @@ struct ConnectionStitcher::State {
   void EmitReady() {
     while (!pending.empty() && pending.front().request && pending.front().response) {
       Pending& p = pending.front();
-      owner.completed_.push_back(Exchange{std::move(*p.request), std::move(p.response), p.error});
+      owner.completed_.push_back(
+          Exchange{std::move(*p.request), std::move(p.response), p.error, completed_count++});
       pending.erase(pending.begin());
     }
   }
@@ -163,7 +164,8 @@ struct ConnectionStitcher::State {
     for (Pending& p : pending) {
       if (!p.request) continue;  // cannot happen after the parsers flushed; be safe
       const ExchangeError error = p.response ? p.error : no_response;
-      owner.completed_.push_back(Exchange{std::move(*p.request), std::move(p.response), error});
+      owner.completed_.push_back(
+          Exchange{std::move(*p.request), std::move(p.response), error, completed_count++});
     }
     pending.clear();
     closed = true;
@@ -188,6 +190,7 @@ struct ConnectionStitcher::State {
   uint64_t unmatched_responses = 0;
   uint64_t misdirected_messages = 0;
   uint64_t unrecognized_pieces = 0;  // OnData calls while nothing was ever recognized
+  uint64_t completed_count = 0;      // exchanges handed out so far: the next one's index
   bool closing_with_reset = false;
   bool protocol_switched = false;
   bool closed = false;
@@ -200,10 +203,10 @@ ConnectionStitcher::ConnectionStitcher(ConnectionRole role) : role_(role) {
 ConnectionStitcher::~ConnectionStitcher() = default;
 
 void ConnectionStitcher::OnData(Direction direction, std::string_view captured, uint64_t length,
-                                uint64_t start_ns, uint64_t end_ns) {
+                                uint64_t start_ns, uint64_t end_ns, uint32_t tid) {
   State& s = *state_;
   if (s.closed || s.abandoned()) return;
-  s.parser(direction).OnData(captured, length, start_ns, end_ns);
+  s.parser(direction).OnData(captured, length, start_ns, end_ns, tid);
   if (!s.recv_parser.recognized_any() && !s.send_parser.recognized_any()) ++s.unrecognized_pieces;
 }
 

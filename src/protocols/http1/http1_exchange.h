@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "capture/connection.h"
+#include "trace/span_origin.h"
 
 namespace otelbpf::http1 {
 
@@ -45,6 +46,7 @@ struct Message {
   uint64_t body_bytes = 0;      // body bytes on the wire (chunk framing excluded)
   uint64_t first_byte_ns = 0;   // start of the syscall that carried the first byte
   uint64_t last_byte_ns = 0;    // end of the syscall that carried the last byte
+  uint32_t first_byte_tid = 0;  // thread whose syscall carried the first byte (0: unknown)
   bool truncated = false;       // some header bytes were not captured (capture limit or cap)
 
   // Case-insensitive header lookup; nullptr when absent.
@@ -62,6 +64,7 @@ struct Exchange {
   Message request;
   std::optional<Message> response;  // empty when the connection failed first
   ExchangeError error = ExchangeError::kNone;
+  uint64_t index = 0;  // position on the connection: 0 for the first exchange completed on it
 };
 
 // Stitches requests to responses on one connection, in order (HTTP/1 has no ids: the n-th
@@ -74,8 +77,9 @@ class ConnectionStitcher {
 
   // One syscall's worth of stream. `captured` is a prefix of the `length` bytes the syscall
   // moved (the kernel copies at most the capture limit); the rest is a gap of known size.
+  // `tid`: the thread that made the syscall (0: unknown).
   void OnData(Direction direction, std::string_view captured, uint64_t length, uint64_t start_ns,
-              uint64_t end_ns);
+              uint64_t end_ns, uint32_t tid = 0);
   // The connection ended (close, exit); `reset` when it was reset/broken pipe.
   void OnClose(uint64_t ns, bool reset);
 
@@ -107,5 +111,9 @@ struct SpanBuildOptions {
 };
 Span BuildSpan(const Exchange& exchange, const ConnectionInfo& connection,
                const SpanBuildOptions& options);
+// What trace assembly needs besides the span: the thread that received (SERVER) or sent
+// (CLIENT) the request, the exchange's index on its connection, and the request's
+// traceparent/tracestate when valid.
+SpanOrigin BuildSpanOrigin(const Exchange& exchange);
 
 }  // namespace otelbpf::http1

@@ -47,9 +47,10 @@ int HexValue(char c) {
 MessageParser::MessageParser(StreamKind kind, MessageSink* sink) : kind_(kind), sink_(sink) {}
 
 void MessageParser::OnData(std::string_view captured, uint64_t length, uint64_t start_ns,
-                           uint64_t end_ns) {
+                           uint64_t end_ns, uint32_t tid) {
   if (state_ == State::kStopped) return;
   piece_start_ns_ = start_ns;
+  piece_tid_ = tid;
   piece_end_ns_ = end_ns;
   // A message in progress needs more bytes, so this piece carries some of them.
   if (InMessage() && (length > 0 || !captured.empty())) current_.last_byte_ns = end_ns;
@@ -459,6 +460,7 @@ void MessageParser::BeginMessage(bool start_line_complete, MethodPolicy policy) 
   current_ = Message{};
   framing_ = BodyFraming{};
   current_.first_byte_ns = piece_start_ns_;
+  current_.first_byte_tid = piece_tid_;
   current_.last_byte_ns = piece_end_ns_;
   start_line_validated_ = start_line_complete;
   method_policy_ = policy;

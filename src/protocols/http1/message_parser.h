@@ -42,7 +42,9 @@ class MessageParser {
 
   // One syscall's bytes: `captured` is a prefix of the `length` bytes it moved; the rest is a
   // gap of known size. Timestamps stamp the messages whose bytes this piece carries.
-  void OnData(std::string_view captured, uint64_t length, uint64_t start_ns, uint64_t end_ns);
+  // `tid`: the thread that made the syscall (0: unknown), stamped on messages it starts.
+  void OnData(std::string_view captured, uint64_t length, uint64_t start_ns, uint64_t end_ns,
+              uint32_t tid = 0);
   // The stream ended: ends a close-delimited body, reports a message cut short. Final.
   void OnClose();
 
@@ -136,6 +138,7 @@ class MessageParser {
 
   uint64_t piece_start_ns_ = 0;  // timestamps of the piece being consumed
   uint64_t piece_end_ns_ = 0;
+  uint32_t piece_tid_ = 0;
 };
 
 }  // namespace otelbpf::http1

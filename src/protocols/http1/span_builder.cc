@@ -7,10 +7,13 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "protocols/http1/headers.h"
 #include "protocols/http1/http1_exchange.h"
 #include "protocols/http1/start_line.h"
 #include "protocols/http1/url.h"
+#include "trace/traceparent.h"
 
 namespace otelbpf::http1 {
 namespace {
@@ -189,6 +192,21 @@ Span BuildSpan(const Exchange& exchange, const ConnectionInfo& connection,
     span.status = StatusCode::kError;
   }
   return span;
+}
+
+SpanOrigin BuildSpanOrigin(const Exchange& exchange) {
+  SpanOrigin origin;
+  origin.tid = exchange.request.first_byte_tid;
+  origin.exchange_index = exchange.index;
+  std::vector<std::string_view> traceparents, tracestates;
+  for (const Header& h : exchange.request.headers) {
+    if (EqualsIgnoreCase(h.name, "traceparent")) traceparents.push_back(h.value);
+    if (EqualsIgnoreCase(h.name, "tracestate")) tracestates.push_back(h.value);
+  }
+  // Two traceparent headers would join into one invalid value ("a,b"): ignore both.
+  if (traceparents.size() == 1)
+    origin.incoming = ParseTraceContext(traceparents.front(), tracestates);
+  return origin;
 }
 
 }  // namespace otelbpf::http1

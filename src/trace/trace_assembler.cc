@@ -1,0 +1,270 @@
+#include "trace/trace_assembler.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace otelbpf {
+namespace {
+
+// Names one exchange of one connection from the client's side: the server's span computes the
+// same key with its endpoints swapped.
+std::string ExchangeKey(const Endpoint& client_local, const Endpoint& client_peer,
+                        uint64_t index) {
+  return client_local.address + ":" + std::to_string(client_local.port) + "|" +
+         client_peer.address + ":" + std::to_string(client_peer.port) + "#" +
+         std::to_string(index);
+}
+
+uint64_t ThreadKey(uint32_t pid, uint32_t tid) { return static_cast<uint64_t>(pid) << 32 | tid; }
+
+}  // namespace
+
+struct TraceAssembler::Held {
+  uint64_t seq = 0;
+  Span span;
+  SpanOrigin origin;
+  uint32_t pid = 0;
+  std::string exchange_key;  // CLIENT: its own; SERVER: its client's. Empty: not stitchable.
+  uint64_t deadline_ns = 0;
+  Held* waiting_on = nullptr;  // set once the hold ended and a held parent was chosen
+  bool in_process_ambiguous = false;  // saw two SERVER candidates once: never linked in-process
+  std::vector<Held*> waiters;  // spans whose hold ended and that wait for this one
+};
+
+struct TraceAssembler::Trace {
+  TraceId trace_id{};
+  std::string trace_state;
+  bool sampled = true;
+};
+
+TraceAssembler::TraceAssembler(const Sampler& sampler, AssemblyLimits limits, Emit emit)
+    : sampler_(sampler), limits_(limits), emit_(std::move(emit)) {}
+
+TraceAssembler::~TraceAssembler() = default;
+
+void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const SpanOrigin& origin,
+                         uint64_t now_ns) {
+  ++stats_.spans;
+  clock_ns_ = std::max(clock_ns_, now_ns);
+  if (held_.size() >= limits_.max_held_spans) ReleaseOldest();
+
+  auto held = std::make_unique<Held>();
+  Held& h = *held;
+  h.seq = next_seq_++;
+  h.span = std::move(span);
+  h.span.span_id = ids_.NewSpanId();
+  h.span.parent_span_id = SpanId{};
+  h.origin = origin;
+  h.pid = connection.pid;
+  h.deadline_ns = clock_ns_ + limits_.hold_ns;
+  if (h.span.kind == SpanKind::kServer && origin.tid != 0)
+    servers_by_thread_[ThreadKey(h.pid, origin.tid)].push_back(&h);
+  if (origin.exchange_index) {
+    if (h.span.kind == SpanKind::kClient) {
+      h.exchange_key = ExchangeKey(connection.local, connection.peer, *origin.exchange_index);
+      clients_by_exchange_[h.exchange_key] = &h;
+    } else if (h.span.kind == SpanKind::kServer) {
+      h.exchange_key = ExchangeKey(connection.peer, connection.local, *origin.exchange_index);
+    }
+  }
+  due_.push_back(h.seq);
+  held_.emplace(h.seq, std::move(held));
+}
+
+void TraceAssembler::Advance(uint64_t now_ns) {
+  clock_ns_ = std::max(clock_ns_, now_ns);
+  while (due_head_ < due_.size()) {
+    auto it = held_.find(due_[due_head_]);
+    if (it == held_.end()) {  // already released with its trace
+      ++due_head_;
+      continue;
+    }
+    if (it->second->deadline_ns > clock_ns_) break;
+    ++due_head_;
+    Resolve(*it->second, it->second->deadline_ns + limits_.root_grace_ns);
+  }
+  while (!root_candidates_.empty() && root_candidates_.begin()->first <= clock_ns_) {
+    const uint64_t seq = root_candidates_.begin()->second;
+    root_candidates_.erase(root_candidates_.begin());
+    auto it = held_.find(seq);
+    if (it != held_.end() && it->second->waiting_on == nullptr) ReleaseIfStillRoot(*it->second);
+  }
+  if (due_head_ > 4096 && due_head_ * 2 > due_.size()) {
+    due_.erase(due_.begin(), due_.begin() + static_cast<std::ptrdiff_t>(due_head_));
+    due_head_ = 0;
+  }
+}
+
+void TraceAssembler::Flush() {
+  const uint64_t clock = clock_ns_;
+  Advance(UINT64_MAX - limits_.hold_ns - limits_.root_grace_ns);
+  clock_ns_ = clock;
+  while (!held_.empty()) ReleaseOldest();  // only if something waits on a span never resolved
+}
+
+TraceAssembler::Held* TraceAssembler::FindSameHostClient(const Held& server) {
+  if (server.exchange_key.empty()) return nullptr;
+  auto it = clients_by_exchange_.find(server.exchange_key);
+  if (it == clients_by_exchange_.end() || it->second == &server) return nullptr;
+  const Span& c = it->second->span;
+  const Span& s = server.span;
+  // The server's work must lie within the client's wait, give or take clock slack.
+  if (s.start_time_unix_nano + limits_.same_host_slack_ns < c.start_time_unix_nano) return nullptr;
+  if (c.end_time_unix_nano + limits_.same_host_slack_ns < s.end_time_unix_nano) return nullptr;
+  return it->second;
+}
+
+TraceAssembler::ParentChoice TraceAssembler::FindParent(Held& span) {
+  const std::optional<TraceContext>& carried = span.origin.incoming;
+  if (span.span.kind == SpanKind::kServer) {
+    // A local caller's CLIENT span beats the traceparent: a proxy forwards its own caller's
+    // traceparent unchanged, and the local link is the exact one.
+    if (Held* client = FindSameHostClient(span)) return client;
+  } else if (span.span.kind == SpanKind::kClient && span.origin.tid != 0 &&
+             !span.in_process_ambiguous) {
+    auto it = servers_by_thread_.find(ThreadKey(span.pid, span.origin.tid));
+    Held* only = nullptr;
+    size_t candidates = 0;
+    if (it != servers_by_thread_.end()) {
+      for (Held* server : it->second) {
+        const Span& s = server->span;
+        if (s.start_time_unix_nano <= span.span.start_time_unix_nano &&
+            span.span.end_time_unix_nano <= s.end_time_unix_nano) {
+          only = server;
+          ++candidates;
+        }
+      }
+    }
+    if (candidates == 1) return only;
+    if (candidates > 1) {  // one thread, several requests in flight: an event loop
+      span.in_process_ambiguous = true;
+      ++stats_.ambiguous_in_process;
+    }
+  }
+  if (carried) return &*carried;
+  return NoParent{};
+}
+
+bool TraceAssembler::WouldCycle(const Held& child, const Held* parent) const {
+  for (size_t steps = 0; parent != nullptr && steps <= held_.size(); ++steps) {
+    if (parent == &child) return true;
+    parent = parent->waiting_on;
+  }
+  return parent != nullptr;
+}
+
+void TraceAssembler::Resolve(Held& span, uint64_t root_ready_ns) {
+  ParentChoice parent = FindParent(span);
+  if (Held** local = std::get_if<Held*>(&parent); local && !WouldCycle(span, *local)) {
+    span.waiting_on = *local;
+    (*local)->waiters.push_back(&span);
+    return;
+  }
+  root_candidates_.emplace(root_ready_ns, span.seq);
+}
+
+void TraceAssembler::ReleaseIfStillRoot(Held& span) {
+  ParentChoice parent = FindParent(span);
+  if (Held** local = std::get_if<Held*>(&parent)) {
+    if (!WouldCycle(span, *local)) {
+      span.waiting_on = *local;
+      (*local)->waiters.push_back(&span);
+      return;
+    }
+    parent = NoParent{};
+  }
+  const TraceContext* const* remote = std::get_if<const TraceContext*>(&parent);
+  ReleaseAsRoot(span, remote ? *remote : nullptr);
+}
+
+void TraceAssembler::ReleaseAsRoot(Held& span, const TraceContext* remote_parent) {
+  Trace trace;
+  if (remote_parent) {
+    trace.trace_id = remote_parent->trace_id;
+    trace.trace_state = remote_parent->trace_state;
+    trace.sampled = sampler_.ShouldSample(trace.trace_id, *remote_parent);
+    span.span.parent_span_id = remote_parent->span_id;
+    ++stats_.joined_remote;
+  } else {
+    trace.trace_id = ids_.NewTraceId();
+    trace.sampled = sampler_.ShouldSample(trace.trace_id, std::nullopt);
+    span.span.parent_span_id = SpanId{};
+    ++stats_.new_traces;
+  }
+  ReleaseTree(span, trace);
+}
+
+void TraceAssembler::ReleaseTree(Held& root, const Trace& trace) {
+  if (root.waiting_on) {  // released early: it no longer waits for its parent
+    auto& siblings = root.waiting_on->waiters;
+    siblings.erase(std::remove(siblings.begin(), siblings.end(), &root), siblings.end());
+    root.waiting_on = nullptr;
+  }
+  std::vector<Held*> stack{&root};
+  std::vector<Held*> relinked;  // waiters that chose another parent meanwhile: resolve again
+  while (!stack.empty()) {
+    Held& x = *stack.back();
+    stack.pop_back();
+    // Re-check each waiter while x is still indexed: a rival parent may have arrived since.
+    std::vector<Held*> children;
+    for (Held* w : x.waiters) {
+      w->waiting_on = nullptr;
+      ParentChoice again = FindParent(*w);
+      Held** local = std::get_if<Held*>(&again);
+      (local && *local == &x ? children : relinked).push_back(w);
+    }
+    x.waiters.clear();
+    x.span.trace_id = trace.trace_id;
+    x.span.trace_state = trace.trace_state;
+    const SpanId id = x.span.span_id;
+    const uint64_t start = x.span.start_time_unix_nano, end = x.span.end_time_unix_nano;
+    for (Held* c : children) {
+      Span& cs = c->span;
+      cs.parent_span_id = id;
+      // Children lie inside their parents (same-host slack is the only way out).
+      cs.start_time_unix_nano = std::clamp(cs.start_time_unix_nano, start, end);
+      cs.end_time_unix_nano = std::clamp(cs.end_time_unix_nano, cs.start_time_unix_nano, end);
+      ++(cs.kind == SpanKind::kServer ? stats_.linked_same_host : stats_.linked_in_process);
+      stack.push_back(c);
+    }
+    Unindex(x);
+    auto node = held_.extract(x.seq);
+    if (trace.sampled) {
+      emit_(std::move(node.mapped()->span));
+    } else {
+      ++stats_.sampled_out;
+    }
+  }
+  for (Held* w : relinked) {
+    // Their hold and grace are over: they leave with the next Advance unless a parent shows.
+    if (held_.count(w->seq) && w->waiting_on == nullptr) Resolve(*w, clock_ns_);
+  }
+}
+
+void TraceAssembler::Unindex(const Held& span) {
+  if (span.span.kind == SpanKind::kServer && span.origin.tid != 0) {
+    auto it = servers_by_thread_.find(ThreadKey(span.pid, span.origin.tid));
+    if (it != servers_by_thread_.end()) {
+      auto& v = it->second;
+      v.erase(std::remove(v.begin(), v.end(), &span), v.end());
+      if (v.empty()) servers_by_thread_.erase(it);
+    }
+  }
+  if (span.span.kind == SpanKind::kClient && !span.exchange_key.empty()) {
+    auto it = clients_by_exchange_.find(span.exchange_key);
+    if (it != clients_by_exchange_.end() && it->second == &span) clients_by_exchange_.erase(it);
+  }
+}
+
+void TraceAssembler::ReleaseOldest() {
+  if (held_.empty()) return;
+  // Release the trace the oldest span belongs to, from its topmost known ancestor.
+  Held* top = held_.begin()->second.get();
+  while (top->waiting_on) top = top->waiting_on;
+  ++stats_.released_early;
+  ParentChoice parent = FindParent(*top);
+  const TraceContext* const* remote = std::get_if<const TraceContext*>(&parent);
+  ReleaseAsRoot(*top, remote ? *remote : nullptr);
+}
+
+}  // namespace otelbpf

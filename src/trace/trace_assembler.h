@@ -1,0 +1,110 @@
+// Trace assembly: decides each span's trace and parent, then releases it sampled or not.
+//
+// A span's parent usually finishes after it (a server answers after its outgoing call
+// returned), so spans are held for a short, bounded time and linked when they are released:
+//   - same-host stitching: a SERVER span whose connection's other end is a CLIENT span on this
+//     host (same 4-tuple mirrored, same exchange index) is that client's child;
+//   - in-process: a CLIENT span is the child of the one SERVER span of its process that was
+//     served on the same thread and whose time window contains it; two or more: no link;
+//   - otherwise the request's valid traceparent (a SERVER's caller, or what a CLIENT
+//     propagated) is the parent; otherwise the span starts a new trace.
+// The sampling decision is taken once, for the span that roots the trace on this host, and
+// every span linked below it shares it. Full rules and their limits: docs/design.md,
+// "Trace assembly".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "capture/connection.h"
+#include "trace/ids.h"
+#include "trace/sampler.h"
+#include "trace/span_origin.h"
+
+namespace otelbpf {
+
+struct AssemblyLimits {
+  // How long a span waits after it arrives for its parent and for rival parents to show up.
+  uint64_t hold_ns = 1'000'000'000;
+  // A span that found no parent when its hold ended waits this much longer before it leaves as
+  // a trace's root, so children reported just after it (other CPU, next ring-buffer batch, the
+  // same-host clock slack) can still find it.
+  uint64_t root_grace_ns = 100'000'000;
+  // Spans held at once; beyond it the oldest trace is released early with the links it has.
+  size_t max_held_spans = 32768;
+  // Same-host stitching compares two processes' syscall times: the client may see the last
+  // response byte a little before the server's write returns. Slack allowed, then clamped.
+  uint64_t same_host_slack_ns = 5'000'000;
+};
+
+struct AssemblyStats {
+  uint64_t spans = 0;                   // spans received
+  uint64_t linked_same_host = 0;        // SERVER spans stitched under a local CLIENT span
+  uint64_t linked_in_process = 0;       // CLIENT spans under their process's SERVER span
+  uint64_t joined_remote = 0;           // spans whose parent is a valid incoming traceparent
+  uint64_t new_traces = 0;              // spans that started a trace
+  uint64_t ambiguous_in_process = 0;    // CLIENT spans left unlinked: several SERVER candidates
+  uint64_t released_early = 0;          // spans released before their hold ended (memory cap)
+  uint64_t sampled_out = 0;             // spans of unsampled traces (never encoded or exported)
+};
+
+class TraceAssembler {
+ public:
+  using Emit = std::function<void(Span&&)>;  // sampled spans only, ids and parent set
+
+  TraceAssembler(const Sampler& sampler, AssemblyLimits limits, Emit emit);
+  ~TraceAssembler();
+
+  // `now_ns` on the spans' clock (unix ns). The span's own ids are overwritten.
+  void Add(Span span, const ConnectionInfo& connection, const SpanOrigin& origin, uint64_t now_ns);
+  // Releases the spans whose hold has ended.
+  void Advance(uint64_t now_ns);
+  // Releases everything (shutdown).
+  void Flush();
+
+  size_t held() const { return held_.size(); }
+  const AssemblyStats& stats() const { return stats_; }
+
+ private:
+  struct Held;
+  struct Trace;
+  struct NoParent {};
+  using ParentChoice = std::variant<NoParent, Held*, const TraceContext*>;
+
+  ParentChoice FindParent(Held& span);
+  Held* FindSameHostClient(const Held& server);
+  // The hold ended: wait for a held parent, or become a root candidate.
+  void Resolve(Held& span, uint64_t root_ready_ns);
+  // The grace ended: wait for a parent found meanwhile, or leave as a root.
+  void ReleaseIfStillRoot(Held& span);
+  void ReleaseAsRoot(Held& span, const TraceContext* remote_parent);
+  void ReleaseTree(Held& root, const Trace& trace);
+  bool WouldCycle(const Held& child, const Held* parent) const;
+  void Unindex(const Held& span);
+  void ReleaseOldest();
+
+  const Sampler& sampler_;
+  AssemblyLimits limits_;
+  Emit emit_;
+  IdGenerator ids_;
+  uint64_t clock_ns_ = 0;
+  uint64_t next_seq_ = 0;
+  std::map<uint64_t, std::unique_ptr<Held>> held_;  // by arrival order
+  std::vector<uint64_t> due_;                       // arrival order = deadline order
+  size_t due_head_ = 0;
+  std::multimap<uint64_t, uint64_t> root_candidates_;  // ready time -> seq
+  // SERVER spans by (pid << 32 | tid): in-process parents for CLIENT spans.
+  std::unordered_map<uint64_t, std::vector<Held*>> servers_by_thread_;
+  // CLIENT spans by "client local|client peer#index": same-host parents for SERVER spans.
+  std::unordered_map<std::string, Held*> clients_by_exchange_;
+  AssemblyStats stats_;
+};
+
+}  // namespace otelbpf

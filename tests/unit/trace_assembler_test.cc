@@ -1,0 +1,274 @@
+// Trace assembly rules: same-host stitching, in-process links, joining a traceparent, whole-
+// trace sampling, bounded holding. Times are plain nanoseconds: hold 1000, root grace 100.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "trace/ids.h"
+#include "trace/trace_assembler.h"
+
+namespace otelbpf {
+namespace {
+
+constexpr uint64_t kHold = 1000;
+constexpr uint64_t kGrace = 100;  // roots wait this much longer
+
+struct Conn {
+  uint32_t pid;
+  Endpoint local, peer;
+};
+
+// curl -> nginx (pid 1) -> python (pid 2) -> backend (pid 3), all on this host.
+const Endpoint kCurl{"127.0.0.1", 40000}, kNginx{"127.0.0.1", 8080};
+const Endpoint kNginxOut{"127.0.0.1", 40001}, kPython{"127.0.0.1", 9000};
+const Endpoint kPythonOut{"127.0.0.1", 40002}, kBackend{"127.0.0.1", 9100};
+
+class TraceAssemblerTest : public ::testing::Test {
+ protected:
+  explicit TraceAssemblerTest(SamplerConfig config = {}) : sampler_(config) {}
+
+  void Make(AssemblyLimits limits = {}) {
+    limits.hold_ns = kHold;
+    limits.same_host_slack_ns = 5;
+    limits.root_grace_ns = kGrace;
+    assembler_ = std::make_unique<TraceAssembler>(sampler_, limits, [this](Span&& s) {
+      emitted_.push_back(std::move(s));
+    });
+  }
+
+  // Adds a span named `name`; returns nothing: look it up by name once emitted.
+  void Add(const std::string& name, SpanKind kind, uint32_t pid, uint32_t tid, Endpoint local,
+           Endpoint peer, uint64_t start, uint64_t end, std::optional<uint64_t> index = 0,
+           std::optional<TraceContext> incoming = std::nullopt, uint64_t now = 0) {
+    if (!assembler_) Make();
+    Span span;
+    span.name = name;
+    span.kind = kind;
+    span.start_time_unix_nano = start;
+    span.end_time_unix_nano = end;
+    ConnectionInfo c;
+    c.pid = pid;
+    c.local = std::move(local);
+    c.peer = std::move(peer);
+    c.role = kind == SpanKind::kServer ? ConnectionRole::kServer : ConnectionRole::kClient;
+    SpanOrigin o;
+    o.tid = tid;
+    o.exchange_index = index;
+    o.incoming = std::move(incoming);
+    assembler_->Add(std::move(span), c, o, now ? now : end);
+  }
+
+  const Span& Get(const std::string& name) {
+    for (const Span& s : emitted_)
+      if (s.name == name) return s;
+    ADD_FAILURE() << name << " not emitted";
+    static Span none;
+    return none;
+  }
+
+  // The whole chain, children first as the kernel reports them.
+  void AddChain(std::optional<TraceContext> at_nginx = std::nullopt, uint64_t offset = 0,
+                const std::string& suffix = "") {
+    Add("backend" + suffix, SpanKind::kServer, 3, 30, kBackend, kPythonOut, offset + 40,
+        offset + 60);
+    Add("python-out" + suffix, SpanKind::kClient, 2, 20, kPythonOut, kBackend, offset + 35,
+        offset + 62);
+    // nginx forwards curl's traceparent: the python server sees it too.
+    Add("python" + suffix, SpanKind::kServer, 2, 20, kPython, kNginxOut, offset + 30,
+        offset + 70, 0, at_nginx);
+    Add("nginx-out" + suffix, SpanKind::kClient, 1, 10, kNginxOut, kPython, offset + 20,
+        offset + 72, 0, at_nginx);
+    Add("nginx" + suffix, SpanKind::kServer, 1, 10, kNginx, kCurl, offset + 10, offset + 80, 0,
+        at_nginx);
+  }
+
+  Sampler sampler_;
+  std::unique_ptr<TraceAssembler> assembler_;
+  std::vector<Span> emitted_;
+};
+
+TEST_F(TraceAssemblerTest, LocalChainIsOneTraceWithEveryParentRight) {
+  AddChain();
+  assembler_->Advance(80 + kHold + kGrace - 1);
+  EXPECT_TRUE(emitted_.empty()) << "nothing leaves before its hold (and a root's grace) ends";
+  assembler_->Advance(80 + kHold + kGrace);
+  ASSERT_EQ(emitted_.size(), 5u);
+  const Span& nginx = Get("nginx");
+  EXPECT_EQ(nginx.parent_span_id, SpanId{});
+  EXPECT_EQ(Get("nginx-out").parent_span_id, nginx.span_id);
+  EXPECT_EQ(Get("python").parent_span_id, Get("nginx-out").span_id);
+  EXPECT_EQ(Get("python-out").parent_span_id, Get("python").span_id);
+  EXPECT_EQ(Get("backend").parent_span_id, Get("python-out").span_id);
+  std::set<std::string> traces, spans;
+  for (const Span& s : emitted_) {
+    traces.insert(ToHex(s.trace_id));
+    spans.insert(ToHex(s.span_id));
+    EXPECT_TRUE(IsValid(s.trace_id));
+  }
+  EXPECT_EQ(traces.size(), 1u);
+  EXPECT_EQ(spans.size(), 5u);
+  const AssemblyStats& st = assembler_->stats();
+  EXPECT_EQ(st.linked_same_host, 2u);
+  EXPECT_EQ(st.linked_in_process, 2u);
+  EXPECT_EQ(st.new_traces, 1u);
+  EXPECT_EQ(assembler_->held(), 0u);
+}
+
+TEST_F(TraceAssemblerTest, IncomingTraceparentIsJoinedAtTheTopOnly) {
+  TraceContext caller;
+  caller.trace_id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  caller.span_id = {9, 9, 9, 9, 9, 9, 9, 9};
+  caller.sampled = true;
+  caller.trace_state = "rojo=1";
+  AddChain(caller);
+  assembler_->Flush();
+  ASSERT_EQ(emitted_.size(), 5u);
+  EXPECT_EQ(Get("nginx").parent_span_id, caller.span_id);
+  // The forwarded traceparent does not beat the local link.
+  EXPECT_EQ(Get("python").parent_span_id, Get("nginx-out").span_id);
+  EXPECT_EQ(Get("nginx-out").parent_span_id, Get("nginx").span_id);
+  for (const Span& s : emitted_) {
+    EXPECT_EQ(s.trace_id, caller.trace_id) << s.name;
+    EXPECT_EQ(s.trace_state, "rojo=1") << s.name;
+  }
+  EXPECT_EQ(assembler_->stats().joined_remote, 1u);
+}
+
+TEST_F(TraceAssemblerTest, UnsampledRemoteParentDropsTheWholeTree) {
+  TraceContext caller;
+  caller.trace_id[0] = 1;
+  caller.span_id[0] = 1;
+  caller.sampled = false;
+  AddChain(caller);
+  assembler_->Flush();
+  EXPECT_TRUE(emitted_.empty());
+  EXPECT_EQ(assembler_->stats().sampled_out, 5u);
+}
+
+TEST_F(TraceAssemblerTest, EventLoopWithTwoRequestsInFlightLinksNothing) {
+  Add("a", SpanKind::kServer, 1, 10, kNginx, kCurl, 10, 100);
+  Add("b", SpanKind::kServer, 1, 10, kNginx, {"127.0.0.1", 40009}, 15, 90);
+  Add("out", SpanKind::kClient, 1, 10, kNginxOut, kPython, 20, 50);
+  assembler_->Flush();
+  ASSERT_EQ(emitted_.size(), 3u);
+  EXPECT_EQ(Get("out").parent_span_id, SpanId{});
+  EXPECT_NE(Get("out").trace_id, Get("a").trace_id);
+  EXPECT_EQ(assembler_->stats().ambiguous_in_process, 1u);
+}
+
+TEST_F(TraceAssemblerTest, RivalArrivingAfterTheLinkWasChosenUndoesIt) {
+  Add("out", SpanKind::kClient, 1, 10, kNginxOut, kPython, 20, 50);
+  Add("a", SpanKind::kServer, 1, 10, kNginx, kCurl, 10, 100, 0, std::nullopt, 100);
+  assembler_->Advance(50 + kHold);  // "out" waits for "a", whose hold has not ended
+  EXPECT_TRUE(emitted_.empty());
+  Add("b", SpanKind::kServer, 1, 10, kNginx, {"127.0.0.1", 40009}, 15, 1060);
+  assembler_->Flush();
+  ASSERT_EQ(emitted_.size(), 3u);
+  EXPECT_EQ(Get("out").parent_span_id, SpanId{});
+}
+
+TEST_F(TraceAssemblerTest, NoLinkAcrossThreadsProcessesOrOutsideTheWindow) {
+  Add("server", SpanKind::kServer, 1, 10, kNginx, kCurl, 10, 100);
+  Add("other-thread", SpanKind::kClient, 1, 11, kNginxOut, kPython, 20, 50);
+  Add("other-process", SpanKind::kClient, 2, 10, kPythonOut, kBackend, 20, 50, 1);
+  Add("after", SpanKind::kClient, 1, 10, {"127.0.0.1", 40005}, kPython, 90, 110);
+  Add("no-thread", SpanKind::kClient, 1, 0, {"127.0.0.1", 40006}, kPython, 20, 50);
+  assembler_->Flush();
+  ASSERT_EQ(emitted_.size(), 5u);
+  for (const Span& s : emitted_) EXPECT_EQ(s.parent_span_id, SpanId{}) << s.name;
+  EXPECT_EQ(assembler_->stats().new_traces, 5u);
+}
+
+TEST_F(TraceAssemblerTest, SameHostNeedsTheSameExchangeIndex) {
+  Add("client", SpanKind::kClient, 1, 10, kNginxOut, kPython, 10, 100, 3);
+  Add("server-2", SpanKind::kServer, 2, 20, kPython, kNginxOut, 20, 90, 2);
+  Add("server-3", SpanKind::kServer, 2, 20, kPython, kNginxOut, 20, 90, 3);
+  Add("server-none", SpanKind::kServer, 2, 21, kPython, kNginxOut, 20, 90, std::nullopt);
+  assembler_->Flush();
+  EXPECT_EQ(Get("server-3").parent_span_id, Get("client").span_id);
+  EXPECT_EQ(Get("server-2").parent_span_id, SpanId{});
+  EXPECT_EQ(Get("server-none").parent_span_id, SpanId{});
+}
+
+TEST_F(TraceAssemblerTest, ChildrenAreClampedInsideTheirParent) {
+  // The server's write returns 3 ns after the client's read saw the last byte: within slack.
+  Add("client", SpanKind::kClient, 1, 10, kNginxOut, kPython, 10, 100);
+  Add("server", SpanKind::kServer, 2, 20, kPython, kNginxOut, 8, 103);
+  assembler_->Flush();
+  const Span& server = Get("server");
+  EXPECT_EQ(server.parent_span_id, Get("client").span_id);
+  EXPECT_EQ(server.start_time_unix_nano, 10u);
+  EXPECT_EQ(server.end_time_unix_nano, 100u);
+  // Beyond the slack it is not the same exchange.
+  Add("client2", SpanKind::kClient, 1, 10, kNginxOut, kPython, 200, 300, 1);
+  Add("server2", SpanKind::kServer, 2, 20, kPython, kNginxOut, 210, 310, 1);
+  assembler_->Flush();
+  EXPECT_EQ(Get("server2").parent_span_id, SpanId{});
+}
+
+TEST_F(TraceAssemblerTest, ParentLaterThanTheHoldLeavesTheChildUnlinked) {
+  Add("out", SpanKind::kClient, 1, 10, kNginxOut, kPython, 20, 50);
+  assembler_->Advance(50 + kHold + kGrace);
+  ASSERT_EQ(emitted_.size(), 1u);
+  Add("server", SpanKind::kServer, 1, 10, kNginx, kCurl, 10, 5000);
+  assembler_->Flush();
+  ASSERT_EQ(emitted_.size(), 2u);
+  EXPECT_EQ(Get("out").parent_span_id, SpanId{});
+}
+
+TEST_F(TraceAssemblerTest, ClientJoinsTheTraceparentItPropagatesWhenUnlinked) {
+  TraceContext sdk;
+  sdk.trace_id[5] = 7;
+  sdk.span_id[2] = 3;
+  sdk.sampled = true;
+  Add("sdk-client", SpanKind::kClient, 1, 10, kNginxOut, kPython, 10, 100, 0, sdk);
+  Add("server", SpanKind::kServer, 2, 20, kPython, kNginxOut, 20, 90, 0, sdk);
+  assembler_->Flush();
+  EXPECT_EQ(Get("sdk-client").parent_span_id, sdk.span_id);
+  EXPECT_EQ(Get("server").parent_span_id, Get("sdk-client").span_id);
+  EXPECT_EQ(Get("server").trace_id, sdk.trace_id);
+}
+
+TEST_F(TraceAssemblerTest, HeldSpansAreBoundedAndNeverLost) {
+  AssemblyLimits limits;
+  limits.max_held_spans = 4;
+  Make(limits);
+  for (int i = 0; i < 10; ++i) {
+    const uint64_t t = 10 * static_cast<uint64_t>(i);
+    Add("s" + std::to_string(i), SpanKind::kServer, 1, 10 + i, kNginx,
+        {"127.0.0.1", static_cast<uint16_t>(41000 + i)}, t, t + 5);
+  }
+  EXPECT_LE(assembler_->held(), 4u);
+  EXPECT_EQ(assembler_->stats().released_early, 6u);
+  assembler_->Flush();
+  EXPECT_EQ(emitted_.size(), 10u);
+}
+
+class RatioAssemblerTest : public TraceAssemblerTest {
+ protected:
+  RatioAssemblerTest() : TraceAssemblerTest({SamplerKind::kParentBasedTraceIdRatio, 0.5}) {}
+};
+
+TEST_F(RatioAssemblerTest, TracesAreKeptWholeOrNotAtAll) {
+  for (int i = 0; i < 200; ++i) {
+    // Distinct connections per request: new ephemeral ports each time.
+    const uint64_t t = 1000 * static_cast<uint64_t>(i);
+    const std::string n = "#" + std::to_string(i);
+    const uint16_t p = static_cast<uint16_t>(42000 + i);
+    Add("out" + n, SpanKind::kClient, 1, 10, {"127.0.0.1", p}, kPython, t + 20, t + 50);
+    Add("server" + n, SpanKind::kServer, 2, 20, kPython, {"127.0.0.1", p}, t + 25, t + 45);
+    Add("top" + n, SpanKind::kServer, 1, 10, kNginx, kCurl, t + 10, t + 60);
+    assembler_->Advance(t + 60);
+  }
+  assembler_->Flush();
+  std::map<std::string, int> per_trace;
+  for (const Span& s : emitted_) ++per_trace[ToHex(s.trace_id)];
+  for (const auto& [trace, count] : per_trace) EXPECT_EQ(count, 3) << trace;
+  EXPECT_GT(per_trace.size(), 60u);
+  EXPECT_LT(per_trace.size(), 140u);
+  EXPECT_EQ(emitted_.size() + assembler_->stats().sampled_out, 600u);
+}
+
+}  // namespace
+}  // namespace otelbpf
