@@ -6,6 +6,7 @@ was serving. Also: a traceparent is joined, and ratio sampling keeps whole trace
 
 import os
 import sys
+import threading
 import time
 import unittest
 
@@ -20,9 +21,9 @@ from otelbpf_it.spans import attr, select, summary
 REQUESTS = 3
 
 # Thread per request (ThreadingHTTPServer): the thread that read GET /relay/N makes the
-# outgoing call GET /down/N to the backend, then answers.
+# outgoing call GET /down/N to the backend, then answers. ?ms=M waits M ms first.
 RELAY_SCRIPT = r'''
-import json, os, sys, urllib.request
+import json, os, sys, time, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BACKEND = int(sys.argv[1])
@@ -31,7 +32,10 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        n = self.path.rsplit("/", 1)[-1]
+        path, _, query = self.path.partition("?")
+        if query.startswith("ms="):  # keep requests in flight together at nginx
+            time.sleep(int(query[3:]) / 1000.0)
+        n = path.rsplit("/", 1)[-1]
         with urllib.request.urlopen(f"http://127.0.0.1:{BACKEND}/down/{n}", timeout=10) as r:
             body = r.read()
         self.send_response(200)
@@ -201,6 +205,40 @@ class JoinTraceparentTest(TraceChainCase):
         self.assert_chain(self.hops(spans, 1, with_curl=False))
         self.assertEqual([s for s in spans if attr(s, "url.path") in ("/relay/0", "/down/0")], [])
         self.assertIn("sampled_out=5", agent.process.stderr())
+
+
+class EventLoopTest(TraceChainCase):
+    def test_concurrent_requests_on_one_nginx_worker_are_never_linked_wrongly(self):
+        """One nginx worker serves every request at once: its outgoing calls overlap several
+        requests in flight on the same thread, so they must stay unlinked rather than guess."""
+        self.start_chain()
+        agent = self.start_agent()
+        requests = 6
+        threads = [threading.Thread(target=curl, args=(self.nginx.url(f"/relay/{n}?ms=300"),))
+                   for n in range(requests)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.wait_received(lambda s: attr(s, "url.path", "").startswith(("/relay/", "/down/")),
+                           6 * requests, "six spans per request")
+        self.stop_agent(agent)
+
+        spans = self.receiver.spans()
+        unlinked = 0
+        for n in range(requests):
+            hops = self.hops(spans, n)
+            if hops["nginx-out"]["parent_span_id"]:
+                self.assertEqual(hops["nginx-out"]["parent_span_id"], hops["nginx"]["span_id"])
+            else:
+                unlinked += 1
+            # The rest of the chain does not depend on the event loop.
+            self.assertEqual(hops["nginx"]["parent_span_id"], hops["curl"]["span_id"])
+            self.assertEqual(hops["relay"]["parent_span_id"], hops["nginx-out"]["span_id"])
+            self.assertEqual(hops["relay-out"]["parent_span_id"], hops["relay"]["span_id"])
+            self.assertEqual(hops["backend"]["parent_span_id"], hops["relay-out"]["span_id"])
+        self.assertGreater(unlinked, 0, "the requests overlapped: some links must have been refused")
+        self.assertIn(f"ambiguous_in_process={unlinked}", agent.process.stderr())
 
 
 class RatioSamplingTest(TraceChainCase):
