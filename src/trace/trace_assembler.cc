@@ -17,6 +17,13 @@ std::string ExchangeKey(const Endpoint& client_local, const Endpoint& client_pee
 
 uint64_t ThreadKey(uint32_t pid, uint32_t tid) { return static_cast<uint64_t>(pid) << 32 | tid; }
 
+// The incoming context a choice names, or nullptr (no parent, or a held one ignored).
+template <typename Choice>
+const TraceContext* RemoteParent(const Choice& choice) {
+  const TraceContext* const* remote = std::get_if<const TraceContext*>(&choice);
+  return remote ? *remote : nullptr;
+}
+
 }  // namespace
 
 struct TraceAssembler::Held {
@@ -153,28 +160,21 @@ bool TraceAssembler::WouldCycle(const Held& child, const Held* parent) const {
   return parent != nullptr;
 }
 
+bool TraceAssembler::WaitForHeldParent(Held& span, const ParentChoice& parent) {
+  Held* const* local = std::get_if<Held*>(&parent);
+  if (!local || WouldCycle(span, *local)) return false;
+  span.waiting_on = *local;
+  (*local)->waiters.push_back(&span);
+  return true;
+}
+
 void TraceAssembler::Resolve(Held& span, uint64_t root_ready_ns) {
-  ParentChoice parent = FindParent(span);
-  if (Held** local = std::get_if<Held*>(&parent); local && !WouldCycle(span, *local)) {
-    span.waiting_on = *local;
-    (*local)->waiters.push_back(&span);
-    return;
-  }
-  root_candidates_.emplace(root_ready_ns, span.seq);
+  if (!WaitForHeldParent(span, FindParent(span))) root_candidates_.emplace(root_ready_ns, span.seq);
 }
 
 void TraceAssembler::ReleaseIfStillRoot(Held& span) {
-  ParentChoice parent = FindParent(span);
-  if (Held** local = std::get_if<Held*>(&parent)) {
-    if (!WouldCycle(span, *local)) {
-      span.waiting_on = *local;
-      (*local)->waiters.push_back(&span);
-      return;
-    }
-    parent = NoParent{};
-  }
-  const TraceContext* const* remote = std::get_if<const TraceContext*>(&parent);
-  ReleaseAsRoot(span, remote ? *remote : nullptr);
+  const ParentChoice parent = FindParent(span);
+  if (!WaitForHeldParent(span, parent)) ReleaseAsRoot(span, RemoteParent(parent));
 }
 
 void TraceAssembler::ReleaseAsRoot(Held& span, const TraceContext* remote_parent) {
@@ -262,9 +262,7 @@ void TraceAssembler::ReleaseOldest() {
   Held* top = held_.begin()->second.get();
   while (top->waiting_on) top = top->waiting_on;
   ++stats_.released_early;
-  ParentChoice parent = FindParent(*top);
-  const TraceContext* const* remote = std::get_if<const TraceContext*>(&parent);
-  ReleaseAsRoot(*top, remote ? *remote : nullptr);
+  ReleaseAsRoot(*top, RemoteParent(FindParent(*top)));
 }
 
 }  // namespace otelbpf

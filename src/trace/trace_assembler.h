@@ -84,6 +84,8 @@ class TraceAssembler {
   void Resolve(Held& span, uint64_t root_ready_ns);
   // The grace ended: wait for a parent found meanwhile, or leave as a root.
   void ReleaseIfStillRoot(Held& span);
+  // Makes `span` wait for `parent` when that is a held span (and no cycle); false otherwise.
+  bool WaitForHeldParent(Held& span, const ParentChoice& parent);
   void ReleaseAsRoot(Held& span, const TraceContext* remote_parent);
   void ReleaseTree(Held& root, const Trace& trace);
   bool WouldCycle(const Held& child, const Held* parent) const;
