@@ -22,6 +22,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET 2
 #define AF_INET6 10
 #define SOCK_STREAM 1
+#define SOCK_DGRAM 2
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define EINPROGRESS 115
@@ -38,8 +39,8 @@ const volatile bool report_exec = false;
  * drains on its own timer. Waking per event costs the traced workload a lot (DESIGN.md §1). */
 const volatile __u64 wakeup_threshold = 256 * 1024;
 
-enum conn_kind { KIND_OTHER = 0, KIND_TCP = 1 };
-enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP1 = 1, PROTO_IGNORED = 2 };
+enum conn_kind { KIND_OTHER = 0, KIND_TCP = 1, KIND_UDP = 2 };
+enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP1 = 1, PROTO_IGNORED = 2, PROTO_DNS = 3 };
 
 /* A connection learned in mid-stream may carry body bytes before the next message starts;
  * give it this many data syscalls to show an HTTP start line before ignoring it. */
@@ -47,7 +48,7 @@ enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP1 = 1, PROTO_IGNORED = 2 };
 
 struct conn_state {
   __u64 generation;
-  __u64 sk;   /* struct sock *, for the smoothed RTT; 0 until classified as HTTP */
+  __u64 sk;   /* struct sock *: TCP, for the smoothed RTT once announced; UDP, from the start */
   __u8 kind;  /* enum conn_kind */
   __u8 role;  /* enum otelbpf_role */
   __u8 proto; /* enum conn_proto */
@@ -68,6 +69,7 @@ enum call_kind { CALL_BUF = 0, CALL_IOV = 1, CALL_MSG = 2, CALL_MMSG = 3, CALL_S
 struct call_args {
   __u64 enter_ns;
   __u64 ptr;   /* buf, iovec array, msghdr or mmsghdr array */
+  __u64 addr;  /* sendto/recvfrom: the peer's sockaddr (UDP without connect()) */
   __u32 count; /* iovcnt / vlen */
   __s32 fd;
   __u8 kind; /* enum call_kind */
@@ -226,11 +228,23 @@ static __always_inline struct sock *fd_to_sock(__s32 fd) {
   return BPF_CORE_READ(sock, sk);
 }
 
-static __always_inline bool is_tcp(struct sock *sk) {
+static __always_inline bool is_inet(struct sock *sk, __u16 type, __u16 protocol) {
   if (!sk) return false;
   __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
   if (family != AF_INET && family != AF_INET6) return false;
-  return BPF_CORE_READ(sk, sk_type) == SOCK_STREAM && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+  return BPF_CORE_READ(sk, sk_type) == type && BPF_CORE_READ(sk, sk_protocol) == protocol;
+}
+
+static __always_inline bool is_tcp(struct sock *sk) {
+  return is_inet(sk, SOCK_STREAM, IPPROTO_TCP);
+}
+
+/* A UDP socket that may carry DNS: not connected, or connected to a DNS server. Others (QUIC,
+ * RTP, ...) are never looked at again. */
+static __always_inline bool is_dns_candidate_udp(struct sock *sk) {
+  if (!is_inet(sk, SOCK_DGRAM, IPPROTO_UDP)) return false;
+  __u16 peer = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  return peer == 0 || peer == OTELBPF_DNS_PORT;
 }
 
 static __always_inline void remember_owner(struct sock *sk, __u32 tgid, __s32 fd,
@@ -244,21 +258,26 @@ static __always_inline void remember_owner(struct sock *sk, __u32 tgid, __s32 fd
 static __always_inline struct conn_state *get_conn(__u32 tgid, __s32 fd) {
   struct otelbpf_conn_key key = {.tgid = tgid, .fd = fd};
   struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
-  if (c) return (c->kind == KIND_TCP && c->proto != PROTO_IGNORED) ? c : NULL;
+  if (c) return (c->kind != KIND_OTHER && c->proto != PROTO_IGNORED) ? c : NULL;
 
   struct conn_state fresh = {};
   struct sock *sk = fd_to_sock(fd);
   if (is_tcp(sk)) {
     fresh.kind = KIND_TCP;
     fresh.generation = next_generation();
+    fresh.sk = (__u64)sk;
     remember_owner(sk, tgid, fd, fresh.generation);
+  } else if (is_dns_candidate_udp(sk)) {
+    fresh.kind = KIND_UDP;
+    fresh.generation = next_generation();
+    fresh.sk = (__u64)sk;
   }
   if (bpf_map_update_elem(&conns, &key, &fresh, BPF_NOEXIST) &&
       bpf_map_lookup_elem(&conns, &key) == NULL) {
     count(OTELBPF_STAT_CONN_MAP_FULL);
     return NULL;
   }
-  if (fresh.kind != KIND_TCP) return NULL;
+  if (fresh.kind == KIND_OTHER) return NULL;
   return bpf_map_lookup_elem(&conns, &key);
 }
 
@@ -322,61 +341,96 @@ static __always_inline bool port_selected(__u16 local, __u16 peer) {
          bpf_map_lookup_elem(&selected_ports, &peer);
 }
 
-/* Decides whether a TCP connection carries HTTP/1 from the first bytes of one syscall, and
- * announces it to user space when it does. Returns true when payload should be shipped. */
-static __always_inline bool detect_http(struct conn_state *c, __u32 tgid, __s32 fd, __u8 direction,
-                                        const void *first_bytes, __u32 first_len) {
-  if (c->proto == PROTO_HTTP1) return true;
+/* Tells user space about a connection whose bytes we are about to ship. `e` holds its
+ * addresses. False when the ring buffer had no room: the next message tries again. */
+static __always_inline bool announce(struct conn_state *c, __u32 tgid, __s32 fd,
+                                     struct otelbpf_conn_open_event *e, __u8 protocol,
+                                     __u8 transport) {
+  e->protocol = protocol;
+  e->transport = transport;
+  e->hdr.type = OTELBPF_EV_CONN_OPEN;
+  e->hdr.role = c->role;
+  e->hdr.flags = c->seen_from_start ? 0 : OTELBPF_FLAG_LEARNED_MIDSTREAM;
+  e->hdr.tgid = tgid;
+  e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
+  e->hdr.fd = fd;
+  e->hdr.generation = c->generation;
+  e->hdr.start_ns = e->hdr.end_ns = bpf_ktime_get_ns();
+  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  e->process_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+  __u64 flags =
+      bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
+  if (bpf_ringbuf_output(&events, e, sizeof(*e), flags)) {
+    count(OTELBPF_STAT_RINGBUF_FULL);
+    c->proto = PROTO_UNKNOWN; /* try again on the next message rather than ship orphans */
+    return false;
+  }
+  count(OTELBPF_STAT_EVENTS_SENT);
+  return true;
+}
+
+/* Decides what a TCP connection carries from the first bytes of one syscall: HTTP/1 by its
+ * start line, DNS by its server's port. Announces it when it is one of them. Returns true
+ * when payload should be shipped. */
+static __always_inline bool detect_tcp(struct conn_state *c, __u32 tgid, __s32 fd, __u8 direction,
+                                       const void *first_bytes, __u32 first_len) {
+  if (c->proto == PROTO_HTTP1 || c->proto == PROTO_DNS) return true;
+  int kind = 0;
   __u8 prefix[8] = {};
-  if (first_len >= 8 && bpf_probe_read_user(prefix, sizeof(prefix), first_bytes) == 0) {
-    int kind = classify_prefix(prefix, 8);
-    if (kind > 0) {
-      struct sock *sk = fd_to_sock(fd);
-      if (!is_tcp(sk)) {
-        count(OTELBPF_STAT_FD_UNREADABLE);
-        c->proto = PROTO_IGNORED;
-        return false;
-      }
-      struct otelbpf_conn_open_event e = {};
-      fill_addresses(&e, sk);
-      if (is_our_exports_far_end(&e) || !port_selected(e.local_port, e.peer_port)) {
-        c->proto = PROTO_IGNORED;
-        return false;
-      }
-      if (c->role == OTELBPF_ROLE_UNKNOWN) {
-        /* Reading a request or writing a response: we serve. */
-        bool request = kind == 1;
-        bool recv = direction == OTELBPF_DIR_RECV;
-        c->role = (request == recv) ? OTELBPF_ROLE_SERVER : OTELBPF_ROLE_CLIENT;
-      }
-      c->proto = PROTO_HTTP1;
-      c->sk = (__u64)sk;
-      e.hdr.type = OTELBPF_EV_CONN_OPEN;
-      e.hdr.role = c->role;
-      e.hdr.flags = c->seen_from_start ? 0 : OTELBPF_FLAG_LEARNED_MIDSTREAM;
-      e.hdr.tgid = tgid;
-      e.hdr.tid = (__u32)bpf_get_current_pid_tgid();
-      e.hdr.fd = fd;
-      e.hdr.generation = c->generation;
-      e.hdr.start_ns = e.hdr.end_ns = bpf_ktime_get_ns();
-      bpf_get_current_comm(e.comm, sizeof(e.comm));
-      struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-      e.process_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-      __u64 flags =
-          bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
-      if (bpf_ringbuf_output(&events, &e, sizeof(e), flags)) {
-        count(OTELBPF_STAT_RINGBUF_FULL);
-        c->proto = PROTO_UNKNOWN; /* try again on the next message rather than ship orphans */
-        return false;
-      }
-      count(OTELBPF_STAT_EVENTS_SENT);
-      return true;
+  if (first_len >= 8 && bpf_probe_read_user(prefix, sizeof(prefix), first_bytes) == 0)
+    kind = classify_prefix(prefix, 8);
+  struct sock *sk = (struct sock *)c->sk;
+  if (!sk) sk = fd_to_sock(fd);
+  if (!is_tcp(sk)) {
+    count(OTELBPF_STAT_FD_UNREADABLE);
+    c->proto = PROTO_IGNORED;
+    return false;
+  }
+  struct otelbpf_conn_open_event e = {};
+  fill_addresses(&e, sk);
+  bool dns = kind <= 0 && e.peer_port == OTELBPF_DNS_PORT;
+  if (kind <= 0 && !dns) {
+    /* Not HTTP (yet). A connection we saw open must start with a request or response; one we
+     * learned mid-stream gets a few tries to reach a message boundary. */
+    if (c->seen_from_start || ++c->tries >= MIDSTREAM_DETECT_TRIES) c->proto = PROTO_IGNORED;
+    return false;
+  }
+  if (is_our_exports_far_end(&e) || !port_selected(e.local_port, e.peer_port)) {
+    c->proto = PROTO_IGNORED;
+    return false;
+  }
+  if (dns) {
+    c->role = OTELBPF_ROLE_CLIENT; /* we only follow the clients of DNS servers */
+  } else if (c->role == OTELBPF_ROLE_UNKNOWN) {
+    /* Reading a request or writing a response: we serve. */
+    bool request = kind == 1;
+    bool recv = direction == OTELBPF_DIR_RECV;
+    c->role = (request == recv) ? OTELBPF_ROLE_SERVER : OTELBPF_ROLE_CLIENT;
+  }
+  c->proto = dns ? PROTO_DNS : PROTO_HTTP1;
+  c->sk = (__u64)sk;
+  return announce(c, tgid, fd, &e, dns ? OTELBPF_PROTO_DNS : OTELBPF_PROTO_HTTP1,
+                  OTELBPF_TRANSPORT_TCP);
+}
+
+/* The addresses of one UDP datagram (`addr`: the sockaddr the call named, 0 if none). True
+ * when its other end is a DNS server's port. */
+static __always_inline bool udp_dns_datagram(struct conn_state *c, __u64 addr,
+                                             struct otelbpf_conn_open_event *e) {
+  fill_addresses(e, (struct sock *)c->sk); /* local side; the peer when connected */
+  if (e->peer_port == 0 && addr) {
+    struct sockaddr_in sin = {};
+    if (bpf_probe_read_user(&sin, sizeof(sin), (const void *)addr)) return false;
+    e->peer_port = bpf_ntohs(sin.sin_port);
+    if (sin.sin_family == AF_INET) {
+      __builtin_memcpy(e->peer_addr, &sin.sin_addr, 4);
+    } else if (sin.sin_family == AF_INET6) {
+      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)addr;
+      bpf_probe_read_user(e->peer_addr, 16, &sin6->sin6_addr);
     }
   }
-  /* Not HTTP (yet). A connection we saw open must start with a request or response; one we
-   * learned mid-stream gets a few tries to reach a message boundary. */
-  if (c->seen_from_start || ++c->tries >= MIDSTREAM_DETECT_TRIES) c->proto = PROTO_IGNORED;
-  return false;
+  return e->peer_port == OTELBPF_DNS_PORT;
 }
 
 /* ---------------------------------------------------------------- payload capture ---- */
@@ -402,7 +456,8 @@ static __always_inline struct scratch *scratch_begin(struct conn_state *c, __u32
   /* A local first: inside BPF_CORE_READ, c->sk itself would get a CO-RE relocation, and
    * conn_state is ours, not the kernel's. */
   struct tcp_sock *tp = (struct tcp_sock *)c->sk;
-  if (tp) s->hdr.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* the kernel stores it << 3 */
+  if (tp && c->kind == KIND_TCP)
+    s->hdr.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* the kernel stores it << 3 */
   return s;
 }
 
@@ -457,7 +512,20 @@ static __always_inline const void *first_iov(const struct iovec *iov, __u32 iovc
   return v.iov_base;
 }
 
-/* One message's worth of bytes (a plain buffer or an iovec array) on an HTTP candidate. */
+/* Sends one message's bytes (a plain buffer or an iovec array) to user space. */
+static __always_inline void ship_bytes(struct conn_state *c, __u32 tgid, struct call_args *args,
+                                       const void *buf, const struct iovec *iov, __u32 iovcnt,
+                                       __u64 length) {
+  struct scratch *s = scratch_begin(c, tgid, args->fd, args, length);
+  if (!s) return;
+  if (iov)
+    scratch_append_iovecs(s, iov, iovcnt, length);
+  else
+    scratch_append(s, buf, capture_limit(length));
+  scratch_send(s);
+}
+
+/* One message's worth of bytes (a plain buffer or an iovec array) on a TCP candidate. */
 static __always_inline void handle_bytes(struct conn_state *c, __u32 tgid, struct call_args *args,
                                          const void *buf, const struct iovec *iov, __u32 iovcnt,
                                          __u64 length) {
@@ -468,20 +536,30 @@ static __always_inline void handle_bytes(struct conn_state *c, __u32 tgid, struc
     first = first_iov(iov, iovcnt, &l0);
     if (l0 < first_len) first_len = l0;
   }
-  if (!detect_http(c, tgid, args->fd, args->direction, first, first_len)) return;
-  struct scratch *s = scratch_begin(c, tgid, args->fd, args, length);
-  if (!s) return;
-  if (iov)
-    scratch_append_iovecs(s, iov, iovcnt, length);
-  else
-    scratch_append(s, buf, capture_limit(length));
-  scratch_send(s);
+  if (!detect_tcp(c, tgid, args->fd, args->direction, first, first_len)) return;
+  ship_bytes(c, tgid, args, buf, iov, iovcnt, length);
+}
+
+/* One UDP datagram: shipped when it goes to or comes from a DNS server. */
+static __always_inline void handle_datagram(struct conn_state *c, __u32 tgid,
+                                            struct call_args *args, const void *buf,
+                                            const struct iovec *iov, __u32 iovcnt, __u64 length,
+                                            __u64 addr) {
+  struct otelbpf_conn_open_event e = {};
+  if (!udp_dns_datagram(c, addr, &e)) return;
+  if (c->proto != PROTO_DNS) {
+    if (!port_selected(e.local_port, e.peer_port)) return;
+    c->role = OTELBPF_ROLE_CLIENT;
+    c->proto = PROTO_DNS;
+    if (!announce(c, tgid, args->fd, &e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return;
+  }
+  ship_bytes(c, tgid, args, buf, iov, iovcnt, length);
 }
 
 /* ---------------------------------------------------------------- syscall plumbing ---- */
 
-static __always_inline void enter_call(__s32 fd, __u64 ptr, __u32 count_arg, __u8 kind,
-                                       __u8 direction) {
+static __always_inline void enter_call(__s32 fd, __u64 ptr, __u64 addr, __u32 count_arg,
+                                       __u8 kind, __u8 direction) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32;
   if (!tgid_selected(tgid)) return;
@@ -489,11 +567,46 @@ static __always_inline void enter_call(__s32 fd, __u64 ptr, __u32 count_arg, __u
   if (!c) return;
   struct call_args a = {.enter_ns = bpf_ktime_get_ns(),
                         .ptr = ptr,
+                        .addr = addr,
                         .count = count_arg,
                         .fd = fd,
                         .kind = kind,
                         .direction = direction};
   if (bpf_map_update_elem(&active_calls, &id, &a, BPF_ANY)) count(OTELBPF_STAT_ARGS_MAP_FULL);
+}
+
+/* A data syscall on a UDP socket that may carry DNS: each datagram on its own. */
+static __always_inline void exit_udp_call(struct conn_state *c, __u32 tgid, struct call_args *args,
+                                          long ret) {
+  switch (args->kind) {
+    case CALL_BUF:
+      handle_datagram(c, tgid, args, (const void *)args->ptr, NULL, 0, ret, args->addr);
+      break;
+    case CALL_IOV:
+      handle_datagram(c, tgid, args, NULL, (const struct iovec *)args->ptr, args->count, ret, 0);
+      break;
+    case CALL_MSG: {
+      struct user_msghdr m = {};
+      if (bpf_probe_read_user(&m, sizeof(m), (const void *)args->ptr)) return;
+      handle_datagram(c, tgid, args, NULL, m.msg_iov, (__u32)m.msg_iovlen, ret,
+                      (__u64)m.msg_name);
+      break;
+    }
+    case CALL_MMSG: {
+      /* The resolver in glibc sends its A and AAAA queries with one sendmmsg. */
+      const struct mmsghdr *msgs = (const struct mmsghdr *)args->ptr;
+      for (int i = 0; i < OTELBPF_MAX_MMSGS; i++) {
+        if (i >= ret) break;
+        struct mmsghdr m = {};
+        if (bpf_probe_read_user(&m, sizeof(m), &msgs[i])) break;
+        if (m.msg_len == 0) continue;
+        handle_datagram(c, tgid, args, NULL, m.msg_hdr.msg_iov, (__u32)m.msg_hdr.msg_iovlen,
+                        m.msg_len, (__u64)m.msg_hdr.msg_name);
+      }
+      if (ret > OTELBPF_MAX_MMSGS) count(OTELBPF_STAT_IOV_TRUNCATED);
+      break;
+    }
+  }
 }
 
 static __always_inline void exit_call(long ret) {
@@ -505,9 +618,13 @@ static __always_inline void exit_call(long ret) {
   __u32 tgid = id >> 32;
   struct otelbpf_conn_key key = {.tgid = tgid, .fd = args.fd};
   struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
-  if (!c || c->kind != KIND_TCP || c->proto == PROTO_IGNORED) return;
+  if (!c || c->kind == KIND_OTHER || c->proto == PROTO_IGNORED) return;
   if (ret <= 0) {
     if (ret == -ECONNRESET || ret == -EPIPE) c->reset = 1;
+    return;
+  }
+  if (c->kind == KIND_UDP) {
+    exit_udp_call(c, tgid, &args, ret);
     return;
   }
 
@@ -541,7 +658,7 @@ static __always_inline void exit_call(long ret) {
     case CALL_SENDFILE: {
       /* File bytes never pass through user memory: ship the length only (a gap) so the
        * parser can still find where the message ends. */
-      if (c->proto != PROTO_HTTP1) return;
+      if (c->proto != PROTO_HTTP1 && c->proto != PROTO_DNS) return;
       struct scratch *s = scratch_begin(c, tgid, args.fd, &args, ret);
       if (s) scratch_send(s);
       break;
@@ -550,25 +667,26 @@ static __always_inline void exit_call(long ret) {
 }
 
 /* Enter programs differ per syscall (argument positions, call kind, direction). */
-#define DATA_SYSCALL_ENTER(name, fd_arg, ptr_arg, count_arg, kind, dir)             \
-  SEC("tracepoint/syscalls/sys_enter_" #name)                                       \
-  int enter_##name(struct trace_event_raw_sys_enter *ctx) {                         \
-    enter_call((__s32)ctx->args[fd_arg], ctx->args[ptr_arg], count_arg, kind, dir); \
-    return 0;                                                                       \
+/* addr: the sockaddr argument of sendto/recvfrom (their 5th), 0 for the others. */
+#define DATA_SYSCALL_ENTER(name, fd_arg, ptr_arg, addr, count_arg, kind, dir)                   \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                                                   \
+  int enter_##name(struct trace_event_raw_sys_enter *ctx) {                                     \
+    enter_call((__s32)ctx->args[fd_arg], ctx->args[ptr_arg], addr, count_arg, kind, dir);       \
+    return 0;                                                                                   \
   }
 
-DATA_SYSCALL_ENTER(read, 0, 1, 0, CALL_BUF, OTELBPF_DIR_RECV)
-DATA_SYSCALL_ENTER(write, 0, 1, 0, CALL_BUF, OTELBPF_DIR_SEND)
-DATA_SYSCALL_ENTER(recvfrom, 0, 1, 0, CALL_BUF, OTELBPF_DIR_RECV)
-DATA_SYSCALL_ENTER(sendto, 0, 1, 0, CALL_BUF, OTELBPF_DIR_SEND)
-DATA_SYSCALL_ENTER(recvmsg, 0, 1, 0, CALL_MSG, OTELBPF_DIR_RECV)
-DATA_SYSCALL_ENTER(sendmsg, 0, 1, 0, CALL_MSG, OTELBPF_DIR_SEND)
-DATA_SYSCALL_ENTER(readv, 0, 1, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_RECV)
-DATA_SYSCALL_ENTER(writev, 0, 1, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_SEND)
-DATA_SYSCALL_ENTER(recvmmsg, 0, 1, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_RECV)
-DATA_SYSCALL_ENTER(sendmmsg, 0, 1, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(read, 0, 1, 0, 0, CALL_BUF, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(write, 0, 1, 0, 0, CALL_BUF, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(recvfrom, 0, 1, ctx->args[4], 0, CALL_BUF, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(sendto, 0, 1, ctx->args[4], 0, CALL_BUF, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(recvmsg, 0, 1, 0, 0, CALL_MSG, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(sendmsg, 0, 1, 0, 0, CALL_MSG, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(readv, 0, 1, 0, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(writev, 0, 1, 0, (__u32)ctx->args[2], CALL_IOV, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(recvmmsg, 0, 1, 0, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_RECV)
+DATA_SYSCALL_ENTER(sendmmsg, 0, 1, 0, (__u32)ctx->args[2], CALL_MMSG, OTELBPF_DIR_SEND)
 /* sendfile64(out_fd, in_fd, offset, count): bytes go out on out_fd. */
-DATA_SYSCALL_ENTER(sendfile64, 0, 2, 0, CALL_SENDFILE, OTELBPF_DIR_SEND)
+DATA_SYSCALL_ENTER(sendfile64, 0, 2, 0, 0, CALL_SENDFILE, OTELBPF_DIR_SEND)
 
 /* One exit program serves every data syscall: the enter side recorded what kind of call it
  * was, and all sys_exit_* records share one layout. User space attaches it to each
@@ -611,8 +729,11 @@ static __always_inline void new_connection(__s32 fd, __u8 role) {
     bpf_map_update_elem(&self_tuples, &k, &one, BPF_ANY);
     return;
   }
-  struct conn_state c = {
-      .generation = next_generation(), .kind = KIND_TCP, .role = role, .seen_from_start = 1};
+  struct conn_state c = {.generation = next_generation(),
+                         .sk = (__u64)sk,
+                         .kind = KIND_TCP,
+                         .role = role,
+                         .seen_from_start = 1};
   if (bpf_map_update_elem(&conns, &key, &c, BPF_ANY)) count(OTELBPF_STAT_CONN_MAP_FULL);
   remember_owner(sk, tgid, fd, c.generation);
   if (role == OTELBPF_ROLE_SERVER) tcp_life_accepted(sk, tgid);
@@ -671,7 +792,7 @@ int enter_close(struct trace_event_raw_sys_enter *ctx) {
   struct otelbpf_conn_key key = {.tgid = tgid, .fd = fd};
   struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
   if (!c) return 0;
-  if (c->proto == PROTO_HTTP1) {
+  if (c->proto == PROTO_HTTP1 || c->proto == PROTO_DNS) {
     struct otelbpf_event_header e = {.type = OTELBPF_EV_CONN_CLOSE,
                                      .role = c->role,
                                      .flags = c->reset ? OTELBPF_FLAG_RESET : 0,

@@ -69,12 +69,19 @@ struct otelbpf_event_header {
 #define OTELBPF_FLAG_RESET 1
 #define OTELBPF_FLAG_LEARNED_MIDSTREAM 2 /* OPEN: connection existed before we saw its start */
 
+/* What an announced connection carries, and over what. */
+enum otelbpf_protocol { OTELBPF_PROTO_HTTP1 = 0, OTELBPF_PROTO_DNS = 1 };
+enum otelbpf_transport { OTELBPF_TRANSPORT_TCP = 0, OTELBPF_TRANSPORT_UDP = 1 };
+/* DNS is recognised by the port of the server the observed process talks to. */
+#define OTELBPF_DNS_PORT 53
+
 struct otelbpf_conn_open_event {
   struct otelbpf_event_header hdr;
   __u16 family; /* AF_INET / AF_INET6 */
   __u16 local_port;
-  __u16 peer_port;
-  __u16 pad;
+  __u16 peer_port; /* UDP without connect(): the first DNS datagram's server */
+  __u8 protocol;   /* enum otelbpf_protocol */
+  __u8 transport;  /* enum otelbpf_transport */
   __u8 local_addr[16]; /* IPv4 in the first 4 bytes */
   __u8 peer_addr[16];
   char comm[16];

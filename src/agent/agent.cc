@@ -20,6 +20,7 @@
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_trace_exporter.h"
 #include "export/prometheus/prometheus_config.h"
+#include "protocols/dns/span_builder.h"
 #include "trace/span_pipeline.h"
 
 namespace otelbpf {
@@ -112,7 +113,8 @@ int RunAgent(const AgentOptions& options) {
   std::vector<std::string> sampler_warnings;
   const SamplerConfig sampler = SamplerConfigFromEnv(otlp::ProcessEnv, &sampler_warnings);
   for (const auto& w : sampler_warnings) spdlog::warn("{}", w);
-  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs(), sampler);
+  const uint64_t monotonic_to_realtime_ns = MonotonicToRealtimeOffsetNs();
+  SpanPipeline pipeline(monotonic_to_realtime_ns, sampler);
 
   std::unique_ptr<otlp::OtlpTraceExporter> exporter;
   if (otlp_config.enabled()) {
@@ -144,6 +146,11 @@ int RunAgent(const AgentOptions& options) {
   tracker.OnResourceRetired([&](const ResourcePtr& r) { metrics.RetireResource(r); });
   tracker.OnTcpConnection([&](const TcpConnectionEvent& e) { metrics.RecordTcpConnection(e); });
   tracker.OnDnsLookup([&](const DnsLookupEvent& e) { metrics.RecordDnsLookup(e); });
+  tracker.OnDnsExchange([&](const dns::Exchange& x, const ConnectionInfo& c, uint32_t tid) {
+    SpanOrigin origin;
+    origin.tid = tid;  // a lookup made while serving a request is that request's child
+    pipeline.OnSpan(dns::BuildDnsSpan(x, c, monotonic_to_realtime_ns), c, origin);
+  });
 
   CaptureOptions capture = options.capture;
   capture.pids = options.pids;
@@ -219,6 +226,7 @@ int RunAgent(const AgentOptions& options) {
     if (now - last_housekeeping >= std::chrono::seconds(1)) {
       last_housekeeping = now;
       bpf->PurgeForgottenProcesses();
+      tracker.ExpireDnsQueries(MonotonicNowNs());
       if (now - last_libc_scan >= std::chrono::seconds(5)) {
         last_libc_scan = now;
         attach_libcs();

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "http_capture.h"
+#include "protocols/dns/socket_stitcher.h"
 
 namespace otelbpf {
 
@@ -23,6 +24,8 @@ struct ConnectionTracker::Tracked {
   Tracked(ConnectionInfo i) : info(std::move(i)), stitcher(info.role) {}
   ConnectionInfo info;
   http1::ConnectionStitcher stitcher;
+  std::unique_ptr<dns::SocketStitcher> dns;  // set for DNS sockets (then `stitcher` is idle)
+  uint32_t last_tid = 0;
   std::vector<Retransmit> retransmits;  // a vector: an empty std::deque already costs ~0.6 KiB
   uint32_t srtt_us = 0;
 };
@@ -162,8 +165,7 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   auto existing = fds.find(h.fd);
   if (existing != fds.end()) {
     // The fd was reused without us seeing the close (lost record): end the old one first.
-    existing->second->stitcher.OnClose(h.start_ns, false);
-    Drain(*existing->second);
+    End(*existing->second, h.start_ns, false);
     Unindex(*existing->second);
     fds.erase(existing);
     --connection_count_;
@@ -181,8 +183,15 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   info.local = {FormatAddress(e.family, e.local_addr), e.local_port};
   info.peer = {FormatAddress(e.family, e.peer_addr), e.peer_port};
   info.resource = Resolve(h.tgid, e.comm, e.process_start_ns);
-  by_tuple_[TupleKey(info.local, info.peer)] = {h.tgid, h.fd};
-  fds.emplace(h.fd, std::make_unique<Tracked>(std::move(info)));
+  auto t = std::make_unique<Tracked>(std::move(info));
+  if (e.protocol == OTELBPF_PROTO_DNS) {
+    t->dns = std::make_unique<dns::SocketStitcher>(
+        e.transport == OTELBPF_TRANSPORT_UDP ? dns::Transport::kUdp : dns::Transport::kTcp);
+    dns_sockets_.insert({h.tgid, h.fd});
+  } else {
+    by_tuple_[TupleKey(t->info.local, t->info.peer)] = {h.tgid, h.fd};
+  }
+  fds.emplace(h.fd, std::move(t));
   ++connection_count_;
   ++stats_.connections_opened;
 }
@@ -199,6 +208,14 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   // server blocked in recv() on an idle keep-alive connection would otherwise start its next
   // span seconds early. Its exit time is the closest we get to the arrival.
   const uint64_t start_ns = send ? h.start_ns : h.end_ns;
+  t->last_tid = h.tid;
+  if (t->dns) {
+    t->dns->OnData(send ? dns::Direction::kSend : dns::Direction::kRecv,
+                   std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length,
+                   start_ns, h.end_ns);
+    DrainDns(*t);
+    return;
+  }
   t->stitcher.OnData(send ? http1::Direction::kSend : http1::Direction::kRecv,
                      std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length,
                      start_ns, h.end_ns, h.tid);
@@ -212,8 +229,7 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
 void ConnectionTracker::Close(const otelbpf_event_header& h) {
   Tracked* t = Find(h.tgid, h.fd, h.generation);
   if (!t) return;
-  t->stitcher.OnClose(h.end_ns, (h.flags & OTELBPF_FLAG_RESET) != 0);
-  Drain(*t);
+  End(*t, h.end_ns, (h.flags & OTELBPF_FLAG_RESET) != 0);
   Erase(h.tgid, h.fd);
 }
 
@@ -222,8 +238,7 @@ void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
   auto p = by_process_.find(pid);
   if (p != by_process_.end()) {
     for (auto& [fd, t] : p->second) {
-      t->stitcher.OnClose(ns, false);
-      Drain(*t);
+      End(*t, ns, false);
       Unindex(*t);
     }
     connection_count_ -= p->second.size();
@@ -271,9 +286,13 @@ void ConnectionTracker::CloseAll(uint64_t now_ns) {
   // At shutdown, requests still waiting for a response are not failures of the service:
   // report only what completed.
   for (auto& [pid, fds] : by_process_) {
-    for (auto& [fd, t] : fds) Drain(*t);
+    for (auto& [fd, t] : fds) {
+      Drain(*t);
+      if (t->dns) DrainDns(*t);
+    }
   }
   by_process_.clear();
+  dns_sockets_.clear();
   by_tuple_.clear();
   connection_count_ = 0;
 }
@@ -298,6 +317,41 @@ void ConnectionTracker::Drain(Tracked& t) {
     on_exchange_(x, t.info);
   }
   done.clear();
+}
+
+void ConnectionTracker::End(Tracked& t, uint64_t ns, bool reset) {
+  if (t.dns) {
+    t.dns->OnClose(ns);
+    DrainDns(t);
+    return;
+  }
+  t.stitcher.OnClose(ns, reset);
+  Drain(t);
+}
+
+void ConnectionTracker::DrainDns(Tracked& t) {
+  auto& done = t.dns->completed();
+  for (const dns::Exchange& x : done) {
+    ++stats_.dns_exchanges;
+    if (on_dns_exchange_) on_dns_exchange_(x, t.info, t.last_tid);
+  }
+  done.clear();
+}
+
+void ConnectionTracker::ExpireDnsQueries(uint64_t now_ns) {
+  for (auto it = dns_sockets_.begin(); it != dns_sockets_.end();) {
+    Tracked* t = nullptr;
+    if (auto p = by_process_.find(it->first); p != by_process_.end()) {
+      if (auto c = p->second.find(it->second); c != p->second.end()) t = c->second.get();
+    }
+    if (!t || !t->dns) {
+      it = dns_sockets_.erase(it);  // closed since (the fd may carry something else now)
+      continue;
+    }
+    t->dns->Expire(now_ns);
+    DrainDns(*t);
+    ++it;
+  }
 }
 
 void ConnectionTracker::Unindex(const Tracked& t) {

@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <unordered_map>
 
 #include "capture/connection.h"
 #include "capture/lifecycle_events.h"
 #include "http_capture.h"
 #include "discovery/process_registry.h"
+#include "protocols/dns/exchange.h"
 #include "protocols/http1/http1_exchange.h"
 
 namespace otelbpf {
@@ -32,6 +34,7 @@ struct TrackerStats {
   uint64_t tcp_lifecycle_events = 0;        // TCP connection up/failed/down records
   uint64_t tcp_lifecycle_unattributed = 0;  // closed well after their process exited
   uint64_t dns_lookups = 0;           // getaddrinfo() records
+  uint64_t dns_exchanges = 0;         // DNS queries seen on the wire (answered or not)
 };
 
 class ConnectionTracker {
@@ -58,6 +61,15 @@ class ConnectionTracker {
   void OnResourceRetired(std::function<void(const ResourcePtr&)> handler) {
     on_retired_ = std::move(handler);
   }
+  // DNS lookups seen on the wire (UDP or TCP to port 53), one per query, with the socket they
+  // went over. ConnectionInfo::kernel is empty for them; `tid` is the thread that last used
+  // the socket (the resolver runs in the caller's thread).
+  using DnsExchangeHandler =
+      std::function<void(const dns::Exchange&, const ConnectionInfo&, uint32_t tid)>;
+  void OnDnsExchange(DnsExchangeHandler handler) { on_dns_exchange_ = std::move(handler); }
+  // Ends DNS queries still unanswered after their timeout (call about once a second).
+  void ExpireDnsQueries(uint64_t now_ns);
+
   // TCP connection lifecycle (up, failed, down) and getaddrinfo() calls, with their resource.
   void OnTcpConnection(std::function<void(const TcpConnectionEvent&)> handler) {
     on_tcp_connection_ = std::move(handler);
@@ -88,6 +100,9 @@ class ConnectionTracker {
   ResourcePtr Resolve(uint32_t pid, const char (&comm)[16], uint64_t process_start_ns);
   Tracked* Find(uint32_t pid, int32_t fd, uint64_t generation);
   void Drain(Tracked& t);
+  void DrainDns(Tracked& t);
+  // The connection ends (close, exit, fd reuse): everything it completed is delivered.
+  void End(Tracked& t, uint64_t ns, bool reset);
   void Erase(uint32_t pid, int32_t fd);
   void Unindex(const Tracked& t);
 
@@ -98,6 +113,9 @@ class ConnectionTracker {
   std::function<void(const ResourcePtr&)> on_retired_;
   std::function<void(const TcpConnectionEvent&)> on_tcp_connection_;
   std::function<void(const DnsLookupEvent&)> on_dns_lookup_;
+  DnsExchangeHandler on_dns_exchange_;
+  // (pid, fd) of the DNS sockets among the tracked connections, for ExpireDnsQueries.
+  std::set<std::pair<uint32_t, int32_t>> dns_sockets_;
   size_t max_connections_;
   size_t connection_count_ = 0;
   std::unordered_map<uint32_t, FdTable> by_process_;

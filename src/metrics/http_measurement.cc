@@ -110,6 +110,8 @@ bool MeasureHttpSpan(const Span& span, HttpMeasurement* out) {
         break;
     }
   }
+  // Not an HTTP span (DNS, ...): every HTTP span has a method, "_OTHER" at worst.
+  if (m.key.method.empty()) return false;
   const uint64_t start = span.start_time_unix_nano;
   const uint64_t end = span.end_time_unix_nano;
   m.duration_seconds = end > start ? static_cast<double>(end - start) * 1e-9 : 0.0;
