@@ -36,6 +36,19 @@ TEST(ConsolePrinterTest, TextLineHasTheEssentials) {
   EXPECT_EQ(line.find("ERROR"), std::string::npos);
 }
 
+TEST(ConsolePrinterTest, DnsSpansShowQuestionAndResponseCode) {
+  Span s = SampleSpan();
+  s.name = "DNS AAAA";
+  s.kind = SpanKind::kClient;
+  s.status = StatusCode::kError;
+  s.attributes = {{"dns.question.name", std::string("db.example")},
+                  {"dns.response_code", std::string("NXDOMAIN")},
+                  {"error.type", std::string("NXDOMAIN")}};
+  std::string line = FormatSpanText(s);
+  for (const char* part : {"CLIENT", "DNS AAAA", "db.example", "NXDOMAIN", "ERROR"})
+    EXPECT_NE(line.find(part), std::string::npos) << part << " missing in: " << line;
+}
+
 TEST(ConsolePrinterTest, JsonLineRoundTrips) {
   Span s = SampleSpan();
   s.status = StatusCode::kError;

@@ -69,10 +69,18 @@ double DurationMs(const Span& s) {
 std::string FormatSpanText(const Span& s) {
   const Attributes empty;
   const Attributes& res = s.resource ? s.resource->attributes : empty;
+  // Columns: operation, target, outcome. HTTP: method, path?query, status code. Other
+  // protocols: the span name, and what they name and answer (DNS: question, response code).
+  std::string operation = AttrString(s.attributes, "http.request.method");
   std::string path = AttrString(s.attributes, "url.path");
   std::string query = AttrString(s.attributes, "url.query");
   if (!query.empty()) path += "?" + query;
   std::string status = AttrString(s.attributes, "http.response.status_code");
+  if (operation.empty()) {
+    operation = s.name;
+    path = AttrString(s.attributes, "dns.question.name");
+    status = AttrString(s.attributes, "dns.response_code");
+  }
   if (status.empty()) status = AttrString(s.attributes, "error.type");
   std::string peer = AttrString(s.attributes, "network.peer.address");
   std::string peer_port = AttrString(s.attributes, "network.peer.port");
@@ -81,7 +89,7 @@ std::string FormatSpanText(const Span& s) {
   char line[1024];
   snprintf(line, sizeof(line), "%s %-16s %-6s %-7s %-40s %-5s %9.3fms peer=%s%s",
            Iso8601Millis(s.start_time_unix_nano).c_str(), AttrString(res, "service.name").c_str(),
-           KindName(s.kind), AttrString(s.attributes, "http.request.method").c_str(), path.c_str(),
+           KindName(s.kind), operation.c_str(), path.c_str(),
            status.empty() ? "-" : status.c_str(), DurationMs(s), peer.c_str(),
            s.status == StatusCode::kError ? " ERROR" : "");
   return line;
