@@ -63,10 +63,7 @@ int BPF_KRETPROBE(getaddrinfo_return, int ret) {
   bpf_get_current_comm(e->comm, sizeof(e->comm));
   __u64 flags =
       bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
-  if (bpf_ringbuf_output(&events, e, sizeof(*e), flags))
-    count(OTELBPF_STAT_RINGBUF_FULL);
-  else
-    count(OTELBPF_STAT_EVENTS_SENT);
+  emit(e, sizeof(*e), flags, OTELBPF_EV_DNS_LOOKUP);
   return 0;
 }
 

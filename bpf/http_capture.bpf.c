@@ -193,6 +193,14 @@ static __always_inline void count(enum otelbpf_stat stat) {
   if (v) *v += 1;
 }
 
+/* Sent and lost events per event type (which probe made them): see OTELBPF_EVENT_TYPE_LIMIT. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 2 * OTELBPF_EVENT_TYPE_LIMIT);
+  __type(key, __u32);
+  __type(value, __u64);
+} event_stats SEC(".maps");
+
 static __always_inline __u64 next_generation(void) {
   __u32 zero = 0;
   __u64 *g = bpf_map_lookup_elem(&generation_counter, &zero);
@@ -203,6 +211,17 @@ static __always_inline __u64 next_generation(void) {
 static __always_inline __u64 ringbuf_flags(void) {
   return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_threshold ? BPF_RB_FORCE_WAKEUP
                                                                            : BPF_RB_NO_WAKEUP;
+}
+
+/* Every event leaves through here, so each one is counted as sent or lost, overall and per
+ * type. False when the ring buffer had no room. */
+static __always_inline bool emit(void *event, __u64 size, __u64 flags, __u8 type) {
+  bool lost = bpf_ringbuf_output(&events, event, size, flags) != 0;
+  count(lost ? OTELBPF_STAT_RINGBUF_FULL : OTELBPF_STAT_EVENTS_SENT);
+  __u32 key = ((__u32)type & (OTELBPF_EVENT_TYPE_LIMIT - 1)) * 2 + (lost ? 1 : 0);
+  __u64 *v = bpf_map_lookup_elem(&event_stats, &key);
+  if (v) *v += 1;
+  return !lost;
 }
 
 static __always_inline bool tgid_selected(__u32 tgid) {
@@ -361,12 +380,10 @@ static __always_inline bool announce(struct conn_state *c, __u32 tgid, __s32 fd,
   e->process_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
   __u64 flags =
       bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
-  if (bpf_ringbuf_output(&events, e, sizeof(*e), flags)) {
-    count(OTELBPF_STAT_RINGBUF_FULL);
+  if (!emit(e, sizeof(*e), flags, OTELBPF_EV_CONN_OPEN)) {
     c->proto = PROTO_UNKNOWN; /* try again on the next message rather than ship orphans */
     return false;
   }
-  count(OTELBPF_STAT_EVENTS_SENT);
   return true;
 }
 
@@ -465,11 +482,7 @@ static __always_inline void scratch_send(struct scratch *s) {
   /* captured never exceeds OTELBPF_MAX_CAPTURE; the mask only proves it to the verifier. */
   __u32 size = s->hdr.captured & (2 * OTELBPF_MAX_CAPTURE - 1);
   if (s->hdr.length > size) count(OTELBPF_STAT_CAPTURE_TRUNCATED);
-  if (bpf_ringbuf_output(&events, s, sizeof(s->hdr) + size, ringbuf_flags())) {
-    count(OTELBPF_STAT_RINGBUF_FULL);
-    return;
-  }
-  count(OTELBPF_STAT_EVENTS_SENT);
+  emit(s, sizeof(s->hdr) + size, ringbuf_flags(), OTELBPF_EV_DATA);
 }
 
 static __always_inline __u32 capture_limit(__u64 length) {
@@ -800,10 +813,7 @@ int enter_close(struct trace_event_raw_sys_enter *ctx) {
                                      .fd = fd,
                                      .generation = c->generation};
     e.start_ns = e.end_ns = bpf_ktime_get_ns();
-    if (bpf_ringbuf_output(&events, &e, sizeof(e), ringbuf_flags()))
-      count(OTELBPF_STAT_RINGBUF_FULL);
-    else
-      count(OTELBPF_STAT_EVENTS_SENT);
+    emit(&e, sizeof(e), ringbuf_flags(), OTELBPF_EV_CONN_CLOSE);
   }
   bpf_map_delete_elem(&conns, &key);
   return 0;
@@ -818,10 +828,7 @@ int process_exit(void *ctx) {
   if ((__u32)id != tgid || tgid == self_tgid) return 0; /* only the group leader's exit */
   struct otelbpf_event_header e = {.type = OTELBPF_EV_PROCESS_EXIT, .tgid = tgid, .fd = -1};
   e.start_ns = e.end_ns = bpf_ktime_get_ns();
-  if (bpf_ringbuf_output(&events, &e, sizeof(e), ringbuf_flags()))
-    count(OTELBPF_STAT_RINGBUF_FULL);
-  else
-    count(OTELBPF_STAT_EVENTS_SENT);
+  emit(&e, sizeof(e), ringbuf_flags(), OTELBPF_EV_PROCESS_EXIT);
   return 0;
 }
 
@@ -831,8 +838,7 @@ int process_exec(void *ctx) {
   struct otelbpf_event_header e = {
       .type = OTELBPF_EV_PROCESS_EXEC, .tgid = bpf_get_current_pid_tgid() >> 32, .fd = -1};
   e.start_ns = e.end_ns = bpf_ktime_get_ns();
-  if (bpf_ringbuf_output(&events, &e, sizeof(e), BPF_RB_FORCE_WAKEUP))
-    count(OTELBPF_STAT_RINGBUF_FULL);
+  emit(&e, sizeof(e), BPF_RB_FORCE_WAKEUP, OTELBPF_EV_PROCESS_EXEC);
   return 0;
 }
 
@@ -870,9 +876,6 @@ int tcp_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx) {
     bpf_probe_read_kernel(e.local_addr, 16, ctx->saddr_v6);
     bpf_probe_read_kernel(e.peer_addr, 16, ctx->daddr_v6);
   }
-  if (bpf_ringbuf_output(&events, &e, sizeof(e), ringbuf_flags()))
-    count(OTELBPF_STAT_RINGBUF_FULL);
-  else
-    count(OTELBPF_STAT_EVENTS_SENT);
+  emit(&e, sizeof(e), ringbuf_flags(), OTELBPF_EV_TCP_RETRANSMIT);
   return 0;
 }

@@ -100,12 +100,7 @@ static __always_inline void emit_tcp_conn(__u8 type, struct tcp_life *l, struct 
    * exits and takes its /proc entry with it (as for connection opens). */
   __u64 flags =
       bpf_map_lookup_elem(&described_tgids, &l->tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
-  if (bpf_ringbuf_output(&events, &e, sizeof(e), flags)) {
-    count(OTELBPF_STAT_RINGBUF_FULL);
-    return;
-  }
-  count(OTELBPF_STAT_EVENTS_SENT);
-  if (type == OTELBPF_EV_TCP_CONN_UP) l->announced = 1;
+  if (emit(&e, sizeof(e), flags, type) && type == OTELBPF_EV_TCP_CONN_UP) l->announced = 1;
 }
 
 /* The current process owns `l` from now on, if it is one we watch. */

@@ -28,6 +28,9 @@ enum otelbpf_event_type {
   OTELBPF_EV_TCP_CONN_DOWN = 9,   /* an established TCP connection reached CLOSE */
   OTELBPF_EV_DNS_LOOKUP = 10,     /* a getaddrinfo() call returned */
 };
+/* Event types are below this; the `event_stats` map counts sent and lost ones per type, at
+ * index type * 2 + (lost ? 1 : 0). */
+#define OTELBPF_EVENT_TYPE_LIMIT 16
 
 enum otelbpf_direction { OTELBPF_DIR_RECV = 0, OTELBPF_DIR_SEND = 1 };
 enum otelbpf_role { OTELBPF_ROLE_UNKNOWN = 0, OTELBPF_ROLE_SERVER = 1, OTELBPF_ROLE_CLIENT = 2 };

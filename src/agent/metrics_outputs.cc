@@ -2,6 +2,9 @@
 
 #include <time.h>
 
+#include <array>
+#include <map>
+
 #include <spdlog/spdlog.h>
 
 #include "export/otlp/otlp_config.h"
@@ -23,6 +26,33 @@ constexpr LossReason kLossReasons[] = {
     {OTELBPF_STAT_ARGS_MAP_FULL, "args_map_full"},
     {OTELBPF_STAT_CONN_MAP_FULL, "conn_map_full"},
 };
+
+// The probe behind each event type, for otelbpf.capture.probe.events (types in
+// bpf/include/http_capture.h; several types can share a probe).
+const char* ProbeOfEventType(uint32_t type) {
+  switch (type) {
+    case OTELBPF_EV_CONN_OPEN:
+      return "connection_open";
+    case OTELBPF_EV_DATA:
+      return "syscall_data";
+    case OTELBPF_EV_CONN_CLOSE:
+      return "connection_close";
+    case OTELBPF_EV_PROCESS_EXIT:
+      return "process_exit";
+    case OTELBPF_EV_PROCESS_EXEC:
+      return "process_exec";
+    case OTELBPF_EV_TCP_RETRANSMIT:
+      return "tcp_retransmit";
+    case OTELBPF_EV_TCP_CONN_UP:
+    case OTELBPF_EV_TCP_CONN_FAILED:
+    case OTELBPF_EV_TCP_CONN_DOWN:
+      return "tcp_state";
+    case OTELBPF_EV_DNS_LOOKUP:
+      return "getaddrinfo";
+    default:
+      return nullptr;
+  }
+}
 
 }  // namespace
 
@@ -103,6 +133,9 @@ CaptureCounters MetricsOutputs::PublishKernelStats(const BpfCapture& bpf) {
   CaptureCounters c = bpf.ReadCounters();
   for (int i = 0; i < OTELBPF_STAT_COUNT; ++i)
     stats_.kernel[i].store(c.values[i], std::memory_order_relaxed);
+  for (int t = 0; t < OTELBPF_EVENT_TYPE_LIMIT; ++t)
+    for (int lost = 0; lost < 2; ++lost)
+      stats_.events_by_type[t][lost].store(c.by_type[t][lost], std::memory_order_relaxed);
   stats_.ringbuf_used = bpf.RingBufferUsedBytes();
   stats_.ringbuf_size = bpf.RingBufferSizeBytes();
   return c;
@@ -137,6 +170,23 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
                  [&s, load](std::vector<metrics::CallbackPoint>* out) {
                    for (const LossReason& l : kLossReasons)
                      out->push_back({{{"reason", std::string(l.reason)}}, load(s.kernel[l.stat])});
+                 });
+  self_.Register({"otelbpf.capture.probe.events",
+                  "Events per probe, delivered (outcome=sent) or lost to a full ring buffer",
+                  "{event}", MetricKind::kCounter},
+                 [&s, load](std::vector<metrics::CallbackPoint>* out) {
+                   // Probes shared by several event types report their sum.
+                   std::map<std::string, std::array<int64_t, 2>> by_probe;
+                   for (uint32_t t = 0; t < OTELBPF_EVENT_TYPE_LIMIT; ++t) {
+                     if (const char* probe = ProbeOfEventType(t)) {
+                       by_probe[probe][0] += load(s.events_by_type[t][0]);
+                       by_probe[probe][1] += load(s.events_by_type[t][1]);
+                     }
+                   }
+                   for (const auto& [probe, n] : by_probe) {
+                     out->push_back({{{"probe", probe}, {"outcome", std::string("sent")}}, n[0]});
+                     out->push_back({{{"probe", probe}, {"outcome", std::string("lost")}}, n[1]});
+                   }
                  });
   self_.RegisterInt(
       {"otelbpf.capture.records.invalid", "Ring-buffer records rejected by validation or orphaned",

@@ -201,11 +201,18 @@ CaptureCounters BpfCapture::ReadCounters() const {
   int ncpu = libbpf_num_possible_cpus();
   if (ncpu <= 0) return out;
   std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu));
-  for (uint32_t i = 0; i < OTELBPF_STAT_COUNT; ++i) {
-    if (bpf_map__lookup_elem(skel_->maps.stats, &i, sizeof(i), per_cpu.data(),
+  auto sum = [&](bpf_map* map, uint32_t key) {
+    uint64_t total = 0;
+    if (bpf_map__lookup_elem(map, &key, sizeof(key), per_cpu.data(),
                              per_cpu.size() * sizeof(uint64_t), 0) == 0) {
-      for (uint64_t v : per_cpu) out.values[i] += v;
+      for (uint64_t v : per_cpu) total += v;
     }
+    return total;
+  };
+  for (uint32_t i = 0; i < OTELBPF_STAT_COUNT; ++i) out.values[i] = sum(skel_->maps.stats, i);
+  for (uint32_t type = 0; type < OTELBPF_EVENT_TYPE_LIMIT; ++type) {
+    out.by_type[type][0] = sum(skel_->maps.event_stats, type * 2);
+    out.by_type[type][1] = sum(skel_->maps.event_stats, type * 2 + 1);
   }
   return out;
 }

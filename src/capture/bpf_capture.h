@@ -27,6 +27,8 @@ struct CaptureOptions {
 
 struct CaptureCounters {
   uint64_t values[OTELBPF_STAT_COUNT] = {};
+  // Per event type (enum otelbpf_event_type): [type][0] sent, [type][1] lost (ring full).
+  uint64_t by_type[OTELBPF_EVENT_TYPE_LIMIT][2] = {};
 };
 
 class BpfCapture {

@@ -32,7 +32,7 @@ import unittest
 
 from otelbpf_it.case import IntegrationTest
 from otelbpf_it.ports import free_port
-from otelbpf_it.prometheus_text import scrape, value
+from otelbpf_it.prometheus_text import samples, scrape, value
 from otelbpf_it.selfmetrics import require_counters
 from otelbpf_it.spans import attr, res, select
 
@@ -186,6 +186,14 @@ class RingBufferOverflowTest(IntegrationTest):
         self.assertGreaterEqual(delivered + lost, ours,
                                 f"of {ours} events, {delivered:.0f} delivered + {lost:.0f} lost: some were not "
                                 f"counted at all\n{self.diagnostics()}")
+
+        # The per-probe view agrees: the lost data events are the syscall probe's, and the losses
+        # of all probes add up to the ring-buffer total.
+        text = scrape(metrics_port)
+        probe_lost = {ls["probe"]: v for n, ls, v in samples(text)
+                      if n == "otelbpf_capture_probe_events_total" and ls.get("outcome") == "lost"}
+        self.assertEqual(sum(probe_lost.values()), value(text, LOST, reason="ringbuf_full"), probe_lost)
+        self.assertGreaterEqual(probe_lost.get("syscall_data", 0), ours - RING_CAPACITY, probe_lost)
 
         # 4. The agent said so in its log (warned while running, with the running total).
         warned = [int(n) for n in re.findall(r"lost (\d+) capture events so far", agent.process.stderr())]
