@@ -74,12 +74,16 @@ struct call_args {
   __s32 fd;
   __u8 kind; /* enum call_kind */
   __u8 direction;
+  __u8 active; /* set by the enter program, cleared by the exit program */
 };
 
+/* The data syscall each thread is in, from its enter to its exit. Task-local storage rather
+ * than a hash keyed by pid_tgid: no hashing, no insert and delete per syscall (a thread keeps
+ * its slot until it exits), and no capacity to run out of. */
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
-  __type(key, __u64); /* pid_tgid */
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
   __type(value, struct call_args);
 } active_calls SEC(".maps");
 
@@ -578,14 +582,20 @@ static __always_inline void enter_call(__s32 fd, __u64 ptr, __u64 addr, __u32 co
   if (!tgid_selected(tgid)) return;
   struct conn_state *c = get_conn(tgid, fd);
   if (!c) return;
-  struct call_args a = {.enter_ns = bpf_ktime_get_ns(),
-                        .ptr = ptr,
-                        .addr = addr,
-                        .count = count_arg,
-                        .fd = fd,
-                        .kind = kind,
-                        .direction = direction};
-  if (bpf_map_update_elem(&active_calls, &id, &a, BPF_ANY)) count(OTELBPF_STAT_ARGS_MAP_FULL);
+  struct call_args *a = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0,
+                                             BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (!a) {
+    count(OTELBPF_STAT_ARGS_MAP_FULL); /* no memory for this thread's slot */
+    return;
+  }
+  a->enter_ns = bpf_ktime_get_ns();
+  a->ptr = ptr;
+  a->addr = addr;
+  a->count = count_arg;
+  a->fd = fd;
+  a->kind = kind;
+  a->direction = direction;
+  a->active = 1;
 }
 
 /* A data syscall on a UDP socket that may carry DNS: each datagram on its own. */
@@ -623,12 +633,11 @@ static __always_inline void exit_udp_call(struct conn_state *c, __u32 tgid, stru
 }
 
 static __always_inline void exit_call(long ret) {
-  __u64 id = bpf_get_current_pid_tgid();
-  struct call_args *ap = bpf_map_lookup_elem(&active_calls, &id);
-  if (!ap) return;
+  struct call_args *ap = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, 0);
+  if (!ap || !ap->active) return;
   struct call_args args = *ap;
-  bpf_map_delete_elem(&active_calls, &id);
-  __u32 tgid = id >> 32;
+  ap->active = 0;
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   struct otelbpf_conn_key key = {.tgid = tgid, .fd = args.fd};
   struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
   if (!c || c->kind == KIND_OTHER || c->proto == PROTO_IGNORED) return;
