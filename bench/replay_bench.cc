@@ -27,6 +27,7 @@
 #include "export/otlp/batch_span_processor.h"
 #include "export/otlp/trace_encoder.h"
 #include "http_capture.h"
+#include "metrics/http_metrics.h"
 #include "trace/span_pipeline.h"
 
 namespace otelbpf {
@@ -191,13 +192,24 @@ class CountingSink : public SpanSink {
   uint64_t bytes_ = 0;
 };
 
-// (b) + BuildSpan + ids, through the agent's SpanPipeline.
-void BM_TrackSpan(benchmark::State& state) {
+// Replays the recording through the tracker into the agent's SpanPipeline, with whatever sinks
+// `attach` adds. The assembly hold is 0 so each pass's spans leave at the pass's Tick, as they
+// would in the agent's steady state (hold-time memory is bench/memory.sh's business).
+uint64_t MonotonicNowNs() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
+}
+
+template <typename Attach>
+void ReplayThroughPipeline(benchmark::State& state, Attach attach) {
   const Recording& rec = Get(state.range(0));
   ProcessRegistry processes(Defaults(), "/nonexistent-proc");
-  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs());
-  CountingSink sink;
-  pipeline.AddSink(&sink);
+  AssemblyLimits limits;
+  limits.hold_ns = 0;
+  limits.root_grace_ns = 0;
+  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs(), SamplerConfig{}, limits);
+  attach(pipeline);
   size_t exchanges = 0;
   ConnectionTracker tracker(
       processes,
@@ -206,9 +218,40 @@ void BM_TrackSpan(benchmark::State& state) {
         pipeline.OnExchange(x, c);
       },
       65536);
-  for (auto _ : state) Replay(state, tracker, rec, exchanges);
-  benchmark::DoNotOptimize(sink.bytes_);
+  for (auto _ : state) {
+    Replay(state, tracker, rec, exchanges);
+    pipeline.Tick(MonotonicNowNs());
+  }
+  pipeline.Flush();
   Finish(state, rec);
+}
+
+// (b) + BuildSpan, ids and trace assembly (the agent's SpanPipeline).
+void BM_TrackSpan(benchmark::State& state) {
+  CountingSink sink;
+  ReplayThroughPipeline(state, [&](SpanPipeline& p) { p.AddSink(&sink); });
+  benchmark::DoNotOptimize(sink.bytes_);
+}
+
+// Feeds every span to the HTTP RED metrics, as the agent's MetricsOutputs does.
+class MetricsSink : public SpanSink {
+ public:
+  void Consume(const Span& span) override { metrics_.Record(span); }
+  void Shutdown() override {}
+
+ private:
+  metrics::HttpMetrics metrics_;
+};
+
+// (b') + the HTTP RED metrics (what "metrics on" adds per exchange).
+void BM_TrackSpanMetrics(benchmark::State& state) {
+  CountingSink sink;
+  MetricsSink metrics;
+  ReplayThroughPipeline(state, [&](SpanPipeline& p) {
+    p.AddSink(&sink);
+    p.AddEverySpanSink(&metrics);
+  });
+  benchmark::DoNotOptimize(sink.bytes_);
 }
 
 // Batches spans as BatchSpanProcessor does (copy-assign into reused slots) and encodes each
@@ -239,21 +282,8 @@ class EncodingSink : public SpanSink {
 
 // (c) + OTLP encoding in batches of 512.
 void BM_TrackSpanOtlp(benchmark::State& state) {
-  const Recording& rec = Get(state.range(0));
-  ProcessRegistry processes(Defaults(), "/nonexistent-proc");
-  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs());
   EncodingSink sink(512);
-  pipeline.AddSink(&sink);
-  size_t exchanges = 0;
-  ConnectionTracker tracker(
-      processes,
-      [&](const http1::Exchange& x, const ConnectionInfo& c) {
-        ++exchanges;
-        pipeline.OnExchange(x, c);
-      },
-      65536);
-  for (auto _ : state) Replay(state, tracker, rec, exchanges);
-  Finish(state, rec);
+  ReplayThroughPipeline(state, [&](SpanPipeline& p) { p.AddSink(&sink); });
   const double spans = static_cast<double>(sink.batches_) * 512;
   state.counters["otlp_bytes/span"] = spans > 0 ? sink.encoded_bytes_ / spans : 0;
 }
@@ -270,23 +300,10 @@ class DiscardTransport : public otlp::OtlpTransport {
 // (d) the real BatchSpanProcessor (default OTEL_BSP_* limits: queue 2048, batch 512) with a
 // transport that discards; its export thread runs on the other core. Real time.
 void BM_TrackSpanBsp(benchmark::State& state) {
-  const Recording& rec = Get(state.range(0));
-  ProcessRegistry processes(Defaults(), "/nonexistent-proc");
-  SpanPipeline pipeline(MonotonicToRealtimeOffsetNs());
   otlp::BatchConfig config;
   auto bsp = std::make_unique<otlp::BatchSpanProcessor>(std::make_unique<DiscardTransport>(), config);
-  pipeline.AddSink(bsp.get());
-  size_t exchanges = 0;
-  ConnectionTracker tracker(
-      processes,
-      [&](const http1::Exchange& x, const ConnectionInfo& c) {
-        ++exchanges;
-        pipeline.OnExchange(x, c);
-      },
-      65536);
-  for (auto _ : state) Replay(state, tracker, rec, exchanges);
+  ReplayThroughPipeline(state, [&](SpanPipeline& p) { p.AddSink(bsp.get()); });
   bsp->Shutdown();
-  Finish(state, rec);
   const auto s = bsp->stats();
   const double offered = static_cast<double>(s.spans_exported + s.spans_dropped_queue_full);
   state.counters["dropped_fraction"] = offered > 0 ? s.spans_dropped_queue_full / offered : 0;
@@ -294,6 +311,7 @@ void BM_TrackSpanBsp(benchmark::State& state) {
 
 BENCHMARK(BM_Track)->Arg(100)->Arg(1)->ArgName("exchanges_per_conn");
 BENCHMARK(BM_TrackSpan)->Arg(100)->Arg(1)->ArgName("exchanges_per_conn");
+BENCHMARK(BM_TrackSpanMetrics)->Arg(100)->Arg(1)->ArgName("exchanges_per_conn");
 BENCHMARK(BM_TrackSpanOtlp)->Arg(100)->Arg(1)->ArgName("exchanges_per_conn");
 BENCHMARK(BM_TrackSpanBsp)->Arg(100)->ArgName("exchanges_per_conn")->UseRealTime();
 
