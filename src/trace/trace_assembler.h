@@ -32,13 +32,14 @@ namespace otelbpf {
 
 struct AssemblyLimits {
   // How long a span waits after it arrives for its parent and for rival parents to show up.
-  uint64_t hold_ns = 1'000'000'000;
+  uint64_t hold_ns = 500'000'000;
   // A span that found no parent when its hold ended waits this much longer before it leaves as
   // a trace's root, so children reported just after it (other CPU, next ring-buffer batch, the
   // same-host clock slack) can still find it.
   uint64_t root_grace_ns = 100'000'000;
-  // Spans held at once; beyond it the oldest trace is released early with the links it has.
-  size_t max_held_spans = 32768;
+  // Spans held at once (~2.5 KiB each, so ~40 MiB at most); beyond it the oldest trace is
+  // released early with the links it has.
+  size_t max_held_spans = 16384;
   // Same-host stitching compares two processes' syscall times: the client may see the last
   // response byte a little before the server's write returns. Slack allowed, then clamped.
   uint64_t same_host_slack_ns = 5'000'000;
