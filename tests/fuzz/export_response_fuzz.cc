@@ -31,6 +31,12 @@ constexpr std::string_view kPrefix = "collector rejected ";
 
 }  // namespace
 
+// protobuf logs every string field with invalid UTF-8 to stderr; that is noise here.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   const std::string traces = otlp::DescribePartialSuccess(body);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -106,13 +107,14 @@ std::string PercentEncode(std::string_view s) {
 void CheckResourceAttributes(std::string_view text) {
   const otelbpf::Attributes attributes = otelbpf::ParseResourceAttributes(text);
   std::string formatted;
+  std::unordered_set<std::string_view> keys;
   for (size_t i = 0; i < attributes.size(); ++i) {
     const otelbpf::Attribute& a = attributes[i];
     // Keys are unique, trimmed, and free of the separators; values are strings.
     Check(!a.key.empty() && a.key.find_first_of(",=") == std::string::npos);
     Check(a.key.front() != ' ' && a.key.front() != '\t' && a.key.back() != ' ' &&
           a.key.back() != '\t');
-    for (size_t j = 0; j < i; ++j) Check(attributes[j].key != a.key);
+    Check(keys.insert(a.key).second);
     const std::string* value = std::get_if<std::string>(&a.value);
     Check(value != nullptr);
     formatted += (i ? "," : "") + a.key + "=" + PercentEncode(*value);

@@ -1,5 +1,6 @@
 #include "export/otlp/metrics_export_response.h"
 
+#include "export/otlp/export_response.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 
 namespace otelbpf::otlp {
@@ -15,7 +16,7 @@ std::string DescribeMetricsPartialSuccess(std::string_view response_body) {
   if (partial.rejected_data_points() == 0 && partial.error_message().empty()) return {};
   std::string note =
       "collector rejected " + std::to_string(partial.rejected_data_points()) + " data points";
-  if (!partial.error_message().empty()) note += ": " + partial.error_message();
+  if (!partial.error_message().empty()) note += ": " + SanitizePeerText(partial.error_message());
   return note;
 }
 
