@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 namespace otelbpf {
 namespace {
@@ -63,6 +64,9 @@ void SetAttribute(Attributes& attrs, std::string key, AttributeValue value) {
 
 Attributes ParseResourceAttributes(std::string_view text) {
   Attributes out;
+  // Key -> index in `out`: a later duplicate replaces the value in place. An index, not a
+  // scan of `out`, because the text comes from other processes and may hold ~40k members.
+  std::unordered_map<std::string_view, size_t> index;
   while (!text.empty()) {
     size_t comma = text.find(',');
     std::string_view member = text.substr(0, comma);
@@ -71,7 +75,13 @@ Attributes ParseResourceAttributes(std::string_view text) {
     if (eq == std::string_view::npos) continue;
     std::string_view key = Trim(member.substr(0, eq));
     if (key.empty()) continue;
-    SetAttribute(out, std::string(key), PercentDecode(Trim(member.substr(eq + 1))));
+    std::string value = PercentDecode(Trim(member.substr(eq + 1)));
+    const auto [it, added] = index.emplace(key, out.size());
+    if (added) {
+      out.push_back({std::string(key), std::move(value)});
+    } else {
+      out[it->second].value = std::move(value);
+    }
   }
   return out;
 }
