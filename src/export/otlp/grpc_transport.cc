@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "export/otlp/export_response.h"
+
 #ifndef OTELBPF_VERSION
 #define OTELBPF_VERSION "0.1.0"
 #endif
@@ -94,7 +96,7 @@ ExportResult GrpcTransport::Send(std::string_view body) {
   return ExportResult::Failure(IsRetryableGrpcCode(status.error_code()),
                                "gRPC Export to " + options_.target + ": code " +
                                    std::to_string(static_cast<int>(status.error_code())) + " " +
-                                   status.error_message());
+                                   SanitizePeerText(status.error_message()));  // a peer's text
 }
 
 }  // namespace otelbpf::otlp

@@ -128,7 +128,11 @@ ExportResult HttpTransport::Send(std::string_view body) {
   curl_off_t retry_after_s = 0;
   curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after_s);
   bool retryable = IsRetryableHttpStatus(status);
-  uint64_t retry_after_ms = retryable && retry_after_s > 0 ? uint64_t(retry_after_s) * 1000 : 0;
+  // The collector's number: capped (1 h) before scaling so a huge one cannot overflow; the
+  // retry policy bounds the wait further by the export timeout.
+  constexpr curl_off_t kMaxRetryAfterS = 3600;
+  const curl_off_t capped_s = std::min(retry_after_s, kMaxRetryAfterS);
+  uint64_t retry_after_ms = retryable && capped_s > 0 ? uint64_t(capped_s) * 1000 : 0;
   return ExportResult::Failure(
       retryable, "POST " + options_.url + ": HTTP " + std::to_string(status), retry_after_ms);
 }
