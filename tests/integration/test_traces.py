@@ -6,7 +6,6 @@ was serving. Also: a traceparent is joined, and ratio sampling keeps whole trace
 
 import os
 import sys
-import threading
 import time
 import unittest
 
@@ -214,12 +213,10 @@ class EventLoopTest(TraceChainCase):
         self.start_chain()
         agent = self.start_agent()
         requests = 6
-        threads = [threading.Thread(target=curl, args=(self.nginx.url(f"/relay/{n}?ms=300"),))
-                   for n in range(requests)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        # One curl sending all six at once on six connections: threads of separate curls can
+        # start hundreds of ms apart on a loaded machine, and then nothing overlaps.
+        curl(*[self.nginx.url(f"/relay/{n}?ms=300") for n in range(requests)],
+             extra=["--parallel", "--parallel-immediate", "--parallel-max", str(requests)])
         self.wait_received(lambda s: attr(s, "url.path", "").startswith(("/relay/", "/down/")),
                            6 * requests, "six spans per request")
         self.stop_agent(agent)

@@ -113,8 +113,6 @@ void ParseHeaderFields(std::string_view field_lines, Message& message, BodyFrami
       continue;
     }
     stored_bytes += cost;
-    // Typical requests carry 5-15 headers: one allocation instead of growing 1, 2, 4, 8, 16.
-    if (message.headers.empty()) message.headers.reserve(16);
     message.headers.push_back(Header{std::string(name), std::string(value)});
   }
 }
