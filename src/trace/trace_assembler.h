@@ -56,6 +56,19 @@ struct AssemblyStats {
   uint64_t sampled_out = 0;             // spans of unsampled traces (never encoded or exported)
 };
 
+// One exchange of one connection, named from the client's side (its local and peer
+// endpoints, and the exchange's index on the connection): the server's span computes the same
+// key with its endpoints swapped. Plain fields, no string building per span.
+struct ExchangeKey {
+  std::string client_address, server_address;
+  uint16_t client_port = 0, server_port = 0;
+  uint64_t index = 0;
+  bool operator==(const ExchangeKey&) const = default;
+};
+struct ExchangeKeyHash {
+  size_t operator()(const ExchangeKey& k) const;
+};
+
 class TraceAssembler {
  public:
   using Emit = std::function<void(Span&&)>;  // sampled spans only, ids and parent set
@@ -106,7 +119,7 @@ class TraceAssembler {
   // SERVER spans by (pid << 32 | tid): in-process parents for CLIENT spans.
   std::unordered_map<uint64_t, std::vector<Held*>> servers_by_thread_;
   // CLIENT spans by "client local|client peer#index": same-host parents for SERVER spans.
-  std::unordered_map<std::string, Held*> clients_by_exchange_;
+  std::unordered_map<ExchangeKey, Held*, ExchangeKeyHash> clients_by_exchange_;
   AssemblyStats stats_;
 };
 
