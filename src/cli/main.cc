@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   otelbpf::AgentOptions options;
   std::string output;
   std::string log_level = "info";
-  uint32_t ring_mb = 16;
+  uint32_t ring_mb = 8;
 
   CLI::App* run = app.add_subcommand("run", "Capture live traffic and emit spans (needs root)");
   run->footer(kRunFooter);
@@ -84,8 +84,9 @@ int main(int argc, char** argv) {
       ->default_val(OTELBPF_DEFAULT_CAPTURE)
       ->check(CLI::Range(64, OTELBPF_MAX_CAPTURE));
   run->add_option("--ring-buffer-mb", ring_mb,
-                  "Kernel-to-user ring buffer size in MiB (power of two)")
-      ->default_val(16)
+                  "Kernel-to-user ring buffer size in MiB (power of two); raise it if "
+                  "otelbpf.capture.events.lost{reason=ringbuf_full} grows")
+      ->default_val(8)
       ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64}));
   run->add_option("--max-connections", options.max_connections,
                   "Connections tracked at once; more are counted and skipped")
