@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "capture/connection_tracker.h"
+#include "kernel_records.h"
 
 namespace otelbpf {
 namespace {
@@ -75,20 +76,7 @@ class ConnectionTrackerDnsTest : public ::testing::Test {
   }
 
   void Data(int32_t fd, uint8_t dir, const std::string& bytes, uint64_t t, uint32_t tid = 70) {
-    std::vector<uint8_t> rec(sizeof(otelbpf_event_header) + bytes.size());
-    otelbpf_event_header h{};
-    h.type = OTELBPF_EV_DATA;
-    h.direction = dir;
-    h.tgid = 7;
-    h.tid = tid;
-    h.fd = fd;
-    h.generation = 1;
-    h.captured = static_cast<uint32_t>(bytes.size());
-    h.length = bytes.size();
-    h.start_ns = t;
-    h.end_ns = t + 10;
-    std::memcpy(rec.data(), &h, sizeof(h));
-    std::memcpy(rec.data() + sizeof(h), bytes.data(), bytes.size());
+    const auto rec = testing_support::DataRecord(7, fd, 1, dir, bytes, t, tid);
     tracker_.HandleRecord(rec.data(), rec.size());
   }
 

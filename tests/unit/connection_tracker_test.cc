@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "capture/connection_tracker.h"
+#include "kernel_records.h"
 
 namespace otelbpf {
 namespace {
@@ -47,19 +48,7 @@ class ConnectionTrackerTest : public ::testing::Test {
 
   void Data(uint32_t pid, int32_t fd, uint64_t gen, uint8_t dir, const std::string& bytes,
             uint64_t t) {
-    std::vector<uint8_t> rec(sizeof(otelbpf_event_header) + bytes.size());
-    otelbpf_event_header h{};
-    h.type = OTELBPF_EV_DATA;
-    h.direction = dir;
-    h.tgid = pid;
-    h.fd = fd;
-    h.generation = gen;
-    h.captured = static_cast<uint32_t>(bytes.size());
-    h.length = bytes.size();
-    h.start_ns = t;
-    h.end_ns = t + 10;
-    std::memcpy(rec.data(), &h, sizeof(h));
-    std::memcpy(rec.data() + sizeof(h), bytes.data(), bytes.size());
+    const auto rec = testing_support::DataRecord(pid, fd, gen, dir, bytes, t);
     tracker_.HandleRecord(rec.data(), rec.size());
   }
 

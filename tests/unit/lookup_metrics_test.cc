@@ -1,6 +1,8 @@
 // dns.lookup.duration from getaddrinfo() events (metrics/dns_lookup_metrics.h).
 #include <gtest/gtest.h>
 
+#include "service_resource.h"
+
 #include <netdb.h>
 
 #include "metrics/dns_lookup_metrics.h"
@@ -8,11 +10,7 @@
 namespace otelbpf::metrics {
 namespace {
 
-ResourcePtr MakeResource(const char* name) {
-  auto r = std::make_shared<Resource>();
-  r->attributes = {{"service.name", std::string(name)}};
-  return r;
-}
+constexpr auto MakeResource = testing_support::ServiceResource;
 
 DnsLookupEvent Lookup(const ResourcePtr& r, std::string name, int32_t result = 0,
                       uint64_t duration_ns = 2'000'000) {

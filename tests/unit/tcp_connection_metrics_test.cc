@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "service_resource.h"
+
 #include <cerrno>
 
 #include "metrics/tcp_connection_metrics.h"
@@ -7,11 +9,7 @@
 namespace otelbpf::metrics {
 namespace {
 
-ResourcePtr MakeResource(const char* name) {
-  auto r = std::make_shared<Resource>();
-  r->attributes = {{"service.name", std::string(name)}};
-  return r;
-}
+constexpr auto MakeResource = testing_support::ServiceResource;
 
 TcpConnectionEvent Event(TcpConnectionEvent::Kind kind, const ResourcePtr& r,
                          ConnectionRole role = ConnectionRole::kClient, uint16_t peer_port = 5432) {

@@ -1,15 +1,13 @@
 #include <gtest/gtest.h>
 
+#include "service_resource.h"
+
 #include "metrics/tcp_retransmit_metrics.h"
 
 namespace otelbpf::metrics {
 namespace {
 
-ResourcePtr MakeResource(const char* name) {
-  auto r = std::make_shared<Resource>();
-  r->attributes = {{"service.name", std::string(name)}};
-  return r;
-}
+constexpr auto MakeResource = testing_support::ServiceResource;
 
 TEST(TcpRetransmitMetricsTest, CountsPerResourceAndAttributeSet) {
   TcpRetransmitMetrics m;
