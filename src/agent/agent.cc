@@ -221,7 +221,7 @@ int RunAgent(const AgentOptions& options) {
     }
     pipeline.Tick(MonotonicNowNs());  // assembled spans leave after a short hold
     if (console) console->Flush();
-    if (n > 0) metrics.PublishUserStats(tracker, processes.size(), pipeline.spans());
+    if (n > 0) metrics.PublishUserStats(tracker, processes.size(), pipeline);
     auto now = std::chrono::steady_clock::now();
     if (now - last_housekeeping >= std::chrono::seconds(1)) {
       last_housekeeping = now;
@@ -232,6 +232,8 @@ int RunAgent(const AgentOptions& options) {
         attach_libcs();
       }
       const CaptureCounters c = metrics.PublishKernelStats(*bpf);
+      // Also when no record came: assembly releases spans on its own clock (Tick).
+      metrics.PublishUserStats(tracker, processes.size(), pipeline);
       // glibc keeps freed heap for reuse; after a burst of connections has closed, give it back
       // (measured: 64.8 -> 15.0 MiB after 20k connections). Cheap, and only after big drops.
       const size_t connections = tracker.connection_count();
@@ -255,7 +257,7 @@ int RunAgent(const AgentOptions& options) {
   bpf.reset();
   tracker.CloseAll(MonotonicNowNs());
   pipeline.Flush();
-  metrics.PublishUserStats(tracker, processes.size(), pipeline.spans());
+  metrics.PublishUserStats(tracker, processes.size(), pipeline);
   if (exporter) exporter->Shutdown();
   metrics.Shutdown();
   if (console) console->Shutdown();

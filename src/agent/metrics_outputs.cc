@@ -142,7 +142,16 @@ CaptureCounters MetricsOutputs::PublishKernelStats(const BpfCapture& bpf) {
 }
 
 void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t processes,
-                                      uint64_t spans) {
+                                      const SpanPipeline& pipeline) {
+  const uint64_t spans = pipeline.spans();
+  const AssemblyStats& a = pipeline.assembly_stats();
+  stats_.linked_same_host = a.linked_same_host;
+  stats_.linked_in_process = a.linked_in_process;
+  stats_.joined_remote = a.joined_remote;
+  stats_.new_traces = a.new_traces;
+  stats_.ambiguous_in_process = a.ambiguous_in_process;
+  stats_.released_early = a.released_early;
+  stats_.sampled_out = a.sampled_out;
   const TrackerStats& t = tracker.stats();
   stats_.records = t.records;
   stats_.malformed = t.malformed_records;
@@ -232,6 +241,23 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
                                     tcp_connections_.overflowed() +
                                     dns_lookups_.names_overflowed());
       });
+  self_.Register({"otelbpf.trace_assembly.spans",
+                  "What trace assembly made of spans: parent found (same_host, in_process, "
+                  "remote), trace started, left unlinked as ambiguous, released early at the "
+                  "memory cap, sampled out",
+                  "{span}", MetricKind::kCounter},
+                 [&s, load](std::vector<metrics::CallbackPoint>* out) {
+                   const std::pair<const char*, const std::atomic<uint64_t>*> outcomes[] = {
+                       {"linked_same_host", &s.linked_same_host},
+                       {"linked_in_process", &s.linked_in_process},
+                       {"joined_remote", &s.joined_remote},
+                       {"new_trace", &s.new_traces},
+                       {"ambiguous_in_process", &s.ambiguous_in_process},
+                       {"released_early", &s.released_early},
+                       {"sampled_out", &s.sampled_out}};
+                   for (const auto& [outcome, value] : outcomes)
+                     out->push_back({{{"outcome", std::string(outcome)}}, load(*value)});
+                 });
   self_.RegisterInt({"otelbpf.tcp.connections.unattributed",
                      "TCP connection closes not counted: their process had already exited",
                      "{connection}", MetricKind::kCounter},

@@ -22,6 +22,7 @@
 #include "metrics/http_metrics.h"
 #include "metrics/tcp_connection_metrics.h"
 #include "metrics/tcp_retransmit_metrics.h"
+#include "trace/span_pipeline.h"
 
 namespace otelbpf {
 
@@ -42,6 +43,9 @@ struct SelfStats {
   std::atomic<uint64_t> ringbuf_used{0}, ringbuf_size{0};
   std::atomic<uint64_t> retransmits_unattributed{0};
   std::atomic<uint64_t> tcp_lifecycle_unattributed{0};
+  // Trace assembly (trace/trace_assembler.h), by what became of each span.
+  std::atomic<uint64_t> linked_same_host{0}, linked_in_process{0}, joined_remote{0},
+      new_traces{0}, ambiguous_in_process{0}, released_early{0}, sampled_out{0};
 };
 
 class MetricsOutputs : public SpanSink {
@@ -64,7 +68,8 @@ class MetricsOutputs : public SpanSink {
   void RetireResource(const ResourcePtr& r);
   // User-space counters: a few atomic stores, called after every ring-buffer drain so the
   // self-metrics agree with the exporter's live counts.
-  void PublishUserStats(const ConnectionTracker& tracker, size_t processes, uint64_t spans);
+  void PublishUserStats(const ConnectionTracker& tracker, size_t processes,
+                        const SpanPipeline& pipeline);
   // Kernel counters and ring fill cost syscalls: called once a second, and at stop. Returns the
   // counters it read, so the caller need not read them again.
   CaptureCounters PublishKernelStats(const BpfCapture& bpf);

@@ -15,6 +15,7 @@ from otelbpf_it.clients import curl
 from otelbpf_it.nginx import _temp_path_directives, children_of, config_text, LOCATIONS
 from otelbpf_it.ports import free_port, wait_listening
 from otelbpf_it.procs import Process
+from otelbpf_it.prometheus_text import samples, scrape
 from otelbpf_it.spans import attr, select, summary
 
 REQUESTS = 3
@@ -211,14 +212,20 @@ class EventLoopTest(TraceChainCase):
         """One nginx worker serves every request at once: its outgoing calls overlap several
         requests in flight on the same thread, so they must stay unlinked rather than guess."""
         self.start_chain()
-        agent = self.start_agent()
+        metrics_port = free_port()
+        agent = self.start_agent(extra_env={"OTEL_EXPORTER_PROMETHEUS_PORT": str(metrics_port)})
         requests = 6
-        # One curl sending all six at once on six connections: threads of separate curls can
-        # start hundreds of ms apart on a loaded machine, and then nothing overlaps.
-        curl(*[self.nginx.url(f"/relay/{n}?ms=300") for n in range(requests)],
+        # One curl sending all six at once on six connections (threads of separate curls can
+        # start hundreds of ms apart on a loaded machine). Requests started together and taking
+        # equal time would each contain only their own call; so the earlier ones take longer
+        # (550 ms down to 300 ms, within the assembly hold) and contain the later ones' calls.
+        curl(*[self.nginx.url(f"/relay/{n}?ms={300 + 50 * (requests - 1 - n)}") for n in range(requests)],
              extra=["--parallel", "--parallel-immediate", "--parallel-max", str(requests)])
         self.wait_received(lambda s: attr(s, "url.path", "").startswith(("/relay/", "/down/")),
                            6 * requests, "six spans per request")
+        time.sleep(1.5)  # the agent publishes its self-metrics once a second
+        assembly = {ls["outcome"]: v for n, ls, v in samples(scrape(metrics_port))
+                    if n == "otelbpf_trace_assembly_spans_total"}
         self.stop_agent(agent)
 
         spans = self.receiver.spans()
@@ -236,6 +243,9 @@ class EventLoopTest(TraceChainCase):
             self.assertEqual(hops["backend"]["parent_span_id"], hops["relay-out"]["span_id"])
         self.assertGreater(unlinked, 0, "the requests overlapped: some links must have been refused")
         self.assertIn(f"ambiguous_in_process={unlinked}", agent.process.stderr())
+        # The same counts as self-metrics (otelbpf.trace_assembly.spans{outcome}).
+        self.assertEqual(assembly.get("ambiguous_in_process"), unlinked, assembly)
+        self.assertGreaterEqual(assembly.get("linked_same_host", 0), 3 * requests, assembly)
 
 
 class RatioSamplingTest(TraceChainCase):
