@@ -338,6 +338,24 @@ static __always_inline void fill_addresses(struct otelbpf_conn_open_event *e, st
   }
 }
 
+/* The endpoints of a tcp/sock tracepoint record (tcp_retransmit_skb, inet_sock_set_state:
+ * same field names, ports in host order) into an event with local/peer port and address
+ * fields. Addresses are copied with a helper: the verifier refuses loads through a moved ctx
+ * pointer, which is what clang makes of any array copy out of the record. */
+#define COPY_RECORD_ENDPOINTS(event, record)                          \
+  do {                                                                \
+    (event)->family = (record)->family;                               \
+    (event)->local_port = (record)->sport;                            \
+    (event)->peer_port = (record)->dport;                             \
+    if ((record)->family == AF_INET) {                                \
+      bpf_probe_read_kernel((event)->local_addr, 4, (record)->saddr); \
+      bpf_probe_read_kernel((event)->peer_addr, 4, (record)->daddr);  \
+    } else {                                                          \
+      bpf_probe_read_kernel((event)->local_addr, 16, (record)->saddr_v6); \
+      bpf_probe_read_kernel((event)->peer_addr, 16, (record)->daddr_v6);  \
+    }                                                                 \
+  } while (0)
+
 /* Our socket's tuple, as self_tuples stores it. */
 static __always_inline void tuple_of_sock(struct tuple_key *k, struct sock *sk) {
   struct otelbpf_conn_open_event e = {};
@@ -872,19 +890,8 @@ int tcp_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx) {
   }
   e.hdr.type = OTELBPF_EV_TCP_RETRANSMIT;
   e.hdr.start_ns = e.hdr.end_ns = bpf_ktime_get_ns();
-  e.family = ctx->family;
-  e.local_port = ctx->sport; /* host order in this tracepoint */
-  e.peer_port = ctx->dport;
   e.state = (__u16)ctx->state;
-  /* Copied with a helper: the verifier refuses loads through a moved ctx pointer, which is
-   * what clang makes of any array copy out of the record. */
-  if (ctx->family == AF_INET) {
-    bpf_probe_read_kernel(e.local_addr, 4, ctx->saddr);
-    bpf_probe_read_kernel(e.peer_addr, 4, ctx->daddr);
-  } else {
-    bpf_probe_read_kernel(e.local_addr, 16, ctx->saddr_v6);
-    bpf_probe_read_kernel(e.peer_addr, 16, ctx->daddr_v6);
-  }
+  COPY_RECORD_ENDPOINTS(&e, ctx);
   emit(&e, sizeof(e), ringbuf_flags(), OTELBPF_EV_TCP_RETRANSMIT);
   return 0;
 }

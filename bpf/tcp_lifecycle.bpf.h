@@ -59,17 +59,7 @@ static __always_inline void fill_tcp_conn_addresses(
     __builtin_memcpy(e->peer_addr, tmp.peer_addr, 16);
     return;
   }
-  e->family = ctx->family;
-  e->local_port = ctx->sport; /* host order in this tracepoint */
-  e->peer_port = ctx->dport;
-  /* A helper, not an array copy: the verifier refuses loads through a moved ctx pointer. */
-  if (ctx->family == AF_INET) {
-    bpf_probe_read_kernel(e->local_addr, 4, ctx->saddr);
-    bpf_probe_read_kernel(e->peer_addr, 4, ctx->daddr);
-  } else {
-    bpf_probe_read_kernel(e->local_addr, 16, ctx->saddr_v6);
-    bpf_probe_read_kernel(e->peer_addr, 16, ctx->daddr_v6);
-  }
+  COPY_RECORD_ENDPOINTS(e, ctx);
 }
 
 static __always_inline void emit_tcp_conn(__u8 type, struct tcp_life *l, struct sock *sk,
