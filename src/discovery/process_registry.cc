@@ -1,5 +1,6 @@
 #include "discovery/process_registry.h"
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -121,7 +122,7 @@ ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t s
   if (it != cache_.end() &&
       (start_ns == 0 || it->second.start_ns == 0 || it->second.start_ns == start_ns))
     return it->second.resource;
-  ResourcePtr r = Build(pid, comm, SameProcess(pid, start_ns));
+  ResourcePtr r = Build(pid, comm, SameProcess(pid, start_ns, comm));
   cache_[pid] = Entry{r, start_ns};
   return r;
 }
@@ -144,13 +145,39 @@ uint64_t ProcessRegistry::ProcStartNs(uint32_t pid) const {
   return 0;
 }
 
-bool ProcessRegistry::SameProcess(uint32_t pid, uint64_t start_ns) const {
+bool ProcessRegistry::SameProcess(uint32_t pid, uint64_t start_ns, std::string_view comm) const {
   if (start_ns == 0) return true;  // no kernel start time to check against: trust /proc
   const uint64_t proc_ns = ProcStartNs(pid);
   if (proc_ns == 0) return false;  // gone
   const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
   // /proc rounds down to a clock tick.
-  return start_ns >= proc_ns && start_ns - proc_ns < tick_ns;
+  if (start_ns < proc_ns || start_ns - proc_ns >= tick_ns) return false;
+  return HasThreadNamed(pid, comm);
+}
+
+bool ProcessRegistry::HasThreadNamed(uint32_t pid, std::string_view comm) const {
+  if (comm.empty()) return true;
+  // The event names the thread that made the syscall, and threads may rename themselves
+  // (Java, nginx): any thread of the process may carry the name.
+  const std::string tasks = proc_root_ + "/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(tasks.c_str());
+  if (!dir) {  // no task folder (a test's fake /proc): the process's own name
+    std::string own = ReadWholeFile(proc_root_ + "/" + std::to_string(pid) + "/comm", 64);
+    while (!own.empty() && own.back() == '\n') own.pop_back();
+    return own.empty() || own == comm;
+  }
+  bool found = false;
+  while (dirent* d = readdir(dir)) {
+    if (d->d_name[0] == '.') continue;
+    std::string name = ReadWholeFile(tasks + "/" + d->d_name + "/comm", 64);
+    while (!name.empty() && name.back() == '\n') name.pop_back();
+    if (name == comm) {
+      found = true;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
 }
 
 std::string ProcessRegistry::ExecutablePath(uint32_t pid) const {

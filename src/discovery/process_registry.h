@@ -50,7 +50,10 @@ class ProcessRegistry {
   ResourcePtr Build(uint32_t pid, std::string_view comm, bool trust_proc) const;
   // start_boottime in ns from /proc/PID/stat (clock-tick resolution); 0 when unreadable.
   uint64_t ProcStartNs(uint32_t pid) const;
-  bool SameProcess(uint32_t pid, uint64_t start_ns) const;
+  bool SameProcess(uint32_t pid, uint64_t start_ns, std::string_view comm) const;
+  // True when one of pid's threads is named `comm` (or comm is empty). /proc's start time has
+  // clock-tick resolution (10 ms): a pid reused within the same tick is told apart by name.
+  bool HasThreadNamed(uint32_t pid, std::string_view comm) const;
 
   struct Entry {
     ResourcePtr resource;

@@ -154,6 +154,11 @@ class ExportFaultTest(FaultTest):
         down_started = time.monotonic()
         samples = self.rss_under_traffic(agent, nginx.port, "/hello/down/", rounds=3, per_round=1500)
         self.assert_memory_bounded(start_rss, samples, "collector down")
+        # Spans reach the export queue after trace assembly's hold (~0.6 s): give the last
+        # burst's spans that long, and a loaded machine some more, to overflow it.
+        deadline = time.monotonic() + 10
+        while "OTLP export queue full" not in agent.process.stderr() and time.monotonic() < deadline:
+            time.sleep(0.2)
         stderr = agent.process.stderr()
         self.assertIn("OTLP trace export failed", stderr, "the agent says when export starts failing")
         self.assertIn("OTLP export queue full", stderr, "the agent says when it drops spans")

@@ -105,6 +105,24 @@ TEST_F(FakeProc, ReusedPidIsNamedFromTheKernelNotFromProc) {
       << "nothing read from the new process";
 }
 
+TEST_F(FakeProc, PidReusedWithinOneClockTickIsToldApartByThreadName) {
+  const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  Write("42/stat", StatWithStartTicks(500));  // same tick as the kernel's start time
+  std::filesystem::create_directories(root_ / "42" / "task" / "42");
+  std::filesystem::create_directories(root_ / "42" / "task" / "43");
+  Write("42/task/42/comm", "nginx\n");
+  Write("42/task/43/comm", "worker-io\n");  // a renamed thread
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  // curl's event, but /proc/42 is now a process started in the same tick with other names.
+  ResourcePtr curl = reg.Get(42, "curl", 500 * tick_ns + 5);
+  EXPECT_EQ(StringAttr(*curl, "service.name"), "curl");
+  EXPECT_EQ(FindAttribute(curl->attributes, "process.executable.path"), nullptr);
+  // An event from the renamed thread is this process: /proc is read.
+  ProcessRegistry reg2(ResourceDefaults{}, root_.string());
+  EXPECT_EQ(StringAttr(*reg2.Get(42, "worker-io", 500 * tick_ns + 5), "process.executable.path"),
+            "/usr/sbin/nginx");
+}
+
 TEST_F(FakeProc, CachedResourceOfAnOlderProcessIsReplaced) {
   const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
   Write("42/stat", StatWithStartTicks(500));
