@@ -101,7 +101,9 @@ class ExportFaultTest(FaultTest):
         samples = []
         for r in range(rounds):
             send_requests(port, paths(f"{prefix}{r}/", per_round))
-            time.sleep(0.5)  # let the agent drain the ring buffer and fill its queue
+            # Let the agent drain the ring buffer, release the burst from trace assembly's hold
+            # (0.5 s + 0.1 s) and fill its queue: the sample is then the steady state.
+            time.sleep(1.5)
             self.assert_alive(agent, "under traffic")
             samples.append(rss_kib(agent.pid))
         return samples
