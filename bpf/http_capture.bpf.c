@@ -324,18 +324,25 @@ static __always_inline int classify_prefix(const __u8 *p, __u32 len) {
   return 0;
 }
 
+/* A socket's endpoints into any struct with family, local/peer port and local/peer address
+ * fields (open events, connection events, self_tuples keys): one reader, no copies between
+ * look-alike structs. Explicit sizes: BPF_CORE_READ_INTO on a byte array would copy one byte. */
+#define FILL_SOCK_ENDPOINTS(event, sk)                                                  \
+  do {                                                                                  \
+    (event)->family = BPF_CORE_READ(sk, __sk_common.skc_family);                        \
+    (event)->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);                       \
+    (event)->peer_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));           \
+    if ((event)->family == AF_INET) {                                                   \
+      bpf_core_read((event)->local_addr, 4, &(sk)->__sk_common.skc_rcv_saddr);          \
+      bpf_core_read((event)->peer_addr, 4, &(sk)->__sk_common.skc_daddr);               \
+    } else {                                                                            \
+      bpf_core_read((event)->local_addr, 16, &(sk)->__sk_common.skc_v6_rcv_saddr);      \
+      bpf_core_read((event)->peer_addr, 16, &(sk)->__sk_common.skc_v6_daddr);           \
+    }                                                                                   \
+  } while (0)
+
 static __always_inline void fill_addresses(struct otelbpf_conn_open_event *e, struct sock *sk) {
-  e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-  e->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-  e->peer_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-  /* Explicit sizes: BPF_CORE_READ_INTO on a byte array would copy one byte. */
-  if (e->family == AF_INET) {
-    bpf_core_read(e->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
-    bpf_core_read(e->peer_addr, 4, &sk->__sk_common.skc_daddr);
-  } else {
-    bpf_core_read(e->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-    bpf_core_read(e->peer_addr, 16, &sk->__sk_common.skc_v6_daddr);
-  }
+  FILL_SOCK_ENDPOINTS(e, sk);
 }
 
 /* The endpoints of a tcp/sock tracepoint record (tcp_retransmit_skb, inet_sock_set_state:
@@ -358,13 +365,7 @@ static __always_inline void fill_addresses(struct otelbpf_conn_open_event *e, st
 
 /* Our socket's tuple, as self_tuples stores it. */
 static __always_inline void tuple_of_sock(struct tuple_key *k, struct sock *sk) {
-  struct otelbpf_conn_open_event e = {};
-  fill_addresses(&e, sk);
-  k->family = e.family;
-  k->local_port = e.local_port;
-  k->peer_port = e.peer_port;
-  __builtin_memcpy(k->local_addr, e.local_addr, 16);
-  __builtin_memcpy(k->peer_addr, e.peer_addr, 16);
+  FILL_SOCK_ENDPOINTS(k, sk);
 }
 
 /* True when the connection described by `e` is the far end of one of our own sockets. */

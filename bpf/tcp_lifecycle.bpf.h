@@ -50,13 +50,7 @@ static __always_inline void fill_tcp_conn_addresses(
     struct otelbpf_tcp_conn_event *e, struct sock *sk,
     const struct trace_event_raw_inet_sock_set_state *ctx) {
   if (!ctx) {
-    struct otelbpf_conn_open_event tmp = {};
-    fill_addresses(&tmp, sk);
-    e->family = tmp.family;
-    e->local_port = tmp.local_port;
-    e->peer_port = tmp.peer_port;
-    __builtin_memcpy(e->local_addr, tmp.local_addr, 16);
-    __builtin_memcpy(e->peer_addr, tmp.peer_addr, 16);
+    FILL_SOCK_ENDPOINTS(e, sk);
     return;
   }
   COPY_RECORD_ENDPOINTS(e, ctx);
