@@ -61,8 +61,7 @@ int BPF_KRETPROBE(getaddrinfo_return, int ret) {
   struct task_struct *task = (struct task_struct *)bpf_get_current_task();
   e->process_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
   bpf_get_current_comm(e->comm, sizeof(e->comm));
-  __u64 flags =
-      bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
+  __u64 flags = snapshot_if_undescribed(tgid) ? BPF_RB_FORCE_WAKEUP : ringbuf_flags();
   emit(e, sizeof(*e), flags, OTELBPF_EV_DNS_LOOKUP);
   return 0;
 }

@@ -383,6 +383,8 @@ static __always_inline bool port_selected(__u16 local, __u16 peer) {
          bpf_map_lookup_elem(&selected_ports, &peer);
 }
 
+#include "process_snapshot.bpf.h"
+
 /* Tells user space about a connection whose bytes we are about to ship. `e` holds its
  * addresses. False when the ring buffer had no room: the next message tries again. */
 static __always_inline bool announce(struct conn_state *c, __u32 tgid, __s32 fd,
@@ -401,8 +403,7 @@ static __always_inline bool announce(struct conn_state *c, __u32 tgid, __s32 fd,
   bpf_get_current_comm(e->comm, sizeof(e->comm));
   struct task_struct *task = (struct task_struct *)bpf_get_current_task();
   e->process_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-  __u64 flags =
-      bpf_map_lookup_elem(&described_tgids, &tgid) ? ringbuf_flags() : BPF_RB_FORCE_WAKEUP;
+  __u64 flags = snapshot_if_undescribed(tgid) ? BPF_RB_FORCE_WAKEUP : ringbuf_flags();
   if (!emit(e, sizeof(*e), flags, OTELBPF_EV_CONN_OPEN)) {
     c->proto = PROTO_UNKNOWN; /* try again on the next message rather than ship orphans */
     return false;

@@ -97,6 +97,8 @@ static __always_inline bool claim_tcp_life(struct tcp_life *l, struct sock *sk, 
   l->tgid = tgid;
   l->process_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
   bpf_get_current_comm(l->comm, sizeof(l->comm));
+  /* The UP event (in softirq, for clients) may be the first to name this process. */
+  snapshot_if_undescribed(tgid);
   return true;
 }
 

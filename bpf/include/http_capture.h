@@ -27,6 +27,7 @@ enum otelbpf_event_type {
   OTELBPF_EV_TCP_CONN_FAILED = 8, /* a connect() ended without a connection */
   OTELBPF_EV_TCP_CONN_DOWN = 9,   /* an established TCP connection reached CLOSE */
   OTELBPF_EV_DNS_LOOKUP = 10,     /* a getaddrinfo() call returned */
+  OTELBPF_EV_PROCESS_SNAPSHOT = 11, /* a process's argv and environment, read in the kernel */
 };
 /* Event types are below this; the `event_stats` map counts sent and lost ones per type, at
  * index type * 2 + (lost ? 1 : 0). */
@@ -135,6 +136,24 @@ struct otelbpf_dns_lookup_event {
   __u64 process_start_ns;
   char comm[16];
   char name[OTELBPF_MAX_DNS_NAME]; /* the node argument, NUL-terminated ("" when NULL) */
+};
+
+/* A new process's command line and environment, copied from its own memory the first time it
+ * is announced and before user space has described it. A client such as curl can exit within a
+ * millisecond of its first send, before user space reads /proc/PID: this copy is what names it
+ * then (OTEL_SERVICE_NAME lives in the environment). Sent once per process (tgid + start). */
+#define OTELBPF_SNAPSHOT_ARGS 2048 /* powers of two: the BPF side masks with them */
+#define OTELBPF_SNAPSHOT_ENV 8192
+struct otelbpf_process_snapshot_event {
+  struct otelbpf_event_header hdr;
+  __u64 process_start_ns;
+  __u32 args_len;   /* bytes of args[] copied: argv strings, each NUL-terminated */
+  __u32 args_total; /* bytes argv takes in the process (more than args_len: truncated) */
+  __u32 env_len;    /* bytes of env[] copied: NAME=value strings, each NUL-terminated */
+  __u32 env_total;
+  char comm[16];
+  char args[OTELBPF_SNAPSHOT_ARGS];
+  char env[OTELBPF_SNAPSHOT_ENV];
 };
 
 struct otelbpf_data_event {

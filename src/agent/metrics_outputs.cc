@@ -49,6 +49,8 @@ const char* ProbeOfEventType(uint32_t type) {
       return "tcp_state";
     case OTELBPF_EV_DNS_LOOKUP:
       return "getaddrinfo";
+    case OTELBPF_EV_PROCESS_SNAPSHOT:  // taken when a process's first connection is announced
+      return "process_snapshot";
     default:
       return nullptr;
   }

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <string_view>
 
@@ -127,6 +128,11 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
       on_tcp_connection_(event);
       return;
     }
+    case OTELBPF_EV_PROCESS_SNAPSHOT: {
+      if (size < sizeof(otelbpf_process_snapshot_event)) break;
+      RememberProcessSnapshot(static_cast<const uint8_t*>(data));
+      return;
+    }
     case OTELBPF_EV_DNS_LOOKUP: {
       if (size < sizeof(otelbpf_dns_lookup_event)) break;
       auto e = std::make_unique<otelbpf_dns_lookup_event>();  // 344 bytes: not on the stack
@@ -140,6 +146,24 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
     }
   }
   ++stats_.malformed_records;
+}
+
+void ConnectionTracker::RememberProcessSnapshot(const uint8_t* record) {
+  // Read the fields in place: the event is 10 KiB.
+  otelbpf_process_snapshot_event head;
+  std::memcpy(&head, record, offsetof(otelbpf_process_snapshot_event, args));
+  const uint32_t args_len = std::min<uint32_t>(head.args_len, OTELBPF_SNAPSHOT_ARGS);
+  const uint32_t env_len = std::min<uint32_t>(head.env_len, OTELBPF_SNAPSHOT_ENV);
+  ProcessSnapshot s;
+  s.start_ns = head.process_start_ns;
+  s.argv.assign(record + offsetof(otelbpf_process_snapshot_event, args),
+                record + offsetof(otelbpf_process_snapshot_event, args) + args_len);
+  s.environ_block.assign(record + offsetof(otelbpf_process_snapshot_event, env),
+                         record + offsetof(otelbpf_process_snapshot_event, env) + env_len);
+  s.argv_complete = args_len > 0 && args_len == head.args_total;
+  s.environ_complete = env_len > 0 && env_len == head.env_total;
+  ++stats_.process_snapshots;
+  processes_.AddSnapshot(head.hdr.tgid, std::move(s));
 }
 
 ResourcePtr ConnectionTracker::Resolve(uint32_t pid, const char (&comm)[16],

@@ -34,6 +34,7 @@ struct TrackerStats {
   uint64_t tcp_lifecycle_events = 0;        // TCP connection up/failed/down records
   uint64_t tcp_lifecycle_unattributed = 0;  // closed well after their process exited
   uint64_t dns_lookups = 0;           // getaddrinfo() records
+  uint64_t process_snapshots = 0;     // argv/environment copies the kernel took
   uint64_t dns_exchanges = 0;         // DNS queries seen on the wire (answered or not)
 };
 
@@ -92,6 +93,7 @@ class ConnectionTracker {
   using FdTable = std::unordered_map<int32_t, std::unique_ptr<Tracked>>;
 
   void Open(const otelbpf_conn_open_event& e);
+  void RememberProcessSnapshot(const uint8_t* record);  // an otelbpf_process_snapshot_event
   void Data(const otelbpf_event_header& h, const uint8_t* payload);
   void Close(const otelbpf_event_header& h);
   void ProcessExit(uint32_t pid, uint64_t ns);

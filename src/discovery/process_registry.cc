@@ -122,9 +122,19 @@ ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t s
   if (it != cache_.end() &&
       (start_ns == 0 || it->second.start_ns == 0 || it->second.start_ns == start_ns))
     return it->second.resource;
-  ResourcePtr r = Build(pid, comm, SameProcess(pid, start_ns, comm));
+  const ProcessSnapshot* snapshot = nullptr;
+  auto snap = snapshots_.find(pid);
+  if (snap != snapshots_.end() && (start_ns == 0 || snap->second.start_ns == start_ns))
+    snapshot = &snap->second;
+  ResourcePtr r = Build(pid, comm, SameProcess(pid, start_ns, comm), snapshot);
+  if (snap != snapshots_.end()) snapshots_.erase(snap);
   cache_[pid] = Entry{r, start_ns};
   return r;
+}
+
+void ProcessRegistry::AddSnapshot(uint32_t pid, ProcessSnapshot snapshot) {
+  if (snapshots_.size() >= kMaxPendingSnapshots && !snapshots_.count(pid)) snapshots_.clear();
+  snapshots_[pid] = std::move(snapshot);
 }
 
 uint64_t ProcessRegistry::ProcStartNs(uint32_t pid) const {
@@ -194,7 +204,22 @@ std::string ProcessRegistry::ExecutablePath(uint32_t pid) const {
   return path;
 }
 
-ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool trust_proc) const {
+namespace {
+
+// The kernel's copy when it is whole (the process may be gone from /proc already, and a
+// complete copy saves the read); else /proc; else whatever prefix the kernel copied.
+std::string PreferSnapshot(const std::string* copy, bool complete, const std::string& proc_path,
+                           size_t limit) {
+  if (copy && complete) return *copy;
+  std::string from_proc = ReadWholeFile(proc_path, limit);
+  if (from_proc.empty() && copy) return *copy;
+  return from_proc;
+}
+
+}  // namespace
+
+ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool trust_proc,
+                                   const ProcessSnapshot* snapshot) const {
   // When /proc/PID now belongs to another process (pid reused), read nothing from it: the
   // kernel's comm is all we know, and it is right.
   const std::string dir =
@@ -203,13 +228,17 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool tru
   std::string exe_name =
       exe_path.empty() ? std::string(comm) : exe_path.substr(exe_path.rfind('/') + 1);
 
-  std::string cmdline = ReadWholeFile(dir + "/cmdline", 64 * 1024);
+  std::string cmdline = PreferSnapshot(snapshot ? &snapshot->argv : nullptr,
+                                       snapshot && snapshot->argv_complete, dir + "/cmdline",
+                                       64 * 1024);
   while (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
   for (char& c : cmdline)
     if (c == '\0') c = ' ';
 
   // The target's own declaration of its name wins: it is what its SDK would have said.
-  std::string environ_block = ReadWholeFile(dir + "/environ", 256 * 1024);
+  std::string environ_block =
+      PreferSnapshot(snapshot ? &snapshot->environ_block : nullptr,
+                     snapshot && snapshot->environ_complete, dir + "/environ", 256 * 1024);
   std::string service = FindEnvironmentValue(environ_block, "OTEL_SERVICE_NAME");
   if (service.empty()) {
     for (const auto& a :

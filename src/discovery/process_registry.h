@@ -25,6 +25,17 @@ Attributes ParseResourceAttributes(std::string_view text);
 // Finds NAME=value in a NUL-separated environ block.
 std::string FindEnvironmentValue(std::string_view environ_block, std::string_view name);
 
+// A process's argv and environment as the kernel copied them from its memory while it was
+// certainly alive (otelbpf_process_snapshot_event). Short-lived clients are often gone before
+// /proc/PID is read; this is what names them then.
+struct ProcessSnapshot {
+  uint64_t start_ns = 0;       // the process's start_boottime: which process this is
+  std::string argv;            // NUL-separated, as in /proc/PID/cmdline
+  std::string environ_block;   // NUL-separated NAME=value, as in /proc/PID/environ
+  bool argv_complete = false;  // false: the kernel copied only a prefix
+  bool environ_complete = false;
+};
+
 class ProcessRegistry {
  public:
   explicit ProcessRegistry(ResourceDefaults defaults, std::string proc_root = "/proc");
@@ -40,14 +51,21 @@ class ProcessRegistry {
     auto it = cache_.find(pid);
     return it == cache_.end() ? nullptr : it->second.resource;
   }
-  void Forget(uint32_t pid) { cache_.erase(pid); }
+  void Forget(uint32_t pid) {
+    cache_.erase(pid);
+    snapshots_.erase(pid);
+  }
+  // Keeps the kernel's copy of pid's argv/environment for the next Get() of that process.
+  // A complete copy is used instead of /proc; a truncated one only when /proc has nothing.
+  void AddSnapshot(uint32_t pid, ProcessSnapshot snapshot);
   size_t size() const { return cache_.size(); }
 
   // Executable path of a pid ("" when gone).
   std::string ExecutablePath(uint32_t pid) const;
 
  private:
-  ResourcePtr Build(uint32_t pid, std::string_view comm, bool trust_proc) const;
+  ResourcePtr Build(uint32_t pid, std::string_view comm, bool trust_proc,
+                    const ProcessSnapshot* snapshot) const;
   // start_boottime in ns from /proc/PID/stat (clock-tick resolution); 0 when unreadable.
   uint64_t ProcStartNs(uint32_t pid) const;
   bool SameProcess(uint32_t pid, uint64_t start_ns, std::string_view comm) const;
@@ -62,6 +80,10 @@ class ProcessRegistry {
   ResourceDefaults defaults_;
   std::string proc_root_;
   std::unordered_map<uint32_t, Entry> cache_;
+  // Snapshots not yet used by Get(). Normally consumed at once (the kernel sends one just
+  // before a process's first connection announcement); bounded in case announcements are lost.
+  static constexpr size_t kMaxPendingSnapshots = 4096;
+  std::unordered_map<uint32_t, ProcessSnapshot> snapshots_;
 };
 
 }  // namespace otelbpf

@@ -350,15 +350,16 @@ class ChurnTest(FaultTest):
             wrong = [s for s in servers if attr(s, "network.peer.port") != sent[attr(s, "url.path")][1]]
             self.assertEqual(wrong, [], f"SERVER spans whose peer port is another connection's:\n{summary(wrong)}")
         with self.subTest("CLIENT span: the process that sent this path"):
-            wrong, without_command_line = [], 0
+            wrong, without_executable_path = [], 0
             for s in clients:
                 path = attr(s, "url.path")
                 pid, _, names = sent[path]
-                command_line = res(s, "process.command_line")
+                # The kernel copies the command line while the client sends: never missing.
+                command_line = res(s, "process.command_line") or ""
+                if res(s, "process.executable.path") is None:
+                    without_executable_path += 1  # exited before the agent read /proc/PID/exe
                 if res(s, "process.pid") != pid or res(s, "service.name") not in names:
                     wrong.append(s)
-                elif command_line is None:
-                    without_command_line += 1  # exited before the agent read /proc: best effort
                 elif pid != runner and path not in command_line:
                     wrong.append(s)  # a short-lived client's command line names its own path
             self.assertEqual(
@@ -368,8 +369,8 @@ class ChurnTest(FaultTest):
                      for s in wrong],
                 "CLIENT spans with another process's identity (a right pid with another process's metadata "
                 "means /proc/PID was read after the pid had been reused)")
-            report(f"churn: {without_command_line} of {len(clients)} CLIENT spans without process metadata "
-                   "(the client exited before the agent read /proc/PID)")
+            report(f"churn: {without_executable_path} of {len(clients)} CLIENT spans without "
+                   "process.executable.path (the client exited before the agent read /proc/PID/exe)")
         counters = require_counters(self, agent, "user space")
         report(f"churn: user space {counters['user space']}")
 
@@ -421,7 +422,31 @@ class StalledAgentPidReuseTest(FaultTest):
         self.assertEqual(identity[:2], (run.pid, "curl"),
                          f"curl's span with the identity of the process that took its pid after it exited "
                          f"(`sleep 30`): {identity}")
-        self.assertIn(identity[2], (None, " ".join(run.argv)), "command line: curl's, or none when unknown")
+        # The kernel copied curl's argv while curl was sending: known although /proc lost it.
+        self.assertEqual(identity[2], " ".join(run.argv), "curl's command line, as the kernel copied it")
+
+    def test_client_gone_before_the_agent_looks_keeps_its_service_name(self):
+        """A client that has exited by the time the agent reads its records is still named by
+        its own OTEL_SERVICE_NAME: the kernel copied its environment while it was sending."""
+        self.start_receiver()
+        nginx = self.start_nginx()
+        agent = self.start_scoped_agent()
+        curl(nginx.url("/hello/gone/warm-up"))
+        self.wait_received(lambda s: attr(s, "url.path") == "/hello/gone/warm-up", 2, "warm-up spans")
+
+        agent.process.signal(signal.SIGSTOP)
+        self.addCleanup(agent.process.signal, signal.SIGCONT)
+        run = curl(nginx.url("/hello/gone/1"), env={"OTEL_SERVICE_NAME": "it-gone-curl"})
+        self.assertFalse(os.path.exists(f"/proc/{run.pid}"), "curl has exited and been reaped")
+        agent.process.signal(signal.SIGCONT)
+
+        spans = self.wait_received(lambda s: attr(s, "url.path") == "/hello/gone/1" and s["kind"] == "CLIENT",
+                                   1, "CLIENT span of a client that exited while the agent was stopped")
+        self.stop_agent(agent)
+        client = spans[0]
+        self.assertEqual((res(client, "process.pid"), res(client, "service.name"),
+                          res(client, "process.command_line")),
+                         (run.pid, "it-gone-curl", " ".join(run.argv)))
 
 
 class TenThousandConnectionsTest(FaultTest):

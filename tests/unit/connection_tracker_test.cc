@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "capture/connection_tracker.h"
@@ -212,6 +213,39 @@ TEST_F(ConnectionTrackerTest, LocalServersRetransmissionShowsOnLocalClientsSpan)
   ASSERT_EQ(client.size(), 1u);
   EXPECT_TRUE(client[0].by_peer);
   EXPECT_EQ(client[0].monotonic_ns, 300u);
+}
+
+TEST_F(ConnectionTrackerTest, KernelSnapshotNamesAProcessGoneFromProc) {
+  // /nonexistent-proc: as if the process had exited before the agent looked.
+  auto snap = std::make_unique<otelbpf_process_snapshot_event>();
+  std::memset(snap.get(), 0, sizeof(*snap));
+  snap->hdr.type = OTELBPF_EV_PROCESS_SNAPSHOT;
+  snap->hdr.tgid = 10;
+  const char argv[] = "curl\0-s";  // with its closing NUL: 8 bytes
+  const char env[] = "X=1\0OTEL_SERVICE_NAME=it-curl";
+  std::memcpy(snap->args, argv, sizeof(argv));
+  std::memcpy(snap->env, env, sizeof(env));
+  snap->args_len = snap->args_total = sizeof(argv);
+  snap->env_len = snap->env_total = sizeof(env);
+  snap->env_total = 0xffffffff;  // a lying total must not read past the copy: just "truncated"
+  tracker_.HandleRecord(snap.get(), sizeof(*snap));
+  EXPECT_EQ(tracker_.stats().process_snapshots, 1u);
+  Open(10, 5, 1, OTELBPF_ROLE_CLIENT);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kRequest, 100);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kResponse, 200);
+  ASSERT_EQ(seen_.size(), 1u);
+  const Resource& r = *seen_[0].connection.resource;
+  EXPECT_EQ(std::get<std::string>(*FindAttribute(r.attributes, "service.name")), "it-curl");
+  EXPECT_EQ(std::get<std::string>(*FindAttribute(r.attributes, "process.command_line")),
+            "curl -s");
+}
+
+TEST_F(ConnectionTrackerTest, ShortSnapshotRecordIsMalformed) {
+  otelbpf_event_header h{};
+  h.type = OTELBPF_EV_PROCESS_SNAPSHOT;
+  tracker_.HandleRecord(&h, sizeof(h));
+  EXPECT_EQ(tracker_.stats().malformed_records, 1u);
+  EXPECT_EQ(tracker_.stats().process_snapshots, 0u);
 }
 
 TEST(TcpStateNameTest, NamesKernelStates) {

@@ -105,6 +105,46 @@ TEST_F(FakeProc, ReusedPidIsNamedFromTheKernelNotFromProc) {
       << "nothing read from the new process";
 }
 
+TEST_F(FakeProc, ProcessGoneFromProcIsNamedFromTheKernelsSnapshot) {
+  // curl sent its request and exited before /proc/77 was read: only the kernel's copy is left.
+  ProcessSnapshot snap;
+  snap.start_ns = 1234;
+  snap.argv = "curl\0-s\0http://x/\0"s;
+  snap.environ_block = "PATH=/bin\0OTEL_SERVICE_NAME=it-curl\0"s;
+  snap.argv_complete = snap.environ_complete = true;
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  reg.AddSnapshot(77, snap);
+  ResourcePtr r = reg.Get(77, "curl", 1234);
+  EXPECT_EQ(StringAttr(*r, "service.name"), "it-curl");
+  EXPECT_EQ(StringAttr(*r, "process.command_line"), "curl -s http://x/");
+  EXPECT_EQ(StringAttr(*r, "process.executable.name"), "curl") << "the kernel's comm";
+}
+
+TEST_F(FakeProc, SnapshotOfAnotherProcessWithThePidIsNotUsed) {
+  const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  Write("42/stat", StatWithStartTicks(500));
+  ProcessSnapshot old;
+  old.start_ns = 7;  // an earlier process that had pid 42
+  old.environ_block = "OTEL_SERVICE_NAME=old\0"s;
+  old.environ_complete = true;
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  reg.AddSnapshot(42, old);
+  EXPECT_EQ(StringAttr(*reg.Get(42, "nginx", 500 * tick_ns), "service.name"), "nginx");
+}
+
+TEST_F(FakeProc, TruncatedSnapshotGivesWayToProc) {
+  const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  Write("42/stat", StatWithStartTicks(500));
+  Write("42/environ", "A=1\0OTEL_SERVICE_NAME=frontend\0"s);
+  ProcessSnapshot snap;
+  snap.start_ns = 500 * tick_ns;
+  snap.environ_block = "A=1\0"s;  // the kernel copied only a prefix: the name is past it
+  snap.environ_complete = false;
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  reg.AddSnapshot(42, snap);
+  EXPECT_EQ(StringAttr(*reg.Get(42, "nginx", 500 * tick_ns), "service.name"), "frontend");
+}
+
 TEST_F(FakeProc, PidReusedWithinOneClockTickIsToldApartByThreadName) {
   const uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
   Write("42/stat", StatWithStartTicks(500));  // same tick as the kernel's start time
