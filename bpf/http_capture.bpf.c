@@ -549,6 +549,8 @@ static __always_inline const void *first_iov(const struct iovec *iov, __u32 iovc
   return v.iov_base;
 }
 
+#include "propagation.bpf.h"
+
 /* Sends one message's bytes (a plain buffer or an iovec array) to user space. */
 static __always_inline void ship_bytes(struct conn_state *c, __u32 tgid, struct call_args *args,
                                        const void *buf, const struct iovec *iov, __u32 iovcnt,
@@ -559,6 +561,7 @@ static __always_inline void ship_bytes(struct conn_state *c, __u32 tgid, struct 
     scratch_append_iovecs(s, iov, iovcnt, length);
   else
     scratch_append(s, buf, capture_limit(length));
+  if (propagate_headers && c->proto == PROTO_HTTP1) follow_trace_context(c, tgid, s);
   scratch_send(s);
 }
 

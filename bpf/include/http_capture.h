@@ -28,6 +28,7 @@ enum otelbpf_event_type {
   OTELBPF_EV_TCP_CONN_DOWN = 9,   /* an established TCP connection reached CLOSE */
   OTELBPF_EV_DNS_LOOKUP = 10,     /* a getaddrinfo() call returned */
   OTELBPF_EV_PROCESS_SNAPSHOT = 11, /* a process's argv and environment, read in the kernel */
+  OTELBPF_EV_TRACE_CONTEXT = 12,    /* ids the kernel put on the wire (--propagate=headers) */
 };
 /* Event types are below this; the `event_stats` map counts sent and lost ones per type, at
  * index type * 2 + (lost ? 1 : 0). */
@@ -154,6 +155,34 @@ struct otelbpf_process_snapshot_event {
   char comm[16];
   char args[OTELBPF_SNAPSHOT_ARGS];
   char env[OTELBPF_SNAPSHOT_ENV];
+};
+
+/* --propagate=headers: the ids of one exchange's span, chosen in the kernel because they went
+ * on the wire before user space saw the exchange. hdr.tgid/fd/generation/role name the
+ * connection and hdr.start_ns the start of the syscall whose bytes begin the request: for a
+ * CLIENT, the send that carried the inserted traceparent; for a SERVER, the receive that read
+ * the request whose context an outgoing call of the same thread carried on. */
+struct otelbpf_trace_context_event {
+  struct otelbpf_event_header hdr;
+  __u8 trace_id[16];
+  __u8 span_id[8];        /* the span's own id */
+  __u8 parent_span_id[8]; /* all zero: the trace starts with this span */
+  __u8 sampled;           /* trace-flags bit 0 as sent */
+  __u8 pad[7];
+};
+
+/* What the traceparent injector did with each request start it looked at (the
+ * `propagation_stats` per-CPU array counts them; otelbpf.propagation.requests{outcome}). */
+enum otelbpf_propagation_outcome {
+  OTELBPF_PROP_INJECTED = 0,
+  OTELBPF_PROP_ALREADY_PRESENT, /* it carried a traceparent: left as it was */
+  OTELBPF_PROP_NOT_HTTP,        /* the connection does not start with an HTTP/1 request: left alone */
+  OTELBPF_PROP_HEADERS_SPLIT,   /* its header block did not arrive in one send: left alone */
+  OTELBPF_PROP_BODY_UNKNOWN,    /* chunked or unreadable body framing: the connection is left alone
+                                 * after this request (its next request cannot be found safely) */
+  OTELBPF_PROP_PIPELINED,       /* a send held more than one request: only the first was looked at */
+  OTELBPF_PROP_NO_ROOM,         /* the kernel could not grow the message */
+  OTELBPF_PROP_COUNT,
 };
 
 struct otelbpf_data_event {

@@ -114,7 +114,9 @@ int RunAgent(const AgentOptions& options) {
   const SamplerConfig sampler = SamplerConfigFromEnv(otlp::ProcessEnv, &sampler_warnings);
   for (const auto& w : sampler_warnings) spdlog::warn("{}", w);
   const uint64_t monotonic_to_realtime_ns = MonotonicToRealtimeOffsetNs();
-  SpanPipeline pipeline(monotonic_to_realtime_ns, sampler);
+  AssemblyLimits assembly;
+  assembly.stitch_same_host = options.stitch_same_host;
+  SpanPipeline pipeline(monotonic_to_realtime_ns, sampler, assembly);
 
   std::unique_ptr<otlp::OtlpTraceExporter> exporter;
   if (otlp_config.enabled()) {
@@ -153,6 +155,9 @@ int RunAgent(const AgentOptions& options) {
   });
 
   CaptureOptions capture = options.capture;
+  const Sampler root_rule(sampler);  // the kernel's injector applies the same rule to new traces
+  capture.root_sample_threshold = root_rule.RootRejectionThreshold();
+  capture.sampler_parent_based = root_rule.ParentBased();
   capture.pids = options.pids;
   capture.select_by_pid = !options.pids.empty() || !options.exe_globs.empty();
   capture.report_exec = !options.exe_globs.empty();

@@ -21,6 +21,7 @@ struct AgentOptions {
   size_t max_connections = 65536;
   // Prometheus endpoint: on unless --prometheus=false or OTEL_METRICS_EXPORTER leaves it out.
   bool prometheus = true;
+  bool stitch_same_host = true;  // --stitch-same-host
   int poll_interval_ms = 5;
 };
 

@@ -27,6 +27,13 @@ constexpr LossReason kLossReasons[] = {
     {OTELBPF_STAT_CONN_MAP_FULL, "conn_map_full"},
 };
 
+// Names of the traceparent injector's outcomes, in enum otelbpf_propagation_outcome order.
+constexpr const char* kPropagationOutcomes[] = {"injected",       "already_present", "not_http",
+                                                "headers_split",  "body_unknown",    "pipelined",
+                                                "no_room"};
+static_assert(sizeof(kPropagationOutcomes) / sizeof(kPropagationOutcomes[0]) == OTELBPF_PROP_COUNT,
+              "every injector outcome needs a name here");
+
 // The probe behind each event type, for otelbpf.capture.probe.events (types in
 // bpf/include/http_capture.h; several types can share a probe).
 const char* ProbeOfEventType(uint32_t type) {
@@ -51,6 +58,8 @@ const char* ProbeOfEventType(uint32_t type) {
       return "getaddrinfo";
     case OTELBPF_EV_PROCESS_SNAPSHOT:  // taken when a process's first connection is announced
       return "process_snapshot";
+    case OTELBPF_EV_TRACE_CONTEXT:  // --propagate=headers
+      return "trace_context";
     default:
       return nullptr;
   }
@@ -138,6 +147,8 @@ CaptureCounters MetricsOutputs::PublishKernelStats(const BpfCapture& bpf) {
   for (int t = 0; t < OTELBPF_EVENT_TYPE_LIMIT; ++t)
     for (int lost = 0; lost < 2; ++lost)
       stats_.events_by_type[t][lost].store(c.by_type[t][lost], std::memory_order_relaxed);
+  for (int o = 0; o < OTELBPF_PROP_COUNT; ++o)
+    stats_.propagation[o].store(c.propagation[o], std::memory_order_relaxed);
   stats_.ringbuf_used = bpf.RingBufferUsedBytes();
   stats_.ringbuf_size = bpf.RingBufferSizeBytes();
   return c;
@@ -181,6 +192,17 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
                  [&s, load](std::vector<metrics::CallbackPoint>* out) {
                    for (const LossReason& l : kLossReasons)
                      out->push_back({{{"reason", std::string(l.reason)}}, load(s.kernel[l.stat])});
+                 });
+  self_.Register({"otelbpf.propagation.requests",
+                  "Outgoing HTTP/1 request starts the traceparent injector looked at "
+                  "(--propagate=headers), by what it did: injected, already_present, not_http, "
+                  "headers_split, no_room; body_unknown and pipelined count connections it "
+                  "stopped following",
+                  "{request}", MetricKind::kCounter},
+                 [&s, load](std::vector<metrics::CallbackPoint>* out) {
+                   for (int o = 0; o < OTELBPF_PROP_COUNT; ++o)
+                     out->push_back({{{"outcome", std::string(kPropagationOutcomes[o])}},
+                                     load(s.propagation[o])});
                  });
   self_.Register({"otelbpf.capture.probe.events",
                   "Events per probe, delivered (outcome=sent) or lost to a full ring buffer",

@@ -5,9 +5,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -34,6 +38,19 @@ std::string Advice(int err) {
   return "";
 }
 
+// Where the cgroup v2 hierarchy is mounted ("" when it is not): /sys/fs/cgroup on most hosts,
+// /sys/fs/cgroup/unified on hybrid ones. Read from /proc/mounts, never assumed.
+std::string Cgroup2Mount() {
+  std::ifstream mounts("/proc/mounts");
+  std::string line;
+  while (std::getline(mounts, line)) {
+    std::istringstream fields(line);
+    std::string device, dir, type;
+    if (fields >> device >> dir >> type && type == "cgroup2") return dir;
+  }
+  return "";
+}
+
 }  // namespace
 
 BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
@@ -48,6 +65,13 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
   ro->filter_ports = !options.ports.empty();
   ro->report_exec = options.report_exec;
   ro->wakeup_threshold = options.ring_buffer_bytes / 8;
+  ro->propagate_headers = options.propagate_headers;
+  ro->root_sample_threshold = options.root_sample_threshold;
+  ro->sampler_parent_based = options.sampler_parent_based;
+  // The injector's programs are only loaded when asked for: they change how every client
+  // socket sends (through the sockmap), which nobody should get by default.
+  bpf_program__set_autoload(skel_->progs.track_client_sockets, options.propagate_headers);
+  bpf_program__set_autoload(skel_->progs.inject_traceparent, options.propagate_headers);
 
   if (int err = bpf_map__set_max_entries(skel_->maps.events, options.ring_buffer_bytes); err)
     throw std::runtime_error("invalid ring buffer size (must be a power of two pages): " +
@@ -82,6 +106,9 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
     // uprobes name a file: AttachGetaddrinfo does them, per libc found.
     if (prog == skel_->progs.getaddrinfo_enter || prog == skel_->progs.getaddrinfo_return)
       continue;
+    // The injector attaches to a cgroup and a sockmap: below.
+    if (prog == skel_->progs.track_client_sockets || prog == skel_->progs.inject_traceparent)
+      continue;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) fail(bpf_program__section_name(prog), errno);
     links_.push_back(link);
@@ -91,6 +118,8 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
     if (!link) fail(std::string("syscalls/") + tp, errno);
     links_.push_back(link);
   }
+
+  if (options.propagate_headers) AttachInjector(fail);
 
   ring_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfCapture::OnRecord, this, nullptr);
   if (!ring_) {
@@ -107,6 +136,23 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
   if (cons != MAP_FAILED) consumer_pos_ = static_cast<const volatile uint64_t*>(cons);
   if (prod != MAP_FAILED) producer_pos_ = static_cast<const volatile uint64_t*>(prod);
   ring_size_ = bpf_map__max_entries(skel_->maps.events);
+}
+
+void BpfCapture::AttachInjector(const std::function<void(const std::string&, int)>& fail) {
+  // sk_msg runs on every send of the sockets in client_sockets; sockops puts every client
+  // socket of the machine's cgroups there as it connects (the root cgroup covers them all).
+  if (bpf_prog_attach(bpf_program__fd(skel_->progs.inject_traceparent),
+                      bpf_map__fd(skel_->maps.client_sockets), BPF_SK_MSG_VERDICT, 0))
+    fail("the client socket map (sk_msg)", errno);
+  const std::string cgroup = Cgroup2Mount();
+  if (cgroup.empty()) fail("the root cgroup (sockops)", ENOENT);
+  int fd = open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("the root cgroup " + cgroup + " (sockops)", errno);
+  bpf_link* link = bpf_program__attach_cgroup(skel_->progs.track_client_sockets, fd);
+  const int err = errno;
+  close(fd);
+  if (!link) fail("the root cgroup " + cgroup + " (sockops)", err);
+  links_.push_back(link);
 }
 
 uint64_t BpfCapture::RingBufferUsedBytes() const {
@@ -214,6 +260,8 @@ CaptureCounters BpfCapture::ReadCounters() const {
     out.by_type[type][0] = sum(skel_->maps.event_stats, type * 2);
     out.by_type[type][1] = sum(skel_->maps.event_stats, type * 2 + 1);
   }
+  for (uint32_t i = 0; i < OTELBPF_PROP_COUNT; ++i)
+    out.propagation[i] = sum(skel_->maps.propagation_stats, i);
   return out;
 }
 

@@ -25,12 +25,19 @@ struct CaptureOptions {
   bool select_by_pid = false;   // true when --pid or --exe narrows the set
   bool report_exec = false;     // --exe: tell user space about every exec
   std::vector<uint16_t> ports;  // empty: every port
+  // --propagate=headers: outgoing HTTP/1 requests get a traceparent, inserted in the kernel
+  // (bpf/propagation.bpf.h). The sampler's root rule travels with it (Sampler).
+  bool propagate_headers = false;
+  uint64_t root_sample_threshold = 0;
+  bool sampler_parent_based = true;
 };
 
 struct CaptureCounters {
   uint64_t values[OTELBPF_STAT_COUNT] = {};
   // Per event type (enum otelbpf_event_type): [type][0] sent, [type][1] lost (ring full).
   uint64_t by_type[OTELBPF_EVENT_TYPE_LIMIT][2] = {};
+  // What the traceparent injector did (enum otelbpf_propagation_outcome).
+  uint64_t propagation[OTELBPF_PROP_COUNT] = {};
 };
 
 class BpfCapture {
@@ -67,6 +74,8 @@ class BpfCapture {
   uint64_t MapMemoryBytes() const;
 
  private:
+  // --propagate=headers: sk_msg on the client socket map, sockops on the root cgroup.
+  void AttachInjector(const std::function<void(const std::string&, int)>& fail);
   static int OnRecord(void* ctx, void* data, size_t size);
   void Detach();  // idempotent: links, ring buffer, then programs and maps
 

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "trace/span.h"
+#include "trace/span_origin.h"
 
 namespace otelbpf {
 
@@ -34,6 +36,7 @@ struct Retransmit {
 struct KernelContext {
   std::vector<Retransmit> retransmits;  // within [request's first byte, response's last byte]
   uint32_t srtt_us = 0;                 // smoothed RTT at the last byte (0: unknown)
+  std::optional<WireContext> wire;      // ids the kernel put on the wire (--propagate=headers)
 };
 
 struct ConnectionInfo {

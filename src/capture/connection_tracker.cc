@@ -29,6 +29,7 @@ struct ConnectionTracker::Tracked {
   uint32_t last_tid = 0;
   std::vector<Retransmit> retransmits;  // a vector: an empty std::deque already costs ~0.6 KiB
   uint32_t srtt_us = 0;
+  std::vector<WireContext> wire_contexts;  // --propagate=headers, by request start
 };
 
 std::string TupleKey(const Endpoint& local, const Endpoint& peer) {
@@ -133,6 +134,13 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
       RememberProcessSnapshot(static_cast<const uint8_t*>(data));
       return;
     }
+    case OTELBPF_EV_TRACE_CONTEXT: {
+      if (size < sizeof(otelbpf_trace_context_event)) break;
+      otelbpf_trace_context_event e;
+      std::memcpy(&e, data, sizeof(e));
+      TraceContextEvent(e);
+      return;
+    }
     case OTELBPF_EV_DNS_LOOKUP: {
       if (size < sizeof(otelbpf_dns_lookup_event)) break;
       auto e = std::make_unique<otelbpf_dns_lookup_event>();  // 344 bytes: not on the stack
@@ -164,6 +172,28 @@ void ConnectionTracker::RememberProcessSnapshot(const uint8_t* record) {
   s.environ_complete = env_len > 0 && env_len == head.env_total;
   ++stats_.process_snapshots;
   processes_.AddSnapshot(head.hdr.tgid, std::move(s));
+}
+
+void ConnectionTracker::TraceContextEvent(const otelbpf_trace_context_event& e) {
+  Tracked* t = Find(e.hdr.tgid, e.hdr.fd, e.hdr.generation);
+  if (!t) {
+    ++stats_.wire_contexts_unmatched;
+    return;
+  }
+  // A connection has at most a few requests in flight; more means they were never matched.
+  constexpr size_t kMaxPending = 16;
+  if (t->wire_contexts.size() >= kMaxPending) {
+    t->wire_contexts.erase(t->wire_contexts.begin());
+    ++stats_.wire_contexts_unmatched;
+  }
+  WireContext w;
+  w.request_start_ns = e.hdr.start_ns;
+  std::memcpy(w.trace_id.data(), e.trace_id, w.trace_id.size());
+  std::memcpy(w.span_id.data(), e.span_id, w.span_id.size());
+  std::memcpy(w.parent_span_id.data(), e.parent_span_id, w.parent_span_id.size());
+  w.sampled = e.sampled != 0;
+  t->wire_contexts.push_back(w);
+  ++stats_.wire_contexts;
 }
 
 ResourcePtr ConnectionTracker::Resolve(uint32_t pid, const char (&comm)[16],
@@ -337,10 +367,23 @@ void ConnectionTracker::Drain(Tracked& t) {
     t.retransmits.erase(t.retransmits.begin(), first_kept);
     for (const Retransmit& r : t.retransmits)
       if (r.monotonic_ns <= to) k.retransmits.push_back(r);
+    k.wire.reset();
+    if (!t.wire_contexts.empty()) TakeWireContext(t, from, &k.wire);
     ++stats_.exchanges;
     on_exchange_(x, t.info);
   }
   done.clear();
+}
+
+void ConnectionTracker::TakeWireContext(Tracked& t, uint64_t request_start_ns,
+                                        std::optional<WireContext>* out) {
+  // Contexts of earlier request starts were never matched (their exchange was lost): drop.
+  auto& v = t.wire_contexts;
+  auto it = v.begin();
+  while (it != v.end() && it->request_start_ns < request_start_ns) ++it;
+  stats_.wire_contexts_unmatched += static_cast<uint64_t>(it - v.begin());
+  if (it != v.end() && it->request_start_ns == request_start_ns) *out = *it++;
+  v.erase(v.begin(), it);
 }
 
 void ConnectionTracker::End(Tracked& t, uint64_t ns, bool reset) {

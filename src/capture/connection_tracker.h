@@ -35,6 +35,8 @@ struct TrackerStats {
   uint64_t tcp_lifecycle_unattributed = 0;  // closed well after their process exited
   uint64_t dns_lookups = 0;           // getaddrinfo() records
   uint64_t process_snapshots = 0;     // argv/environment copies the kernel took
+  uint64_t wire_contexts = 0;            // ids the kernel put on the wire (--propagate=headers)
+  uint64_t wire_contexts_unmatched = 0;  // of those, never matched to an exchange
   uint64_t dns_exchanges = 0;         // DNS queries seen on the wire (answered or not)
 };
 
@@ -94,6 +96,9 @@ class ConnectionTracker {
 
   void Open(const otelbpf_conn_open_event& e);
   void RememberProcessSnapshot(const uint8_t* record);  // an otelbpf_process_snapshot_event
+  void TraceContextEvent(const otelbpf_trace_context_event& e);
+  // The kernel's ids for the request that started at request_start_ns, if it sent any.
+  void TakeWireContext(Tracked& t, uint64_t request_start_ns, std::optional<WireContext>* out);
   void Data(const otelbpf_event_header& h, const uint8_t* payload);
   void Close(const otelbpf_event_header& h);
   void ProcessExit(uint32_t pid, uint64_t ns);

@@ -96,6 +96,17 @@ int main(int argc, char** argv) {
                   "for Prometheus at "
                   "OTEL_EXPORTER_PROMETHEUS_HOST:OTEL_EXPORTER_PROMETHEUS_PORT (127.0.0.1:9464)")
       ->default_val(true);
+  std::string propagate = "none";
+  run->add_option("--propagate", propagate,
+                  "Trace context propagation: none, or headers (insert a W3C traceparent into "
+                  "outgoing HTTP/1.x requests that carry none, in the kernel, so the next "
+                  "host's agent or SDK continues the trace; see docs/configuration.md)")
+      ->default_val("none")
+      ->check(CLI::IsMember({"none", "headers"}));
+  run->add_option("--stitch-same-host", options.stitch_same_host,
+                  "Link a SERVER span to the CLIENT span at the other end of its connection when "
+                  "both ends are on this host (no packet is touched)")
+      ->default_val(true);
   run->add_option("--log-level", log_level, "debug, info, warn or error")
       ->default_val("info")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -118,6 +129,7 @@ int main(int argc, char** argv) {
   if (floor->parsed()) return otelbpf::RunFloor();
 
   options.capture.ring_buffer_bytes = ring_mb << 20;
+  options.capture.propagate_headers = propagate == "headers";
   if (output == "text") options.console = otelbpf::ConsoleFormat::kText;
   if (output == "json") options.console = otelbpf::ConsoleFormat::kJson;
   if (output == "none") options.console_disabled = true;

@@ -135,6 +135,23 @@ bool Sampler::ShouldSample(const TraceId& trace_id,
   return true;
 }
 
+uint64_t Sampler::RootRejectionThreshold() const {
+  switch (config_.kind) {
+    case SamplerKind::kAlwaysOn:
+    case SamplerKind::kParentBasedAlwaysOn:
+      return 0;
+    case SamplerKind::kAlwaysOff:
+    case SamplerKind::kParentBasedAlwaysOff:
+      return uint64_t{1} << kRandomnessBits;
+    case SamplerKind::kTraceIdRatio:
+    case SamplerKind::kParentBasedTraceIdRatio:
+      return rejection_threshold_;
+  }
+  return 0;
+}
+
+bool Sampler::ParentBased() const { return IsParentBased(config_.kind); }
+
 bool Sampler::NeverSamples() const {
   return config_.kind == SamplerKind::kAlwaysOff ||
          (config_.kind == SamplerKind::kTraceIdRatio && config_.ratio == 0.0);

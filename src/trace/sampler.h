@@ -47,6 +47,11 @@ class Sampler {
   // True when no trace can ever be sampled: spans then skip assembly entirely.
   bool NeverSamples() const;
   const SamplerConfig& config() const { return config_; }
+  // The root rule as a number, for the kernel's traceparent injector (bpf/propagation.bpf.h):
+  // a new trace is sampled when the last 56 bits of its id are >= this. Always on: 0; always
+  // off: 2^56 (no 56-bit value reaches it).
+  uint64_t RootRejectionThreshold() const;
+  bool ParentBased() const;
 
  private:
   bool RatioSamples(const TraceId& trace_id) const;

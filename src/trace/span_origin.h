@@ -20,6 +20,17 @@ struct TraceContext {
   std::string trace_state;  // the tracestate header as received (validated), may be empty
 };
 
+// The ids the kernel already put on the wire for this span (--propagate=headers,
+// bpf/propagation.bpf.h): a CLIENT span's request carried them in its traceparent, or a SERVER
+// span's outgoing calls continued them. The span must keep them, since the next hop has them.
+struct WireContext {
+  uint64_t request_start_ns = 0;  // monotonic start of the syscall whose bytes began the request
+  TraceId trace_id{};
+  SpanId span_id{};
+  SpanId parent_span_id{};  // all zero: the trace starts with this span
+  bool sampled = false;
+};
+
 struct SpanOrigin {
   // The thread (kernel pid) that received the request (SERVER) or sent it (CLIENT); 0: unknown.
   // In-process parent/child links need it (docs/design.md, "Trace assembly").
@@ -30,6 +41,8 @@ struct SpanOrigin {
   std::optional<uint64_t> exchange_index;
   // The context the request carried (SERVER spans), already validated; empty when none.
   std::optional<TraceContext> incoming;
+  // Set when the kernel chose this span's ids (see WireContext): they win over every rule.
+  std::optional<WireContext> wire;
 };
 
 }  // namespace otelbpf

@@ -43,7 +43,9 @@ void SpanPipeline::OnExchange(const http1::Exchange& exchange, const ConnectionI
   if (connection.role == ConnectionRole::kUnknown) return;  // cannot say SERVER or CLIENT
   Span span = http1::BuildSpan(exchange, connection, options_);
   AddKernelContext(connection.kernel, options_.monotonic_to_realtime_ns, span);
-  OnSpan(std::move(span), connection, http1::BuildSpanOrigin(exchange));
+  SpanOrigin origin = http1::BuildSpanOrigin(exchange);
+  origin.wire = connection.kernel.wire;
+  OnSpan(std::move(span), connection, origin);
 }
 
 void SpanPipeline::OnSpan(Span span, const ConnectionInfo& connection, const SpanOrigin& origin) {

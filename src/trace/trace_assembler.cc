@@ -48,6 +48,9 @@ struct TraceAssembler::Held {
   // loop's thread holds thousands of spans under load: a linear removal made assembly
   // quadratic (40 % of the agent's CPU at 44k requests/s).
   size_t thread_slot = 0;
+  // A span whose ids the kernel chose (origin.wire) with a parent: that parent as a remote
+  // context, for when it is not held here (gone, or another host's).
+  TraceContext wire_parent;
 };
 
 struct TraceAssembler::Trace {
@@ -71,9 +74,14 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
   Held& h = *held;
   h.seq = next_seq_++;
   h.span = std::move(span);
-  h.span.span_id = ids_.NewSpanId();
+  h.span.span_id = origin.wire ? origin.wire->span_id : ids_.NewSpanId();
   h.span.parent_span_id = SpanId{};
   h.origin = origin;
+  if (origin.wire) {
+    h.wire_parent.trace_id = origin.wire->trace_id;
+    h.wire_parent.span_id = origin.wire->parent_span_id;
+    h.wire_parent.sampled = origin.wire->sampled;
+  }
   h.pid = connection.pid;
   h.deadline_ns = clock_ns_ + limits_.hold_ns;
   if (h.span.kind == SpanKind::kServer && origin.tid != 0) {
@@ -127,7 +135,7 @@ void TraceAssembler::Flush() {
 }
 
 TraceAssembler::Held* TraceAssembler::FindSameHostClient(const Held& server) {
-  if (!server.stitchable) return nullptr;
+  if (!server.stitchable || !limits_.stitch_same_host) return nullptr;
   auto it = clients_by_exchange_.find(server.exchange_key);
   if (it == clients_by_exchange_.end() || it->second == &server) return nullptr;
   const Span& c = it->second->span;
@@ -138,7 +146,30 @@ TraceAssembler::Held* TraceAssembler::FindSameHostClient(const Held& server) {
   return it->second;
 }
 
+TraceAssembler::ParentChoice TraceAssembler::FindWireParent(Held& span) {
+  const WireContext& wire = *span.origin.wire;
+  if (!IsValid(wire.parent_span_id)) return NoParent{};  // the kernel started the trace here
+  // The parent may be held here: the SERVER span this thread was serving (a CLIENT's parent),
+  // or the local CLIENT whose injected traceparent this SERVER read. Only that very span id.
+  Held* local = nullptr;
+  if (span.span.kind == SpanKind::kClient && span.origin.tid != 0) {
+    auto it = servers_by_thread_.find(ThreadKey(span.pid, span.origin.tid));
+    if (it != servers_by_thread_.end()) {
+      for (Held* server : it->second)
+        if (server->span.span_id == wire.parent_span_id) local = server;
+    }
+  } else if (span.span.kind == SpanKind::kServer && span.stitchable) {
+    auto it = clients_by_exchange_.find(span.exchange_key);
+    if (it != clients_by_exchange_.end() && it->second->span.span_id == wire.parent_span_id)
+      local = it->second;
+  }
+  if (local) return local;
+  return &span.wire_parent;
+}
+
 TraceAssembler::ParentChoice TraceAssembler::FindParent(Held& span) {
+  // Ids already on the wire decide: any other link would split the trace from its next hop.
+  if (span.origin.wire) return FindWireParent(span);
   const std::optional<TraceContext>& carried = span.origin.incoming;
   if (span.span.kind == SpanKind::kServer) {
     // A local caller's CLIENT span beats the traceparent: a proxy forwards its own caller's
@@ -203,7 +234,9 @@ void TraceAssembler::ReleaseAsRoot(Held& span, const TraceContext* remote_parent
     span.span.parent_span_id = remote_parent->span_id;
     ++stats_.joined_remote;
   } else {
-    trace.trace_id = ids_.NewTraceId();
+    // A trace the kernel started (its id is on the wire) keeps that id; the kernel applied
+    // this sampler's root rule to it already, so the decision is the same.
+    trace.trace_id = span.origin.wire ? span.origin.wire->trace_id : ids_.NewTraceId();
     trace.sampled = sampler_.ShouldSample(trace.trace_id, std::nullopt);
     span.span.parent_span_id = SpanId{};
     ++stats_.new_traces;

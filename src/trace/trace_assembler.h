@@ -43,6 +43,9 @@ struct AssemblyLimits {
   // Same-host stitching compares two processes' syscall times: the client may see the last
   // response byte a little before the server's write returns. Slack allowed, then clamped.
   uint64_t same_host_slack_ns = 5'000'000;
+  // --stitch-same-host=false: SERVER spans are never linked to local CLIENT spans by their
+  // connection (only by a traceparent that travelled, e.g. with --propagate=headers).
+  bool stitch_same_host = true;
 };
 
 struct AssemblyStats {
@@ -93,6 +96,7 @@ class TraceAssembler {
   using ParentChoice = std::variant<NoParent, Held*, const TraceContext*>;
 
   ParentChoice FindParent(Held& span);
+  ParentChoice FindWireParent(Held& span);  // for spans whose ids the kernel chose
   Held* FindSameHostClient(const Held& server);
   // The hold ended: wait for a held parent, or become a root candidate.
   void Resolve(Held& span, uint64_t root_ready_ns);
