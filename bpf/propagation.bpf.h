@@ -45,7 +45,7 @@ struct wire_context {
 /* The request a thread is serving, by pid_tgid. */
 struct served_request {
   struct wire_context ctx; /* the SERVER span's ids */
-  __u64 start_ns;          /* start of the receive that read it */
+  __u64 start_ns;          /* exit of the receive that read it */
   __u64 generation;
   __u32 tgid;
   __s32 fd;
@@ -340,7 +340,9 @@ static __always_inline void begin_served_request(struct conn_state *c, __u32 tgi
   struct propagation_scratch *ps = prop_scratch();
   if (!ps) return;
   __u64 id = bpf_get_current_pid_tgid();
-  __u64 now = s->hdr.start_ns;
+  /* A receive's exit: user space dates a request's first byte by it (a server may wait in
+   * recv() long before the request comes), and matches our report by it. */
+  __u64 now = s->hdr.end_ns;
   struct served_request *prev = bpf_map_lookup_elem(&served_requests, &id);
   struct served_request *r = &ps->request;
   __builtin_memset(r, 0, sizeof(*r));

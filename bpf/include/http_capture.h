@@ -159,9 +159,10 @@ struct otelbpf_process_snapshot_event {
 
 /* --propagate=headers: the ids of one exchange's span, chosen in the kernel because they went
  * on the wire before user space saw the exchange. hdr.tgid/fd/generation/role name the
- * connection and hdr.start_ns the start of the syscall whose bytes begin the request: for a
- * CLIENT, the send that carried the inserted traceparent; for a SERVER, the receive that read
- * the request whose context an outgoing call of the same thread carried on. */
+ * connection and hdr.start_ns the time user space dates the request's first byte by: for a
+ * CLIENT, the start of the send that carried the inserted traceparent; for a SERVER, the exit
+ * of the receive that read the request whose context an outgoing call of the same thread
+ * carried on. */
 struct otelbpf_trace_context_event {
   struct otelbpf_event_header hdr;
   __u8 trace_id[16];

@@ -275,10 +275,12 @@ int RunAgent(const AgentOptions& options) {
   spdlog::info(
       "user space: records={} malformed={} orphan_data={} connections={} rejected={} exchanges={} "
       "spans={} "
-      "retransmits={} retransmits_unattributed={}",
+      "retransmits={} retransmits_unattributed={} process_snapshots={} wire_contexts={} "
+      "wire_contexts_unmatched={}",
       ts.records, ts.malformed_records, ts.orphan_data, ts.connections_opened,
       ts.connections_rejected, ts.exchanges, pipeline.spans(), ts.retransmits,
-      ts.retransmits_unattributed);
+      ts.retransmits_unattributed, ts.process_snapshots, ts.wire_contexts,
+      ts.wire_contexts_unmatched);
   const AssemblyStats& as = pipeline.assembly_stats();
   spdlog::info(
       "traces: new={} joined_remote={} linked_in_process={} linked_same_host={} "

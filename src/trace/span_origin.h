@@ -24,7 +24,8 @@ struct TraceContext {
 // bpf/propagation.bpf.h): a CLIENT span's request carried them in its traceparent, or a SERVER
 // span's outgoing calls continued them. The span must keep them, since the next hop has them.
 struct WireContext {
-  uint64_t request_start_ns = 0;  // monotonic start of the syscall whose bytes began the request
+  uint64_t request_start_ns = 0;  // monotonic time of the request's first byte, as the tracker
+                                  // dates it (send: syscall start; receive: syscall exit)
   TraceId trace_id{};
   SpanId span_id{};
   SpanId parent_span_id{};  // all zero: the trace starts with this span
