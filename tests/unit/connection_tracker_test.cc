@@ -248,6 +248,58 @@ TEST_F(ConnectionTrackerTest, ShortSnapshotRecordIsMalformed) {
   EXPECT_EQ(tracker_.stats().process_snapshots, 0u);
 }
 
+void SendTraceContext(ConnectionTracker& tracker, uint32_t pid, int32_t fd, uint64_t gen,
+                      uint64_t start_ns, uint8_t span_byte) {
+  otelbpf_trace_context_event e{};
+  e.hdr.type = OTELBPF_EV_TRACE_CONTEXT;
+  e.hdr.tgid = pid;
+  e.hdr.fd = fd;
+  e.hdr.generation = gen;
+  e.hdr.start_ns = start_ns;
+  std::memset(e.trace_id, 0xab, sizeof(e.trace_id));
+  std::memset(e.span_id, span_byte, sizeof(e.span_id));
+  e.sampled = 1;
+  tracker.HandleRecord(&e, sizeof(e));
+}
+
+TEST_F(ConnectionTrackerTest, IdsTheKernelPutOnTheWireReachTheirExchangeOnly) {
+  Open(10, 5, 1, OTELBPF_ROLE_CLIENT);
+  SendTraceContext(tracker_, 10, 5, 1, 100, 0x01);  // the send at 100 carried a traceparent
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kRequest, 100);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kResponse, 200);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kRequest, 300);  // its next request carried none
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kResponse, 400);
+  ASSERT_EQ(seen_.size(), 2u);
+  ASSERT_TRUE(seen_[0].connection.kernel.wire.has_value());
+  EXPECT_EQ(seen_[0].connection.kernel.wire->span_id[0], 0x01);
+  EXPECT_EQ(seen_[0].connection.kernel.wire->trace_id[15], 0xab);
+  EXPECT_TRUE(seen_[0].connection.kernel.wire->sampled);
+  EXPECT_FALSE(seen_[1].connection.kernel.wire.has_value());
+  EXPECT_EQ(tracker_.stats().wire_contexts, 1u);
+  EXPECT_EQ(tracker_.stats().wire_contexts_unmatched, 0u);
+}
+
+TEST_F(ConnectionTrackerTest, ServerRequestIsMatchedByItsReceivesExit) {
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 100);  // the receive exits at 110
+  SendTraceContext(tracker_, 10, 5, 1, 110, 0x02);   // reported when a call carried it on
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 200);
+  ASSERT_EQ(seen_.size(), 1u);
+  ASSERT_TRUE(seen_[0].connection.kernel.wire.has_value());
+  EXPECT_EQ(seen_[0].connection.kernel.wire->span_id[0], 0x02);
+}
+
+TEST_F(ConnectionTrackerTest, WireContextOfAnUnknownOrLostExchangeIsCountedNotMisapplied) {
+  SendTraceContext(tracker_, 99, 5, 1, 100, 0x03);  // no such connection
+  Open(10, 5, 1, OTELBPF_ROLE_CLIENT);
+  SendTraceContext(tracker_, 10, 5, 1, 50, 0x04);  // its request never made an exchange
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kRequest, 100);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kResponse, 200);
+  ASSERT_EQ(seen_.size(), 1u);
+  EXPECT_FALSE(seen_[0].connection.kernel.wire.has_value());
+  EXPECT_EQ(tracker_.stats().wire_contexts_unmatched, 2u);
+}
+
 TEST(TcpStateNameTest, NamesKernelStates) {
   EXPECT_STREQ(TcpStateName(1), "ESTABLISHED");
   EXPECT_STREQ(TcpStateName(2), "SYN_SENT");

@@ -141,3 +141,31 @@ TEST(Sampler, RatioIsConsistentAndMonotonic) {
 
 }  // namespace
 }  // namespace otelbpf
+
+namespace otelbpf {
+namespace {
+
+// The kernel's injector applies the root rule as a threshold on the trace id's last 56 bits:
+// it must decide exactly as Sampler::ShouldSample does.
+TEST(SamplerRootRuleTest, KernelThresholdDecidesLikeTheSampler) {
+  for (SamplerKind kind : {SamplerKind::kAlwaysOn, SamplerKind::kAlwaysOff,
+                           SamplerKind::kTraceIdRatio, SamplerKind::kParentBasedTraceIdRatio}) {
+    Sampler sampler(SamplerConfig{kind, 0.25});
+    const uint64_t threshold = sampler.RootRejectionThreshold();
+    for (uint32_t i = 0; i < 2000; ++i) {
+      TraceId id{};
+      uint64_t r = (i * 0x9e3779b97f4a7c15ull) >> 8;  // spread over 56 bits
+      for (int b = 15; b >= 9; --b, r >>= 8) id[b] = static_cast<uint8_t>(r);
+      id[0] = 1;
+      uint64_t randomness = 0;
+      for (int b = 9; b < 16; ++b) randomness = randomness << 8 | id[b];
+      ASSERT_EQ(randomness >= threshold, sampler.ShouldSample(id, std::nullopt))
+          << Describe(SamplerConfig{kind, 0.25}) << " id " << i;
+    }
+  }
+  EXPECT_TRUE(Sampler(SamplerConfig{SamplerKind::kParentBasedAlwaysOn, 1.0}).ParentBased());
+  EXPECT_FALSE(Sampler(SamplerConfig{SamplerKind::kTraceIdRatio, 0.5}).ParentBased());
+}
+
+}  // namespace
+}  // namespace otelbpf

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <set>
+#include <utility>
 
 #include "trace/ids.h"
 #include "trace/trace_assembler.h"
@@ -56,6 +57,7 @@ class TraceAssemblerTest : public ::testing::Test {
     o.tid = tid;
     o.exchange_index = index;
     o.incoming = std::move(incoming);
+    o.wire = std::exchange(next_wire_, std::nullopt);
     assembler_->Add(std::move(span), c, o, now ? now : end);
   }
 
@@ -83,6 +85,8 @@ class TraceAssemblerTest : public ::testing::Test {
         at_nginx);
   }
 
+  // Ids the kernel put on the wire, for the next Add() only (--propagate=headers).
+  std::optional<WireContext> next_wire_;
   Sampler sampler_;
   std::unique_ptr<TraceAssembler> assembler_;
   std::vector<Span> emitted_;
@@ -113,6 +117,79 @@ TEST_F(TraceAssemblerTest, LocalChainIsOneTraceWithEveryParentRight) {
   EXPECT_EQ(st.linked_in_process, 2u);
   EXPECT_EQ(st.new_traces, 1u);
   EXPECT_EQ(assembler_->held(), 0u);
+}
+
+WireContext Wire(uint8_t trace, uint8_t span, uint8_t parent) {
+  WireContext w;
+  w.trace_id.fill(trace);
+  w.span_id.fill(span);
+  if (parent) w.parent_span_id.fill(parent);
+  w.sampled = true;
+  return w;
+}
+
+TEST_F(TraceAssemblerTest, IdsOnTheWireAreKeptAndLinkOnlyByThoseIds) {
+  // A thread-per-request relay (pid 2, thread 20) served a request whose traceparent named
+  // parent 0x05 and called out; the kernel chose the server span's ids (0x07, trace 0x0a) and
+  // put the call's ids (0x08, parent 0x07) in the outgoing traceparent.
+  next_wire_ = Wire(0x0a, 0x07, 0x05);
+  Add("relay", SpanKind::kServer, 2, 20, kPython, kNginxOut, 30, 70);
+  // A rival SERVER span on the same thread, also around the call: user space alone would call
+  // the call ambiguous. The ids on the wire say which one it served.
+  Add("rival", SpanKind::kServer, 2, 20, kPython, kCurl, 31, 69, 1);
+  next_wire_ = Wire(0x0a, 0x08, 0x07);
+  Add("relay-out", SpanKind::kClient, 2, 20, kPythonOut, kBackend, 35, 62);
+  assembler_->Flush();
+  ASSERT_EQ(emitted_.size(), 3u);
+  const Span& relay = Get("relay");
+  const Span& out = Get("relay-out");
+  EXPECT_EQ(relay.span_id, Wire(0, 0x07, 0).span_id);
+  EXPECT_EQ(relay.parent_span_id, Wire(0, 0, 0x05).parent_span_id);
+  EXPECT_EQ(relay.trace_id, Wire(0x0a, 0, 0).trace_id);
+  EXPECT_EQ(out.span_id, Wire(0, 0x08, 0).span_id);
+  EXPECT_EQ(out.parent_span_id, relay.span_id);
+  EXPECT_EQ(out.trace_id, relay.trace_id);
+  EXPECT_NE(Get("rival").trace_id, relay.trace_id);
+  EXPECT_EQ(assembler_->stats().ambiguous_in_process, 0u);
+}
+
+TEST_F(TraceAssemblerTest, TraceTheKernelStartedKeepsItsIdAndTakesNoLocalParent) {
+  // The call went out with a new trace (its thread served several requests at once): the
+  // span may not be linked under a SERVER span, or its next hop would sit in another trace.
+  Add("loop", SpanKind::kServer, 1, 10, kNginx, kCurl, 10, 80);
+  next_wire_ = Wire(0x0b, 0x09, 0);
+  Add("loop-out", SpanKind::kClient, 1, 10, kNginxOut, kPython, 20, 72);
+  assembler_->Flush();
+  ASSERT_EQ(emitted_.size(), 2u);
+  const Span& out = Get("loop-out");
+  EXPECT_EQ(out.trace_id, Wire(0x0b, 0, 0).trace_id);
+  EXPECT_EQ(out.parent_span_id, SpanId{});
+  EXPECT_NE(Get("loop").trace_id, out.trace_id);
+}
+
+TEST_F(TraceAssemblerTest, ServerReadingAnInjectedHeaderFindsItsLocalClientBySpanId) {
+  next_wire_ = Wire(0x0c, 0x11, 0);
+  Add("client", SpanKind::kClient, 1, 10, kNginxOut, kPython, 20, 72);
+  next_wire_ = Wire(0x0c, 0x12, 0x11);  // it read traceparent 00-0c..-11..-01 and called out
+  Add("server", SpanKind::kServer, 2, 20, kPython, kNginxOut, 30, 70);
+  assembler_->Flush();
+  ASSERT_EQ(emitted_.size(), 2u);
+  EXPECT_EQ(Get("server").parent_span_id, Get("client").span_id);
+  EXPECT_EQ(Get("server").trace_id, Get("client").trace_id);
+}
+
+TEST_F(TraceAssemblerTest, StitchingSwitchedOffLinksNoServerToItsLocalClient) {
+  AssemblyLimits limits;
+  limits.stitch_same_host = false;
+  Make(limits);
+  AddChain();
+  assembler_->Flush();
+  ASSERT_EQ(emitted_.size(), 5u);
+  EXPECT_EQ(Get("python").parent_span_id, SpanId{});
+  EXPECT_EQ(Get("backend").parent_span_id, SpanId{});
+  EXPECT_EQ(Get("python-out").parent_span_id, Get("python").span_id) << "in-process links stay";
+  EXPECT_EQ(assembler_->stats().linked_same_host, 0u);
+  EXPECT_EQ(assembler_->stats().new_traces, 3u);
 }
 
 TEST_F(TraceAssemblerTest, IncomingTraceparentIsJoinedAtTheTopOnly) {
