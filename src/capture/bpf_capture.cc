@@ -155,6 +155,19 @@ void BpfCapture::AttachInjector(const std::function<void(const std::string&, int
   links_.push_back(link);
 }
 
+void BpfCapture::ReleaseClientSockets() {
+  // Freeing the map would release its sockets too, but later (the kernel defers it): a
+  // connection could still get a traceparent after we are gone, and nobody would report the
+  // span it names. Take them out now; each goes back to the kernel's plain send path.
+  if (bpf_program__fd(skel_->progs.inject_traceparent) < 0) return;  // never loaded
+  const int fd = bpf_map__fd(skel_->maps.client_sockets);
+  uint64_t key = 0, next = 0;
+  while (bpf_map_get_next_key(fd, nullptr, &next) == 0) {
+    key = next;
+    if (bpf_map_delete_elem(fd, &key) != 0) break;  // cannot happen; never loop forever
+  }
+}
+
 uint64_t BpfCapture::RingBufferUsedBytes() const {
   if (!consumer_pos_ || !producer_pos_) return 0;
   const uint64_t consumer = *consumer_pos_, producer = *producer_pos_;
@@ -172,6 +185,7 @@ void BpfCapture::Detach() {
   ring_ = nullptr;
   for (bpf_link* link : links_) bpf_link__destroy(link);
   links_.clear();
+  if (skel_) ReleaseClientSockets();
   if (skel_) http_capture__destroy(skel_);
   skel_ = nullptr;
 }

@@ -76,6 +76,8 @@ class BpfCapture {
  private:
   // --propagate=headers: sk_msg on the client socket map, sockops on the root cgroup.
   void AttachInjector(const std::function<void(const std::string&, int)>& fail);
+  // Takes every socket out of the injector's map (at exit: no traceparent after we are gone).
+  void ReleaseClientSockets();
   static int OnRecord(void* ctx, void* data, size_t size);
   void Detach();  // idempotent: links, ring buffer, then programs and maps
 
