@@ -37,9 +37,17 @@ Service names:
   Each process is named by its own OTEL_SERVICE_NAME (read from its environment) if set,
   else by its executable name. The agent's own OTEL_SERVICE_NAME names no one else.
 
+Traces:
+  Spans of one request are linked on this host without touching packets: a server's span
+  under the local client's (--stitch-same-host), a call under the request its thread serves.
+  Across hosts, --propagate=headers inserts a W3C traceparent into outgoing HTTP/1 requests
+  that have none (in the kernel; requests it cannot edit safely are left as they are and
+  counted in otelbpf.propagation.requests). OTEL_TRACES_SAMPLER/_ARG choose what is kept.
+
 Examples:
   sudo otelbpf run                                  # every process, spans on the terminal
   sudo otelbpf run --exe nginx --port 8080          # only nginx, only port 8080
+  sudo otelbpf run --propagate=headers              # traces continue on the next host
   sudo OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 otelbpf run --output json
 )";
 
