@@ -392,15 +392,20 @@ class StalledAgentPidReuseTest(FaultTest):
         sleeper.kill_group()
         return None
 
-    def test_pid_reused_while_the_agent_is_stalled(self):
+    def stopped_agent(self, name: str):
+        """nginx and a warmed-up agent, then the agent stopped (SIGSTOP) until SIGCONT: what
+        happens meanwhile is captured by the kernel but read late. Returns (nginx, agent)."""
         self.start_receiver()
         nginx = self.start_nginx()
         agent = self.start_scoped_agent()
-        curl(nginx.url("/hello/stall/warm-up"))
-        self.wait_received(lambda s: attr(s, "url.path") == "/hello/stall/warm-up", 2, "warm-up spans")
-
+        curl(nginx.url(f"/hello/{name}/warm-up"))
+        self.wait_received(lambda s: attr(s, "url.path") == f"/hello/{name}/warm-up", 2, "warm-up spans")
         agent.process.signal(signal.SIGSTOP)
         self.addCleanup(agent.process.signal, signal.SIGCONT)
+        return nginx, agent
+
+    def test_pid_reused_while_the_agent_is_stalled(self):
+        nginx, agent = self.stopped_agent("stall")
         for attempt in range(5):
             path = f"/hello/stall/{attempt}"
             run = curl(nginx.url(path))  # captured by the kernel, not yet read by the agent
@@ -428,14 +433,7 @@ class StalledAgentPidReuseTest(FaultTest):
     def test_client_gone_before_the_agent_looks_keeps_its_service_name(self):
         """A client that has exited by the time the agent reads its records is still named by
         its own OTEL_SERVICE_NAME: the kernel copied its environment while it was sending."""
-        self.start_receiver()
-        nginx = self.start_nginx()
-        agent = self.start_scoped_agent()
-        curl(nginx.url("/hello/gone/warm-up"))
-        self.wait_received(lambda s: attr(s, "url.path") == "/hello/gone/warm-up", 2, "warm-up spans")
-
-        agent.process.signal(signal.SIGSTOP)
-        self.addCleanup(agent.process.signal, signal.SIGCONT)
+        nginx, agent = self.stopped_agent("gone")
         run = curl(nginx.url("/hello/gone/1"), env={"OTEL_SERVICE_NAME": "it-gone-curl"})
         self.assertFalse(os.path.exists(f"/proc/{run.pid}"), "curl has exited and been reaped")
         agent.process.signal(signal.SIGCONT)
