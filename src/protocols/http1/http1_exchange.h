@@ -18,6 +18,7 @@ namespace otelbpf::http1 {
 // Bounds that keep one connection's cost fixed whatever its peer sends. Beyond them data is
 // skipped (and the message marked `truncated` or the drop counted), never buffered.
 inline constexpr size_t kMaxHeaders = 64;                  // stored headers per message
+inline constexpr size_t kTypicalHeaders = 12;  // room made at once for a message's headers
 inline constexpr size_t kMaxHeaderBytes = 8 * 1024;        // stored name+value bytes, per message
 inline constexpr size_t kMaxHeaderBlockBytes = 16 * 1024;  // raw header bytes held, per direction
 inline constexpr size_t kMaxPendingRequests = 64;          // unanswered requests per connection
