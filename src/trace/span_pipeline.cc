@@ -21,9 +21,11 @@ uint64_t MonotonicToRealtimeOffsetNs() {
 }
 
 void AddKernelContext(const KernelContext& kernel, uint64_t monotonic_to_realtime_ns, Span& span) {
-  span.attributes.push_back({kAttrTcpRetransmits, static_cast<int64_t>(kernel.retransmits.size())});
+  span.attributes.push_back({AttributeKey::Static(kAttrTcpRetransmits),
+                             static_cast<int64_t>(kernel.retransmits.size())});
   if (kernel.srtt_us)
-    span.attributes.push_back({kAttrTcpRtt, static_cast<double>(kernel.srtt_us) / 1e6});
+    span.attributes.push_back(
+        {AttributeKey::Static(kAttrTcpRtt), static_cast<double>(kernel.srtt_us) / 1e6});
   for (const Retransmit& r : kernel.retransmits) {
     span.events.push_back({r.monotonic_ns + monotonic_to_realtime_ns,
                            kEventTcpRetransmit,

@@ -110,14 +110,14 @@ void CheckResourceAttributes(std::string_view text) {
   std::unordered_set<std::string_view> keys;
   for (size_t i = 0; i < attributes.size(); ++i) {
     const otelbpf::Attribute& a = attributes[i];
+    const std::string_view key = a.key.view();
     // Keys are unique, trimmed, and free of the separators; values are strings.
-    Check(!a.key.empty() && a.key.find_first_of(",=") == std::string::npos);
-    Check(a.key.front() != ' ' && a.key.front() != '\t' && a.key.back() != ' ' &&
-          a.key.back() != '\t');
-    Check(keys.insert(a.key).second);
+    Check(!key.empty() && key.find_first_of(",=") == std::string::npos);
+    Check(key.front() != ' ' && key.front() != '\t' && key.back() != ' ' && key.back() != '\t');
+    Check(keys.insert(key).second);
     const std::string* value = std::get_if<std::string>(&a.value);
     Check(value != nullptr);
-    formatted += (i ? "," : "") + a.key + "=" + PercentEncode(*value);
+    formatted += (i ? "," : "") + a.key.str() + "=" + PercentEncode(*value);
   }
   // Format back (values percent-encoded), parse again: the same attributes in the same order.
   const otelbpf::Attributes again = otelbpf::ParseResourceAttributes(formatted);

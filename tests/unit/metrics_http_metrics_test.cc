@@ -74,7 +74,7 @@ const MetricData* FindMetric(const ResourceMetrics& rm, const std::string& name)
 std::string Describe(const Attributes& attributes) {
   std::string out;
   for (const auto& a : attributes) {
-    out += a.key + "=";
+    out += a.key.str() + "=";
     std::visit(
         [&](const auto& v) {
           if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {

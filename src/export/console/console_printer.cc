@@ -53,7 +53,7 @@ const char* StatusName(StatusCode status) {
 nlohmann::json AttributesJson(const Attributes& attrs) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& a : attrs) {
-    std::visit([&](const auto& v) { out[a.key] = v; }, a.value);
+    std::visit([&](const auto& v) { out[a.key.str()] = v; }, a.value);
   }
   return out;
 }

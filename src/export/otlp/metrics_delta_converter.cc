@@ -16,7 +16,7 @@ void AppendRaw(std::string* out, const T& v) {
 }
 
 // Length-prefixed, so that no two different attribute sets share an encoding.
-void AppendString(std::string* out, const std::string& s) {
+void AppendString(std::string* out, std::string_view s) {
   AppendRaw(out, static_cast<uint32_t>(s.size()));
   out->append(s);
 }
@@ -70,9 +70,9 @@ void DeltaConverter::SeriesKey(const ResourcePtr& resource, const metrics::Metri
   sorted_.clear();
   for (const auto& a : attributes) sorted_.push_back(&a);
   std::sort(sorted_.begin(), sorted_.end(),
-            [](const Attribute* x, const Attribute* y) { return x->key < y->key; });
+            [](const Attribute* x, const Attribute* y) { return x->key.view() < y->key.view(); });
   for (const Attribute* a : sorted_) {
-    AppendString(key, a->key);
+    AppendString(key, a->key.view());
     key->push_back(static_cast<char>(a->value.index()));
     if (const auto* s = std::get_if<std::string>(&a->value)) {
       AppendString(key, *s);

@@ -24,8 +24,9 @@ constexpr std::string_view kErrorClosedBeforeResponse = "closed_before_response"
 constexpr std::string_view kErrorResponseIncomplete = "response_incomplete";
 constexpr uint16_t kHttpDefaultPort = 80;
 
+// `key` is always a string literal here: kept as a view, not copied (see AttributeKey).
 void Add(Attributes& attributes, std::string_view key, AttributeValue value) {
-  attributes.push_back(Attribute{std::string(key), std::move(value)});
+  attributes.push_back(Attribute{AttributeKey::Static(key), std::move(value)});
 }
 
 SpanKind KindFor(ConnectionRole role) {
