@@ -160,6 +160,7 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   const AssemblyStats& a = pipeline.assembly_stats();
   stats_.linked_same_host = a.linked_same_host;
   stats_.linked_in_process = a.linked_in_process;
+  stats_.linked_propagated = a.linked_propagated;
   stats_.joined_remote = a.joined_remote;
   stats_.new_traces = a.new_traces;
   stats_.ambiguous_in_process = a.ambiguous_in_process;
@@ -267,13 +268,14 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
       });
   self_.Register({"otelbpf.trace_assembly.spans",
                   "What trace assembly made of spans: parent found (same_host, in_process, "
-                  "remote), trace started, left unlinked as ambiguous, released early at the "
+                  "propagated, remote), trace started, left unlinked as ambiguous, released early at the "
                   "memory cap, sampled out",
                   "{span}", MetricKind::kCounter},
                  [&s, load](std::vector<metrics::CallbackPoint>* out) {
                    const std::pair<const char*, const std::atomic<uint64_t>*> outcomes[] = {
                        {"linked_same_host", &s.linked_same_host},
                        {"linked_in_process", &s.linked_in_process},
+                       {"linked_propagated", &s.linked_propagated},
                        {"joined_remote", &s.joined_remote},
                        {"new_trace", &s.new_traces},
                        {"ambiguous_in_process", &s.ambiguous_in_process},

@@ -45,7 +45,8 @@ struct SelfStats {
   std::atomic<uint64_t> retransmits_unattributed{0};
   std::atomic<uint64_t> tcp_lifecycle_unattributed{0};
   // Trace assembly (trace/trace_assembler.h), by what became of each span.
-  std::atomic<uint64_t> linked_same_host{0}, linked_in_process{0}, joined_remote{0},
+  std::atomic<uint64_t> linked_same_host{0}, linked_in_process{0}, linked_propagated{0},
+      joined_remote{0},
       new_traces{0}, ambiguous_in_process{0}, released_early{0}, sampled_out{0};
 };
 

@@ -274,7 +274,10 @@ void TraceAssembler::ReleaseTree(Held& root, const Trace& trace) {
       // Children lie inside their parents (same-host slack is the only way out).
       cs.start_time_unix_nano = std::clamp(cs.start_time_unix_nano, start, end);
       cs.end_time_unix_nano = std::clamp(cs.end_time_unix_nano, cs.start_time_unix_nano, end);
-      ++(cs.kind == SpanKind::kServer ? stats_.linked_same_host : stats_.linked_in_process);
+      if (c->origin.wire)
+        ++stats_.linked_propagated;  // linked by the ids on the wire (--propagate=headers)
+      else
+        ++(cs.kind == SpanKind::kServer ? stats_.linked_same_host : stats_.linked_in_process);
       stack.push_back(c);
     }
     Unindex(x);

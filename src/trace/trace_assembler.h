@@ -52,6 +52,7 @@ struct AssemblyStats {
   uint64_t spans = 0;                   // spans received
   uint64_t linked_same_host = 0;        // SERVER spans stitched under a local CLIENT span
   uint64_t linked_in_process = 0;       // CLIENT spans under their process's SERVER span
+  uint64_t linked_propagated = 0;       // spans under the local span their ids on the wire name
   uint64_t joined_remote = 0;           // spans whose parent is a valid incoming traceparent
   uint64_t new_traces = 0;              // spans that started a trace
   uint64_t ambiguous_in_process = 0;    // CLIENT spans left unlinked: several SERVER candidates

@@ -151,6 +151,8 @@ TEST_F(TraceAssemblerTest, IdsOnTheWireAreKeptAndLinkOnlyByThoseIds) {
   EXPECT_EQ(out.trace_id, relay.trace_id);
   EXPECT_NE(Get("rival").trace_id, relay.trace_id);
   EXPECT_EQ(assembler_->stats().ambiguous_in_process, 0u);
+  EXPECT_EQ(assembler_->stats().linked_propagated, 1u);
+  EXPECT_EQ(assembler_->stats().linked_in_process, 0u);
 }
 
 TEST_F(TraceAssemblerTest, TraceTheKernelStartedKeepsItsIdAndTakesNoLocalParent) {
