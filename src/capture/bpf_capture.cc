@@ -72,6 +72,10 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
   // socket sends (through the sockmap), which nobody should get by default.
   bpf_program__set_autoload(skel_->progs.track_client_sockets, options.propagate_headers);
   bpf_program__set_autoload(skel_->progs.inject_traceparent, options.propagate_headers);
+  // A sockhash needs CAP_NET_ADMIN: without --propagate it is not even created, so the minimal
+  // privileges (docs/reliability.md) stay what they were.
+  bpf_map__set_autocreate(skel_->maps.client_sockets, options.propagate_headers);
+  bpf_map__set_autocreate(skel_->maps.inject_states, options.propagate_headers);
 
   if (int err = bpf_map__set_max_entries(skel_->maps.events, options.ring_buffer_bytes); err)
     throw std::runtime_error("invalid ring buffer size (must be a power of two pages): " +
@@ -84,6 +88,8 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
     std::string why = (err == -EACCES || err == EACCES)
                           ? " (the kernel's verifier rejected a program; its log is printed above)"
                           : Advice(err);
+    if (options.propagate_headers && (err == -EPERM || err == EPERM))
+      why += "; --propagate=headers also needs CAP_NET_ADMIN (a sockmap and a cgroup program)";
     throw std::runtime_error("cannot load the eBPF programs: " + Errno(err) + why);
   }
 

@@ -32,7 +32,7 @@ MINIMAL = ("bpf", "perfmon", "dac_read_search")
 # Plus full process metadata for other users' processes, and --exe for them.
 RECOMMENDED = MINIMAL + ("sys_ptrace",)
 # Capability numbers (linux/capability.h), to check what the agent really holds.
-CAP_NUMBERS = {"dac_read_search": 2, "sys_ptrace": 19, "sys_admin": 21, "sys_resource": 24,
+CAP_NUMBERS = {"dac_read_search": 2, "net_admin": 12, "sys_ptrace": 19, "sys_admin": 21, "sys_resource": 24,
                "perfmon": 38, "bpf": 39}
 
 PRIVILEGES_MESSAGE = "otelbpf needs privileges to load eBPF programs"
@@ -198,6 +198,19 @@ class PrivilegesTest(IntegrationTest):
                 if host_has_tracefs():
                     self.assertNotIn("tracefs is not mounted", err,
                                      "tracefs is mounted: blaming its absence sends the user the wrong way")
+
+    def test_propagation_needs_net_admin_and_says_so(self):
+        """--propagate=headers needs a sockmap and a cgroup program: CAP_NET_ADMIN on top of the
+        minimal set. Without it the agent refuses to start and names it; with it, it runs."""
+        code, err = self.run_to_exit(MINIMAL, "--propagate=headers")
+        self.assertEqual(code, 1, err)
+        self.assertIn("--propagate=headers also needs CAP_NET_ADMIN", err)
+        self.start_receiver()
+        backend = self.start_backend()
+        agent = self.start_unprivileged(MINIMAL + ("net_admin",), "--propagate=headers")
+        server, client, _ = self.traced_request(backend, "/priv/propagate")
+        self.stop_agent(agent)
+        self.assertEqual(server["parent_span_id"], client["span_id"])
 
     def test_root_without_capabilities(self):
         """uid 0 with an empty capability set (a container with every capability dropped)."""
