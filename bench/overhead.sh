@@ -243,6 +243,6 @@ fi
 python3 "$BENCH_LIB_DIR/summarize_overhead.py" "$RESULTS" \
   --tick-hz "$TICK_HZ" --kernel "$(uname -r)" --cpus "$(nproc)" --workers "$WORKERS" --service "$SERVICE" \
   --wrk "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s" --rounds "$ROUNDS" --bpf-stats "$BPF_STATS" \
-  --agent-args "$AGENT_ARGS" --foreign-tracepoints "$FOREIGN_TP" --programs "$PROGS" \
+  --agent-args="$AGENT_ARGS" --foreign-tracepoints "$FOREIGN_TP" --programs "$PROGS" \
   --loadavg "start $LOAD_START, end $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/summary.txt"
 bench_log "raw rounds: $RESULTS; logs: $WORK"
