@@ -88,6 +88,7 @@ struct {
 /* Per client socket: where its next request starts. */
 struct inject_state {
   __u64 body_left; /* bytes of the current request's body still to be sent */
+  __u64 cookie;    /* the socket's key in client_sockets */
   __u8 done;       /* left alone from now on */
 };
 
@@ -97,6 +98,15 @@ struct {
   __type(key, int);
   __type(value, struct inject_state);
 } inject_states SEC(".maps");
+
+/* Sockets the injector gave up on, by cookie: user space takes them out of client_sockets, so
+ * they go back to the kernel's plain send path (a database connection should not pay the
+ * sockmap's copy for its whole life). Only sockops may edit a sockhash from BPF. */
+struct {
+  __uint(type, BPF_MAP_TYPE_QUEUE);
+  __uint(max_entries, 4096);
+  __type(value, __u64);
+} released_sockets SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -446,8 +456,21 @@ int track_client_sockets(struct bpf_sock_ops *skops) {
   if (skops->family != AF_INET && skops->family != AF_INET6) return 1;
   if (!port_selected((__u16)skops->local_port, bpf_ntohl(skops->remote_port) & 0xffff)) return 1;
   __u64 cookie = bpf_get_socket_cookie(skops);
+  struct bpf_sock *sk = skops->sk;
+  if (!sk) return 1;
+  struct inject_state *st = bpf_sk_storage_get(&inject_states, sk, 0,
+                                               BPF_SK_STORAGE_GET_F_CREATE);
+  if (!st) return 1;
+  st->cookie = cookie;
   bpf_sock_hash_update(skops, &client_sockets, &cookie, BPF_ANY);
   return 1;
+}
+
+/* The injector is done with this socket for good: hand it back (see released_sockets). */
+static __always_inline void give_up(struct inject_state *st, __u32 outcome) {
+  st->done = 1;
+  count_propagation(outcome);
+  if (st->cookie) bpf_map_push_elem(&released_sockets, &st->cookie, BPF_ANY);
 }
 
 /* Copies the first bytes of the message into the window (the sk_msg data pointers only cover
@@ -529,8 +552,7 @@ int inject_traceparent(struct sk_msg_md *msg) {
     return SK_PASS;
   }
   if (st->body_left) { /* a body ends and the next request starts inside this send */
-    st->done = 1;
-    count_propagation(OTELBPF_PROP_PIPELINED);
+    give_up(st, OTELBPF_PROP_PIPELINED);
     return SK_PASS;
   }
 
@@ -539,14 +561,12 @@ int inject_traceparent(struct sk_msg_md *msg) {
   if (!w) return SK_PASS;
   __u32 n = size < PROP_WINDOW ? size : PROP_WINDOW;
   if (n < 8 || !copy_message_start(msg, w, n) || classify_prefix(w->buf, 8) != 1) {
-    st->done = 1;
-    count_propagation(OTELBPF_PROP_NOT_HTTP);
+    give_up(st, OTELBPF_PROP_NOT_HTTP);
     return SK_PASS;
   }
   scan_headers(w);
   if (!w->header_end) {
-    st->done = 1;
-    count_propagation(OTELBPF_PROP_HEADERS_SPLIT);
+    give_up(st, OTELBPF_PROP_HEADERS_SPLIT);
     return SK_PASS;
   }
   /* Bytes of this send after the header block: the body's start, or the next request. */
@@ -554,14 +574,12 @@ int inject_traceparent(struct sk_msg_md *msg) {
   bool framing_known = !w->unsure && w->content_lengths <= 1;
   if (framing_known) {
     if (after > w->content_length) { /* pipelined: the next request is in here too */
-      st->done = 1;
-      count_propagation(OTELBPF_PROP_PIPELINED);
+      give_up(st, OTELBPF_PROP_PIPELINED);
     } else {
       st->body_left = w->content_length - after;
     }
   } else {
-    st->done = 1; /* where this request ends is unknown: inject into it, then stop */
-    count_propagation(OTELBPF_PROP_BODY_UNKNOWN);
+    give_up(st, OTELBPF_PROP_BODY_UNKNOWN); /* inject into this request, then stop */
   }
   if (w->traceparents) {
     count_propagation(OTELBPF_PROP_ALREADY_PRESENT);

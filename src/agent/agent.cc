@@ -231,6 +231,7 @@ int RunAgent(const AgentOptions& options) {
     if (now - last_housekeeping >= std::chrono::seconds(1)) {
       last_housekeeping = now;
       bpf->PurgeForgottenProcesses();
+      bpf->ReleaseGivenUpSockets();
       tracker.ExpireDnsQueries(MonotonicNowNs());
       if (now - last_libc_scan >= std::chrono::seconds(5)) {
         last_libc_scan = now;

@@ -161,6 +161,18 @@ void BpfCapture::AttachInjector(const std::function<void(const std::string&, int
   links_.push_back(link);
 }
 
+size_t BpfCapture::ReleaseGivenUpSockets() {
+  if (bpf_program__fd(skel_->progs.inject_traceparent) < 0) return 0;  // not injecting
+  const int queue = bpf_map__fd(skel_->maps.released_sockets);
+  const int sockets = bpf_map__fd(skel_->maps.client_sockets);
+  size_t released = 0;
+  uint64_t cookie = 0;
+  while (bpf_map_lookup_and_delete_elem(queue, nullptr, &cookie) == 0) {
+    if (bpf_map_delete_elem(sockets, &cookie) == 0) ++released;  // else: closed meanwhile
+  }
+  return released;
+}
+
 void BpfCapture::ReleaseClientSockets() {
   // Freeing the map would release its sockets too, but later (the kernel defers it): a
   // connection could still get a traceparent after we are gone, and nobody would report the

@@ -64,6 +64,9 @@ class BpfCapture {
   void MarkDescribed(uint32_t pid);
   void ForgetProcess(uint32_t pid);  // drop its fd classifications (pid may be reused)
   void PurgeForgottenProcesses();    // does the map walk for ForgetProcess, batched
+  // --propagate=headers: client sockets the injector gave up on (not HTTP, framing unknown)
+  // leave its map, back to the kernel's plain send path. Returns how many.
+  size_t ReleaseGivenUpSockets();
 
   CaptureCounters ReadCounters() const;
   // Bytes written by the kernel and not yet consumed, and the ring's size: its fill level.
