@@ -505,6 +505,40 @@ class PropagationTest(IntegrationTest):
                        f"arrived with 'traceparent: {inserted}'")
         self.assertEqual(len(traces), len(runs), "one trace per request")
 
+    def test_relay_continues_the_trace_its_request_carries_and_ignores_a_malformed_one(self):
+        """The kernel reads the relay's incoming traceparent itself (the ids of the call it makes
+        go on the wire before user space sees anything): a valid one is continued, a malformed
+        one (uppercase hex, which W3C forbids) starts a trace, exactly as user space would."""
+        recorder = Recorder(self, self.hosts.a)
+        relay = Relay(self, self.hosts.b, self.hosts.a, recorder.port)
+        agent = self.start_propagating_agent(recorder.port, relay.port)
+        cases = {0: f"00-{FIXED_TRACE}-{FIXED_PARENT}-01", 1: f"00-{FIXED_TRACE.upper()}-{FIXED_PARENT}-01"}
+        for n, header in cases.items():
+            CurlInNs(self, self.hosts.a, [relay.url(f"/relay/{n}")], extra=["-H", f"traceparent: {header}"])
+        wanted = [(k, pid, f"{p}/{n}") for n in cases
+                  for k, pid, p in (("SERVER", relay.pid, "/relay"), ("CLIENT", relay.pid, "/down"),
+                                    ("SERVER", recorder.pid, "/down"))]
+        self.wait_spans(wanted)
+        self.stop_agent(agent)
+
+        spans = self.receiver.spans()
+        for n, header in cases.items():
+            with self.subTest(header=header):
+                relay_in = self.one_span(spans, "SERVER", relay.pid, f"/relay/{n}")
+                relay_out = self.one_span(spans, "CLIENT", relay.pid, f"/down/{n}")
+                down = self.one_span(spans, "SERVER", recorder.pid, f"/down/{n}")
+                self.assertEqual(relay.record(f"/down/{n}")["received_traceparents"], [header])
+                if n == 0:
+                    self.assertEqual((relay_in["trace_id"], relay_in["parent_span_id"]), (FIXED_TRACE, FIXED_PARENT))
+                else:
+                    self.assertEqual(relay_in["parent_span_id"], "", "a malformed traceparent is ignored")
+                    self.assertNotEqual(relay_in["trace_id"], FIXED_TRACE)
+                self.assertEqual(relay_out["parent_span_id"], relay_in["span_id"])
+                self.assertEqual(down["parent_span_id"], relay_out["span_id"])
+                self.assertEqual({relay_in["trace_id"], relay_out["trace_id"], down["trace_id"]},
+                                 {relay_in["trace_id"]})
+                report(f"relay given 'traceparent: {header}': its call went out in trace {relay_out['trace_id']}")
+
 
 if __name__ == "__main__":
     unittest.main()
