@@ -130,8 +130,10 @@ int main(int argc, char** argv) {
 
   if (version->parsed()) {
     std::printf("otelbpf %s\n", OTELBPF_VERSION);
-    std::printf("hooks: syscall tracepoints, sched tracepoints (no kprobes, no fentry/fexit)\n");
-    std::printf("protocols: HTTP/1.x\n");
+    std::printf(
+        "hooks: syscall, sched, sock and tcp tracepoints; uprobes on libc's getaddrinfo; with "
+        "--propagate=headers, sockops + sk_msg (no kprobes, no fentry/fexit)\n");
+    std::printf("protocols: HTTP/1.x, DNS\n");
     return 0;
   }
   if (floor->parsed()) return otelbpf::RunFloor();
