@@ -167,7 +167,7 @@ void Finish(benchmark::State& state, const Recording& rec) {
   state.counters["records/exchange"] = static_cast<double>(rec.records.size()) / rec.exchanges;
 }
 
-// (a) records -> connection tracking -> HTTP/1 stitching.
+// (a) records -> connection tracking -> HTTP/1 stitching and span building (the protocol seam).
 void BM_Track(benchmark::State& state) {
   const Recording& rec = Get(state.range(0));
   ProcessRegistry processes(Defaults(), "/nonexistent-proc");
@@ -175,9 +175,9 @@ void BM_Track(benchmark::State& state) {
   uint64_t sink = 0;
   ConnectionTracker tracker(
       processes,
-      [&](const http1::Exchange& x, const ConnectionInfo& c) {
+      [&](ExchangeSpan& x, const ConnectionInfo& c) {
         ++exchanges;
-        sink += x.request.target.size() + c.peer.port;
+        sink += x.span.name.size() + c.peer.port;
       },
       65536);
   for (auto _ : state) Replay(state, tracker, rec, exchanges);
@@ -213,7 +213,7 @@ void ReplayThroughPipeline(benchmark::State& state, Attach attach) {
   size_t exchanges = 0;
   ConnectionTracker tracker(
       processes,
-      [&](const http1::Exchange& x, const ConnectionInfo& c) {
+      [&](ExchangeSpan& x, const ConnectionInfo& c) {
         ++exchanges;
         pipeline.OnExchange(x, c);
       },

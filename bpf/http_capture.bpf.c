@@ -40,28 +40,17 @@ const volatile bool report_exec = false;
 const volatile __u64 wakeup_threshold = 256 * 1024;
 
 enum conn_kind { KIND_OTHER = 0, KIND_TCP = 1, KIND_UDP = 2 };
-enum conn_proto { PROTO_UNKNOWN = 0, PROTO_HTTP1 = 1, PROTO_IGNORED = 2, PROTO_DNS = 3 };
-
-/* A connection learned in mid-stream may carry body bytes before the next message starts;
- * give it this many data syscalls to show an HTTP start line before ignoring it. */
+/* Unknown TCP gets a bounded look before it is ignored: a connection we saw open must show a
+ * message start within its first few data syscalls; one learned in mid-stream may be inside a
+ * large message and gets more. */
+#define FROM_START_DETECT_TRIES 4
 #define MIDSTREAM_DETECT_TRIES 64
-
-struct conn_state {
-  __u64 generation;
-  __u64 sk;   /* struct sock *: TCP, for the smoothed RTT once announced; UDP, from the start */
-  __u8 kind;  /* enum conn_kind */
-  __u8 role;  /* enum otelbpf_role */
-  __u8 proto; /* enum conn_proto */
-  __u8 tries; /* data syscalls that did not look like HTTP */
-  __u8 reset;
-  __u8 seen_from_start; /* born in accept/connect while we watched */
-};
 
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 131072);
   __type(key, struct otelbpf_conn_key);
-  __type(value, struct conn_state);
+  __type(value, struct otelbpf_conn_state);
 } conns SEC(".maps");
 
 enum call_kind { CALL_BUF = 0, CALL_IOV = 1, CALL_MSG = 2, CALL_MMSG = 3, CALL_SENDFILE = 4 };
@@ -278,12 +267,12 @@ static __always_inline void remember_owner(struct sock *sk, __u32 tgid, __s32 fd
 }
 
 /* Looks up or classifies (tgid, fd). Returns NULL for fds we never look at again. */
-static __always_inline struct conn_state *get_conn(__u32 tgid, __s32 fd) {
+static __always_inline struct otelbpf_conn_state *get_conn(__u32 tgid, __s32 fd) {
   struct otelbpf_conn_key key = {.tgid = tgid, .fd = fd};
-  struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
-  if (c) return (c->kind != KIND_OTHER && c->proto != PROTO_IGNORED) ? c : NULL;
+  struct otelbpf_conn_state *c = bpf_map_lookup_elem(&conns, &key);
+  if (c) return (c->kind != KIND_OTHER && c->verdict != OTELBPF_VERDICT_IGNORED) ? c : NULL;
 
-  struct conn_state fresh = {};
+  struct otelbpf_conn_state fresh = {};
   struct sock *sk = fd_to_sock(fd);
   if (is_tcp(sk)) {
     fresh.kind = KIND_TCP;
@@ -304,24 +293,23 @@ static __always_inline struct conn_state *get_conn(__u32 tgid, __s32 fd) {
   return bpf_map_lookup_elem(&conns, &key);
 }
 
-/* ---------------------------------------------------------------- HTTP/1 detection ---- */
+/* ---------------------------------------------------------------- classification ---- */
 
-/* A request starts with a method and a space; a response with "HTTP/1.". Eight bytes decide
- * it: enough to tell "POST /" from binary protocols, cheap enough to run on every candidate. */
-static __always_inline int classify_prefix(const __u8 *p, __u32 len) {
-  if (len < 8) return OTELBPF_ROLE_UNKNOWN - 1; /* too short to tell */
-#define IS4(a, b, c, d) (p[0] == a && p[1] == b && p[2] == c && p[3] == d)
-  if (IS4('H', 'T', 'T', 'P') && p[4] == '/' && p[5] == '1' && p[6] == '.') return 2; /* response */
-  if (IS4('G', 'E', 'T', ' ') || IS4('P', 'U', 'T', ' ')) return 1;
-  if (IS4('P', 'O', 'S', 'T') && p[4] == ' ') return 1;
-  if (IS4('H', 'E', 'A', 'D') && p[4] == ' ') return 1;
-  if (IS4('P', 'A', 'T', 'C') && p[4] == 'H' && p[5] == ' ') return 1;
-  if (IS4('D', 'E', 'L', 'E') && p[4] == 'T' && p[5] == 'E' && p[6] == ' ') return 1;
-  if (IS4('O', 'P', 'T', 'I') && p[4] == 'O' && p[5] == 'N' && p[6] == 'S') return 1;
-  if (IS4('T', 'R', 'A', 'C') && p[4] == 'E' && p[5] == ' ') return 1;
-  if (IS4('C', 'O', 'N', 'N') && p[4] == 'E' && p[5] == 'C' && p[6] == 'T') return 1;
-#undef IS4
-  return 0;
+#include "classify.bpf.h"
+
+/* Port hints (--protocol-port PROTO=PORT): a connection with this local or peer port tries that
+ * protocol first, and is announced as it when no byte test matched by the end of its look. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, __u16);
+  __type(value, __u8);
+} protocol_port_hints SEC(".maps");
+
+static __always_inline __u8 port_hint(__u16 local, __u16 peer) {
+  __u8 *h = bpf_map_lookup_elem(&protocol_port_hints, &local);
+  if (!h) h = bpf_map_lookup_elem(&protocol_port_hints, &peer);
+  return h ? *h : OTELBPF_PROTO_UNKNOWN;
 }
 
 /* A socket's endpoints into any struct with family, local/peer port and local/peer address
@@ -387,7 +375,7 @@ static __always_inline bool port_selected(__u16 local, __u16 peer) {
 
 /* Tells user space about a connection whose bytes we are about to ship. `e` holds its
  * addresses. False when the ring buffer had no room: the next message tries again. */
-static __always_inline bool announce(struct conn_state *c, __u32 tgid, __s32 fd,
+static __always_inline bool announce(struct otelbpf_conn_state *c, __u32 tgid, __s32 fd,
                                      struct otelbpf_conn_open_event *e, __u8 protocol,
                                      __u8 transport) {
   e->protocol = protocol;
@@ -405,59 +393,81 @@ static __always_inline bool announce(struct conn_state *c, __u32 tgid, __s32 fd,
   e->process_start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
   __u64 flags = snapshot_if_undescribed(tgid) ? BPF_RB_FORCE_WAKEUP : ringbuf_flags();
   if (!emit(e, sizeof(*e), flags, OTELBPF_EV_CONN_OPEN)) {
-    c->proto = PROTO_UNKNOWN; /* try again on the next message rather than ship orphans */
+    c->verdict = OTELBPF_VERDICT_LOOKING; /* try again on the next message rather than ship orphans */
     return false;
   }
   return true;
 }
 
-/* Decides what a TCP connection carries from the first bytes of one syscall: HTTP/1 by its
- * start line, DNS by its server's port. Announces it when it is one of them. Returns true
- * when payload should be shipped. */
-static __always_inline bool detect_tcp(struct conn_state *c, __u32 tgid, __s32 fd, __u8 direction,
-                                       const void *first_bytes, __u32 first_len) {
-  if (c->proto == PROTO_HTTP1 || c->proto == PROTO_DNS) return true;
-  int kind = 0;
-  __u8 prefix[8] = {};
-  if (first_len >= 8 && bpf_probe_read_user(prefix, sizeof(prefix), first_bytes) == 0)
-    kind = classify_prefix(prefix, 8);
+/* Reads the first bytes of one syscall's data and runs the classifier chain on them. Returns the
+ * protocol | (enum classify_kind << 8). A global function: the verifier checks the chain once,
+ * not once for each place the exit program handles bytes from. */
+__noinline int classify_user_bytes(__u64 user_ptr, __u32 first_len, __u64 total, __u8 hint) {
+  /* Twice the prefix, so the mask below is a bound the verifier can see (it loses the min()). */
+  __u8 prefix[2 * CLASSIFY_PREFIX] = {};
+  __u32 n = first_len < CLASSIFY_PREFIX ? first_len : CLASSIFY_PREFIX;
+  asm volatile("" : "+r"(n));
+  n &= 2 * CLASSIFY_PREFIX - 1;
+  if (!n || bpf_probe_read_user(prefix, n, (const void *)user_ptr)) return OTELBPF_PROTO_UNKNOWN;
+  int kind = CLASSIFY_NONE;
+  __u8 proto = classify_bytes(prefix, n, total, hint, &kind);
+  return proto | (kind << 8);
+}
+
+/* Decides what a TCP connection carries from the first bytes of one syscall: the classifier
+ * chain (classify.bpf.h), then DNS by its server's port, then the user's port hint once the
+ * look is over. Announces it when it is one of them. Returns true when payload should be
+ * shipped. */
+static __always_inline bool detect_tcp(struct otelbpf_conn_state *c, __u32 tgid, __s32 fd, __u8 direction,
+                                       const void *first_bytes, __u32 first_len, __u64 total) {
+  if (c->verdict == OTELBPF_VERDICT_SHIPPING) return true;
   struct sock *sk = (struct sock *)c->sk;
   if (!sk) sk = fd_to_sock(fd);
   if (!is_tcp(sk)) {
     count(OTELBPF_STAT_FD_UNREADABLE);
-    c->proto = PROTO_IGNORED;
+    c->verdict = OTELBPF_VERDICT_IGNORED;
     return false;
   }
   struct otelbpf_conn_open_event e = {};
   fill_addresses(&e, sk);
-  bool dns = kind <= 0 && e.peer_port == OTELBPF_DNS_PORT;
-  if (kind <= 0 && !dns) {
-    /* Not HTTP (yet). A connection we saw open must start with a request or response; one we
-     * learned mid-stream gets a few tries to reach a message boundary. */
-    if (c->seen_from_start || ++c->tries >= MIDSTREAM_DETECT_TRIES) c->proto = PROTO_IGNORED;
-    return false;
+  const __u8 hint = port_hint(e.local_port, e.peer_port);
+  const int verdict = classify_user_bytes((__u64)first_bytes, first_len, total, hint);
+  __u8 proto = verdict & 0xff;
+  const int kind = verdict >> 8;
+  if (proto == OTELBPF_PROTO_UNKNOWN && e.peer_port == OTELBPF_DNS_PORT &&
+      protocol_enabled(OTELBPF_PROTO_DNS))
+    proto = OTELBPF_PROTO_DNS;
+  if (proto == OTELBPF_PROTO_UNKNOWN) {
+    /* Not one of ours (yet): look again at the next few messages. */
+    __u8 limit = c->seen_from_start ? FROM_START_DETECT_TRIES : MIDSTREAM_DETECT_TRIES;
+    if (++c->tries < limit) return false;
+    if (!hint || !protocol_enabled(hint)) {
+      c->verdict = OTELBPF_VERDICT_IGNORED;
+      return false;
+    }
+    proto = hint; /* the user said what this port carries: let its parser judge the bytes */
   }
   if (is_our_exports_far_end(&e) || !port_selected(e.local_port, e.peer_port)) {
-    c->proto = PROTO_IGNORED;
+    c->verdict = OTELBPF_VERDICT_IGNORED;
     return false;
   }
-  if (dns) {
+  if (proto == OTELBPF_PROTO_DNS) {
     c->role = OTELBPF_ROLE_CLIENT; /* we only follow the clients of DNS servers */
-  } else if (c->role == OTELBPF_ROLE_UNKNOWN) {
-    /* Reading a request or writing a response: we serve. */
-    bool request = kind == 1;
+  } else if (c->role == OTELBPF_ROLE_UNKNOWN && kind != CLASSIFY_NONE) {
+    /* Receiving a request or sending a response: we serve. */
+    bool request = kind == CLASSIFY_REQUEST;
     bool recv = direction == OTELBPF_DIR_RECV;
     c->role = (request == recv) ? OTELBPF_ROLE_SERVER : OTELBPF_ROLE_CLIENT;
   }
-  c->proto = dns ? PROTO_DNS : PROTO_HTTP1;
+  c->proto = proto;
+  c->verdict = OTELBPF_VERDICT_SHIPPING;
   c->sk = (__u64)sk;
-  return announce(c, tgid, fd, &e, dns ? OTELBPF_PROTO_DNS : OTELBPF_PROTO_HTTP1,
-                  OTELBPF_TRANSPORT_TCP);
+  return announce(c, tgid, fd, &e, proto, OTELBPF_TRANSPORT_TCP);
 }
 
 /* The addresses of one UDP datagram (`addr`: the sockaddr the call named, 0 if none). True
  * when its other end is a DNS server's port. */
-static __always_inline bool udp_dns_datagram(struct conn_state *c, __u64 addr,
+static __always_inline bool udp_dns_datagram(struct otelbpf_conn_state *c, __u64 addr,
                                              struct otelbpf_conn_open_event *e) {
   fill_addresses(e, (struct sock *)c->sk); /* local side; the peer when connected */
   if (e->peer_port == 0 && addr) {
@@ -476,7 +486,7 @@ static __always_inline bool udp_dns_datagram(struct conn_state *c, __u64 addr,
 
 /* ---------------------------------------------------------------- payload capture ---- */
 
-static __always_inline struct scratch *scratch_begin(struct conn_state *c, __u32 tgid, __s32 fd,
+static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *c, __u32 tgid, __s32 fd,
                                                      struct call_args *args, __u64 length) {
   __u32 zero = 0;
   struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
@@ -552,7 +562,7 @@ static __always_inline const void *first_iov(const struct iovec *iov, __u32 iovc
 #include "propagation.bpf.h"
 
 /* Sends one message's bytes (a plain buffer or an iovec array) to user space. */
-static __always_inline void ship_bytes(struct conn_state *c, __u32 tgid, struct call_args *args,
+static __always_inline void ship_bytes(struct otelbpf_conn_state *c, __u32 tgid, struct call_args *args,
                                        const void *buf, const struct iovec *iov, __u32 iovcnt,
                                        __u64 length) {
   struct scratch *s = scratch_begin(c, tgid, args->fd, args, length);
@@ -561,12 +571,12 @@ static __always_inline void ship_bytes(struct conn_state *c, __u32 tgid, struct 
     scratch_append_iovecs(s, iov, iovcnt, length);
   else
     scratch_append(s, buf, capture_limit(length));
-  if (propagate_headers && c->proto == PROTO_HTTP1) follow_trace_context(c, tgid, s);
+  if (propagate_headers && c->proto == OTELBPF_PROTO_HTTP1) follow_trace_context(c, tgid, s);
   scratch_send(s);
 }
 
 /* One message's worth of bytes (a plain buffer or an iovec array) on a TCP candidate. */
-static __always_inline void handle_bytes(struct conn_state *c, __u32 tgid, struct call_args *args,
+static __always_inline void handle_bytes(struct otelbpf_conn_state *c, __u32 tgid, struct call_args *args,
                                          const void *buf, const struct iovec *iov, __u32 iovcnt,
                                          __u64 length) {
   const void *first = buf;
@@ -576,21 +586,22 @@ static __always_inline void handle_bytes(struct conn_state *c, __u32 tgid, struc
     first = first_iov(iov, iovcnt, &l0);
     if (l0 < first_len) first_len = l0;
   }
-  if (!detect_tcp(c, tgid, args->fd, args->direction, first, first_len)) return;
+  if (!detect_tcp(c, tgid, args->fd, args->direction, first, first_len, length)) return;
   ship_bytes(c, tgid, args, buf, iov, iovcnt, length);
 }
 
 /* One UDP datagram: shipped when it goes to or comes from a DNS server. */
-static __always_inline void handle_datagram(struct conn_state *c, __u32 tgid,
+static __always_inline void handle_datagram(struct otelbpf_conn_state *c, __u32 tgid,
                                             struct call_args *args, const void *buf,
                                             const struct iovec *iov, __u32 iovcnt, __u64 length,
                                             __u64 addr) {
   struct otelbpf_conn_open_event e = {};
   if (!udp_dns_datagram(c, addr, &e)) return;
-  if (c->proto != PROTO_DNS) {
-    if (!port_selected(e.local_port, e.peer_port)) return;
+  if (c->verdict != OTELBPF_VERDICT_SHIPPING) {
+    if (!protocol_enabled(OTELBPF_PROTO_DNS) || !port_selected(e.local_port, e.peer_port)) return;
     c->role = OTELBPF_ROLE_CLIENT;
-    c->proto = PROTO_DNS;
+    c->proto = OTELBPF_PROTO_DNS;
+    c->verdict = OTELBPF_VERDICT_SHIPPING;
     if (!announce(c, tgid, args->fd, &e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return;
   }
   ship_bytes(c, tgid, args, buf, iov, iovcnt, length);
@@ -603,7 +614,7 @@ static __always_inline void enter_call(__s32 fd, __u64 ptr, __u64 addr, __u32 co
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32;
   if (!tgid_selected(tgid)) return;
-  struct conn_state *c = get_conn(tgid, fd);
+  struct otelbpf_conn_state *c = get_conn(tgid, fd);
   if (!c) return;
   struct call_args *a = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0,
                                              BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -622,7 +633,7 @@ static __always_inline void enter_call(__s32 fd, __u64 ptr, __u64 addr, __u32 co
 }
 
 /* A data syscall on a UDP socket that may carry DNS: each datagram on its own. */
-static __always_inline void exit_udp_call(struct conn_state *c, __u32 tgid, struct call_args *args,
+static __always_inline void exit_udp_call(struct otelbpf_conn_state *c, __u32 tgid, struct call_args *args,
                                           long ret) {
   switch (args->kind) {
     case CALL_BUF:
@@ -662,8 +673,8 @@ static __always_inline void exit_call(long ret) {
   ap->active = 0;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   struct otelbpf_conn_key key = {.tgid = tgid, .fd = args.fd};
-  struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
-  if (!c || c->kind == KIND_OTHER || c->proto == PROTO_IGNORED) return;
+  struct otelbpf_conn_state *c = bpf_map_lookup_elem(&conns, &key);
+  if (!c || c->kind == KIND_OTHER || c->verdict == OTELBPF_VERDICT_IGNORED) return;
   if (ret <= 0) {
     if (ret == -ECONNRESET || ret == -EPIPE) c->reset = 1;
     return;
@@ -703,7 +714,7 @@ static __always_inline void exit_call(long ret) {
     case CALL_SENDFILE: {
       /* File bytes never pass through user memory: ship the length only (a gap) so the
        * parser can still find where the message ends. */
-      if (c->proto != PROTO_HTTP1 && c->proto != PROTO_DNS) return;
+      if (c->verdict != OTELBPF_VERDICT_SHIPPING) return;
       struct scratch *s = scratch_begin(c, tgid, args.fd, &args, ret);
       if (s) scratch_send(s);
       break;
@@ -774,7 +785,7 @@ static __always_inline void new_connection(__s32 fd, __u8 role) {
     bpf_map_update_elem(&self_tuples, &k, &one, BPF_ANY);
     return;
   }
-  struct conn_state c = {.generation = next_generation(),
+  struct otelbpf_conn_state c = {.generation = next_generation(),
                          .sk = (__u64)sk,
                          .kind = KIND_TCP,
                          .role = role,
@@ -835,9 +846,9 @@ int enter_close(struct trace_event_raw_sys_enter *ctx) {
     return 0;
   }
   struct otelbpf_conn_key key = {.tgid = tgid, .fd = fd};
-  struct conn_state *c = bpf_map_lookup_elem(&conns, &key);
+  struct otelbpf_conn_state *c = bpf_map_lookup_elem(&conns, &key);
   if (!c) return 0;
-  if (c->proto == PROTO_HTTP1 || c->proto == PROTO_DNS) {
+  if (c->verdict == OTELBPF_VERDICT_SHIPPING) {
     struct otelbpf_event_header e = {.type = OTELBPF_EV_CONN_CLOSE,
                                      .role = c->role,
                                      .flags = c->reset ? OTELBPF_FLAG_RESET : 0,

@@ -336,7 +336,7 @@ static __always_inline void new_root_context(struct wire_context *ctx) {
 
 /* A server connection received bytes that start a request: it becomes the thread's served
  * request, continuing the trace its traceparent names. */
-static __always_inline void begin_served_request(struct conn_state *c, __u32 tgid,
+static __always_inline void begin_served_request(struct otelbpf_conn_state *c, __u32 tgid,
                                                  const struct scratch *s) {
   __u32 zero = 0;
   struct header_window *w = bpf_map_lookup_elem(&header_windows, &zero);
@@ -374,7 +374,7 @@ static __always_inline void begin_served_request(struct conn_state *c, __u32 tgi
 }
 
 /* The server connection answered: the request it was serving on this thread is over. */
-static __always_inline void end_served_request(struct conn_state *c, __u32 tgid, __s32 fd) {
+static __always_inline void end_served_request(struct otelbpf_conn_state *c, __u32 tgid, __s32 fd) {
   __u64 id = bpf_get_current_pid_tgid();
   struct served_request *r = bpf_map_lookup_elem(&served_requests, &id);
   if (r && r->tgid == tgid && r->fd == fd && r->generation == c->generation)
@@ -404,7 +404,7 @@ static __always_inline void report_context(struct propagation_scratch *ps,
 
 /* A client connection's send returned: if the injector put a traceparent in it, say which
  * ids, and the ids of the served request it continues (once per served request). */
-static __always_inline void report_injection(struct conn_state *c, const struct scratch *s) {
+static __always_inline void report_injection(struct otelbpf_conn_state *c, const struct scratch *s) {
   __u64 id = bpf_get_current_pid_tgid();
   struct injection *in = bpf_map_lookup_elem(&injections, &id);
   if (!in) return;
@@ -433,11 +433,11 @@ static __always_inline void report_injection(struct conn_state *c, const struct 
 
 /* Called for every shipped HTTP/1 syscall when propagation is on. A global function: the
  * verifier checks it once, not once per place the exit program ships bytes from. */
-__noinline int follow_trace_context(struct conn_state *c, __u32 tgid, const struct scratch *s) {
+__noinline int follow_trace_context(struct otelbpf_conn_state *c, __u32 tgid, const struct scratch *s) {
   if (!c || !s) return 0;
   if (c->role == OTELBPF_ROLE_SERVER) {
     if (s->hdr.direction == OTELBPF_DIR_RECV) {
-      if (s->hdr.captured >= 8 && classify_prefix(s->payload, 8) == 1)
+      if (s->hdr.captured >= 8 && classify_http1(s->payload, 8, s->hdr.length) == CLASSIFY_REQUEST)
         begin_served_request(c, tgid, s);
     } else {
       end_served_request(c, tgid, s->hdr.fd);
@@ -560,7 +560,7 @@ int inject_traceparent(struct sk_msg_md *msg) {
   struct header_window *w = bpf_map_lookup_elem(&header_windows, &zero);
   if (!w) return SK_PASS;
   __u32 n = size < PROP_WINDOW ? size : PROP_WINDOW;
-  if (n < 8 || !copy_message_start(msg, w, n) || classify_prefix(w->buf, 8) != 1) {
+  if (n < 8 || !copy_message_start(msg, w, n) || classify_http1(w->buf, 8, size) != CLASSIFY_REQUEST) {
     give_up(st, OTELBPF_PROP_NOT_HTTP);
     return SK_PASS;
   }

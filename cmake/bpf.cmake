@@ -32,7 +32,7 @@ endif()
 
 function(otelbpf_add_bpf_skeletons target dir)
   file(GLOB bpf_sources CONFIGURE_DEPENDS ${dir}/*.bpf.c)
-  file(GLOB bpf_headers CONFIGURE_DEPENDS ${dir}/include/*.h ${dir}/*.h)
+  file(GLOB bpf_headers CONFIGURE_DEPENDS ${dir}/include/*.h ${dir}/*.h ${dir}/protocols/*.h)
   set(outputs)
   foreach(src ${bpf_sources})
     get_filename_component(name ${src} NAME_WE)

@@ -19,6 +19,10 @@ TEST_PACKAGES=(
   nginx-light wrk python3 procps iproute2 nftables util-linux
   dnsmasq-base  # a real DNS server on 127.0.0.1 for the DNS tests (no system service)
   prometheus  # promtool checks our exposition; the server scrapes otelbpf in the tests
+  # Real database servers and clients for the protocol tests (each test starts its own).
+  redis-server redis-tools memcached python3-redis python3-pymemcache
+  postgresql postgresql-client python3-psycopg2
+  mariadb-server mariadb-client python3-pymysql
 )
 # The independent OTLP decoder in the tests runs on Node.js; some images ship their own
 # nodejs (with npm inside), which conflicts with Debian's npm package.
@@ -35,11 +39,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# nginx and prometheus from Debian start themselves as services on install; tests run their own.
-for service in nginx prometheus prometheus-node-exporter; do
+# nginx, prometheus and the databases from Debian start themselves as services on install; tests
+# run their own.
+for service in nginx prometheus prometheus-node-exporter redis-server memcached postgresql mariadb; do
   if command -v systemctl >/dev/null 2>&1; then systemctl disable --now "$service" >/dev/null 2>&1 || true; fi
 done
 pkill -x nginx 2>/dev/null || true
 pkill -x prometheus 2>/dev/null || true
 pkill -x prometheus-node-exporter 2>/dev/null || true
+for daemon in redis-server memcached mariadbd; do pkill -x "$daemon" 2>/dev/null || true; done
 echo "setup.sh: all packages present"

@@ -55,6 +55,30 @@ struct otelbpf_conn_key {
   __s32 fd;
 };
 
+/* Where a connection stands in the kernel: still being looked at, its bytes shipped to user
+ * space, or ignored for good (one map lookup per later syscall). User space sets IGNORED itself
+ * when its parser gives up on a connection (BpfCapture::AbandonConnection). */
+enum otelbpf_conn_verdict {
+  OTELBPF_VERDICT_LOOKING = 0,
+  OTELBPF_VERDICT_SHIPPING = 1,
+  OTELBPF_VERDICT_IGNORED = 2,
+};
+
+/* The kernel's state per (tgid, fd): the `conns` map's value. Shared because user space writes
+ * verdicts back into it. */
+struct otelbpf_conn_state {
+  __u64 generation;
+  __u64 sk;             /* struct sock *: TCP, for the smoothed RTT once announced; UDP, always */
+  __u8 kind;            /* enum conn_kind (private to the BPF side: other, TCP, UDP) */
+  __u8 role;            /* enum otelbpf_role */
+  __u8 proto;           /* enum otelbpf_protocol: UNKNOWN until classified */
+  __u8 verdict;         /* enum otelbpf_conn_verdict */
+  __u8 tries;           /* data syscalls that did not look like any protocol */
+  __u8 reset;           /* ECONNRESET / EPIPE seen */
+  __u8 seen_from_start; /* born in accept/connect while we watched */
+  __u8 pad;
+};
+
 struct otelbpf_event_header {
   __u8 type;      /* enum otelbpf_event_type */
   __u8 direction; /* DATA: enum otelbpf_direction */
@@ -74,8 +98,19 @@ struct otelbpf_event_header {
 #define OTELBPF_FLAG_RESET 1
 #define OTELBPF_FLAG_LEARNED_MIDSTREAM 2 /* OPEN: connection existed before we saw its start */
 
-/* What an announced connection carries, and over what. */
-enum otelbpf_protocol { OTELBPF_PROTO_HTTP1 = 0, OTELBPF_PROTO_DNS = 1 };
+/* What an announced connection carries, and over what. UNKNOWN is zero, so a zeroed field never
+ * means a protocol. One value per protocol folder in src/protocols/ (the registry there has a
+ * static_assert on OTELBPF_PROTO_COUNT) and one classifier in bpf/protocols/. */
+enum otelbpf_protocol {
+  OTELBPF_PROTO_UNKNOWN = 0,
+  OTELBPF_PROTO_HTTP1 = 1,
+  OTELBPF_PROTO_DNS = 2,
+  OTELBPF_PROTO_REDIS = 3,
+  OTELBPF_PROTO_MEMCACHED = 4,
+  OTELBPF_PROTO_POSTGRESQL = 5,
+  OTELBPF_PROTO_MYSQL = 6,
+  OTELBPF_PROTO_COUNT,
+};
 enum otelbpf_transport { OTELBPF_TRANSPORT_TCP = 0, OTELBPF_TRANSPORT_UDP = 1 };
 /* DNS is recognised by the port of the server the observed process talks to. */
 #define OTELBPF_DNS_PORT 53

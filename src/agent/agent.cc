@@ -20,7 +20,6 @@
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_trace_exporter.h"
 #include "export/prometheus/prometheus_config.h"
-#include "protocols/dns/span_builder.h"
 #include "trace/span_pipeline.h"
 
 namespace otelbpf {
@@ -139,20 +138,16 @@ int RunAgent(const AgentOptions& options) {
       static_cast<uint32_t>(getpid()));  // otelbpf names itself; it never traces itself
   pipeline.AddEverySpanSink(&metrics);  // request metrics count unsampled traces too
 
+  SpanBuildOptions span_options;
+  span_options.monotonic_to_realtime_ns = monotonic_to_realtime_ns;
   ConnectionTracker tracker(
-      processes,
-      [&](const http1::Exchange& x, const ConnectionInfo& c) { pipeline.OnExchange(x, c); },
-      options.max_connections);
+      processes, [&](ExchangeSpan& x, const ConnectionInfo& c) { pipeline.OnExchange(x, c); },
+      options.max_connections, span_options);
   tracker.OnRetransmit([&](const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
                            uint16_t state) { metrics.RecordRetransmit(r, local, peer, state); });
   tracker.OnResourceRetired([&](const ResourcePtr& r) { metrics.RetireResource(r); });
   tracker.OnTcpConnection([&](const TcpConnectionEvent& e) { metrics.RecordTcpConnection(e); });
   tracker.OnDnsLookup([&](const DnsLookupEvent& e) { metrics.RecordDnsLookup(e); });
-  tracker.OnDnsExchange([&](const dns::Exchange& x, const ConnectionInfo& c, uint32_t tid) {
-    SpanOrigin origin;
-    origin.tid = tid;  // a lookup made while serving a request is that request's child
-    pipeline.OnSpan(dns::BuildDnsSpan(x, c, monotonic_to_realtime_ns), c, origin);
-  });
 
   CaptureOptions capture = options.capture;
   const Sampler root_rule(sampler);  // the kernel's injector applies the same rule to new traces
@@ -183,6 +178,9 @@ int RunAgent(const AgentOptions& options) {
   }
   tracker.OnProcessExit([&](uint32_t pid) { bpf->ForgetProcess(pid); });
   tracker.OnProcessDescribed([&](uint32_t pid) { bpf->MarkDescribed(pid); });
+  tracker.OnAbandon([&](uint32_t pid, int32_t fd, uint64_t generation) {
+    bpf->AbandonConnection(pid, fd, generation);
+  });
   if (!options.exe_globs.empty()) {
     tracker.OnProcessExec([&](uint32_t pid) {
       if (ExecutableMatches(processes.ExecutablePath(pid), options.exe_globs)) bpf->SelectPid(pid);
@@ -232,7 +230,7 @@ int RunAgent(const AgentOptions& options) {
       last_housekeeping = now;
       bpf->PurgeForgottenProcesses();
       bpf->ReleaseGivenUpSockets();
-      tracker.ExpireDnsQueries(MonotonicNowNs());
+      tracker.Expire(MonotonicNowNs());
       if (now - last_libc_scan >= std::chrono::seconds(5)) {
         last_libc_scan = now;
         attach_libcs();

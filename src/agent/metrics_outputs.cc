@@ -76,8 +76,8 @@ uint64_t UnixNowNs() {
 namespace {
 // Series of an exited process stay this long, so every scraper and exporter on an ordinary
 // schedule (Prometheus 1 min, OTLP 60 s) reports its final values before they go.
-metrics::HttpMetricsOptions HttpOptions() {
-  metrics::HttpMetricsOptions o;
+metrics::SpanMetricsOptions SpanMetricsWithRetention() {
+  metrics::SpanMetricsOptions o;
   o.forgotten_retention_ns = 120ull * 1000000000ull;
   return o;
 }
@@ -85,10 +85,12 @@ metrics::HttpMetricsOptions HttpOptions() {
 
 MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr self_resource,
                                const otlp::BatchSpanProcessor* span_exporter)
-    : http_(HttpOptions()), self_(std::move(self_resource), UnixNowNs()) {
+    : http_(SpanMetricsWithRetention()),
+      db_(SpanMetricsWithRetention()),
+      self_(std::move(self_resource), UnixNowNs()) {
   RegisterSelfMetrics(span_exporter);
-  std::vector<metrics::MetricProducer*> producers = {&http_, &tcp_, &tcp_connections_,
-                                                     &dns_lookups_, &self_};
+  std::vector<metrics::MetricProducer*> producers = {
+      &http_, &db_, &tcp_, &tcp_connections_, &dns_lookups_, &self_};
 
   if (options.prometheus) {
     try {
@@ -128,8 +130,24 @@ std::string MetricsOutputs::Destinations() const {
   return out;
 }
 
+void MetricsOutputs::Consume(const Span& span) {
+  switch (span.family) {
+    case SemanticFamily::kHttp:
+      http_.Record(span);
+      break;
+    case SemanticFamily::kDb:
+      db_.Record(span);
+      break;
+    default:
+      // DNS lookups are measured from getaddrinfo events (RecordDnsLookup), not spans; the
+      // other families have no metrics yet.
+      break;
+  }
+}
+
 void MetricsOutputs::RetireResource(const ResourcePtr& r) {
   http_.ForgetResource(r.get());
+  db_.ForgetResource(r.get());
   const uint64_t now = UnixNowNs();
   tcp_connections_.RetireResource(r, now);
   dns_lookups_.RetireResource(r, now);
@@ -262,8 +280,8 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
       {"otelbpf.metrics.overflow", "Measurements sent to an overflow series (cardinality limit)",
        "{measurement}", MetricKind::kCounter},
       [this] {
-        return static_cast<int64_t>(http_.overflow_measurements() + tcp_.overflowed() +
-                                    tcp_connections_.overflowed() +
+        return static_cast<int64_t>(http_.overflow_measurements() + db_.overflow_measurements() +
+                                    tcp_.overflowed() + tcp_connections_.overflowed() +
                                     dns_lookups_.names_overflowed());
       });
   self_.Register({"otelbpf.trace_assembly.spans",

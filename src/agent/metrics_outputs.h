@@ -1,5 +1,5 @@
-// Everything metrics in `otelbpf run`: the producers (HTTP RED metrics, TCP retransmissions,
-// otelbpf's self-metrics) and where they go (Prometheus endpoint, OTLP metrics).
+// Everything metrics in `otelbpf run`: the producers (HTTP and database RED metrics, TCP
+// retransmissions, otelbpf's self-metrics) and where they go (Prometheus endpoint, OTLP metrics).
 //
 // Threads: Record* and PublishSelfStats are called on the capture thread; exporters collect on
 // their own threads. Self-metrics are read from atomics the capture thread publishes once a
@@ -16,8 +16,9 @@
 #include "export/otlp/batch_span_processor.h"
 #include "export/otlp/otlp_metrics_exporter.h"
 #include "export/prometheus/prometheus_server.h"
-#include "export/span_sink.h"
+#include "trace/span_sink.h"
 #include "metrics/callback_metrics.h"
+#include "metrics/db_metrics.h"
 #include "metrics/dns_lookup_metrics.h"
 #include "metrics/http_metrics.h"
 #include "metrics/tcp_connection_metrics.h"
@@ -57,8 +58,9 @@ class MetricsOutputs : public SpanSink {
                  const otlp::BatchSpanProcessor* span_exporter);
   ~MetricsOutputs() override;
 
-  // SpanSink: every span feeds the HTTP RED metrics.
-  void Consume(const Span& span) override { http_.Record(span); }
+  // SpanSink: a span feeds the RED metrics of its semantic family, so no producer has to
+  // inspect every span to find its own.
+  void Consume(const Span& span) override;
   void Shutdown() override;
 
   void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
@@ -83,6 +85,7 @@ class MetricsOutputs : public SpanSink {
   void RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_exporter);
 
   metrics::HttpMetrics http_;
+  metrics::DbMetrics db_;
   metrics::TcpRetransmitMetrics tcp_;
   metrics::TcpConnectionMetrics tcp_connections_;
   metrics::DnsLookupMetrics dns_lookups_;

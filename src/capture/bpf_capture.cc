@@ -68,6 +68,7 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
   ro->propagate_headers = options.propagate_headers;
   ro->root_sample_threshold = options.root_sample_threshold;
   ro->sampler_parent_based = options.sampler_parent_based;
+  ro->enabled_protocols = options.enabled_protocols;
   // The injector's programs are only loaded when asked for: they change how every client
   // socket sends (through the sockmap), which nobody should get by default.
   bpf_program__set_autoload(skel_->progs.track_client_sockets, options.propagate_headers);
@@ -94,6 +95,10 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
   }
 
   for (uint32_t pid : options.pids) SelectPid(pid);
+  for (const PortHint& h : options.port_hints) {
+    bpf_map__update_elem(skel_->maps.protocol_port_hints, &h.port, sizeof(h.port), &h.protocol,
+                         sizeof(h.protocol), BPF_ANY);
+  }
   for (uint16_t port : options.ports) {
     uint8_t one = 1;
     bpf_map__update_elem(skel_->maps.selected_ports, &port, sizeof(port), &one, sizeof(one),
@@ -248,6 +253,16 @@ void BpfCapture::SelectPid(uint32_t pid) {
 void BpfCapture::MarkDescribed(uint32_t pid) {
   uint8_t one = 1;
   bpf_map__update_elem(skel_->maps.described_tgids, &pid, sizeof(pid), &one, sizeof(one), BPF_ANY);
+}
+
+bool BpfCapture::AbandonConnection(uint32_t pid, int32_t fd, uint64_t generation) {
+  // Only the same generation: the fd may be another socket by now.
+  int map = bpf_map__fd(skel_->maps.conns);
+  otelbpf_conn_key key{pid, fd};
+  otelbpf_conn_state state{};
+  if (bpf_map_lookup_elem(map, &key, &state) != 0 || state.generation != generation) return false;
+  state.verdict = OTELBPF_VERDICT_IGNORED;
+  return bpf_map_update_elem(map, &key, &state, BPF_EXIST) == 0;
 }
 
 void BpfCapture::ForgetProcess(uint32_t pid) {

@@ -16,6 +16,12 @@ struct bpf_link;
 
 namespace otelbpf {
 
+// --protocol-port: connections on this port try this protocol first (enum otelbpf_protocol).
+struct PortHint {
+  uint16_t port = 0;
+  uint8_t protocol = OTELBPF_PROTO_UNKNOWN;
+};
+
 struct CaptureOptions {
   uint32_t capture_bytes = OTELBPF_DEFAULT_CAPTURE;
   // 8 MiB: ~150 ms of the nginx benchmark's peak event rate (lossless there) at half the
@@ -25,6 +31,9 @@ struct CaptureOptions {
   bool select_by_pid = false;   // true when --pid or --exe narrows the set
   bool report_exec = false;     // --exe: tell user space about every exec
   std::vector<uint16_t> ports;  // empty: every port
+  // --protocols: one bit per enum otelbpf_protocol value; the kernel classifies only these.
+  uint32_t enabled_protocols = ~0u;
+  std::vector<PortHint> port_hints;
   // --propagate=headers: outgoing HTTP/1 requests get a traceparent, inserted in the kernel
   // (bpf/propagation.bpf.h). The sampler's root rule travels with it (Sampler).
   bool propagate_headers = false;
@@ -63,6 +72,9 @@ class BpfCapture {
   // User space holds this process's metadata: its next connections need not wake us early.
   void MarkDescribed(uint32_t pid);
   void ForgetProcess(uint32_t pid);  // drop its fd classifications (pid may be reused)
+  // User space's parser gave up on this connection: the kernel stops shipping its bytes.
+  // False when the kernel no longer holds it (closed, or the fd is another socket now).
+  bool AbandonConnection(uint32_t pid, int32_t fd, uint64_t generation);
   void PurgeForgottenProcesses();    // does the map walk for ForgetProcess, batched
   // --propagate=headers: client sockets the injector gave up on (not HTTP, framing unknown)
   // leave its map, back to the kernel's plain send path. Returns how many.

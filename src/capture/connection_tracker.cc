@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "http_capture.h"
-#include "protocols/dns/socket_stitcher.h"
+#include "protocols/registry.h"
 
 namespace otelbpf {
 
@@ -22,11 +22,10 @@ constexpr uint64_t kExitedMemoryNs = 10'000'000'000;
 }  // namespace
 
 struct ConnectionTracker::Tracked {
-  Tracked(ConnectionInfo i) : info(std::move(i)), stitcher(info.role) {}
+  Tracked(ConnectionInfo i, std::unique_ptr<ConnectionParser> p)
+      : info(std::move(i)), parser(std::move(p)) {}
   ConnectionInfo info;
-  http1::ConnectionStitcher stitcher;
-  std::unique_ptr<dns::SocketStitcher> dns;  // set for DNS sockets (then `stitcher` is idle)
-  uint32_t last_tid = 0;
+  std::unique_ptr<ConnectionParser> parser;
   std::vector<Retransmit> retransmits;  // a vector: an empty std::deque already costs ~0.6 KiB
   uint32_t srtt_us = 0;
   std::vector<WireContext> wire_contexts;  // --propagate=headers, by request start
@@ -37,12 +36,6 @@ std::string TupleKey(const Endpoint& local, const Endpoint& peer) {
          std::to_string(peer.port);
 }
 
-const char* TcpStateName(uint16_t state) {
-  static const char* const kNames[] = {
-      "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",
-      "CLOSE",   "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV"};
-  return state < sizeof(kNames) / sizeof(kNames[0]) ? kNames[state] : "UNKNOWN";
-}
 
 std::string FormatAddress(uint16_t family, const uint8_t* addr) {
   char buf[INET6_ADDRSTRLEN] = {};
@@ -60,9 +53,10 @@ std::string FormatAddress(uint16_t family, const uint8_t* addr) {
 }
 
 ConnectionTracker::ConnectionTracker(ProcessRegistry& processes, ExchangeHandler on_exchange,
-                                     size_t max_connections)
+                                     size_t max_connections, SpanBuildOptions span_options)
     : processes_(processes),
       on_exchange_(std::move(on_exchange)),
+      span_options_(span_options),
       max_connections_(max_connections) {}
 
 ConnectionTracker::~ConnectionTracker() = default;
@@ -229,22 +223,31 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
     if (fds.empty()) by_process_.erase(h.tgid);
     return;
   }
+  const Protocol* protocol = ProtocolById(e.protocol);
+  if (!protocol) {
+    // A kernel newer than this user space, or a corrupt record: nothing can parse it.
+    ++stats_.connections_unknown_protocol;
+    if (fds.empty()) by_process_.erase(h.tgid);
+    return;
+  }
   ConnectionInfo info;
   info.pid = h.tgid;
   info.fd = h.fd;
   info.generation = h.generation;
   info.role = static_cast<ConnectionRole>(h.role);
+  info.transport = e.transport == OTELBPF_TRANSPORT_UDP ? Transport::kUdp : Transport::kTcp;
+  info.protocol = e.protocol;
   info.local = {FormatAddress(e.family, e.local_addr), e.local_port};
   info.peer = {FormatAddress(e.family, e.peer_addr), e.peer_port};
   info.resource = Resolve(h.tgid, e.comm, e.process_start_ns);
-  auto t = std::make_unique<Tracked>(std::move(info));
-  if (e.protocol == OTELBPF_PROTO_DNS) {
-    t->dns = std::make_unique<dns::SocketStitcher>(
-        e.transport == OTELBPF_TRANSPORT_UDP ? dns::Transport::kUdp : dns::Transport::kTcp);
-    dns_sockets_.insert({h.tgid, h.fd});
-  } else {
+  ParserSetup setup;
+  setup.role = info.role;
+  setup.transport = info.transport;
+  setup.learned_midstream = (h.flags & OTELBPF_FLAG_LEARNED_MIDSTREAM) != 0;
+  auto t = std::make_unique<Tracked>(std::move(info), protocol->make_parser(setup));
+  // An unconnected UDP socket has no one peer: only TCP connections have a tuple to mirror.
+  if (t->info.transport == Transport::kTcp)
     by_tuple_[TupleKey(t->info.local, t->info.peer)] = {h.tgid, h.fd};
-  }
   fds.emplace(h.fd, std::move(t));
   ++connection_count_;
   ++stats_.connections_opened;
@@ -262,20 +265,18 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   // server blocked in recv() on an idle keep-alive connection would otherwise start its next
   // span seconds early. Its exit time is the closest we get to the arrival.
   const uint64_t start_ns = send ? h.start_ns : h.end_ns;
-  t->last_tid = h.tid;
-  if (t->dns) {
-    t->dns->OnData(send ? dns::Direction::kSend : dns::Direction::kRecv,
-                   std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length,
-                   start_ns, h.end_ns);
-    DrainDns(*t);
-    return;
-  }
-  t->stitcher.OnData(send ? http1::Direction::kSend : http1::Direction::kRecv,
-                     std::string_view(reinterpret_cast<const char*>(payload), h.captured), h.length,
-                     start_ns, h.end_ns, h.tid);
+  Piece piece;
+  piece.direction = send ? Direction::kSend : Direction::kRecv;
+  piece.bytes = std::string_view(reinterpret_cast<const char*>(payload), h.captured);
+  piece.length = h.length;
+  piece.start_ns = start_ns;
+  piece.end_ns = h.end_ns;
+  piece.tid = h.tid;
+  t->parser->OnData(piece);
   Drain(*t);
-  if (t->stitcher.abandoned()) {
+  if (t->parser->abandoned()) {
     ++stats_.connections_abandoned;
+    if (on_abandon_) on_abandon_(h.tgid, h.fd, h.generation);
     Erase(h.tgid, h.fd);
   }
 }
@@ -340,39 +341,39 @@ void ConnectionTracker::CloseAll(uint64_t now_ns) {
   // At shutdown, requests still waiting for a response are not failures of the service:
   // report only what completed.
   for (auto& [pid, fds] : by_process_) {
-    for (auto& [fd, t] : fds) {
-      Drain(*t);
-      if (t->dns) DrainDns(*t);
-    }
+    for (auto& [fd, t] : fds) Drain(*t);
   }
   by_process_.clear();
-  dns_sockets_.clear();
   by_tuple_.clear();
   connection_count_ = 0;
 }
 
 void ConnectionTracker::Drain(Tracked& t) {
-  auto& done = t.stitcher.completed();
-  if (done.empty()) return;
-  if (t.info.role == ConnectionRole::kUnknown) t.info.role = t.stitcher.role();
-  for (const http1::Exchange& x : done) {
-    // The kernel's view of this exchange's lifetime: retransmissions inside it, latest RTT.
-    const uint64_t from = x.request.first_byte_ns;
-    const uint64_t to = x.response ? x.response->last_byte_ns : x.request.last_byte_ns;
-    KernelContext& k = t.info.kernel;
-    k.retransmits.clear();
-    k.srtt_us = t.srtt_us;
-    auto first_kept = std::find_if(t.retransmits.begin(), t.retransmits.end(),
-                                   [from](const Retransmit& r) { return r.monotonic_ns >= from; });
-    t.retransmits.erase(t.retransmits.begin(), first_kept);
-    for (const Retransmit& r : t.retransmits)
-      if (r.monotonic_ns <= to) k.retransmits.push_back(r);
-    k.wire.reset();
-    if (!t.wire_contexts.empty()) TakeWireContext(t, from, &k.wire);
+  // A connection learned mid-stream gets its role from its bytes (who sends requests).
+  if (t.info.role == ConnectionRole::kUnknown) t.info.role = t.parser->role();
+  t.parser->Drain(t.info, span_options_, drained_);
+  if (drained_.empty()) return;
+  for (ExchangeSpan& x : drained_) {
+    FillKernelContext(t, x.first_byte_ns, x.last_byte_ns);
     ++stats_.exchanges;
+    ++stats_.exchanges_by_protocol[t.info.protocol < OTELBPF_PROTO_COUNT ? t.info.protocol : 0];
     on_exchange_(x, t.info);
   }
-  done.clear();
+  drained_.clear();
+}
+
+void ConnectionTracker::FillKernelContext(Tracked& t, uint64_t from, uint64_t to) {
+  // The kernel's view of this exchange's lifetime: retransmissions inside it, latest RTT.
+  KernelContext& k = t.info.kernel;
+  k.retransmits.clear();
+  k.srtt_us = t.srtt_us;
+  auto first_kept = std::find_if(t.retransmits.begin(), t.retransmits.end(),
+                                 [from](const Retransmit& r) { return r.monotonic_ns >= from; });
+  t.retransmits.erase(t.retransmits.begin(), first_kept);
+  for (const Retransmit& r : t.retransmits)
+    if (r.monotonic_ns <= to) k.retransmits.push_back(r);
+  k.wire.reset();
+  if (!t.wire_contexts.empty()) TakeWireContext(t, from, &k.wire);
 }
 
 void ConnectionTracker::TakeWireContext(Tracked& t, uint64_t request_start_ns,
@@ -387,37 +388,16 @@ void ConnectionTracker::TakeWireContext(Tracked& t, uint64_t request_start_ns,
 }
 
 void ConnectionTracker::End(Tracked& t, uint64_t ns, bool reset) {
-  if (t.dns) {
-    t.dns->OnClose(ns);
-    DrainDns(t);
-    return;
-  }
-  t.stitcher.OnClose(ns, reset);
+  t.parser->OnClose(ns, reset);
   Drain(t);
 }
 
-void ConnectionTracker::DrainDns(Tracked& t) {
-  auto& done = t.dns->completed();
-  for (const dns::Exchange& x : done) {
-    ++stats_.dns_exchanges;
-    if (on_dns_exchange_) on_dns_exchange_(x, t.info, t.last_tid);
-  }
-  done.clear();
-}
-
-void ConnectionTracker::ExpireDnsQueries(uint64_t now_ns) {
-  for (auto it = dns_sockets_.begin(); it != dns_sockets_.end();) {
-    Tracked* t = nullptr;
-    if (auto p = by_process_.find(it->first); p != by_process_.end()) {
-      if (auto c = p->second.find(it->second); c != p->second.end()) t = c->second.get();
+void ConnectionTracker::Expire(uint64_t now_ns) {
+  for (auto& [pid, fds] : by_process_) {
+    for (auto& [fd, t] : fds) {
+      t->parser->Expire(now_ns);
+      Drain(*t);
     }
-    if (!t || !t->dns) {
-      it = dns_sockets_.erase(it);  // closed since (the fd may carry something else now)
-      continue;
-    }
-    t->dns->Expire(now_ns);
-    DrainDns(*t);
-    ++it;
   }
 }
 

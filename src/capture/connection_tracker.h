@@ -1,21 +1,23 @@
 // Turns raw ring-buffer records into per-connection byte streams and hands each connection's
-// bytes to its HTTP/1 stitcher. Completed exchanges go to a callback. Bounded: at most
-// `max_connections` are tracked; records that cannot be placed are counted, never guessed.
+// bytes to the parser of the protocol the kernel announced it with (protocols/registry.h).
+// Completed exchanges, as spans, go to a callback with the kernel's view of their window. It
+// owns connections, generations, roles, kernel context and windows, and never names a protocol.
+// Bounded: at most `max_connections` are tracked; records that cannot be placed are counted,
+// never guessed.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <set>
 #include <unordered_map>
+#include <vector>
 
-#include "capture/connection.h"
 #include "capture/lifecycle_events.h"
-#include "http_capture.h"
 #include "discovery/process_registry.h"
-#include "protocols/dns/exchange.h"
-#include "protocols/http1/http1_exchange.h"
+#include "http_capture.h"
+#include "protocols/common/connection.h"
+#include "protocols/common/protocol.h"
 
 namespace otelbpf {
 
@@ -25,8 +27,10 @@ struct TrackerStats {
   uint64_t orphan_data = 0;        // data for a connection we never saw open
   uint64_t connections_opened = 0;
   uint64_t connections_rejected = 0;   // table full
-  uint64_t connections_abandoned = 0;  // stopped looking like HTTP
-  uint64_t exchanges = 0;
+  uint64_t connections_abandoned = 0;  // their parser found they were not its protocol
+  uint64_t connections_unknown_protocol = 0;  // announced with a protocol no parser handles
+  uint64_t exchanges = 0;             // every protocol's
+  uint64_t exchanges_by_protocol[OTELBPF_PROTO_COUNT] = {};
   uint64_t process_exits = 0;
   uint64_t retransmits = 0;  // retransmit records received
   uint64_t retransmits_unattributed =
@@ -37,16 +41,17 @@ struct TrackerStats {
   uint64_t process_snapshots = 0;     // argv/environment copies the kernel took
   uint64_t wire_contexts = 0;            // ids the kernel put on the wire (--propagate=headers)
   uint64_t wire_contexts_unmatched = 0;  // of those, never matched to an exchange
-  uint64_t dns_exchanges = 0;         // DNS queries seen on the wire (answered or not)
 };
 
 class ConnectionTracker {
  public:
-  using ExchangeHandler = std::function<void(const http1::Exchange&, const ConnectionInfo&)>;
+  // Every completed exchange of every protocol. `connection.kernel` holds what the kernel saw
+  // during the exchange's window (TCP only). The handler may move the span out.
+  using ExchangeHandler = std::function<void(ExchangeSpan& exchange, const ConnectionInfo&)>;
   using ProcessHandler = std::function<void(uint32_t pid)>;
 
   ConnectionTracker(ProcessRegistry& processes, ExchangeHandler on_exchange,
-                    size_t max_connections);
+                    size_t max_connections, SpanBuildOptions span_options = {});
   ~ConnectionTracker();
 
   // One ring-buffer record (see bpf/include/http_capture.h). Never throws on bad input.
@@ -64,14 +69,12 @@ class ConnectionTracker {
   void OnResourceRetired(std::function<void(const ResourcePtr&)> handler) {
     on_retired_ = std::move(handler);
   }
-  // DNS lookups seen on the wire (UDP or TCP to port 53), one per query, with the socket they
-  // went over. ConnectionInfo::kernel is empty for them; `tid` is the thread that last used
-  // the socket (the resolver runs in the caller's thread).
-  using DnsExchangeHandler =
-      std::function<void(const dns::Exchange&, const ConnectionInfo&, uint32_t tid)>;
-  void OnDnsExchange(DnsExchangeHandler handler) { on_dns_exchange_ = std::move(handler); }
-  // Ends DNS queries still unanswered after their timeout (call about once a second).
-  void ExpireDnsQueries(uint64_t now_ns);
+  // A connection whose parser gave up on it (not its protocol after all): the kernel can stop
+  // shipping its bytes (BpfCapture::AbandonConnection).
+  using AbandonHandler = std::function<void(uint32_t pid, int32_t fd, uint64_t generation)>;
+  void OnAbandon(AbandonHandler handler) { on_abandon_ = std::move(handler); }
+  // Ends requests still unanswered after their protocol's timeout (call about once a second).
+  void Expire(uint64_t now_ns);
 
   // TCP connection lifecycle (up, failed, down) and getaddrinfo() calls, with their resource.
   void OnTcpConnection(std::function<void(const TcpConnectionEvent&)> handler) {
@@ -106,8 +109,9 @@ class ConnectionTracker {
   // The resource of a process named by a kernel event (reads /proc the first time).
   ResourcePtr Resolve(uint32_t pid, const char (&comm)[16], uint64_t process_start_ns);
   Tracked* Find(uint32_t pid, int32_t fd, uint64_t generation);
+  // Hands on every exchange the connection's parser completed, with its kernel context.
   void Drain(Tracked& t);
-  void DrainDns(Tracked& t);
+  void FillKernelContext(Tracked& t, uint64_t from_ns, uint64_t to_ns);
   // The connection ends (close, exit, fd reuse): everything it completed is delivered.
   void End(Tracked& t, uint64_t ns, bool reset);
   void Erase(uint32_t pid, int32_t fd);
@@ -120,9 +124,9 @@ class ConnectionTracker {
   std::function<void(const ResourcePtr&)> on_retired_;
   std::function<void(const TcpConnectionEvent&)> on_tcp_connection_;
   std::function<void(const DnsLookupEvent&)> on_dns_lookup_;
-  DnsExchangeHandler on_dns_exchange_;
-  // (pid, fd) of the DNS sockets among the tracked connections, for ExpireDnsQueries.
-  std::set<std::pair<uint32_t, int32_t>> dns_sockets_;
+  AbandonHandler on_abandon_;
+  SpanBuildOptions span_options_;
+  std::vector<ExchangeSpan> drained_;  // reused by Drain: no allocation per exchange
   size_t max_connections_;
   size_t connection_count_ = 0;
   std::unordered_map<uint32_t, FdTable> by_process_;

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "capture/connection.h"
+#include "protocols/common/connection.h"
 #include "http_capture.h"
 
 namespace otelbpf {

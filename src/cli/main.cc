@@ -8,13 +8,15 @@
 #include "agent/agent.h"
 #include "agent/floor.h"
 #include "http_capture.h"
+#include "protocols/selection.h"
 
 namespace {
 
 constexpr const char* kDescription =
     "otelbpf gives any process on this machine OpenTelemetry traces without touching its code.\n"
     "It watches the bytes services send and receive through eBPF tracepoints (no kprobes needed),\n"
-    "recognises HTTP/1.x, and turns every request/response into a span.";
+    "recognises HTTP/1.x, DNS, Redis, Memcached, PostgreSQL and MySQL/MariaDB, and turns every\n"
+    "request/response into a span.";
 
 constexpr const char* kRunFooter = R"(
 Where spans go:
@@ -32,6 +34,14 @@ Metrics:
   when an endpoint is set, every OTEL_METRIC_EXPORT_INTERVAL ms (60000), with
   OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (cumulative, delta, lowmemory).
   OTEL_METRICS_EXPORTER=otlp|prometheus|none narrows where they go.
+
+Protocols:
+  Every protocol is followed by default; --protocols (or OTEL_EBPF_PROTOCOLS) narrows them,
+  e.g. --protocols http1,postgresql. The kernel recognises each connection from its first
+  bytes; --protocol-port redis=6380 names what an unusual port carries. Database spans follow
+  the OpenTelemetry database conventions; query literals are replaced by '?', and passwords,
+  values and keys never leave the machine. process.command_line is exported with the values
+  of secret-looking arguments masked (-a, -pPASSWORD, --token=..., user:PASSWORD@ in URLs).
 
 Service names:
   Each process is named by its own OTEL_SERVICE_NAME (read from its environment) if set,
@@ -115,6 +125,19 @@ int main(int argc, char** argv) {
                   "Link a SERVER span to the CLIENT span at the other end of its connection when "
                   "both ends are on this host (no packet is touched)")
       ->default_val(true);
+  std::string protocols = "all";
+  run->add_option("--protocols", protocols,
+                  "Protocols to follow, comma-separated: all, or some of " +
+                      otelbpf::KnownProtocolNames() +
+                      ". Others are not even classified in the kernel")
+      ->envname("OTEL_EBPF_PROTOCOLS")
+      ->default_val("all");
+  std::vector<std::string> protocol_ports;
+  run->add_option("--protocol-port", protocol_ports,
+                  "PROTOCOL=PORT (repeatable): connections on this port are tried as this "
+                  "protocol first, and taken as it when their bytes match no protocol, e.g. "
+                  "--protocol-port redis=6380")
+      ->type_name("PROTOCOL=PORT");
   run->add_option("--log-level", log_level, "debug, info, warn or error")
       ->default_val("info")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -133,11 +156,26 @@ int main(int argc, char** argv) {
     std::printf(
         "hooks: syscall, sched, sock and tcp tracepoints; uprobes on libc's getaddrinfo; with "
         "--propagate=headers, sockops + sk_msg (no kprobes, no fentry/fexit)\n");
-    std::printf("protocols: HTTP/1.x, DNS\n");
+    std::printf("protocols: %s\n", otelbpf::KnownProtocolNames().c_str());
     return 0;
   }
   if (floor->parsed()) return otelbpf::RunFloor();
 
+  std::string error;
+  const auto mask = otelbpf::ParseProtocolList(protocols, &error);
+  if (!mask) {
+    std::fprintf(stderr, "otelbpf: --protocols / OTEL_EBPF_PROTOCOLS: %s\n", error.c_str());
+    return 2;
+  }
+  options.capture.enabled_protocols = *mask;
+  for (const std::string& text : protocol_ports) {
+    const auto hint = otelbpf::ParseProtocolPort(text, &error);
+    if (!hint) {
+      std::fprintf(stderr, "otelbpf: %s\n", error.c_str());
+      return 2;
+    }
+    options.capture.port_hints.push_back({hint->port, hint->protocol});
+  }
   options.capture.ring_buffer_bytes = ring_mb << 20;
   options.capture.propagate_headers = propagate == "headers";
   if (output == "text") options.console = otelbpf::ConsoleFormat::kText;

@@ -1,5 +1,7 @@
 #include "discovery/process_registry.h"
 
+#include "discovery/command_line.h"
+
 #include <dirent.h>
 #include <unistd.h>
 
@@ -231,9 +233,8 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool tru
   std::string cmdline = PreferSnapshot(snapshot ? &snapshot->argv : nullptr,
                                        snapshot && snapshot->argv_complete, dir + "/cmdline",
                                        64 * 1024);
-  while (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
-  for (char& c : cmdline)
-    if (c == '\0') c = ' ';
+  // Secret-looking values never leave the machine (docs/configuration.md, "Secrets").
+  cmdline = MaskedCommandLine(SplitCommandLine(cmdline));
 
   // The target's own declaration of its name wins: it is what its SDK would have said.
   std::string environ_block =

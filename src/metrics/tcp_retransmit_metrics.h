@@ -10,7 +10,7 @@
 #include <string>
 #include <tuple>
 
-#include "capture/connection.h"
+#include "protocols/common/connection.h"
 #include "metrics/metric_data.h"
 
 namespace otelbpf::metrics {

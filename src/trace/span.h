@@ -71,6 +71,10 @@ using SpanId = std::array<uint8_t, 8>;
 enum class SpanKind : uint8_t { kInternal = 1, kServer = 2, kClient = 3 };
 enum class StatusCode : uint8_t { kUnset = 0, kOk = 1, kError = 2 };
 
+// The semantic-convention family a span belongs to: it decides which metrics the span feeds
+// (http.*.request.duration, db.client.operation.duration, ...). Set by the protocol's builder.
+enum class SemanticFamily : uint8_t { kNone = 0, kHttp, kDb, kMessaging, kRpc, kDns };
+
 // Something that happened at one instant during a span (OTLP Span.Event).
 struct SpanEvent {
   uint64_t time_unix_nano = 0;
@@ -92,6 +96,7 @@ struct Span {
   Attributes attributes;
   std::vector<SpanEvent> events;
   ResourcePtr resource;
+  SemanticFamily family = SemanticFamily::kNone;
 };
 
 // Finds an attribute by key; nullptr when absent. Linear: spans carry ~20 attributes.

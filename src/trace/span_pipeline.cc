@@ -37,17 +37,15 @@ void AddKernelContext(const KernelContext& kernel, uint64_t monotonic_to_realtim
 SpanPipeline::SpanPipeline(uint64_t monotonic_to_realtime_ns, SamplerConfig sampler,
                            AssemblyLimits limits)
     : sampler_(sampler),
-      assembler_(sampler_, limits, [this](Span&& span) { Deliver(std::move(span)); }) {
-  options_.monotonic_to_realtime_ns = monotonic_to_realtime_ns;
-}
+      assembler_(sampler_, limits, [this](Span&& span) { Deliver(std::move(span)); }),
+      monotonic_to_realtime_ns_(monotonic_to_realtime_ns) {}
 
-void SpanPipeline::OnExchange(const http1::Exchange& exchange, const ConnectionInfo& connection) {
-  if (connection.role == ConnectionRole::kUnknown) return;  // cannot say SERVER or CLIENT
-  Span span = http1::BuildSpan(exchange, connection, options_);
-  AddKernelContext(connection.kernel, options_.monotonic_to_realtime_ns, span);
-  SpanOrigin origin = http1::BuildSpanOrigin(exchange);
-  origin.wire = connection.kernel.wire;
-  OnSpan(std::move(span), connection, origin);
+void SpanPipeline::OnExchange(ExchangeSpan& exchange, const ConnectionInfo& connection) {
+  // Retransmissions and RTT exist only for TCP; a UDP span carries no TCP attributes.
+  if (connection.transport == Transport::kTcp)
+    AddKernelContext(connection.kernel, monotonic_to_realtime_ns_, exchange.span);
+  exchange.origin.wire = connection.kernel.wire;
+  OnSpan(std::move(exchange.span), connection, exchange.origin);
 }
 
 void SpanPipeline::OnSpan(Span span, const ConnectionInfo& connection, const SpanOrigin& origin) {
@@ -59,7 +57,7 @@ void SpanPipeline::OnSpan(Span span, const ConnectionInfo& connection, const Spa
 }
 
 void SpanPipeline::Tick(uint64_t now_monotonic_ns) {
-  last_tick_unix_ns_ = now_monotonic_ns + options_.monotonic_to_realtime_ns;
+  last_tick_unix_ns_ = now_monotonic_ns + monotonic_to_realtime_ns_;
   assembler_.Advance(last_tick_unix_ns_);
 }
 

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "capture/connection.h"
-#include "export/span_sink.h"
-#include "protocols/http1/http1_exchange.h"
+#include "protocols/common/connection.h"
+#include "protocols/common/protocol.h"
+#include "trace/span_sink.h"
 #include "trace/ids.h"
 #include "trace/sampler.h"
 #include "trace/span_origin.h"
@@ -46,8 +46,9 @@ class SpanPipeline {
   // them are overwritten). Times are the span's own (unix ns). Assembly holds a span briefly
   // (AssemblyLimits::hold_ns): call Tick regularly and Flush at shutdown.
   void OnSpan(Span span, const ConnectionInfo& connection, const SpanOrigin& origin);
-  // HTTP/1: build the span, then OnSpan.
-  void OnExchange(const http1::Exchange& exchange, const ConnectionInfo& connection);
+  // Any protocol's completed exchange from the connection tracker: adds the kernel's view of
+  // it (TCP retransmissions and RTT, ids put on the wire), then OnSpan. Moves the span out.
+  void OnExchange(ExchangeSpan& exchange, const ConnectionInfo& connection);
   // Releases the spans whose hold ended; `now` on CLOCK_MONOTONIC.
   void Tick(uint64_t now_monotonic_ns);
   // Releases every held span (shutdown), before the sinks shut down.
@@ -60,9 +61,9 @@ class SpanPipeline {
  private:
   void Deliver(Span&& span);
 
-  http1::SpanBuildOptions options_;
   Sampler sampler_;
   TraceAssembler assembler_;
+  uint64_t monotonic_to_realtime_ns_;
   std::vector<SpanSink*> sinks_;
   std::vector<SpanSink*> every_span_sinks_;
   uint64_t spans_ = 0;

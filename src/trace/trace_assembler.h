@@ -23,7 +23,7 @@
 #include <variant>
 #include <vector>
 
-#include "capture/connection.h"
+#include "protocols/common/connection.h"
 #include "trace/ids.h"
 #include "trace/sampler.h"
 #include "trace/span_origin.h"

@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ConnectionStitcher stitcher(role);
   ConnectionInfo info;
   info.role = role == ConnectionRole::kUnknown ? ConnectionRole::kServer : role;
-  otelbpf::http1::SpanBuildOptions options;
+  otelbpf::SpanBuildOptions options;
 
   size_t pos = 1;
   uint64_t now = 1;

@@ -1,5 +1,6 @@
-// The tracker's DNS path: sockets announced as DNS get a DNS stitcher, their datagrams become
-// lookups, unanswered queries expire, and DNS spans never reach the HTTP stitcher.
+// The tracker with DNS on the protocol seam: sockets announced as DNS get the DNS parser, their
+// datagrams become lookup spans (with the thread, the exchange index over TCP and no TCP
+// attributes over UDP), unanswered queries expire, and nothing reaches another protocol.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -47,14 +48,21 @@ class ConnectionTrackerDnsTest : public ::testing::Test {
  protected:
   ConnectionTrackerDnsTest()
       : processes_(ResourceDefaults{}, "/nonexistent-proc"),
-        tracker_(
-            processes_, [this](const http1::Exchange&, const ConnectionInfo&) { ++http_; },
-            /*max_connections=*/4) {
-    tracker_.OnDnsExchange([this](const dns::Exchange& x, const ConnectionInfo& c, uint32_t tid) {
-      lookups_.push_back(x);
-      tids_.push_back(tid);
-      peers_.push_back(c.peer.address + ":" + std::to_string(c.peer.port));
-    });
+        tracker_(processes_,
+                 [this](ExchangeSpan& x, const ConnectionInfo& c) {
+                   if (x.span.family != SemanticFamily::kDns) ++other_;
+                   lookups_.push_back(x);
+                   peers_.push_back(c.peer.address + ":" + std::to_string(c.peer.port));
+                   transports_.push_back(c.transport);
+                 },
+                 /*max_connections=*/4) {}
+
+  std::string Attr(size_t i, std::string_view key) const {
+    const AttributeValue* v = FindAttribute(lookups_[i].span.attributes, key);
+    if (!v) return "<absent>";
+    if (auto* s = std::get_if<std::string>(v)) return *s;
+    if (auto* n = std::get_if<int64_t>(v)) return std::to_string(*n);
+    return "<other>";
   }
 
   void OpenDns(int32_t fd, uint8_t transport) {
@@ -82,10 +90,10 @@ class ConnectionTrackerDnsTest : public ::testing::Test {
 
   ProcessRegistry processes_;
   ConnectionTracker tracker_;
-  int http_ = 0;
-  std::vector<dns::Exchange> lookups_;
-  std::vector<uint32_t> tids_;
+  int other_ = 0;
+  std::vector<ExchangeSpan> lookups_;
   std::vector<std::string> peers_;
+  std::vector<Transport> transports_;
 };
 
 TEST_F(ConnectionTrackerDnsTest, UdpQueryAndResponseMakeOneLookup) {
@@ -94,15 +102,17 @@ TEST_F(ConnectionTrackerDnsTest, UdpQueryAndResponseMakeOneLookup) {
   EXPECT_TRUE(lookups_.empty());
   Data(5, OTELBPF_DIR_RECV, Message(0x1234, true, 0, 1), 5000, 71);
   ASSERT_EQ(lookups_.size(), 1u);
-  EXPECT_EQ(lookups_[0].question_name, "a.test");
-  EXPECT_EQ(lookups_[0].question_type, 1);
-  ASSERT_TRUE(lookups_[0].response.has_value());
-  EXPECT_EQ(lookups_[0].response->answer_count, 1);
-  EXPECT_FALSE(lookups_[0].over_tcp);
-  EXPECT_EQ(tids_[0], 71u);
+  EXPECT_EQ(Attr(0, "dns.question.name"), "a.test");
+  EXPECT_EQ(lookups_[0].span.name, "DNS A");
+  EXPECT_EQ(Attr(0, "dns.answer.count"), "1");
+  EXPECT_EQ(Attr(0, "network.transport"), "udp");
+  EXPECT_EQ(lookups_[0].origin.tid, 71u);
+  EXPECT_FALSE(lookups_[0].origin.exchange_index.has_value()) << "UDP has no stream position";
+  EXPECT_EQ(lookups_[0].first_byte_ns, 1000u);
   EXPECT_EQ(peers_[0], "127.0.0.53:53");
-  EXPECT_EQ(http_, 0);
-  EXPECT_EQ(tracker_.stats().dns_exchanges, 1u);
+  EXPECT_EQ(transports_[0], Transport::kUdp);
+  EXPECT_EQ(other_, 0);
+  EXPECT_EQ(tracker_.stats().exchanges_by_protocol[OTELBPF_PROTO_DNS], 1u);
 }
 
 TEST_F(ConnectionTrackerDnsTest, TcpLengthPrefixedMessages) {
@@ -112,17 +122,23 @@ TEST_F(ConnectionTrackerDnsTest, TcpLengthPrefixedMessages) {
   };
   Data(6, OTELBPF_DIR_SEND, framed(Message(9, false)), 1000);
   Data(6, OTELBPF_DIR_RECV, framed(Message(9, true, 3)), 2000);  // NXDOMAIN
-  ASSERT_EQ(lookups_.size(), 1u);
-  EXPECT_TRUE(lookups_[0].over_tcp);
-  EXPECT_EQ(lookups_[0].response->rcode, 3);
+  Data(6, OTELBPF_DIR_SEND, framed(Message(10, false)), 3000);
+  Data(6, OTELBPF_DIR_RECV, framed(Message(10, true)), 4000);
+  ASSERT_EQ(lookups_.size(), 2u);
+  EXPECT_EQ(Attr(0, "network.transport"), "tcp");
+  EXPECT_EQ(Attr(0, "dns.response_code"), "NXDOMAIN");
+  EXPECT_EQ(transports_[0], Transport::kTcp);
+  // Over TCP a lookup has a position on its connection, like any request/response protocol.
+  EXPECT_EQ(lookups_[0].origin.exchange_index, std::optional<uint64_t>(0));
+  EXPECT_EQ(lookups_[1].origin.exchange_index, std::optional<uint64_t>(1));
 }
 
 TEST_F(ConnectionTrackerDnsTest, UnansweredQueriesExpireOrEndAtClose) {
   OpenDns(5, OTELBPF_TRANSPORT_UDP);
   Data(5, OTELBPF_DIR_SEND, Message(1, false), 1000);
-  tracker_.ExpireDnsQueries(20'000'000'000);  // long past the 5 s timeout
+  tracker_.Expire(20'000'000'000);  // long past the 5 s timeout
   ASSERT_EQ(lookups_.size(), 1u);
-  EXPECT_EQ(lookups_[0].error, dns::ExchangeError::kTimeout);
+  EXPECT_EQ(Attr(0, "error.type"), "timeout");
 
   Data(5, OTELBPF_DIR_SEND, Message(2, false), 30'000'000'000);
   otelbpf_event_header close{};
@@ -133,9 +149,9 @@ TEST_F(ConnectionTrackerDnsTest, UnansweredQueriesExpireOrEndAtClose) {
   close.end_ns = 30'000'001'000;
   tracker_.HandleRecord(&close, sizeof(close));
   ASSERT_EQ(lookups_.size(), 2u);
-  EXPECT_EQ(lookups_[1].error, dns::ExchangeError::kClosed);
+  EXPECT_EQ(Attr(1, "error.type"), "closed_before_response");
   EXPECT_EQ(tracker_.connection_count(), 0u);
-  tracker_.ExpireDnsQueries(90'000'000'000);  // the closed socket is forgotten: nothing new
+  tracker_.Expire(90'000'000'000);  // the closed socket is forgotten: nothing new
   EXPECT_EQ(lookups_.size(), 2u);
 }
 

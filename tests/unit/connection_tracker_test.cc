@@ -15,9 +15,19 @@ namespace otelbpf {
 namespace {
 
 struct Seen {
-  http1::Exchange exchange;
+  Span span;  // what the HTTP/1 parser built: the tracker never names a protocol
   ConnectionInfo connection;
 };
+
+std::string StringAttribute(const Span& span, std::string_view key) {
+  const AttributeValue* v = FindAttribute(span.attributes, key);
+  return v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : "";
+}
+
+int64_t IntAttribute(const Span& span, std::string_view key) {
+  const AttributeValue* v = FindAttribute(span.attributes, key);
+  return v && std::holds_alternative<int64_t>(*v) ? std::get<int64_t>(*v) : -1;
+}
 
 class ConnectionTrackerTest : public ::testing::Test {
  protected:
@@ -25,8 +35,8 @@ class ConnectionTrackerTest : public ::testing::Test {
       : processes_(ResourceDefaults{}, "/nonexistent-proc"),
         tracker_(
             processes_,
-            [this](const http1::Exchange& x, const ConnectionInfo& c) {
-              seen_.push_back({x, c});
+            [this](ExchangeSpan& x, const ConnectionInfo& c) {
+              seen_.push_back({std::move(x.span), c});
             },
             /*max_connections=*/4) {}
 
@@ -38,6 +48,7 @@ class ConnectionTrackerTest : public ::testing::Test {
     e.hdr.fd = fd;
     e.hdr.generation = gen;
     e.hdr.role = role;
+    e.protocol = OTELBPF_PROTO_HTTP1;
     e.family = AF_INET;
     e.local_port = local_port;
     e.peer_port = peer_port;
@@ -95,9 +106,8 @@ TEST_F(ConnectionTrackerTest, ServerExchangeCarriesConnectionFacts) {
   Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 200);
   ASSERT_EQ(seen_.size(), 1u);
   const Seen& s = seen_[0];
-  EXPECT_EQ(s.exchange.request.target, "/a");
-  ASSERT_TRUE(s.exchange.response.has_value());
-  EXPECT_EQ(s.exchange.response->status_code, 200);
+  EXPECT_EQ(StringAttribute(s.span, "url.path"), "/a");
+  EXPECT_EQ(IntAttribute(s.span, "http.response.status_code"), 200);
   EXPECT_EQ(s.connection.role, ConnectionRole::kServer);
   EXPECT_EQ(s.connection.local.address, "127.0.0.1");
   EXPECT_EQ(s.connection.local.port, 8080);
@@ -123,7 +133,7 @@ TEST_F(ConnectionTrackerTest, ReopenedFdEndsThePreviousConnection) {
   Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 100);
   Open(10, 5, 2, OTELBPF_ROLE_SERVER);  // close record was lost
   ASSERT_EQ(seen_.size(), 1u);
-  EXPECT_FALSE(seen_[0].exchange.response.has_value());
+  EXPECT_EQ(IntAttribute(seen_[0].span, "http.response.status_code"), -1) << "no response";
   EXPECT_EQ(tracker_.connection_count(), 1u);
 }
 
@@ -132,7 +142,7 @@ TEST_F(ConnectionTrackerTest, ResetEndsPendingRequestWithError) {
   Data(10, 5, 1, OTELBPF_DIR_SEND, kRequest, 100);
   Header(OTELBPF_EV_CONN_CLOSE, 10, 5, 1, OTELBPF_FLAG_RESET);
   ASSERT_EQ(seen_.size(), 1u);
-  EXPECT_EQ(seen_[0].exchange.error, http1::ExchangeError::kConnectionReset);
+  EXPECT_EQ(StringAttribute(seen_[0].span, "error.type"), "connection_reset");
 }
 
 TEST_F(ConnectionTrackerTest, ProcessExitForgetsAllItsConnections) {

@@ -2,7 +2,7 @@
 // assembled spans after the hold; Flush delivers what is held.
 #include <gtest/gtest.h>
 
-#include "export/span_sink.h"
+#include "trace/span_sink.h"
 #include "trace/ids.h"
 #include "trace/span_pipeline.h"
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "export/span_sink.h"
+#include "trace/span_sink.h"
 
 namespace otelbpf {
 

@@ -31,7 +31,7 @@
 #include "export/otlp/otlp_transport.h"
 #include "export/otlp/retry_policy.h"
 #include "export/otlp/trace_encoder.h"
-#include "export/span_sink.h"
+#include "trace/span_sink.h"
 
 namespace otelbpf::otlp {
 

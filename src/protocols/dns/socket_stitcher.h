@@ -7,16 +7,15 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/common/connection.h"
 #include "protocols/dns/exchange.h"
 #include "protocols/dns/matcher.h"
 #include "protocols/dns/tcp_framing.h"
 
 namespace otelbpf::dns {
 
-enum class Transport : uint8_t { kUdp, kTcp };
-
-// Direction of bytes as seen by the observed process.
-enum class Direction : uint8_t { kRecv = 0, kSend = 1 };
+using otelbpf::Direction;  // of bytes, as seen by the observed process
+using otelbpf::Transport;
 
 class SocketStitcher {
  public:

@@ -37,6 +37,7 @@ Span BuildDnsSpan(const Exchange& exchange, const ConnectionInfo& connection,
   Span span;
   span.resource = connection.resource;
   span.kind = SpanKind::kClient;
+  span.family = SemanticFamily::kDns;
   const std::string type = TypeName(exchange.question_type);
   span.name = IsKnownType(exchange.question_type) ? "DNS " + type : "DNS";
   span.start_time_unix_nano = exchange.query_start_ns + monotonic_to_realtime_ns;

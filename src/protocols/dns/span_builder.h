@@ -24,7 +24,7 @@
 
 #include <cstdint>
 
-#include "capture/connection.h"
+#include "protocols/common/connection.h"
 #include "protocols/dns/exchange.h"
 #include "trace/span.h"
 

@@ -10,7 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "capture/connection.h"
+#include "protocols/common/connection.h"
+#include "protocols/common/protocol.h"
 #include "trace/span_origin.h"
 
 namespace otelbpf::http1 {
@@ -29,8 +30,7 @@ inline constexpr size_t kMaxPendingRequests = 64;          // unanswered request
 inline constexpr uint64_t kAbandonAfterUnparseableBytes = 4 * 1024;
 inline constexpr uint64_t kAbandonAfterUnparseablePieces = 64;
 
-// Direction of bytes as seen by the observed process.
-enum class Direction : uint8_t { kRecv = 0, kSend = 1 };
+using otelbpf::Direction;  // of bytes, as seen by the observed process
 
 struct Header {
   std::string name;   // as sent
@@ -107,9 +107,6 @@ class ConnectionStitcher {
 
 // Builds an OpenTelemetry span (stable HTTP semantic conventions) for one exchange observed
 // on `connection`. Ids are filled by the caller (trace assembly); this only maps semantics.
-struct SpanBuildOptions {
-  uint64_t monotonic_to_realtime_ns = 0;  // added to message timestamps
-};
 Span BuildSpan(const Exchange& exchange, const ConnectionInfo& connection,
                const SpanBuildOptions& options);
 // What trace assembly needs besides the span: the thread that received (SERVER) or sent

@@ -139,6 +139,7 @@ Span BuildSpan(const Exchange& exchange, const ConnectionInfo& connection,
   Span span;
   span.resource = connection.resource;
   span.kind = KindFor(connection.role);
+  span.family = SemanticFamily::kHttp;
   const bool known_method = IsKnownMethod(request.method);
   // Routes are unknown at this stage, and a raw path must never name a span.
   span.name = known_method ? request.method : "HTTP";

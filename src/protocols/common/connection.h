@@ -1,5 +1,6 @@
-// What the capture layer knows about one observed connection. Produced by the connection
-// tracker from kernel events, consumed by protocol stitchers and span builders.
+// The vocabulary every protocol shares about one observed connection: who is on which end,
+// its addresses, and what the kernel saw on it. The connection tracker (capture/) fills it from
+// kernel events; protocols and trace assembly read it. Nothing here knows a protocol.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,11 @@ enum class ConnectionRole : uint8_t {
   kServer = 1,  // the process accepted the connection (or read a request on it)
   kClient = 2,  // the process connected (or wrote a request on it)
 };
+
+enum class Transport : uint8_t { kTcp = 0, kUdp = 1 };
+
+// Direction of bytes as seen by the observed process.
+enum class Direction : uint8_t { kRecv = 0, kSend = 1 };
 
 struct Endpoint {
   std::string address;  // textual IPv4/IPv6, e.g. "127.0.0.1" or "::1"; empty when unknown
@@ -44,6 +50,8 @@ struct ConnectionInfo {
   int32_t fd = -1;
   uint64_t generation = 0;  // unique per (pid, fd) lifetime: reuse never mixes connections
   ConnectionRole role = ConnectionRole::kUnknown;
+  Transport transport = Transport::kTcp;
+  uint8_t protocol = 0;  // enum otelbpf_protocol (bpf/include/http_capture.h): what it carries
   Endpoint local;
   Endpoint peer;
   ResourcePtr resource;  // the observed process's resource

@@ -1,0 +1,108 @@
+// The contract every protocol implements (docs/design.md, "The protocol seam").
+//
+// The connection tracker owns connections (generations, roles, kernel context, windows) and
+// never names a protocol: for each connection the kernel announced as carrying protocol P it
+// asks the registry (protocols/registry.h) for P's `Protocol`, makes one `ConnectionParser`,
+// feeds it every captured piece of the stream, and drains what it completed as spans.
+//
+// A protocol folder (src/protocols/<name>/) holds its pure framer/parser, its matcher, its span
+// builder and one `protocol.cc` defining `otelbpf::protocols::<name>::kProtocol`; the registry
+// lists it with one line. Parsers are pure: bytes in, spans out, no kernel, no I/O, no clocks
+// (timestamps are whatever the pieces carry).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "protocols/common/connection.h"
+#include "trace/span.h"
+#include "trace/span_origin.h"
+
+namespace otelbpf {
+
+// One syscall's worth of one direction of a connection's stream.
+struct Piece {
+  Direction direction = Direction::kRecv;
+  // A prefix of the `length` bytes the syscall moved (the kernel copies at most its capture
+  // limit); the rest is a gap of known size that framers skip by length.
+  std::string_view bytes;
+  uint64_t length = 0;
+  // CLOCK_MONOTONIC ns. For a receive, `start_ns` is already the syscall's exit (when the bytes
+  // were there), not when the process started waiting.
+  uint64_t start_ns = 0;
+  uint64_t end_ns = 0;
+  uint32_t tid = 0;  // the thread that made the syscall (0: unknown)
+};
+
+// How spans are built, the same for every protocol.
+struct SpanBuildOptions {
+  uint64_t monotonic_to_realtime_ns = 0;  // added to the pieces' monotonic timestamps
+  // db.query.text with its literals (only when the user turned it on): never credentials.
+  bool raw_query_text = false;
+};
+
+// One completed exchange (request + response, or a request that failed), built into a span by
+// its protocol. The tracker adds the kernel's view of [first_byte_ns, last_byte_ns] (TCP
+// retransmissions, RTT, ids put on the wire) and hands it to trace assembly.
+struct ExchangeSpan {
+  Span span;
+  SpanOrigin origin;
+  uint64_t first_byte_ns = 0;  // monotonic: the request's first byte
+  uint64_t last_byte_ns = 0;   // monotonic: the response's last byte (the request's without one)
+};
+
+// Counters every parser keeps, for self-metrics (otelbpf.protocol.*{protocol}).
+struct ParserCounters {
+  uint64_t parse_errors = 0;         // times bytes had to be skipped to find a message
+  uint64_t unmatched_responses = 0;  // responses with no request to answer (e.g. mid-stream)
+  uint64_t dropped_requests = 0;     // requests forgotten unanswered (pending cap, close)
+  uint64_t unknown_statements = 0;   // executions of statements prepared before we watched
+};
+
+// What a connection is, when its parser is made.
+struct ParserSetup {
+  ConnectionRole role = ConnectionRole::kUnknown;  // kUnknown: the parser infers it
+  Transport transport = Transport::kTcp;
+  bool learned_midstream = false;  // the connection was open before we saw its start
+};
+
+// One connection's parser. Made per connection, fed in stream order per direction.
+class ConnectionParser {
+ public:
+  virtual ~ConnectionParser() = default;
+  virtual void OnData(const Piece& piece) = 0;
+  // The connection ended (close, exit); `reset` when it was reset or a pipe broke.
+  virtual void OnClose(uint64_t ns, bool reset) = 0;
+  // About once a second: end requests that waited past the protocol's timeout.
+  virtual void Expire(uint64_t now_ns) {}
+  // Moves every exchange completed so far, built into spans, to `out` (appends). `connection`
+  // is the tracker's view; its `kernel` field is not filled yet.
+  virtual void Drain(const ConnectionInfo& connection, const SpanBuildOptions& options,
+                     std::vector<ExchangeSpan>& out) = 0;
+  // The role the bytes revealed (who sends requests), or kUnknown.
+  virtual ConnectionRole role() const { return ConnectionRole::kUnknown; }
+  // True once the bytes proved not to be this protocol (or it switched to one we do not follow
+  // on this connection): the tracker forgets the connection and tells the kernel to stop
+  // shipping its bytes.
+  virtual bool abandoned() const { return false; }
+  // Set when the connection switched protocols (HTTP/1 Upgrade: h2c): the tracker then makes
+  // that protocol's parser for the rest of the stream. Enum otelbpf_protocol.
+  virtual std::optional<uint8_t> switched_to() const { return std::nullopt; }
+  virtual ParserCounters counters() const { return {}; }
+};
+
+// What a protocol's spans feed: the semantic-convention family decides which metrics.
+// (SemanticFamily lives in trace/span.h, on the span itself.)
+
+// A protocol, as the registry lists it.
+struct Protocol {
+  uint8_t id = 0;         // enum otelbpf_protocol (bpf/include/http_capture.h)
+  std::string_view name;  // as users type it in --protocols: "http1", "redis", ...
+  SemanticFamily family = SemanticFamily::kNone;
+  std::unique_ptr<ConnectionParser> (*make_parser)(const ParserSetup& setup) = nullptr;
+};
+
+}  // namespace otelbpf

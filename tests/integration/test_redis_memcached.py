@@ -1,0 +1,180 @@
+"""Redis and Memcached through the protocol seam, against real servers from Debian started on
+127.0.0.1 (redis-server with a password, memcached), real clients (python3-redis in its own
+process, redis-cli, python3-pymemcache), and the independent OTLP decoder:
+
+- CLIENT spans of the client processes and SERVER spans of the servers, with the stable
+  database conventions (db.system.name, db.operation.name, db.query.text without values,
+  db.namespace after SELECT, db.response.status_code and error.type on error replies);
+- pipelines give one span per command;
+- the db.client.operation.duration histogram;
+- secrets stay home: the password (AUTH, redis-cli -a) and the keys and values never appear in
+  any exported byte (spans, metrics, the agent's own output)."""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+from otelbpf_it import config
+from otelbpf_it.case import IntegrationTest
+from otelbpf_it.databases import SECRET_PASSWORD, MemcachedServer, RedisServer
+from otelbpf_it.spans import attr, res
+
+WAIT = 15.0
+SECRET_KEY = "customer:4242:ssn"
+SECRET_VALUE = "value-078-05-1120"
+
+
+# Run as `python3 test_redis_memcached.py redis PORT` or `... memcached PORT`: one client process.
+def _redis_client(port: int) -> None:
+    import redis
+    r = redis.Redis(host="127.0.0.1", port=port, password=SECRET_PASSWORD)
+    r.set(SECRET_KEY, SECRET_VALUE)
+    assert r.get(SECRET_KEY).decode() == SECRET_VALUE
+    r.execute_command("SELECT", "3")
+    r.lpush("a-list", "x")
+    try:
+        r.incr("a-list")  # WRONGTYPE
+    except redis.ResponseError:
+        pass
+    pipe = r.pipeline(transaction=False)
+    pipe.set("p1", "1")
+    pipe.set("p2", "2")
+    pipe.get("p1")
+    pipe.execute()
+    print("ok")
+
+
+def _memcached_client(port: int) -> None:
+    from pymemcache.client.base import Client
+    c = Client(("127.0.0.1", port))
+    c.set(SECRET_KEY.replace(":", "_"), SECRET_VALUE)
+    assert c.get(SECRET_KEY.replace(":", "_")).decode() == SECRET_VALUE
+    c.get_many(["k1", "k2", SECRET_KEY.replace(":", "_")])
+    c.delete("missing-key")
+    c.incr("not-a-number-key", 1)
+    print("ok")
+
+
+class RedisMemcachedTest(IntegrationTest):
+    def setUp(self):
+        super().setUp()
+        self.start_receiver()
+        self.agent = self.start_agent("--prometheus=false", extra_env={"OTEL_METRIC_EXPORT_INTERVAL": "500"})
+
+    def run_client(self, kind: str, port: int) -> int:
+        p = subprocess.run([sys.executable, os.path.abspath(__file__), kind, str(port)],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout.strip()), (0, "ok"), p.stderr)
+        return p
+
+    def client_pid(self, kind: str, port: int) -> int:
+        p = subprocess.Popen([sys.executable, os.path.abspath(__file__), kind, str(port)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual((p.returncode, out.strip()), (0, "ok"), err)
+        return p.pid
+
+    def db_spans(self, system: str, pid: int, kind: str, count: int) -> list:
+        return self.wait_received(
+            lambda s: attr(s, "db.system.name") == system and res(s, "process.pid") == pid and s["kind"] == kind,
+            count, f"{kind} {system} spans of pid {pid}", timeout=WAIT)
+
+    def assert_no_secret_left_the_machine(self, secrets: list) -> None:
+        self.settle(1.0)
+        exported = ""
+        for name in os.listdir(self.workdir):
+            with open(os.path.join(self.workdir, name), "rb") as f:
+                exported += f.read().decode("utf-8", "replace")
+        self.assertIn("db.system.name", exported, "the check must look at real exported data")
+        for secret in secrets:
+            self.assertNotIn(secret, exported, f"{secret!r} left the machine")
+
+    def test_redis_client_and_server_spans_without_secrets(self):
+        redis = RedisServer(self.workdir, password=SECRET_PASSWORD)
+        self.addCleanup(redis.stop)
+        self.ports.add(redis.port)
+        pid = self.client_pid("redis", redis.port)
+        spans = self.db_spans("redis", pid, "CLIENT", 9)
+        ops = [attr(s, "db.operation.name") for s in spans]
+        self.assertEqual(ops[:2], ["AUTH", "SET"] if ops[0] == "AUTH" else ops[:2], ops)
+        by_op = {}
+        for s in spans:
+            by_op.setdefault(attr(s, "db.operation.name"), []).append(s)
+        for op in ("SET", "GET", "SELECT", "LPUSH", "INCR"):
+            self.assertIn(op, by_op, ops)
+        first_set = by_op["SET"][0]
+        self.assertEqual(first_set["name"], "SET")
+        self.assertEqual(attr(first_set, "db.query.text"), "SET ? ?")
+        self.assertEqual(attr(first_set, "server.address"), "127.0.0.1")
+        self.assertEqual(attr(first_set, "server.port"), redis.port)
+        self.assertEqual(attr(first_set, "network.peer.port"), redis.port)
+        self.assertEqual(first_set["status"], "UNSET")
+        self.assertIsNone(attr(first_set, "db.namespace"), "no SELECT yet")
+        # After SELECT 3 the connection's namespace is 3.
+        self.assertEqual(attr(by_op["LPUSH"][0], "db.namespace"), "3")
+        self.assertEqual(by_op["LPUSH"][0]["name"], "LPUSH 3")
+        wrong = by_op["INCR"][0]
+        self.assertEqual(attr(wrong, "db.response.status_code"), "WRONGTYPE")
+        self.assertEqual(attr(wrong, "error.type"), "WRONGTYPE")
+        self.assertEqual(wrong["status"], "ERROR")
+        # The pipeline: three commands in one send, three spans.
+        self.assertGreaterEqual(len(by_op["SET"]), 3, ops)
+        self.assertGreaterEqual(len(by_op["GET"]), 2, ops)
+        for s in spans:
+            self.assertGreaterEqual(s["end_time_unix_nano"], s["start_time_unix_nano"])
+        # The server's own view: SERVER spans of redis-server with the client as peer.
+        server = self.db_spans("redis", redis.process.pid, "SERVER", 9)
+        self.assertIn("SET", [attr(s, "db.operation.name") for s in server])
+        self.assertTrue(all(attr(s, "server.port") == redis.port for s in server))
+        # redis-cli -a PASSWORD: the password is on its command line, which is masked.
+        cli = subprocess.run([config.tool("redis-cli"), "-p", str(redis.port), "-a", SECRET_PASSWORD,
+                              "--no-auth-warning", "PING"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(cli.stdout.strip(), "PONG", cli.stderr)
+        ping = self.wait_received(lambda s: attr(s, "db.operation.name") == "PING" and s["kind"] == "CLIENT"
+                                  and res(s, "process.executable.name") == "redis-cli", 1, "redis-cli PING")[0]
+        self.assertIn("-a ****", res(ping, "process.command_line"))
+        # The RED metric of database clients.
+        deadline = time.monotonic() + WAIT
+        points = []
+        while time.monotonic() < deadline and not points:
+            points = [p for p in self.receiver.metrics() if p["name"] == "db.client.operation.duration"
+                      and res(p, "process.pid") == pid and p["attributes"].get("db.operation.name") == "SET"]
+            time.sleep(0.25)
+        self.assertTrue(points, "no db.client.operation.duration point for SET")
+        latest = max(points, key=lambda p: p["time_unix_nano"])
+        self.assertEqual(latest["unit"], "s")
+        self.assertEqual(latest["attributes"].get("db.system.name"), "redis")
+        self.assertEqual(latest["attributes"].get("server.port"), redis.port)
+        self.assertGreaterEqual(latest["count"], 3)
+        self.assertNotIn("db.query.text", latest["attributes"])
+        self.assert_no_secret_left_the_machine([SECRET_PASSWORD, SECRET_KEY, SECRET_VALUE])
+
+    def test_memcached_client_and_server_spans_without_values(self):
+        mc = MemcachedServer(self.workdir)
+        self.addCleanup(mc.stop)
+        self.ports.add(mc.port)
+        pid = self.client_pid("memcached", mc.port)
+        spans = self.db_spans("memcached", pid, "CLIENT", 5)
+        ops = [attr(s, "db.operation.name") for s in spans]
+        self.assertEqual(ops[:3], ["set", "get", "get"], ops)
+        set_span, get_span, multi_get = spans[0], spans[1], spans[2]
+        self.assertEqual(set_span["name"], "set")
+        self.assertEqual(attr(set_span, "server.port"), mc.port)
+        self.assertEqual(attr(get_span, "db.response.returned_rows"), 1)
+        self.assertEqual(attr(multi_get, "db.response.returned_rows"), 1, "only one of three keys exists")
+        self.assertIn("delete", ops)
+        self.assertIn("incr", ops)
+        server = self.db_spans("memcached", mc.process.pid, "SERVER", 5)
+        self.assertEqual([attr(s, "db.operation.name") for s in server][:2], ["set", "get"])
+        self.assert_no_secret_left_the_machine([SECRET_VALUE, SECRET_KEY.replace(":", "_")])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "redis":
+        _redis_client(int(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "memcached":
+        _memcached_client(int(sys.argv[2]))
+    else:
+        unittest.main()
