@@ -93,6 +93,7 @@ TEST(SqlSanitize, DropsComments) {
   // PostgreSQL's jsonb operators are not comments.
   EXPECT_EQ(Sanitize("SELECT d #>> '{a,b}', d #- '{a}' FROM t"), "SELECT d #>> ?, d #- ? FROM t");
   EXPECT_EQ(Sanitize("SELECT 1 /* unterminated secret"), "SELECT ?");
+  EXPECT_EQ(Sanitize("SELECT a FROM r#-- comment\n"), "SELECT a FROM r");
 }
 
 TEST(SqlSanitize, InListBecomesPlaceholders) {

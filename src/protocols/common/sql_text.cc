@@ -12,7 +12,7 @@
 //   `...`   A MySQL quoted identifier: kept.
 //   #       A MySQL comment up to the end of the line, PostgreSQL's XOR operator: dropped like a
 //           comment (losing the rest of a PostgreSQL line never leaks), except in the PostgreSQL
-//           operators #> #>> #- that cannot begin a MySQL comment anyone writes.
+//           operators #> #>> #- that hardly begin a MySQL comment.
 //   /* */   Nested in PostgreSQL, not in MySQL: read as nested, which drops at least as much.
 //
 // Literals: '...', E'...' (backslash escapes), N'...', X'...', B'...', U&'...', _charset'...',
@@ -127,6 +127,11 @@ class Lexer {
     return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
   }
 
+  // #> #>> #- (not #--, a '#' then a comment either way): PostgreSQL json operators.
+  bool IsPostgresHashOperator(size_t pos) const {
+    return At(pos + 1) == '>' || (At(pos + 1) == '-' && At(pos + 2) != '-');
+  }
+
   bool SkipSpaceAndComments() {
     bool skipped = false;
     while (pos_ < text_.size()) {
@@ -135,7 +140,7 @@ class Lexer {
         ++pos_;
       } else if (c == '-' && At(pos_ + 1) == '-') {
         SkipLine();
-      } else if (c == '#' && At(pos_ + 1) != '>' && At(pos_ + 1) != '-') {
+      } else if (c == '#' && !IsPostgresHashOperator(pos_)) {
         SkipLine();
       } else if (c == '/' && At(pos_ + 1) == '*') {
         SkipBlockComment();

@@ -30,9 +30,11 @@ std::string Sanitize(std::string_view text, size_t max_bytes = 2048);
 // The summary lists operations and their tables in the order written ("INSERT a SELECT b",
 // "SELECT a b" for a join), names unquoted and schema-qualified as written ("public.users").
 // WITH takes the operation of its main statement. A text of several statements has no operation
-// and no collection; its summary lists them all. CALL p: summary "CALL p", no collection.
+// and no collection; its summary lists them all. CALL p: summary "CALL p", no collection. Only a
+// known statement verb is an operation (a typo's first word is not), and names longer than any
+// identifier or holding control characters are left out.
 struct Shape {
-  std::string operation;   // upper case first keyword: SELECT, INSERT, UPDATE, DELETE, CALL, ...
+  std::string operation;   // upper case verb: SELECT, INSERT, UPDATE, DELETE, CALL, BEGIN, ...
   std::string collection;  // the single table it reads or writes, when there is exactly one
   std::string summary;     // "{operation} {tables...}", bounded to 255 bytes; else the operation
 };

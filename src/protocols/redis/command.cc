@@ -81,13 +81,13 @@ std::string TextWithKeys(const Command& command, const Frame& frame, size_t firs
   for (uint64_t i = 0; i < command.argument_count; ++i) {
     const uint64_t at = first_argument + i;
     const Element* argument = at < frame.elements.size() ? &frame.elements[at] : nullptr;
-    key.clear();
+    std::string_view word = "?";
     if (IsKeyArgument(layout, i) && argument && argument->type == '$' && !argument->null) {
+      key.clear();
       AppendKey(key, *argument);
-    } else {
-      key = "?";
+      word = key;
     }
-    if (!AppendWord(text, key)) break;
+    if (!AppendWord(text, word)) break;
   }
   return text;
 }

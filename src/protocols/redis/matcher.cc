@@ -171,7 +171,7 @@ void ExchangeMatcher::ApplyEffects(const Command& command, const Reply& reply) {
     database_ = command.select_index;
   }
   if (command.reset && reply.status == ReplyStatus::kReset) {
-    database_ = "0";
+    database_.assign(1, '0');  // not = "0": GCC 12 misreports -Wrestrict on it under ASan
     subscribed_ = false;
     monitoring_ = false;
   }
