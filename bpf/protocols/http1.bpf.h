@@ -2,7 +2,7 @@
  * tell "POST /" from binary protocols. */
 #ifndef OTELBPF_CLASSIFY_HTTP1_BPF_H
 #define OTELBPF_CLASSIFY_HTTP1_BPF_H
-#include "protocols/classify_common.bpf.h"
+#include "classify_common.bpf.h"
 
 static __always_inline int classify_http1(const __u8 *p, __u32 n, __u64 total) {
   if (n < 8) return CLASSIFY_NONE;

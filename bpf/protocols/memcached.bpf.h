@@ -3,7 +3,7 @@
  * never collides with "GET ". */
 #ifndef OTELBPF_CLASSIFY_MEMCACHED_BPF_H
 #define OTELBPF_CLASSIFY_MEMCACHED_BPF_H
-#include "protocols/classify_common.bpf.h"
+#include "classify_common.bpf.h"
 
 static __always_inline int classify_memcached(const __u8 *p, __u32 n, __u64 total) {
   if (n < 6 || !is_lower(p[0])) return CLASSIFY_NONE;

@@ -4,7 +4,7 @@
  * on their own. */
 #ifndef OTELBPF_CLASSIFY_MYSQL_BPF_H
 #define OTELBPF_CLASSIFY_MYSQL_BPF_H
-#include "protocols/classify_common.bpf.h"
+#include "classify_common.bpf.h"
 
 #define MYSQL_COM_QUIT 0x01
 #define MYSQL_COM_INIT_DB 0x02

@@ -4,7 +4,7 @@
  * big-endian length that includes itself) whose length agrees with the syscall's. */
 #ifndef OTELBPF_CLASSIFY_POSTGRESQL_BPF_H
 #define OTELBPF_CLASSIFY_POSTGRESQL_BPF_H
-#include "protocols/classify_common.bpf.h"
+#include "classify_common.bpf.h"
 
 #define PG_PROTOCOL_3_0 196608u
 #define PG_SSL_REQUEST 80877103u
@@ -26,9 +26,10 @@ static __always_inline int classify_postgresql(const __u8 *p, __u32 n, __u64 tot
   if (mlen < 4 || mlen >= (1u << 30)) return CLASSIFY_NONE;
   const bool fits = (__u64)mlen + 1 <= total;
   switch (p[0]) {
-    case 'Q': /* simple query: text, alone in its send, or longer than the send */
-      return (((__u64)mlen + 1 == total) || (!fits && total >= CLASSIFY_PREFIX)) &&
-                     is_printable(p[5])
+    case 'Q': /* simple query: text alone in its send, or a big one (< 16 MiB) longer than it */
+      if ((__u64)mlen + 1 == total) return is_printable(p[5]) ? CLASSIFY_REQUEST : CLASSIFY_NONE;
+      return (!fits && total >= CLASSIFY_PREFIX && mlen < (1u << 24) && is_printable(p[5]) &&
+              is_printable(p[6]) && is_printable(p[7]) && is_printable(p[8]))
                  ? CLASSIFY_REQUEST
                  : CLASSIFY_NONE;
     case 'P': /* Parse: statement name (or "" for the unnamed one), then the query */

@@ -2,7 +2,7 @@
  * Replies (+OK, :1, $5...) are too short and common to trust alone: only commands classify. */
 #ifndef OTELBPF_CLASSIFY_REDIS_BPF_H
 #define OTELBPF_CLASSIFY_REDIS_BPF_H
-#include "protocols/classify_common.bpf.h"
+#include "classify_common.bpf.h"
 
 /* CR LF '$' digit at constant offset i (constant: the verifier refuses variable stack offsets). */
 static __always_inline bool redis_first_bulk_at(const __u8 *p, const int i) {

@@ -9,6 +9,7 @@
 
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_metrics_config.h"
+#include "protocols/registry.h"
 
 namespace otelbpf {
 namespace {
@@ -188,7 +189,9 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   stats_.records = t.records;
   stats_.malformed = t.malformed_records;
   stats_.orphan_data = t.orphan_data;
-  stats_.exchanges = t.exchanges;
+  for (int p = 0; p < OTELBPF_PROTO_COUNT; ++p)
+    stats_.exchanges_by_protocol[p] = t.exchanges_by_protocol[p];
+  stats_.connections_abandoned = t.connections_abandoned;
   stats_.spans = spans;
   stats_.connections_tracked = tracker.connection_count();
   stats_.connections_rejected = t.connections_rejected;
@@ -248,9 +251,18 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
       {"otelbpf.capture.truncated", "Payloads longer than --capture-bytes (counted, not lost)",
        "{event}", MetricKind::kCounter},
       [&s, load] { return load(s.kernel[OTELBPF_STAT_CAPTURE_TRUNCATED]); });
-  self_.RegisterInt({"otelbpf.exchanges", "Request/response exchanges stitched", "{exchange}",
-                     MetricKind::kCounter},
-                    [&s, load] { return load(s.exchanges); });
+  self_.Register({"otelbpf.exchanges", "Request/response exchanges completed, by protocol",
+                  "{exchange}", MetricKind::kCounter},
+                 [&s, load](std::vector<metrics::CallbackPoint>* out) {
+                   for (const Protocol* p : RegisteredProtocols())
+                     out->push_back({{{"protocol", std::string(p->name)}},
+                                     load(s.exchanges_by_protocol[p->id])});
+                 });
+  self_.RegisterInt({"otelbpf.connections.abandoned",
+                     "Connections the kernel announced whose bytes their protocol's parser then "
+                     "rejected (the kernel stops copying them)",
+                     "{connection}", MetricKind::kCounter},
+                    [&s, load] { return load(s.connections_abandoned); });
   self_.RegisterInt(
       {"otelbpf.spans.created", "Spans created from exchanges", "{span}", MetricKind::kCounter},
       [&s, load] { return load(s.spans); });

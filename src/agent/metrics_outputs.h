@@ -40,7 +40,9 @@ struct SelfStats {
   std::atomic<uint64_t> kernel[OTELBPF_STAT_COUNT] = {};
   std::atomic<uint64_t> events_by_type[OTELBPF_EVENT_TYPE_LIMIT][2] = {};  // sent, lost
   std::atomic<uint64_t> propagation[OTELBPF_PROP_COUNT] = {};  // --propagate=headers outcomes
-  std::atomic<uint64_t> records{0}, malformed{0}, orphan_data{0}, exchanges{0}, spans{0};
+  std::atomic<uint64_t> records{0}, malformed{0}, orphan_data{0}, spans{0};
+  std::atomic<uint64_t> exchanges_by_protocol[OTELBPF_PROTO_COUNT] = {};
+  std::atomic<uint64_t> connections_abandoned{0};  // their parser found another protocol
   std::atomic<uint64_t> connections_tracked{0}, connections_rejected{0}, processes{0};
   std::atomic<uint64_t> ringbuf_used{0}, ringbuf_size{0};
   std::atomic<uint64_t> retransmits_unattributed{0};
