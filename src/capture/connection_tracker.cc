@@ -225,8 +225,10 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   }
   const Protocol* protocol = ProtocolById(e.protocol);
   if (!protocol) {
-    // A kernel newer than this user space, or a corrupt record: nothing can parse it.
+    // A kernel newer than this user space, or a corrupt record: nothing can parse it, so the
+    // kernel is told to stop copying its bytes.
     ++stats_.connections_unknown_protocol;
+    if (on_abandon_) on_abandon_(h.tgid, h.fd, h.generation);
     if (fds.empty()) by_process_.erase(h.tgid);
     return;
   }

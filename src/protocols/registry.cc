@@ -11,6 +11,7 @@
   X(dns)                             \
   X(redis)                           \
   X(memcached)                       \
+  X(postgresql)                      \
   X(mysql)
 
 namespace otelbpf {
@@ -26,7 +27,7 @@ namespace {
 #define OTELBPF_LIST_PROTOCOL(name) &name::kProtocol,
 const std::array kProtocols = {OTELBPF_FOR_EACH_PROTOCOL(OTELBPF_LIST_PROTOCOL)};
 #undef OTELBPF_LIST_PROTOCOL
-static_assert(kProtocols.size() <= OTELBPF_PROTO_COUNT - 1,  // WIP: == once all land
+static_assert(kProtocols.size() == OTELBPF_PROTO_COUNT - 1,
               "every enum otelbpf_protocol value but UNKNOWN needs one registry line");
 }  // namespace
 

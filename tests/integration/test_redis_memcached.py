@@ -57,24 +57,23 @@ def _memcached_client(port: int) -> None:
     print("ok")
 
 
+def run_client(test: unittest.TestCase, kind: str, port: int) -> int:
+    """Runs this file as a client process (its own pid) to completion; returns the pid."""
+    p = subprocess.Popen([sys.executable, os.path.abspath(__file__), kind, str(port)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = p.communicate(timeout=60)
+    test.assertEqual((p.returncode, out.strip()), (0, "ok"), err)
+    return p.pid
+
+
 class RedisMemcachedTest(IntegrationTest):
     def setUp(self):
         super().setUp()
         self.start_receiver()
         self.agent = self.start_agent("--prometheus=false", extra_env={"OTEL_METRIC_EXPORT_INTERVAL": "500"})
 
-    def run_client(self, kind: str, port: int) -> int:
-        p = subprocess.run([sys.executable, os.path.abspath(__file__), kind, str(port)],
-                           capture_output=True, text=True, timeout=60)
-        self.assertEqual((p.returncode, p.stdout.strip()), (0, "ok"), p.stderr)
-        return p
-
     def client_pid(self, kind: str, port: int) -> int:
-        p = subprocess.Popen([sys.executable, os.path.abspath(__file__), kind, str(port)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        out, err = p.communicate(timeout=60)
-        self.assertEqual((p.returncode, out.strip()), (0, "ok"), err)
-        return p.pid
+        return run_client(self, kind, port)
 
     def db_spans(self, system: str, pid: int, kind: str, count: int) -> list:
         return self.wait_received(
@@ -176,6 +175,45 @@ class RedisMemcachedTest(IntegrationTest):
         server = self.db_spans("memcached", mc.process.pid, "SERVER", 5)
         self.assertEqual([attr(s, "db.operation.name") for s in server][:2], ["set", "get"])
         self.assert_no_secret_left_the_machine([SECRET_VALUE, SECRET_KEY.replace(":", "_")])
+
+
+class ProtocolSelectionTest(IntegrationTest):
+    """--protocols narrows what the kernel classifies; a wrong name is a clear error."""
+
+    def test_only_selected_protocols_are_followed(self):
+        redis = RedisServer(self.workdir)
+        self.addCleanup(redis.stop)
+        mc = MemcachedServer(self.workdir)
+        self.addCleanup(mc.stop)
+        self.ports.update({redis.port, mc.port})
+        self.start_receiver()
+        self.start_agent("--prometheus=false", "--protocols", "memcached")
+        mc_pid = self.client_pid("memcached", mc.port)
+        self.wait_received(lambda s: res(s, "process.pid") == mc_pid, 5, "memcached spans", timeout=WAIT)
+        cli = subprocess.run([config.tool("redis-cli"), "-p", str(redis.port), "PING"], capture_output=True,
+                             text=True, timeout=30)
+        self.assertEqual(cli.stdout.strip(), "PONG", cli.stderr)
+        self.settle(2.0)
+        redis_spans = [s for s in self.receiver.spans() if attr(s, "db.system.name") == "redis"]
+        self.assertEqual(redis_spans, [], "redis was not selected")
+
+    def client_pid(self, kind: str, port: int) -> int:
+        return run_client(self, kind, port)
+
+    def test_unknown_protocol_names_fail_with_the_known_ones(self):
+        done = subprocess.run([config.agent_binary(), "run", "--protocols", "http1,gopher"], capture_output=True,
+                              text=True, timeout=30)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("unknown protocol 'gopher'", done.stderr)
+        self.assertIn("postgresql", done.stderr)
+        env = dict(os.environ, OTEL_EBPF_PROTOCOLS="nope")
+        done = subprocess.run([config.agent_binary(), "run"], capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("OTEL_EBPF_PROTOCOLS", done.stderr)
+        done = subprocess.run([config.agent_binary(), "run", "--protocol-port", "redis"], capture_output=True,
+                              text=True, timeout=30)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("PROTOCOL=PORT", done.stderr)
 
 
 if __name__ == "__main__":

@@ -131,8 +131,13 @@ class SqlDatabasesTest(IntegrationTest):
         pid = self.client("postgres", pg.dsn())
         spans = self.spans_of(pid, "CLIENT", 4, "postgresql")
         self.check_sql_spans(spans, "postgresql", pg.port, "42P01")
-        server = self.spans_of(pg.process.pid, "SERVER", 4, "postgresql")
+        # The server's view, from the backend process postgres forked for this connection.
+        server = self.wait_received(
+            lambda s: s["kind"] == "SERVER" and attr(s, "db.system.name") == "postgresql"
+            and attr(s, "server.port") == pg.port and attr(s, "db.collection.name") == "items", 2,
+            "SERVER spans of the postgres backend", timeout=WAIT)
         self.assertIn("SELECT items", [s["name"] for s in server])
+        self.assertEqual(res(server[0], "process.executable.name"), "postgres")
         point = self.wait_metric(pid, "postgresql")
         self.assertEqual(point["unit"], "s")
         # pgbench: the extended protocol with named prepared statements (Parse once, then

@@ -162,6 +162,38 @@ TEST_F(ConnectionTrackerTest, TableIsBounded) {
   EXPECT_EQ(tracker_.stats().connections_rejected, 6u);
 }
 
+TEST_F(ConnectionTrackerTest, AConnectionOfAProtocolNoParserKnowsIsHandedBackToTheKernel) {
+  std::vector<uint64_t> abandoned;
+  tracker_.OnAbandon([&](uint32_t, int32_t, uint64_t generation) { abandoned.push_back(generation); });
+  otelbpf_conn_open_event e{};
+  e.hdr.type = OTELBPF_EV_CONN_OPEN;
+  e.hdr.tgid = 10;
+  e.hdr.fd = 5;
+  e.hdr.generation = 7;
+  e.protocol = OTELBPF_PROTO_COUNT;  // newer than this user space
+  e.family = AF_INET;
+  tracker_.HandleRecord(&e, sizeof(e));
+  EXPECT_EQ(tracker_.connection_count(), 0u);
+  EXPECT_EQ(tracker_.stats().connections_unknown_protocol, 1u);
+  EXPECT_EQ(abandoned, std::vector<uint64_t>{7});
+  e.protocol = OTELBPF_PROTO_UNKNOWN;  // a zeroed field never means a protocol
+  tracker_.HandleRecord(&e, sizeof(e));
+  EXPECT_EQ(tracker_.stats().connections_unknown_protocol, 2u);
+}
+
+TEST_F(ConnectionTrackerTest, AParserThatRejectsItsBytesAbandonsTheConnection) {
+  std::vector<uint64_t> abandoned;
+  tracker_.OnAbandon([&](uint32_t, int32_t, uint64_t generation) { abandoned.push_back(generation); });
+  Open(10, 5, 3, OTELBPF_ROLE_UNKNOWN);
+  // Binary noise, many times over: HTTP/1's parser gives up on it (kAbandonAfterUnparseable*).
+  const std::string noise(1024, '\x01');
+  for (int i = 0; i < 80 && tracker_.connection_count() == 1; ++i)
+    Data(10, 5, 3, OTELBPF_DIR_RECV, noise, 100 + i);
+  EXPECT_EQ(tracker_.connection_count(), 0u);
+  EXPECT_EQ(tracker_.stats().connections_abandoned, 1u);
+  EXPECT_EQ(abandoned, std::vector<uint64_t>{3});
+}
+
 TEST_F(ConnectionTrackerTest, MalformedRecordsAreCountedNotTrusted) {
   uint8_t tiny[3] = {OTELBPF_EV_DATA, 0, 0};
   tracker_.HandleRecord(tiny, sizeof(tiny));

@@ -59,11 +59,14 @@ TEST(InOrderQueue, LostRepliesWaitForARequestSentAfterThem) {
   InOrderQueue<int> queue(8);
   queue.Push(1, 10);
   queue.Push(2, 20);
+  EXPECT_FALSE(queue.InLostReplies());
   queue.MarkRepliesLost();
   EXPECT_TRUE(queue.replies_lost());
   EXPECT_FALSE(queue.RequestSentSinceRepliesLost());
+  EXPECT_TRUE(queue.InLostReplies());
   queue.Push(3, 30);
   EXPECT_TRUE(queue.RequestSentSinceRepliesLost());
+  EXPECT_FALSE(queue.InLostReplies());  // lost, but what comes now can be trusted again
   const std::vector<int> stale = queue.ResumeReplies();
   EXPECT_EQ(stale, (std::vector<int>{1, 2}));
   EXPECT_FALSE(queue.replies_lost());

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "db_parser_harness.h"
 #include "http_capture.h"
 #include "protocols/common/protocol.h"
 #include "protocols/memcached/connection_parser.h"
@@ -20,68 +21,21 @@ namespace {
 
 using namespace std::string_literals;
 
-std::string Str(const Span& span, std::string_view key) {
-  const AttributeValue* value = FindAttribute(span.attributes, key);
-  return value && std::holds_alternative<std::string>(*value) ? std::get<std::string>(*value)
-                                                              : std::string("<absent>");
-}
+using db_test::AllText;
+using db_test::Int;
+using db_test::Str;
 
-std::optional<int64_t> Int(const Span& span, std::string_view key) {
-  const AttributeValue* value = FindAttribute(span.attributes, key);
-  if (!value || !std::holds_alternative<int64_t>(*value)) return std::nullopt;
-  return std::get<int64_t>(*value);
-}
-
-std::string AllText(const std::vector<ExchangeSpan>& spans) {
-  std::string all;
-  for (const ExchangeSpan& x : spans) {
-    all += x.span.name + "\n";
-    for (const Attribute& a : x.span.attributes) {
-      if (const auto* s = std::get_if<std::string>(&a.value)) all += *s + "\n";
-    }
-  }
-  return all;
-}
-
-class Conn {
+// A connection of an observed client (or server) process of the memcached server at 10.0.0.9.
+class Conn : public db_test::DbConnection<MemcachedParser> {
  public:
   explicit Conn(ConnectionRole role = ConnectionRole::kClient, bool midstream = false,
                 Transport transport = Transport::kTcp)
-      : parser_(ParserSetup{role, transport, midstream}) {
-    info_.role = role;
-    info_.peer = Endpoint{"10.0.0.9", 11211};
-    info_.local = Endpoint{"10.0.0.1", 40000};
-  }
-  void Data(Direction direction, const std::string& captured, uint64_t length, uint32_t tid = 7) {
-    Piece piece;
-    piece.direction = direction;
-    piece.bytes = captured;
-    piece.length = length;
-    piece.start_ns = now_;
-    piece.end_ns = now_ + 1;
-    piece.tid = tid;
-    parser_.OnData(piece);
-    now_ += 10;
-  }
-  void Send(const std::string& bytes) { Data(Direction::kSend, bytes, bytes.size()); }
-  void Recv(const std::string& bytes) { Data(Direction::kRecv, bytes, bytes.size()); }
-  void Request(const std::string& bytes) { server() ? Recv(bytes) : Send(bytes); }
-  void Reply(const std::string& bytes) { server() ? Send(bytes) : Recv(bytes); }
+      : DbConnection(role, midstream, transport, Endpoint{"10.0.0.9", 11211}) {}
   std::vector<ExchangeSpan> Drain(ConnectionInfo* info = nullptr) {
-    std::vector<ExchangeSpan> out;
     SpanBuildOptions options;
     options.raw_query_text = true;  // even then, nothing but the command name
-    parser_.Drain(info ? *info : info_, options, out);
-    return out;
+    return DrainWith(options, info);
   }
-  MemcachedParser& parser() { return parser_; }
-  uint64_t now() const { return now_; }
-
- private:
-  bool server() const { return info_.role == ConnectionRole::kServer; }
-  MemcachedParser parser_;
-  ConnectionInfo info_;
-  uint64_t now_ = 1000;
 };
 
 TEST(MemcachedParser, Registration) {

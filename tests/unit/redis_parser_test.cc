@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "db_parser_harness.h"
 #include "http_capture.h"
 #include "protocols/common/protocol.h"
 #include "protocols/redis/connection_parser.h"
@@ -24,71 +25,21 @@ std::string Resp(const std::vector<std::string>& words) {
   return out;
 }
 
-std::string Str(const Span& span, std::string_view key) {
-  const AttributeValue* value = FindAttribute(span.attributes, key);
-  return value && std::holds_alternative<std::string>(*value) ? std::get<std::string>(*value)
-                                                              : std::string("<absent>");
-}
+using db_test::AllText;
+using db_test::Str;
 
-// Every string attribute of every span, to look for what must never leave.
-std::string AllText(const std::vector<ExchangeSpan>& spans) {
-  std::string all;
-  for (const ExchangeSpan& x : spans) {
-    all += x.span.name + "\n";
-    for (const Attribute& a : x.span.attributes) {
-      if (const auto* s = std::get_if<std::string>(&a.value)) all += *s + "\n";
-    }
-  }
-  return all;
-}
-
-// A connection of an observed client (or server) process; each piece advances time by 10 ns.
-class Conn {
+// A connection of an observed client (or server) process of the Redis server at 10.0.0.7.
+class Conn : public db_test::DbConnection<RedisParser> {
  public:
   explicit Conn(ConnectionRole role = ConnectionRole::kClient, bool midstream = false)
-      : parser_(ParserSetup{role, Transport::kTcp, midstream}) {
-    info_.role = role;
-    info_.peer = Endpoint{"10.0.0.7", 6379};
-    info_.local = Endpoint{"10.0.0.1", 40000};
-  }
-  // The observed process sends / receives.
-  void Send(const std::string& bytes, uint32_t tid = 7) {
-    Data(Direction::kSend, bytes, bytes.size(), tid);
-  }
-  void Recv(const std::string& bytes, uint32_t tid = 7) {
-    Data(Direction::kRecv, bytes, bytes.size(), tid);
-  }
-  // Client-side helpers: commands go out, replies come in (swapped for a server).
-  void Command(const std::string& bytes) { server() ? Recv(bytes) : Send(bytes); }
-  void Reply(const std::string& bytes) { server() ? Send(bytes) : Recv(bytes); }
-  void Data(Direction direction, const std::string& captured, uint64_t length, uint32_t tid = 7) {
-    Piece piece;
-    piece.direction = direction;
-    piece.bytes = captured;
-    piece.length = length;
-    piece.start_ns = now_;
-    piece.end_ns = now_ + 1;
-    piece.tid = tid;
-    parser_.OnData(piece);
-    now_ += 10;
-  }
+      : DbConnection(role, midstream, Transport::kTcp, Endpoint{"10.0.0.7", 6379}) {}
+  void Command(const std::string& bytes) { Request(bytes); }
   std::vector<ExchangeSpan> Drain(bool raw = false, ConnectionInfo* info = nullptr) {
-    std::vector<ExchangeSpan> out;
     SpanBuildOptions options;
     options.raw_query_text = raw;
     options.monotonic_to_realtime_ns = 1'000'000;
-    parser_.Drain(info ? *info : info_, options, out);
-    return out;
+    return DrainWith(options, info);
   }
-  RedisParser& parser() { return parser_; }
-  uint64_t now() const { return now_; }
-  void Advance(uint64_t ns) { now_ += ns; }
-
- private:
-  bool server() const { return info_.role == ConnectionRole::kServer; }
-  RedisParser parser_;
-  ConnectionInfo info_;
-  uint64_t now_ = 1000;
 };
 
 TEST(RedisParser, Registration) {

@@ -1,7 +1,5 @@
 // The requests of one connection waiting for their replies, for protocols whose server answers
-// strictly in request order (Redis, memcached's text protocol): the n-th reply answers the n-th
-// request, pipelined or not. Protocol-neutral (memcached uses it too); it belongs with the shared
-// protocol code once that folder takes it.
+// strictly in request order: the n-th reply answers the n-th request, pipelined or not.
 //
 // Capture loss is what makes this more than a FIFO. Three things can put replies and requests
 // out of step, and each leaves a marker so that the next reply is not blindly given to the wrong
@@ -70,6 +68,8 @@ class InOrderQueue {
   bool replies_lost() const { return replies_lost_; }
   // A request sent after the reply stream was lost: its reply is a boundary we can trust again.
   bool RequestSentSinceRepliesLost() const { return next_sequence_ > lost_mark_; }
+  // What arrives of the reply stream is still its lost part: replies cannot be trusted yet.
+  bool InLostReplies() const { return replies_lost_ && !RequestSentSinceRepliesLost(); }
   // Replies are trusted again: returns, oldest first, the requests that were pending when they
   // were lost (their replies were probably in the gap); the caller ends or counts them.
   std::vector<Request> ResumeReplies() {

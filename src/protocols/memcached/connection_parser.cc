@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "protocols/common/db_span.h"
+#include "protocols/common/db_exchanges.h"
+#include "protocols/common/request_direction.h"
 #include "protocols/memcached/command.h"
 
 namespace otelbpf::memcached {
@@ -38,8 +39,7 @@ DbCall ToDbCall(const Operation& operation) {
 MemcachedParser::MemcachedParser(const ParserSetup& setup)
     : transport_(setup.transport),
       learned_midstream_(setup.learned_midstream),
-      framers_{TextFramer(StreamKind::kUnknown, setup.learned_midstream),
-               TextFramer(StreamKind::kUnknown, setup.learned_midstream)} {
+      framers_(setup.learned_midstream) {
   // Joining mid-stream: the first replies may answer requests sent before we watched.
   if (learned_midstream_) matcher_.OnRequestsHidden();
   if (setup.role != ConnectionRole::kUnknown) SetRole(setup.role);
@@ -57,7 +57,7 @@ void MemcachedParser::OnData(const Piece& piece) {
   if (role_ != ConnectionRole::kUnknown && piece.direction != RequestDirection()) {
     matcher_.OnReplyBytes(piece.end_ns);
   }
-  TextFramer& framer = framers_[Index(piece.direction)];
+  TextFramer& framer = framers_[piece.direction];
   framer.OnData(bytes, length, piece.start_ns, piece.end_ns, piece.tid);
   for (const Line& line : framer.lines()) {
     if (line.kind == Line::Kind::kBinary) {
@@ -67,11 +67,7 @@ void MemcachedParser::OnData(const Piece& piece) {
     if (role_ == ConnectionRole::kUnknown) {
       const ConnectionRole inferred = InferRole(piece.direction, line);
       if (inferred == ConnectionRole::kUnknown) {
-        if (early_.size() >= kMaxEarlyLines) {
-          early_.erase(early_.begin());
-          early_overflowed_ = true;
-        }
-        early_.push_back(Early{piece.direction, line});
+        early_.Hold(Early{piece.direction, line});
         continue;
       }
       SetRole(inferred);
@@ -91,57 +87,35 @@ void MemcachedParser::Expire(uint64_t now_ns) { matcher_.Expire(now_ns); }
 
 void MemcachedParser::Drain(const ConnectionInfo& connection, const SpanBuildOptions& options,
                             std::vector<ExchangeSpan>& out) {
-  const ConnectionRole role = connection.role != ConnectionRole::kUnknown ? connection.role : role_;
-  if (role == ConnectionRole::kUnknown) return;
-  const ConnectionInfo* info = &connection;
-  ConnectionInfo with_role;
-  if (connection.role == ConnectionRole::kUnknown) {
-    with_role = connection;
-    with_role.role = role;
-    info = &with_role;
-  }
-  for (const Operation& operation : matcher_.completed()) {
-    out.push_back(BuildDbExchange(ToDbCall(operation), *info, options));
-  }
-  matcher_.completed().clear();
+  DrainDbCalls(matcher_.completed(), ToDbCall, connection, role_, options, out);
 }
 
 ParserCounters MemcachedParser::counters() const {
   ParserCounters counters;
-  counters.parse_errors = framers_[0].parse_errors() + framers_[1].parse_errors();
+  counters.parse_errors = framers_.parse_errors();
   counters.unmatched_responses = matcher_.unmatched_replies();
   counters.dropped_requests = matcher_.dropped_requests();
   return counters;
 }
 
-Direction MemcachedParser::RequestDirection() const {
-  return role_ == ConnectionRole::kClient ? Direction::kSend : Direction::kRecv;
-}
+Direction MemcachedParser::RequestDirection() const { return roles::RequestDirection(role_); }
 
 ConnectionRole MemcachedParser::InferRole(Direction direction, const Line& line) {
   if (line.kind != Line::Kind::kLine) return ConnectionRole::kUnknown;
   const bool first = !seen_line_;
   seen_line_ = true;
-  const ConnectionRole sender =
-      direction == Direction::kSend ? ConnectionRole::kClient : ConnectionRole::kServer;
-  const ConnectionRole receiver =
-      direction == Direction::kRecv ? ConnectionRole::kClient : ConnectionRole::kServer;
-  if (line.word_whole && IsKnownCommand(line.word)) return sender;
-  if (IsReplyKeyword(line.word) || IsNumber(line.word)) return receiver;
-  if (first && !learned_midstream_) return sender;  // the client speaks first
+  if (line.word_whole && IsKnownCommand(line.word)) return roles::RoleSendingRequests(direction);
+  if (IsReplyKeyword(line.word) || IsNumber(line.word)) return roles::RoleSendingReplies(direction);
+  // The client speaks first.
+  if (first && !learned_midstream_) return roles::RoleSendingRequests(direction);
   return ConnectionRole::kUnknown;
 }
 
 void MemcachedParser::SetRole(ConnectionRole role) {
   role_ = role;
-  const Direction requests = RequestDirection();
-  const Direction replies = requests == Direction::kSend ? Direction::kRecv : Direction::kSend;
-  framers_[Index(requests)].set_kind(StreamKind::kRequests);
-  framers_[Index(replies)].set_kind(StreamKind::kResponses);
-  if (early_overflowed_) matcher_.OnRequestsHidden();
-  std::vector<Early> early = std::move(early_);
-  early_.clear();
-  for (const Early& e : early) Route(e.direction, e.line);
+  framers_.SetRequestDirection(RequestDirection());
+  if (early_.overflowed()) matcher_.OnRequestsHidden();
+  for (const Early& e : early_.Release()) Route(e.direction, e.line);
 }
 
 void MemcachedParser::Route(Direction direction, const Line& line) {

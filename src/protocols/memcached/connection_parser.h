@@ -17,6 +17,8 @@
 #include <memory>
 #include <vector>
 
+#include "protocols/common/early_messages.h"
+#include "protocols/common/framer_pair.h"
 #include "protocols/common/protocol.h"
 #include "protocols/memcached/matcher.h"
 #include "protocols/memcached/text_framer.h"
@@ -47,7 +49,6 @@ class MemcachedParser final : public ConnectionParser {
     Line line;
   };
 
-  static size_t Index(Direction direction) { return static_cast<size_t>(direction); }
   Direction RequestDirection() const;
   ConnectionRole InferRole(Direction direction, const Line& line);
   void SetRole(ConnectionRole role);
@@ -57,10 +58,9 @@ class MemcachedParser final : public ConnectionParser {
   Transport transport_ = Transport::kTcp;
   bool learned_midstream_ = false;
   bool seen_line_ = false;
-  TextFramer framers_[2];
+  framing::FramerPair<TextFramer> framers_;
   ExchangeMatcher matcher_;
-  std::vector<Early> early_;
-  bool early_overflowed_ = false;
+  roles::EarlyMessages<Early> early_{kMaxEarlyLines};  // while the role is unknown
   bool abandoned_ = false;
   bool closed_ = false;
 };

@@ -7,7 +7,8 @@ namespace otelbpf::memcached {
 
 using ordered::Answer;
 
-ExchangeMatcher::ExchangeMatcher(size_t max_pending) : queue_(max_pending) {}
+ExchangeMatcher::ExchangeMatcher(size_t max_pending)
+    : queue_(max_pending), calls_(kMaxCompletedOperations) {}
 
 void ExchangeMatcher::OnRequest(Request request, uint64_t start_ns, uint64_t end_ns, uint32_t tid) {
   Pending pending;
@@ -52,13 +53,11 @@ void ExchangeMatcher::OnRepliesLost(uint64_t end_ns) {
 }
 
 void ExchangeMatcher::OnReplyBytes(uint64_t end_ns) {
-  if (tail_ && queue_.replies_lost() && !queue_.RequestSentSinceRepliesLost()) {
-    tail_->end_ns = std::max(tail_->end_ns, end_ns);
-  }
+  if (queue_.InLostReplies()) calls_.ExtendTail(end_ns);
 }
 
 void ExchangeMatcher::Expire(uint64_t now_ns) {
-  if (tail_ && now_ns > tail_->end_ns && now_ns - tail_->end_ns > kLostReplyQuietNs) {
+  if (calls_.TailQuietFor(now_ns, kLostReplyQuietNs)) {
     FinishTail();
     CompleteSilentFront();
   }
@@ -85,12 +84,12 @@ void ExchangeMatcher::OnClose(uint64_t ns, bool reset) {
 }
 
 bool ExchangeMatcher::TrustReplies(uint64_t end_ns) {
-  if (!queue_.replies_lost()) return true;
-  if (!queue_.RequestSentSinceRepliesLost()) {
-    // Still the lost part of the stream (most likely the rest of the reply that was cut).
-    if (tail_) tail_->end_ns = std::max(tail_->end_ns, end_ns);
+  if (queue_.InLostReplies()) {
+    // Most likely the rest of the reply that was cut.
+    calls_.ExtendTail(end_ns);
     return false;
   }
+  if (!queue_.replies_lost()) return true;
   FinishTail();
   for (Pending& stale : queue_.ResumeReplies()) {
     if (stale.request.shape == ReplyShape::kNone) {
@@ -134,7 +133,7 @@ void ExchangeMatcher::Complete(Pending pending, const Line* last, bool count_kno
   operation.tid = pending.tid;
   if (last && last->cut) {
     FinishTail();
-    tail_ = std::move(operation);
+    calls_.HoldTail(std::move(operation));
     return;
   }
   Publish(std::move(operation));
@@ -149,30 +148,22 @@ void ExchangeMatcher::TailFront(uint64_t end_ns) {
   operation.end_ns = std::max(end_ns, pending.end_ns);
   operation.tid = pending.tid;
   FinishTail();
-  tail_ = std::move(operation);
+  calls_.HoldTail(std::move(operation));
 }
 
 void ExchangeMatcher::CompleteSilentFront() {
-  if (tail_) return;  // it ends first: operations stay in request order
+  if (calls_.has_tail()) return;  // it ends first: operations stay in request order
   while (!queue_.empty() && queue_.front().request.shape == ReplyShape::kNone) {
     Complete(queue_.PopFront(), nullptr, false);
   }
 }
 
 void ExchangeMatcher::FinishTail() {
-  if (!tail_) return;
-  Operation operation = std::move(*tail_);
-  tail_.reset();
-  Publish(std::move(operation));
+  if (!calls_.FinishTail()) ++dropped_requests_;
 }
 
 void ExchangeMatcher::Publish(Operation operation) {
-  if (operation.operation.empty() || completed_.size() >= kMaxCompletedOperations) {
-    ++dropped_requests_;
-    return;
-  }
-  operation.index = next_index_++;
-  completed_.push_back(std::move(operation));
+  if (!calls_.Publish(std::move(operation))) ++dropped_requests_;
 }
 
 }  // namespace otelbpf::memcached

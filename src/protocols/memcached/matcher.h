@@ -23,9 +23,10 @@
 #include <string>
 #include <vector>
 
+#include "protocols/common/call_outbox.h"
+#include "protocols/common/in_order_queue.h"
 #include "protocols/memcached/command.h"
 #include "protocols/memcached/text_framer.h"
-#include "protocols/common/in_order_queue.h"
 
 namespace otelbpf::memcached {
 
@@ -60,7 +61,7 @@ class ExchangeMatcher {
 
   // Operations completed so far, in request order (requests whose name was not a command name
   // are matched but not reported). The caller consumes and clear()s it.
-  std::vector<Operation>& completed() { return completed_; }
+  std::vector<Operation>& completed() { return calls_.completed(); }
   size_t pending() const { return queue_.size(); }
 
   uint64_t unmatched_replies() const { return unmatched_replies_; }
@@ -86,9 +87,7 @@ class ExchangeMatcher {
   void Publish(Operation operation);
 
   ordered::InOrderQueue<Pending> queue_;
-  std::optional<Operation> tail_;
-  std::vector<Operation> completed_;
-  uint64_t next_index_ = 0;
+  ordered::CallOutbox<Operation> calls_;
   bool watching_ = false;
   uint64_t unmatched_replies_ = 0;
   uint64_t dropped_requests_ = 0;

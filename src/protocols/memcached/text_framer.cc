@@ -4,6 +4,8 @@
 #include <iterator>
 #include <utility>
 
+#include "protocols/common/resync_scan.h"
+
 namespace otelbpf::memcached {
 namespace {
 
@@ -204,59 +206,39 @@ size_t TextFramer::DiscardLine(std::string_view data) {
 }
 
 size_t TextFramer::ReadBlock(std::string_view data) {
-  size_t used = 0;
-  if (block_left_ > 0) {
-    used = static_cast<size_t>(std::min<uint64_t>(block_left_, data.size()));
-    block_left_ -= used;  // skipped, never copied: a value
-  }
-  while (block_left_ == 0 && terminator_left_ > 0 && used < data.size()) {
-    const char expected = terminator_left_ == 2 ? '\r' : '\n';
-    if (data[used] != expected) {
+  const framing::CrlfBlock::Step step = block_.Read(data);
+  switch (step.status) {
+    case framing::CrlfBlock::Status::kMore:
+      break;
+    case framing::CrlfBlock::Status::kDone:
+      Emit();
+      break;
+    case framing::CrlfBlock::Status::kBadTerminator:
       // The announced length was wrong ("CLIENT_ERROR bad data chunk"): where the next line
       // starts is unknown.
       ++parse_errors_;
       LoseBoundaries();
-      return used;
-    }
-    ++used;
-    --terminator_left_;
+      break;
   }
-  if (block_left_ == 0 && terminator_left_ == 0) Emit();
-  return used;
+  return step.used;
 }
 
 size_t TextFramer::SkipWhileLost(std::string_view data) {
-  size_t from = 0;
-  for (;;) {
-    const size_t newline = data.find('\n', from);
-    if (newline == std::string_view::npos) {
-      skipped_bytes_ += data.size();
-      return data.size();
-    }
-    from = newline + 1;
-    if (PlausibleLineStart(data.substr(from), kind_)) {
-      skipped_bytes_ += from;
-      state_ = State::kLineStart;
-      return from;
-    }
-  }
+  const framing::ResyncScan scan =
+      framing::SkipToPlausibleLineStart(data, kind_, PlausibleLineStart);
+  skipped_bytes_ += scan.skipped;
+  if (scan.found) state_ = State::kLineStart;
+  return scan.skipped;
 }
 
 void TextFramer::ConsumeGap(uint64_t gap) {
   if (gap == 0) return;
   if (state_ == State::kBlock) {
     // A data block's length is known: the gap only costs it its bytes.
-    const uint64_t rest = block_left_ + terminator_left_;
-    if (gap < rest) {
-      const uint64_t from_block = std::min(gap, block_left_);
-      block_left_ -= from_block;
-      terminator_left_ = static_cast<uint8_t>(terminator_left_ - (gap - from_block));
-      return;
-    }
-    gap -= rest;
-    block_left_ = 0;
-    terminator_left_ = 0;
+    const std::optional<uint64_t> past_end = block_.SkipGap(gap);
+    if (!past_end) return;
     Emit();
+    gap = *past_end;
     if (gap == 0) return;
   }
   skipped_bytes_ += gap;
@@ -316,8 +298,7 @@ void TextFramer::EndLine() {
     // command line format").
     if (const std::optional<uint64_t> bytes = ParseLength(data_length_word_)) {
       current_.data_bytes = *bytes;
-      block_left_ = *bytes;
-      terminator_left_ = 2;
+      block_.Start(*bytes);
       state_ = State::kBlock;
       return;
     }
@@ -358,8 +339,7 @@ void TextFramer::LoseBoundaries() {
   current_ = Line{};
   word_.clear();
   last_word_.clear();
-  block_left_ = 0;
-  terminator_left_ = 0;
+  block_.Clear();
   state_ = State::kLost;
 }
 

@@ -27,13 +27,16 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/common/crlf_block.h"
+#include "protocols/common/stream_kind.h"
+
 namespace otelbpf::memcached {
 
 inline constexpr size_t kMaxWordBytes = 32;
 inline constexpr uint64_t kMaxLineBytes = 64 * 1024;
 inline constexpr uint64_t kMaxDataBytes = 1ull << 40;
 
-enum class StreamKind : uint8_t { kUnknown, kRequests, kResponses };
+using framing::StreamKind;
 
 struct Line {
   enum class Kind : uint8_t {
@@ -118,8 +121,7 @@ class TextFramer {
   std::string data_length_word_;
   std::string last_word_;  // short words only (enough for "noreply")
 
-  uint64_t block_left_ = 0;      // data bytes still to come
-  uint8_t terminator_left_ = 0;  // of the "\r\n" after them
+  framing::CrlfBlock block_;  // a value: skipped, never copied
 
   uint64_t piece_start_ns_ = 0;
   uint64_t piece_end_ns_ = 0;

@@ -2,7 +2,8 @@
 
 #include <utility>
 
-#include "protocols/common/db_span.h"
+#include "protocols/common/db_exchanges.h"
+#include "protocols/common/request_direction.h"
 
 namespace otelbpf::redis {
 namespace {
@@ -30,9 +31,7 @@ DbCall ToDbCall(const Call& call, const SpanBuildOptions& options) {
 }  // namespace
 
 RedisParser::RedisParser(const ParserSetup& setup)
-    : learned_midstream_(setup.learned_midstream),
-      framers_{RespFramer(StreamKind::kUnknown, setup.learned_midstream),
-               RespFramer(StreamKind::kUnknown, setup.learned_midstream)} {
+    : learned_midstream_(setup.learned_midstream), framers_(setup.learned_midstream) {
   // Joining mid-stream: the first replies may answer commands sent before we watched.
   if (learned_midstream_) matcher_.OnCommandsHidden();
   if (setup.role != ConnectionRole::kUnknown) SetRole(setup.role);
@@ -43,18 +42,14 @@ void RedisParser::OnData(const Piece& piece) {
   if (role_ != ConnectionRole::kUnknown && piece.direction != CommandDirection()) {
     matcher_.OnReplyBytes(piece.end_ns);
   }
-  RespFramer& framer = framers_[Index(piece.direction)];
+  RespFramer& framer = framers_[piece.direction];
   framer.OnData(piece.bytes, piece.length, piece.start_ns, piece.end_ns, piece.tid);
   for (const Frame& frame : framer.frames()) {
     Event event = Summarize(piece.direction, frame);
     if (role_ == ConnectionRole::kUnknown) {
       const ConnectionRole inferred = InferRole(event);
       if (inferred == ConnectionRole::kUnknown) {
-        if (early_.size() >= kMaxEarlyMessages) {
-          early_.erase(early_.begin());
-          early_overflowed_ = true;
-        }
-        early_.push_back(std::move(event));
+        early_.Hold(std::move(event));
         continue;
       }
       SetRole(inferred);
@@ -74,33 +69,20 @@ void RedisParser::Expire(uint64_t now_ns) { matcher_.Expire(now_ns); }
 
 void RedisParser::Drain(const ConnectionInfo& connection, const SpanBuildOptions& options,
                         std::vector<ExchangeSpan>& out) {
-  const ConnectionRole role = connection.role != ConnectionRole::kUnknown ? connection.role : role_;
-  if (role == ConnectionRole::kUnknown) return;
-  const ConnectionInfo* info = &connection;
-  ConnectionInfo with_role;
-  if (connection.role == ConnectionRole::kUnknown) {
-    with_role = connection;
-    with_role.role = role;
-    info = &with_role;
-  }
-  for (const Call& call : matcher_.completed()) {
-    out.push_back(BuildDbExchange(ToDbCall(call, options), *info, options));
-  }
-  matcher_.completed().clear();
+  DrainDbCalls(
+      matcher_.completed(), [&options](const Call& call) { return ToDbCall(call, options); },
+      connection, role_, options, out);
 }
 
 ParserCounters RedisParser::counters() const {
   ParserCounters counters;
-  counters.parse_errors = framers_[0].parse_errors() + framers_[1].parse_errors();
+  counters.parse_errors = framers_.parse_errors();
   counters.unmatched_responses = matcher_.unmatched_replies();
   counters.dropped_requests = matcher_.dropped_commands();
   return counters;
 }
 
-Direction RedisParser::CommandDirection() const {
-  // A client sends commands; a server receives them.
-  return role_ == ConnectionRole::kClient ? Direction::kSend : Direction::kRecv;
-}
+Direction RedisParser::CommandDirection() const { return roles::RequestDirection(role_); }
 
 RedisParser::Event RedisParser::Summarize(Direction direction, const Frame& frame) const {
   Event event;
@@ -122,26 +104,17 @@ ConnectionRole RedisParser::InferRole(const Event& event) {
   if (event.lost) return ConnectionRole::kUnknown;
   const bool first = !seen_message_;
   seen_message_ = true;
-  if (!event.could_be_command) {
-    // A reply: it travels toward the client.
-    return event.direction == Direction::kRecv ? ConnectionRole::kClient : ConnectionRole::kServer;
-  }
-  if (first && !learned_midstream_) {
-    return event.direction == Direction::kSend ? ConnectionRole::kClient : ConnectionRole::kServer;
-  }
+  if (!event.could_be_command) return roles::RoleSendingReplies(event.direction);
+  // Redis servers never speak first.
+  if (first && !learned_midstream_) return roles::RoleSendingRequests(event.direction);
   return ConnectionRole::kUnknown;
 }
 
 void RedisParser::SetRole(ConnectionRole role) {
   role_ = role;
-  framers_[Index(CommandDirection())].set_kind(StreamKind::kRequests);
-  const Direction replies =
-      CommandDirection() == Direction::kSend ? Direction::kRecv : Direction::kSend;
-  framers_[Index(replies)].set_kind(StreamKind::kResponses);
-  if (early_overflowed_) matcher_.OnCommandsHidden();
-  std::vector<Event> early = std::move(early_);
-  early_.clear();
-  for (Event& event : early) Route(std::move(event));
+  framers_.SetRequestDirection(CommandDirection());
+  if (early_.overflowed()) matcher_.OnCommandsHidden();
+  for (Event& event : early_.Release()) Route(std::move(event));
 }
 
 void RedisParser::Route(Event event) {

@@ -13,6 +13,8 @@
 #include <memory>
 #include <vector>
 
+#include "protocols/common/early_messages.h"
+#include "protocols/common/framer_pair.h"
 #include "protocols/common/protocol.h"
 #include "protocols/redis/command.h"
 #include "protocols/redis/matcher.h"
@@ -51,7 +53,6 @@ class RedisParser final : public ConnectionParser {
     uint32_t tid = 0;
   };
 
-  static size_t Index(Direction direction) { return static_cast<size_t>(direction); }
   Direction CommandDirection() const;
   Event Summarize(Direction direction, const Frame& frame) const;
   ConnectionRole InferRole(const Event& event);
@@ -61,10 +62,9 @@ class RedisParser final : public ConnectionParser {
   ConnectionRole role_ = ConnectionRole::kUnknown;
   bool learned_midstream_ = false;
   bool seen_message_ = false;
-  RespFramer framers_[2];
+  framing::FramerPair<RespFramer> framers_;
   ExchangeMatcher matcher_;
-  std::vector<Event> early_;  // while the role is unknown
-  bool early_overflowed_ = false;
+  roles::EarlyMessages<Event> early_{kMaxEarlyMessages};  // while the role is unknown
   bool closed_ = false;
 };
 

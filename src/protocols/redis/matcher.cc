@@ -7,7 +7,8 @@ namespace otelbpf::redis {
 
 using ordered::Answer;
 
-ExchangeMatcher::ExchangeMatcher(size_t max_pending) : queue_(max_pending) {}
+ExchangeMatcher::ExchangeMatcher(size_t max_pending)
+    : queue_(max_pending), calls_(kMaxCompletedCalls) {}
 
 void ExchangeMatcher::OnCommand(Command command, uint64_t start_ns, uint64_t end_ns, uint32_t tid) {
   Pending pending;
@@ -50,13 +51,11 @@ void ExchangeMatcher::OnReply(const Reply& reply, uint64_t start_ns, uint64_t en
 void ExchangeMatcher::OnRepliesLost() { queue_.MarkRepliesLost(); }
 
 void ExchangeMatcher::OnReplyBytes(uint64_t end_ns) {
-  if (tail_ && queue_.replies_lost() && !queue_.RequestSentSinceRepliesLost()) {
-    tail_->end_ns = std::max(tail_->end_ns, end_ns);
-  }
+  if (queue_.InLostReplies()) calls_.ExtendTail(end_ns);
 }
 
 void ExchangeMatcher::Expire(uint64_t now_ns) {
-  if (tail_ && now_ns > tail_->end_ns && now_ns - tail_->end_ns > kLostReplyQuietNs) {
+  if (calls_.TailQuietFor(now_ns, kLostReplyQuietNs)) {
     FinishTail();
     CompleteSilentFront();
   }
@@ -117,12 +116,12 @@ bool ExchangeMatcher::ExpectsReply(const Command& command) {
 }
 
 bool ExchangeMatcher::TrustReplies(uint64_t end_ns) {
-  if (!queue_.replies_lost()) return true;
-  if (!queue_.RequestSentSinceRepliesLost()) {
-    // Still the lost part of the stream (most likely the rest of the reply that was cut).
-    if (tail_) tail_->end_ns = std::max(tail_->end_ns, end_ns);
+  if (queue_.InLostReplies()) {
+    // Most likely the rest of the reply that was cut.
+    calls_.ExtendTail(end_ns);
     return false;
   }
+  if (!queue_.replies_lost()) return true;
   FinishTail();
   for (Pending& stale : queue_.ResumeReplies()) {
     if (stale.expects_reply) {
@@ -190,14 +189,14 @@ void ExchangeMatcher::Complete(Pending pending, const std::string& error_code, u
   call.end_ns = std::max(end_ns, pending.end_ns);
   call.tid = pending.tid;
   if (cut) {
-    tail_ = std::move(call);
+    calls_.HoldTail(std::move(call));
     return;
   }
   Publish(std::move(call));
 }
 
 void ExchangeMatcher::CompleteSilentFront() {
-  if (tail_) return;  // it ends first: spans stay in command order
+  if (calls_.has_tail()) return;  // it ends first: spans stay in command order
   while (!queue_.empty() && !queue_.front().expects_reply) {
     Pending pending = queue_.PopFront();
     const uint64_t end_ns = pending.end_ns;
@@ -206,21 +205,11 @@ void ExchangeMatcher::CompleteSilentFront() {
 }
 
 void ExchangeMatcher::FinishTail() {
-  if (!tail_) return;
-  Call call = std::move(*tail_);
-  tail_.reset();
-  Publish(std::move(call));
+  if (!calls_.FinishTail()) ++dropped_commands_;
 }
 
 void ExchangeMatcher::Publish(Call call) {
-  // A command whose name was not captured (a gap cut it first) held its place in the order; a
-  // span could not say what it did.
-  if (call.operation.empty() || completed_.size() >= kMaxCompletedCalls) {
-    ++dropped_commands_;
-    return;
-  }
-  call.index = next_index_++;
-  completed_.push_back(std::move(call));
+  if (!calls_.Publish(std::move(call))) ++dropped_commands_;
 }
 
 }  // namespace otelbpf::redis

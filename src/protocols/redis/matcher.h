@@ -25,8 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "protocols/redis/command.h"
+#include "protocols/common/call_outbox.h"
 #include "protocols/common/in_order_queue.h"
+#include "protocols/redis/command.h"
 #include "protocols/redis/reply.h"
 
 namespace otelbpf::redis {
@@ -71,7 +72,7 @@ class ExchangeMatcher {
 
   // Operations completed so far, in command order (commands whose name was not captured are
   // matched but not reported). The caller consumes and clear()s it.
-  std::vector<Call>& completed() { return completed_; }
+  std::vector<Call>& completed() { return calls_.completed(); }
   size_t pending() const { return queue_.size(); }
 
   uint64_t unmatched_replies() const { return unmatched_replies_; }
@@ -99,9 +100,7 @@ class ExchangeMatcher {
   void Publish(Call call);
 
   ordered::InOrderQueue<Pending> queue_;
-  std::optional<Call> tail_;  // a reply cut by a gap, still arriving
-  std::vector<Call> completed_;
-  uint64_t next_index_ = 0;
+  ordered::CallOutbox<Call> calls_;
   std::string database_;
   bool subscribed_ = false;  // RESP2: published messages arrive as plain arrays
   bool monitoring_ = false;

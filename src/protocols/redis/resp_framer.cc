@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "protocols/common/resync_scan.h"
 #include "protocols/redis/command_table.h"
 
 namespace otelbpf::redis {
@@ -299,61 +300,40 @@ size_t RespFramer::ReadLine(std::string_view data) {
 }
 
 size_t RespFramer::ReadBody(std::string_view data) {
-  size_t used = 0;
-  if (body_left_ > 0) {
-    const size_t take = static_cast<size_t>(std::min<uint64_t>(body_left_, data.size()));
-    std::string& kept = body_value_.prefix;
-    if (keep_body_ && kept.size() < kMaxKeptElementBytes) {
-      kept.append(data.data(), std::min(take, kMaxKeptElementBytes - kept.size()));
-    }
-    body_left_ -= take;
-    used = take;
+  const framing::CrlfBlock::Step step = body_.Read(data);
+  std::string& kept = body_value_.prefix;
+  if (keep_body_ && kept.size() < kMaxKeptElementBytes) {
+    kept.append(step.data.data(), std::min(step.data.size(), kMaxKeptElementBytes - kept.size()));
   }
-  while (body_left_ == 0 && terminator_left_ > 0 && used < data.size()) {
-    const char expected = terminator_left_ == 2 ? '\r' : '\n';
-    if (data[used] != expected) {  // the announced length was wrong: not RESP after all
+  switch (step.status) {
+    case framing::CrlfBlock::Status::kMore:
+      break;
+    case framing::CrlfBlock::Status::kDone:
+      FinishBody();
+      break;
+    case framing::CrlfBlock::Status::kBadTerminator:  // the announced length was wrong: not RESP
       BreakMessage();
-      return used;
-    }
-    ++used;
-    --terminator_left_;
+      break;
   }
-  if (body_left_ == 0 && terminator_left_ == 0) FinishBody();
-  return used;
+  return step.used;
 }
 
 size_t RespFramer::SkipWhileLost(std::string_view data) {
-  size_t from = 0;
-  for (;;) {
-    const size_t newline = data.find('\n', from);
-    if (newline == std::string_view::npos) {
-      skipped_bytes_ += data.size();
-      return data.size();
-    }
-    from = newline + 1;
-    if (PlausibleMessageStart(data.substr(from), kind_)) {
-      skipped_bytes_ += from;
-      state_ = State::kValueStart;
-      return from;
-    }
-  }
+  const framing::ResyncScan scan =
+      framing::SkipToPlausibleLineStart(data, kind_, PlausibleMessageStart);
+  skipped_bytes_ += scan.skipped;
+  if (scan.found) state_ = State::kValueStart;
+  return scan.skipped;
 }
 
 void RespFramer::ConsumeGap(uint64_t gap) {
   if (gap == 0) return;
   if (state_ == State::kBody) {
     // Inside a string the length is known: the gap only costs the string its bytes.
-    const uint64_t rest = body_left_ + terminator_left_;
-    if (gap < rest) {
-      const uint64_t from_body = std::min(gap, body_left_);
-      body_left_ -= from_body;
-      terminator_left_ = static_cast<uint8_t>(terminator_left_ - (gap - from_body));
-      return;
-    }
-    gap -= rest;
-    body_left_ = 0;
-    terminator_left_ = 0;
+    const std::optional<uint64_t> past_end = body_.SkipGap(gap);
+    if (!past_end) return;
     FinishBody();
+    gap = *past_end;
     if (gap == 0) return;
   }
   skipped_bytes_ += gap;
@@ -550,8 +530,7 @@ void RespFramer::OnStreamEnd() {
 }
 
 void RespFramer::StartBody(uint64_t size, bool chunk) {
-  body_left_ = size;
-  terminator_left_ = 2;
+  body_.Start(size);
   body_is_chunk_ = chunk;
   state_ = State::kBody;
 }
@@ -669,8 +648,7 @@ void RespFramer::ResetParse() {
   stack_.clear();
   in_message_ = false;
   after_attribute_ = false;
-  body_left_ = 0;
-  terminator_left_ = 0;
+  body_.Clear();
   state_ = State::kValueStart;
 }
 

@@ -26,6 +26,9 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/common/crlf_block.h"
+#include "protocols/common/stream_kind.h"
+
 namespace otelbpf::redis {
 
 inline constexpr size_t kMaxDepth = 32;
@@ -38,8 +41,7 @@ inline constexpr size_t kMaxKeptReplyElements = 3;        // enough to recognise
 inline constexpr uint64_t kMaxStringLength = 1ull << 40;  // far beyond proto-max-bulk-len
 inline constexpr uint64_t kMaxAggregateCount = 1ull << 40;
 
-// What a direction carries, as far as the framer needs to know.
-enum class StreamKind : uint8_t { kUnknown, kRequests, kResponses };
+using framing::StreamKind;
 
 // A direct element of a top-level aggregate (or a word of an inline command, as type '$').
 struct Element {
@@ -153,10 +155,9 @@ class RespFramer {
   uint64_t line_length_ = 0;
   char line_last_byte_ = 0;
 
-  uint64_t body_left_ = 0;       // data bytes still to come
-  uint8_t terminator_left_ = 0;  // bytes of the CRLF after them still to come
-  bool body_is_chunk_ = false;   // a chunk of a streamed string, not a value
-  bool keep_body_ = false;       // copy the first bytes (an element kept, or a blob error)
+  framing::CrlfBlock body_;
+  bool body_is_chunk_ = false;  // a chunk of a streamed string, not a value
+  bool keep_body_ = false;      // copy the first bytes (an element kept, or a blob error)
   Element body_value_;
 
   uint64_t piece_start_ns_ = 0;
