@@ -28,7 +28,7 @@
 #include "export/otlp/trace_encoder.h"
 #include "http_capture.h"
 #include "metrics/http_metrics.h"
-#include "trace/span_pipeline.h"
+#include "assembly/span_pipeline.h"
 
 namespace otelbpf {
 namespace {

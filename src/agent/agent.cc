@@ -20,7 +20,7 @@
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_trace_exporter.h"
 #include "export/prometheus/prometheus_config.h"
-#include "trace/span_pipeline.h"
+#include "assembly/span_pipeline.h"
 
 namespace otelbpf {
 namespace {

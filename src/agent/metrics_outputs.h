@@ -23,7 +23,7 @@
 #include "metrics/http_metrics.h"
 #include "metrics/tcp_connection_metrics.h"
 #include "metrics/tcp_retransmit_metrics.h"
-#include "trace/span_pipeline.h"
+#include "assembly/span_pipeline.h"
 
 namespace otelbpf {
 
@@ -47,7 +47,7 @@ struct SelfStats {
   std::atomic<uint64_t> ringbuf_used{0}, ringbuf_size{0};
   std::atomic<uint64_t> retransmits_unattributed{0};
   std::atomic<uint64_t> tcp_lifecycle_unattributed{0};
-  // Trace assembly (trace/trace_assembler.h), by what became of each span.
+  // Trace assembly (assembly/trace_assembler.h), by what became of each span.
   std::atomic<uint64_t> linked_same_host{0}, linked_in_process{0}, linked_propagated{0},
       joined_remote{0},
       new_traces{0}, ambiguous_in_process{0}, released_early{0}, sampled_out{0};

@@ -62,7 +62,7 @@ std::vector<Sample> Samples() {
        Pg('P', S("\0SELECT $1\0\0\0", 13)) + Pg('B', S("\0\0\0\0\0\0\0\0", 8)) +
            Pg('E', S("\0\0\0\0\0", 5)) + Pg('S', "")},
       {"pg named parse", OTELBPF_PROTO_POSTGRESQL, CLASSIFY_REQUEST,
-       Pg('P', S("P0_1\0SELECT abalance FROM pgbench_accounts WHERE aid = $1\0\0\0", 61))},
+       Pg('P', S("P0_1\0SELECT abalance FROM pgbench_accounts WHERE aid = $1\0\0\0", 60))},
       {"pg auth request", OTELBPF_PROTO_POSTGRESQL, CLASSIFY_RESPONSE, Pg('R', Be32(10) + "SCRAM-SHA-256" + S("\0\0", 2))},
       {"pg parse/bind complete", OTELBPF_PROTO_POSTGRESQL, CLASSIFY_RESPONSE,
        Pg('1', "") + Pg('2', "") + Pg('C', S("SELECT 1\0", 9)) + Pg('Z', "I")},
@@ -92,7 +92,7 @@ std::vector<Sample> Samples() {
       {"SSH banner", OTELBPF_PROTO_UNKNOWN, 0, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"},
       {"HTTP/2 preface", OTELBPF_PROTO_UNKNOWN, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"},
       {"HTTP/2 SETTINGS", OTELBPF_PROTO_UNKNOWN, 0, S("\x00\x00\x12\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64\x00", 16)},
-      {"Kafka ApiVersions", OTELBPF_PROTO_UNKNOWN, 0, Be32(20) + S("\x00\x12\x00\x03\x00\x00\x00\x01\x00\x07rdkafka", 20)},
+      {"Kafka ApiVersions", OTELBPF_PROTO_UNKNOWN, 0, Be32(17) + S("\x00\x12\x00\x03\x00\x00\x00\x01\x00\x07rdkafka", 17)},
       {"AMQP header", OTELBPF_PROTO_UNKNOWN, 0, S("AMQP\x00\x00\x09\x01", 8)},
       {"NATS INFO", OTELBPF_PROTO_UNKNOWN, 0, "INFO {\"server_id\":\"x\"}\r\n"},
       {"MongoDB OP_MSG", OTELBPF_PROTO_UNKNOWN, 0, S("\x3a\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\xdd\x07\x00\x00", 16)},

@@ -351,5 +351,67 @@ TEST(PostgresFramer, ImplausibleLengthLosesSyncAndRecovers) {
   EXPECT_EQ(framer.parse_errors(), 1u);
 }
 
+// Start::kProbe: a first piece that is exactly one startup-phase message starts the stream;
+// anything else (a message not filling the piece, a cut capture that contradicts it, typed
+// bytes) leaves the framer lost, as Start::kLost would.
+TEST(PostgresFramer, ProbeTakesAWholeStartupPhaseMessageForTheStart) {
+  const std::string startup = Startup({{"user", "app"}, {"database", "shop"}});
+  for (const std::string& first : {SslRequest(), GssEncRequest(), startup,
+                                   CancelRequest(1, 2)}) {
+    MessageFramer framer(MessageFramer::Start::kProbe);
+    framer.set_side(Side::kFrontend);
+    Collector sink;
+    FeedPiece(framer, sink, first, first.size());
+    ASSERT_EQ(sink.seen.size(), 1u);
+    EXPECT_EQ(sink.seen[0].kind, Message::Kind::kUntyped);
+    EXPECT_TRUE(framer.synchronized());
+    EXPECT_EQ(framer.parse_errors(), 0u);
+  }
+  {
+    // A startup message bigger than the capture: its length is the whole write.
+    MessageFramer framer(MessageFramer::Start::kProbe);
+    framer.set_side(Side::kFrontend);
+    Collector sink;
+    FeedPiece(framer, sink, std::string_view(startup).substr(0, 20), startup.size());
+    ASSERT_EQ(sink.seen.size(), 1u);
+    EXPECT_FALSE(sink.seen[0].complete);
+  }
+  for (const std::string& first :
+       {startup + Query("SELECT 1"), SslRequest().substr(0, 7), Query("SELECT 1"),
+        Untyped(Int32(196608) + "user" + std::string(1, '\0'))}) {
+    MessageFramer framer(MessageFramer::Start::kProbe);
+    framer.set_side(Side::kFrontend);
+    Collector sink;
+    FeedPiece(framer, sink, first, first.size());
+    for (const Seen& s : sink.seen) EXPECT_EQ(s.kind, Message::Kind::kTyped);
+  }
+}
+
+TEST(PostgresFramer, LostFramerFollowsTheStartOnlyBeforeItsFirstByte) {
+  {
+    MessageFramer framer(MessageFramer::Start::kLost);
+    framer.set_side(Side::kBackend);
+    framer.ExpectSingleByteAnswer();
+    Collector sink;
+    FeedPiece(framer, sink, "N", 1);
+    ASSERT_EQ(sink.seen.size(), 1u);
+    EXPECT_EQ(sink.seen[0].kind, Message::Kind::kSingleByte);
+    framer.ExpectTypedStart();  // already at a boundary: no change
+    FeedPiece(framer, sink, AuthenticationOk(), AuthenticationOk().size());
+    ASSERT_EQ(sink.seen.size(), 2u);
+    EXPECT_EQ(sink.seen[1].type, 'R');
+  }
+  {
+    MessageFramer framer(MessageFramer::Start::kLost);
+    framer.set_side(Side::kBackend);
+    Collector sink;
+    const std::string tail = DataRow({"1", "x"}).substr(3);
+    FeedPiece(framer, sink, tail, tail.size());
+    framer.ExpectTypedStart();
+    framer.ExpectSingleByteAnswer();
+    EXPECT_FALSE(framer.synchronized());
+  }
+}
+
 }  // namespace
 }  // namespace otelbpf::postgresql

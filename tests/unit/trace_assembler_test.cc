@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "trace/ids.h"
-#include "trace/trace_assembler.h"
+#include "assembly/trace_assembler.h"
 
 namespace otelbpf {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "trace/span_sink.h"
 #include "trace/ids.h"
-#include "trace/span_pipeline.h"
+#include "assembly/span_pipeline.h"
 
 namespace otelbpf {
 namespace {

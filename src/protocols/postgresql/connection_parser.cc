@@ -1,5 +1,6 @@
 #include "protocols/postgresql/connection_parser.h"
 
+#include <optional>
 #include <utility>
 
 #include "protocols/common/db_span.h"
@@ -12,8 +13,29 @@ namespace {
 
 constexpr std::string_view kSystem = "postgresql";
 
+// Where the frontend writes, for a known role.
+std::optional<Direction> FrontendOf(ConnectionRole role) {
+  switch (role) {
+    case ConnectionRole::kClient:
+      return Direction::kSend;
+    case ConnectionRole::kServer:
+      return Direction::kRecv;
+    case ConnectionRole::kUnknown:
+      break;
+  }
+  return std::nullopt;
+}
+
 MessageFramer::Start StartFor(const ParserSetup& setup, Direction direction) {
-  if (setup.learned_midstream) return MessageFramer::Start::kLost;
+  if (setup.learned_midstream) {
+    // "Mid-stream" may still be the very start: a server process forked after accept() first
+    // shows its socket in the child, which then reads the whole conversation. The frontend's
+    // first piece tells (exactly one well-formed startup-phase message); the backend's framer
+    // follows it (OnStartupPhase) or stays lost.
+    const std::optional<Direction> frontend = FrontendOf(setup.role);
+    return !frontend || *frontend == direction ? MessageFramer::Start::kProbe
+                                               : MessageFramer::Start::kLost;
+  }
   switch (setup.role) {
     case ConnectionRole::kClient:
       return direction == Direction::kSend ? MessageFramer::Start::kUntyped
@@ -107,6 +129,8 @@ void PostgresParser::OnStartupPhase(const Message& message) {
     return;
   }
   if (*code == kCancelRequestCode) return;  // a connection made only to cancel: nothing follows
+  // A connection learned mid-stream that proved to be at its start: the backend's answers begin.
+  framers_[Index(Other(*frontend_))].ExpectTypedStart();
   std::string database = StartupDatabase(message.body);
   if (IsExportableText(database)) database_ = std::move(database);
   matcher_.OnStartup(message);

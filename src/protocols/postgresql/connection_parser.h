@@ -8,6 +8,12 @@
 // Bind), or one only a backend writes (ReadyForQuery, RowDescription, ParseComplete, ...).
 // Messages before that are only used to decide.
 //
+// Learned mid-stream. The flag may be wrong about the bytes: a server process forked after
+// accept() first shows the socket in the child, whose stream still begins with the SSLRequest or
+// StartupMessage. The frontend's first piece is believed to be that start only when it is exactly
+// one well-formed startup-phase message; the backend's framer then starts with it (before it saw
+// any byte). Otherwise both directions resync on typed headers.
+//
 // Startup. The StartupMessage's "database" parameter becomes db.namespace of every later span;
 // nothing else of it is kept ("user" is never read). Password, SASL and GSS messages are framed
 // by length and never read. SSLRequest / GSSENCRequest answered 'N' goes on in plaintext;

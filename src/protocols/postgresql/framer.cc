@@ -17,6 +17,40 @@ bool IsEncryptionAnswer(char c) {
   return c == kEncryptionAccepted || c == kGssEncryptionAccepted || c == kEncryptionRefused;
 }
 
+// StartupMessage parameters after the protocol version: NUL-terminated name/value pairs (names
+// printable ASCII, at least one pair), then one NUL. `captured` may be a prefix of them
+// (`complete` false): what it shows must fit.
+bool WellFormedStartupParameters(std::string_view params, bool complete) {
+  size_t pos = 0;
+  size_t pairs = 0;
+  while (true) {
+    if (pos >= params.size()) return !complete;
+    if (params[pos] == '\0') return pairs > 0 && (!complete || pos + 1 == params.size());
+    const size_t name_end = params.find('\0', pos);
+    for (size_t i = pos; i < std::min(name_end, params.size()); ++i) {
+      if (params[i] < 0x20 || params[i] > 0x7e) return false;
+    }
+    if (name_end == std::string_view::npos) return !complete;
+    const size_t value_end = params.find('\0', name_end + 1);
+    if (value_end == std::string_view::npos) return !complete;
+    ++pairs;
+    pos = value_end + 1;
+  }
+}
+
+// Whether a piece of `length` bytes (`data` captured of it) is exactly one startup-phase message,
+// as a frontend writes it alone at the start of a connection.
+bool IsWholeStartupPhaseMessage(std::string_view data, uint64_t length) {
+  if (data.size() < kMinUntypedLength || data.size() > length) return false;
+  const uint32_t declared = ReadUint32(data);
+  const uint32_t code = ReadUint32(data.substr(4));
+  if (declared != length || !PlausibleUntypedStart(declared, code)) return false;
+  if (code == kSslRequestCode || code == kGssEncRequestCode || code == kCancelRequestCode) {
+    return true;  // lengths checked by PlausibleUntypedStart
+  }
+  return WellFormedStartupParameters(data.substr(kMinUntypedLength), data.size() == length);
+}
+
 }  // namespace
 
 MessageFramer::MessageFramer(Start start) : state_(State::kLost) {
@@ -31,6 +65,9 @@ MessageFramer::MessageFramer(Start start) : state_(State::kLost) {
     case Start::kDetect:
       state_ = State::kDetect;
       break;
+    case Start::kProbe:
+      state_ = State::kProbe;
+      break;
     case Start::kLost:
       // Joined mid-stream: skipping up to the first message is the expected cost, and it is
       // counted (once) like garbage would be.
@@ -42,9 +79,31 @@ MessageFramer::MessageFramer(Start start) : state_(State::kLost) {
 }
 
 void MessageFramer::ExpectSingleByteAnswer() {
-  if (state_ == State::kDetect || (state_ == State::kHeader && header_have_ == 0)) {
+  if (state_ == State::kDetect || (state_ == State::kHeader && header_have_ == 0) ||
+      (state_ == State::kLost && !seen_bytes_)) {
     state_ = State::kSingleByte;
   }
+}
+
+void MessageFramer::ExpectTypedStart() {
+  if (state_ == State::kLost && !seen_bytes_) {
+    state_ = State::kHeader;
+    untyped_ = false;
+    header_have_ = 0;
+  }
+}
+
+void MessageFramer::Probe(std::string_view data, uint64_t length) {
+  if (IsWholeStartupPhaseMessage(data, length)) {
+    state_ = State::kHeader;
+    untyped_ = true;
+    header_have_ = 0;
+    return;
+  }
+  // Not the start after all (or not surely): joined mid-stream, as kLost.
+  state_ = State::kLost;
+  skipped_while_lost_ = false;
+  lost_by_gap_ = false;
 }
 
 void MessageFramer::OnData(const Piece& piece, MessageSink& sink) {
@@ -54,6 +113,10 @@ void MessageFramer::OnData(const Piece& piece, MessageSink& sink) {
   const uint64_t gap = std::max<uint64_t>(piece.length, data.size()) - data.size();
   std::string replay;  // `data` when bytes seen earlier are looked at again with this piece
   header_start_ = kNotInPiece;
+  if (piece.length > 0 || !data.empty()) {
+    if (state_ == State::kProbe) Probe(data, std::max<uint64_t>(piece.length, data.size()));
+    seen_bytes_ = true;
+  }
   if (state_ == State::kLost && !lost_tail_.empty()) {
     // A header may have begun in the last bytes of the previous piece.
     replay = std::move(lost_tail_) + std::string(data);
@@ -65,6 +128,7 @@ void MessageFramer::OnData(const Piece& piece, MessageSink& sink) {
   while (pos < data.size()) {
     switch (state_) {
       case State::kDetect:  // unreachable: detected above
+      case State::kProbe:   // unreachable: probed above
       case State::kTls:
         pos = data.size();
         break;
@@ -200,6 +264,7 @@ void MessageFramer::ConsumeGap(uint64_t gap, MessageSink& sink) {
     case State::kHeader:
     case State::kSingleByte:
     case State::kDetect:
+    case State::kProbe:  // unreachable: probed before
       LoseSync(true);
       return;
     case State::kLost:

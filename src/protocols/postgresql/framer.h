@@ -7,6 +7,8 @@
 // tail; when it hides where the next message starts, the framer is lost and looks for a
 // plausible header (known type, sane length, and the messages after it lining up too) in the
 // next captured bytes. A connection watched from its middle starts lost the same way.
+// One announced as watched from its middle may yet be at its start (Start::kProbe): only a first
+// piece that is exactly one well-formed startup-phase message is believed to be that start.
 #pragma once
 
 #include <cstddef>
@@ -57,14 +59,24 @@ class MessageFramer {
     kTyped,    // the backend of a connection watched from its start
     kDetect,   // watched from its start, direction unknown: the first bytes tell
     kLost,     // watched from its middle
+    // Announced as watched from its middle, yet maybe at its very start (a server process forked
+    // after accept() sees its socket first in the child): the first piece is the frontend's first
+    // message when it is exactly one well-formed startup-phase message (SSLRequest,
+    // GSSENCRequest, CancelRequest, StartupMessage), else the framer is lost as with kLost.
+    kProbe,
   };
   explicit MessageFramer(Start start = Start::kLost);
 
   // Who writes this direction, once known: sharpens header validation and what is kept.
   void set_side(Side side) { side_ = side; }
   Side side() const { return side_; }
-  // The frontend sent SSLRequest or GSSENCRequest: the next byte is the one-byte answer.
+  // The frontend sent SSLRequest or GSSENCRequest: the next byte is the one-byte answer. Also
+  // for a framer that started lost but has seen no byte yet: the frontend's stream proved the
+  // conversation is at its start, so this (backend) one is too.
   void ExpectSingleByteAnswer();
+  // The frontend sent its StartupMessage: typed messages follow here. Only changes a framer that
+  // started lost and has seen no byte yet (see ExpectSingleByteAnswer).
+  void ExpectTypedStart();
 
   void OnData(const Piece& piece, MessageSink& sink);
 
@@ -84,12 +96,14 @@ class MessageFramer {
     kSingleByte,  // the answer to an encryption request
     kLost,        // boundaries unknown
     kTls,         // the stream is encrypted: skip everything
+    kProbe,       // Start::kProbe, before the first piece
   };
 
   size_t ConsumeHeader(std::string_view data, size_t pos, MessageSink& sink);
   size_t ConsumeBody(std::string_view data, size_t pos, MessageSink& sink);
   size_t Resync(std::string_view data, size_t pos);
   void Detect(std::string_view data);
+  void Probe(std::string_view data, uint64_t length);
   void ConsumeGap(uint64_t gap, MessageSink& sink);
   void BeginBody(MessageSink& sink);
   void Emit(MessageSink& sink);
@@ -109,6 +123,7 @@ class MessageFramer {
   bool lost_by_gap_ = false;
   bool skipped_while_lost_ = false;
   bool tls_ = false;
+  bool seen_bytes_ = false;  // any piece with bytes (captured or not) so far
   Message current_;
   std::string body_;
   std::string replay_prefix_;     // a bad header's bytes after its first, to search again

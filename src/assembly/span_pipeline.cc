@@ -1,4 +1,4 @@
-#include "trace/span_pipeline.h"
+#include "assembly/span_pipeline.h"
 
 #include <time.h>
 

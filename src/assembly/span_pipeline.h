@@ -12,7 +12,7 @@
 #include "trace/ids.h"
 #include "trace/sampler.h"
 #include "trace/span_origin.h"
-#include "trace/trace_assembler.h"
+#include "assembly/trace_assembler.h"
 
 namespace otelbpf {
 

@@ -1,4 +1,4 @@
-#include "trace/trace_assembler.h"
+#include "assembly/trace_assembler.h"
 
 #include <algorithm>
 #include <utility>
