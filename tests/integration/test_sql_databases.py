@@ -156,7 +156,7 @@ class SqlDatabasesTest(IntegrationTest):
             5, "pgbench's prepared SELECTs", timeout=WAIT)
         for s in selects:
             self.assertEqual(s["name"], "SELECT pgbench_accounts")
-            self.assertEqual(attr(s, "db.query.text"), "SELECT abalance FROM pgbench_accounts WHERE aid = $1")
+            self.assertEqual(attr(s, "db.query.text"), "SELECT abalance FROM pgbench_accounts WHERE aid = $1;")
         self.assert_exported_nothing_of([SECRET_PASSWORD, SECRET_LITERAL])
 
     def test_mariadb_queries_errors_and_secrets(self):
