@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "protocols/common/utf8.h"
+
 namespace otelbpf::sql {
 namespace {
 
@@ -74,36 +76,14 @@ std::string ToUpper(std::string_view word) {
 void AppendValidUtf8(std::string& out, std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      out.push_back(static_cast<char>(lead));
-      ++i;
-      continue;
-    }
-    size_t continuation = 0;
-    uint32_t code = 0;
-    uint32_t min = 0;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      continuation = 1, code = lead & 0x1f, min = 0x80;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      continuation = 2, code = lead & 0x0f, min = 0x800;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      continuation = 3, code = lead & 0x07, min = 0x10000;
-    }
-    bool valid = continuation > 0 && i + continuation < text.size();
-    for (size_t k = 1; valid && k <= continuation; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      valid = (next & 0xc0) == 0x80;
-      code = (code << 6) | (next & 0x3f);
-    }
-    valid = valid && code >= min && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
-    if (!valid) {
+    const size_t n = Utf8CharacterLength(text, i);
+    if (n == 0) {
       out += kReplacementCharacter;
       ++i;
       continue;
     }
-    out.append(text.substr(i, continuation + 1));
-    i += continuation + 1;
+    out.append(text.substr(i, n));
+    i += n;
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "protocols/common/sql_text.h"
+#include "protocols/common/utf8.h"
 
 namespace otelbpf::postgresql {
 namespace {
@@ -29,33 +30,11 @@ bool MayCarryCredential(std::string_view text) {
 bool IsExportableText(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      if (lead < 0x20 && lead != '\t' && lead != '\n' && lead != '\r') return false;
-      if (lead == 0x7f) return false;
-      ++i;
-      continue;
-    }
-    size_t continuation = 0;
-    uint32_t code = 0;
-    uint32_t min = 0;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      continuation = 1, code = lead & 0x1f, min = 0x80;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      continuation = 2, code = lead & 0x0f, min = 0x800;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      continuation = 3, code = lead & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + continuation >= text.size()) return false;  // cut inside the character
-    for (size_t k = 1; k <= continuation; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += continuation + 1;
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7f) return false;
+    const size_t n = Utf8CharacterLength(text, i);
+    if (n == 0) return false;
+    i += n;
   }
   return true;
 }
