@@ -6,8 +6,8 @@
 // feeds it every captured piece of the stream, and drains what it completed as spans.
 //
 // A protocol folder (src/protocols/<name>/) holds its pure framer/parser, its matcher, its span
-// builder and one `protocol.cc` defining `otelbpf::protocols::<name>::kProtocol`; the registry
-// lists it with one line. Parsers are pure: bytes in, spans out, no kernel, no I/O, no clocks
+// builder and one `protocol.cc` defining `otelbpf::<name>::kProtocol`; the registry lists it
+// with one line. Parsers are pure: bytes in, spans out, no kernel, no I/O, no clocks
 // (timestamps are whatever the pieces carry).
 #pragma once
 
@@ -88,20 +88,18 @@ class ConnectionParser {
   // on this connection): the tracker forgets the connection and tells the kernel to stop
   // shipping its bytes.
   virtual bool abandoned() const { return false; }
-  // Set when the connection switched protocols (HTTP/1 Upgrade: h2c): the tracker then makes
-  // that protocol's parser for the rest of the stream. Enum otelbpf_protocol.
+  // Reserved for protocol switches (HTTP/1 Upgrade to h2c, issue 13): the protocol the rest of
+  // the stream carries (enum otelbpf_protocol). No parser sets it yet and the tracker does not
+  // act on it yet; today HTTP/1 reports an upgraded connection as abandoned().
   virtual std::optional<uint8_t> switched_to() const { return std::nullopt; }
   virtual ParserCounters counters() const { return {}; }
 };
-
-// What a protocol's spans feed: the semantic-convention family decides which metrics.
-// (SemanticFamily lives in trace/span.h, on the span itself.)
 
 // A protocol, as the registry lists it.
 struct Protocol {
   uint8_t id = 0;         // enum otelbpf_protocol (bpf/include/http_capture.h)
   std::string_view name;  // as users type it in --protocols: "http1", "redis", ...
-  SemanticFamily family = SemanticFamily::kNone;
+  SemanticFamily family = SemanticFamily::kNone;  // which metrics its spans feed (trace/span.h)
   std::unique_ptr<ConnectionParser> (*make_parser)(const ParserSetup& setup) = nullptr;
 };
 
