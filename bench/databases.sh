@@ -60,30 +60,21 @@ BPF_STATS=1
 OUT=""
 SETTLE=0.5  # seconds between agent ready and load, and between load end and the last reading
 
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case $1 in
-    --loads) LOADS=$2; shift ;;
-    --rounds) ROUNDS=$2; shift ;;
-    --duration) DURATION=$2; shift ;;
-    --connections) REDIS_CLIENTS=$2; PG_CLIENTS=$2; shift ;;
-    --redis-clients) REDIS_CLIENTS=$2; shift ;;
-    --pg-clients) PG_CLIENTS=$2; shift ;;
-    --requests) REDIS_N=$2; shift ;;
-    --agent-args) AGENT_ARGS=$2; shift ;;
-    --otelbpf) OTELBPF=$2; shift ;;
-    --pg-version) PG_VERSION=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    --no-bpf-stats) BPF_STATS=0 ;;
-    -h | --help) usage 0 ;;
-    *) echo "unknown option: $1" >&2; usage 2 ;;
+    --loads) LOADS=$2; shift 2 ;;
+    --connections) REDIS_CLIENTS=$2; PG_CLIENTS=$2; shift 2 ;;
+    --redis-clients) REDIS_CLIENTS=$2; shift 2 ;;
+    --pg-clients) PG_CLIENTS=$2; shift 2 ;;
+    --requests) REDIS_N=$2; shift 2 ;;
+    --pg-version) PG_VERSION=$2; shift 2 ;;
+    *) bench_common_option "$@"; shift "$BENCH_OPT_USED" ;;
   esac
-  shift
 done
 
 IFS=, read -r -a LOAD_LIST <<<"$LOADS"
 for l in "${LOAD_LIST[@]}"; do
-  [[ $l == redis || $l == postgres ]] || { echo "--loads: redis and/or postgres, not '$l'" >&2; usage 2; }
+  [[ $l == redis || $l == postgres ]] || { echo "--loads: redis and/or postgres, not '$l'" >&2; bench_usage 2; }
 done
 bench_require_root
 bench_require_tools bpftool python3 sysctl
@@ -229,18 +220,11 @@ print(f"{rate:.2f}", ops, errors, int(cpu_us))
 PY
 }
 
-log_counter() {  # log key -> value (last occurrence) or -1
-  local v
-  v=$(grep -o "[ :]$2=[0-9]*" "$1" | tail -1 | sed 's/.*=//')
-  echo "${v:--1}"
-}
-
 # Same columns as bench/overhead.sh's rounds.tsv, so its summarizer reads them: rps is the
 # throughput (ops/s or tps), requests the operations, nginx_ticks the server's CPU and
 # wrk_cpu_us the load generator's.
 for l in "${LOAD_LIST[@]}"; do
-  printf 'round\tslot\tmode\trps\trequests\terrors\tnginx_ticks\tagent_ticks\tsink_ticks\tbpf_ns\tbpf_cnt\tbpf_progs\tringbuf_full\tevents_sent\trecords\tspans\texported\tdropped_queue_full\tdropped_export_failed\tvalid\twrk_cpu_us\n' >"$OUT/$l.tsv"
-  printf 'round\tmode\trequests\tprogram\trun_time_ns\trun_cnt\n' >"$OUT/$l-programs.tsv"
+  bench_rounds_headers "$OUT/$l.tsv" "$OUT/$l-programs.tsv"
 done
 
 # Warm-up (discarded): caches, the servers, the clients, CPU frequency. For redis it also sizes
@@ -275,57 +259,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
           OTEL_EXPORTER_PROMETHEUS_PORT="$PROM_PORT" "$OTELBPF" run --output none $AGENT_ARGS
       fi
       sleep "$SETTLE"
-      # kernel.bpf_stats_enabled is machine-wide: someone else may switch it off mid-run.
-      if ((BPF_STATS)) && [[ $(sysctl -n kernel.bpf_stats_enabled) != 1 ]]; then
-        bench_log "WARNING: round $r $l $mode: kernel.bpf_stats_enabled was switched off by someone else; on again"
-        sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
-      fi
-      bpf0=(0 0 0)
-      [[ -n $AGENT_PID ]] && read -r -a bpf0 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$WORK/progs.before")"
-      n0=$(server_ticks "$l")
-      a0=0
-      [[ -n $AGENT_PID ]] && a0=$(bench_cpu_ticks "$AGENT_PID")
-      k0=$(bench_cpu_ticks "$SINK_PID")
+      bench_recheck_bpf_stats "round $r $l $mode"
+      bench_round_begin "$WORK" server_ticks "$l"
       read -r rate ops errors client_us <<<"$(run_load "$l")"
       sleep "$SETTLE"  # the agent drains what is still queued; postgres reaps the backends
       n1=$(server_ticks "$l")
-      a1=0
-      [[ -n $AGENT_PID ]] && a1=$(bench_cpu_ticks "$AGENT_PID")
-      k1=$(bench_cpu_ticks "$SINK_PID")
-      bpf1=(0 0 0)
-      if [[ -n $AGENT_PID ]]; then
-        read -r -a bpf1 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$WORK/progs.after")"
-        python3 "$BENCH_LIB_DIR/bpf_stats.py" progs-diff "$WORK/progs.before" "$WORK/progs.after" |
-          sed "s/^/$r\t$mode\t$ops\t/" >>"$OUT/$l-programs.tsv"
-      fi
-      rb=-1 ev=-1 rec=-1 spans=-1 exp=-1 dq=-1 df=-1 valid=1
-      if [[ -n $AGENT_PID ]] && ! kill -0 "$AGENT_PID" 2>/dev/null; then
-        valid=0  # exited during the round (crash, or killed by someone else): the round is void
-        bench_log "WARNING: round $r $l: the agent exited during the round; round excluded. Log tail:"
-        tail -3 "$alog" >&2
-      fi
-      if [[ -n $AGENT_PID ]]; then
-        bench_stop_pid "$AGENT_PID" 60
-        rb=$(log_counter "$alog" ringbuf_full)
-        ev=$(log_counter "$alog" events_sent)
-        rec=$(log_counter "$alog" records)
-        spans=$(log_counter "$alog" spans)
-        exp=$(log_counter "$alog" exported)
-        dq=$(log_counter "$alog" dropped_queue_full)
-        df=$(log_counter "$alog" dropped_export_failed)
-      fi
-      printf '%d\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n' \
-        "$r" "$s" "$mode" "$rate" "$ops" "$errors" $((n1 - n0)) $((a1 - a0)) $((k1 - k0)) \
-        $((bpf1[0] - bpf0[0])) $((bpf1[1] - bpf0[1])) "${bpf1[2]}" "$rb" "$ev" "$rec" "$spans" "$exp" "$dq" "$df" "$valid" "$client_us" >>"$OUT/$l.tsv"
+      bench_round_end "$WORK" "$OUT/$l-programs.tsv" "$r" "$mode" "$ops"
+      bench_round_agent_exit "$alog" "round $r $l: the agent" 1
+      bench_round_row "$OUT/$l.tsv" "$r" "$s" "$mode" "$rate" "$ops" "$errors" $((n1 - ROUND_N0)) "$client_us"
       bench_log "round $r/$ROUNDS $l $mode: $rate $([[ $l == redis ]] && echo ops/s || echo tps)"
     done
   done
 done
 
-if ((BPF_STATS)); then
-  sysctl -q -w kernel.bpf_stats_enabled="$BENCH_SAVED_BPF_STATS" >/dev/null
-  BENCH_SAVED_BPF_STATS=""
-fi
+bench_restore_bpf_stats
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 for l in "${LOAD_LIST[@]}"; do

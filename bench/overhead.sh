@@ -49,29 +49,20 @@ BPF_STATS=1
 OUT=""
 SETTLE=0.5  # seconds between agent ready and load, and between load end and the last reading
 
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case $1 in
-    --rounds) ROUNDS=$2; shift ;;
-    --duration) DURATION=$2; shift ;;
-    --connections) CONNECTIONS=$2; shift ;;
-    --threads) THREADS=$2; shift ;;
-    --workers) WORKERS=$2; shift ;;
-    --close) WITH_CLOSE=1 ;;
-    --service) SERVICE=$2; shift ;;
-    --export) EXPORT=$2; shift ;;
-    --agent-args) AGENT_ARGS=$2; shift ;;
-    --otelbpf) OTELBPF=$2; shift ;;
-    --out) OUT=$2; shift ;;
-    --no-bpf-stats) BPF_STATS=0 ;;
-    -h | --help) usage 0 ;;
-    *) echo "unknown option: $1" >&2; usage 2 ;;
+    --connections) CONNECTIONS=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --workers) WORKERS=$2; shift 2 ;;
+    --close) WITH_CLOSE=1; shift ;;
+    --service) SERVICE=$2; shift 2 ;;
+    --export) EXPORT=$2; shift 2 ;;
+    *) bench_common_option "$@"; shift "$BENCH_OPT_USED" ;;
   esac
-  shift
 done
 
-[[ $SERVICE == nginx || $SERVICE == python ]] || { echo "--service: nginx or python, not '$SERVICE'" >&2; usage 2; }
-[[ $EXPORT == otlp || $EXPORT == none || $EXPORT == both ]] || { echo "--export: otlp, none or both, not '$EXPORT'" >&2; usage 2; }
+[[ $SERVICE == nginx || $SERVICE == python ]] || { echo "--service: nginx or python, not '$SERVICE'" >&2; bench_usage 2; }
+[[ $EXPORT == otlp || $EXPORT == none || $EXPORT == both ]] || { echo "--export: otlp, none or both, not '$EXPORT'" >&2; bench_usage 2; }
 bench_require_root
 bench_require_tools wrk bpftool python3 sysctl curl
 [[ $SERVICE == nginx ]] && bench_require_tools nginx
@@ -146,17 +137,8 @@ print(rps.group(1) if rps else 0, req.group(1) if req else 0, errs, int(cpu_us))
 PY
 }
 
-log_counter() {  # log key -> value (last occurrence) or -1
-  local v
-  v=$(grep -o "[ :]$2=[0-9]*" "$1" | tail -1 | sed 's/.*=//')
-  echo "${v:--1}"
-}
-
-# nginx_ticks is the service's CPU (nginx workers or the Python server): the column keeps its
-# first name so that older rounds.tsv files still summarize.
-printf 'round\tslot\tmode\trps\trequests\terrors\tnginx_ticks\tagent_ticks\tsink_ticks\tbpf_ns\tbpf_cnt\tbpf_progs\tringbuf_full\tevents_sent\trecords\tspans\texported\tdropped_queue_full\tdropped_export_failed\tvalid\twrk_cpu_us\n' >"$RESULTS"
-
-printf 'round\tmode\trequests\tprogram\trun_time_ns\trun_cnt\n' >"$PROGS"
+# nginx_ticks is the service's CPU (nginx workers or the Python server).
+bench_rounds_headers "$RESULTS" "$PROGS"
 
 # Warm-up (discarded): caches, the service, wrk, CPU frequency.
 run_wrk 0 >/dev/null
@@ -186,59 +168,21 @@ for ((r = 1; r <= ROUNDS; r++)); do
           "$OTELBPF" run --output none $AGENT_ARGS ;;
     esac
     sleep "$SETTLE"
-    # Someone else's benchmark or test may restore kernel.bpf_stats_enabled=0 mid-run (it is
-    # machine-wide); run times would then read 0. Turn it back on, and say so.
-    if ((BPF_STATS)) && [[ $(sysctl -n kernel.bpf_stats_enabled) != 1 ]]; then
-      bench_log "WARNING: round $r $mode: kernel.bpf_stats_enabled was switched off by someone else; on again"
-      sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
-    fi
-    bpf0=(0 0 0)
-    [[ -n $AGENT_PID ]] && read -r -a bpf0 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$WORK/progs.before")"
-    n0=$(service_ticks)
-    a0=0
-    [[ -n $AGENT_PID ]] && a0=$(bench_cpu_ticks "$AGENT_PID")
-    k0=$(bench_cpu_ticks "$SINK_PID")
+    bench_recheck_bpf_stats "round $r $mode"
+    bench_round_begin "$WORK" service_ticks
     read -r rps requests errors wrk_us <<<"$(run_wrk "$close")"
     n1=$(service_ticks)
     sleep "$SETTLE"  # the agent drains what is still queued
-    a1=0
-    [[ -n $AGENT_PID ]] && a1=$(bench_cpu_ticks "$AGENT_PID")
-    k1=$(bench_cpu_ticks "$SINK_PID")
-    bpf1=(0 0 0)
-    if [[ -n $AGENT_PID ]]; then
-      read -r -a bpf1 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$WORK/progs.after")"
-      python3 "$BENCH_LIB_DIR/bpf_stats.py" progs-diff "$WORK/progs.before" "$WORK/progs.after" |
-        sed "s/^/$r\t$mode\t$requests\t/" >>"$PROGS"
-    fi
-    rb=-1 ev=-1 rec=-1 spans=-1 exp=-1 dq=-1 df=-1 valid=1
-    if [[ -n $AGENT_PID ]] && ! kill -0 "$AGENT_PID" 2>/dev/null; then
-      valid=0  # exited during the round (crash, or killed by someone else): the round is void
-      bench_log "WARNING: round $r: the $mode agent exited during the round; round excluded. Log tail:"
-      tail -3 "$alog" >&2
-    fi
-    if [[ -n $AGENT_PID ]]; then
-      bench_stop_pid "$AGENT_PID" 60
-      if [[ $kind == otelbpf* ]]; then
-        rb=$(log_counter "$alog" ringbuf_full)
-        ev=$(log_counter "$alog" events_sent)
-        rec=$(log_counter "$alog" records)
-        spans=$(log_counter "$alog" spans)
-        exp=$(log_counter "$alog" exported)
-        dq=$(log_counter "$alog" dropped_queue_full)
-        df=$(log_counter "$alog" dropped_export_failed)
-      fi
-    fi
-    printf '%d\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n' \
-      "$r" "$s" "$mode" "$rps" "$requests" "$errors" $((n1 - n0)) $((a1 - a0)) $((k1 - k0)) \
-      $((bpf1[0] - bpf0[0])) $((bpf1[1] - bpf0[1])) "${bpf1[2]}" "$rb" "$ev" "$rec" "$spans" "$exp" "$dq" "$df" "$valid" "$wrk_us" >>"$RESULTS"
+    bench_round_end "$WORK" "$PROGS" "$r" "$mode" "$requests"
+    counters=0  # the floor agent prints no exit counters
+    [[ $kind == otelbpf* ]] && counters=1
+    bench_round_agent_exit "$alog" "round $r: the $mode agent" "$counters"
+    bench_round_row "$RESULTS" "$r" "$s" "$mode" "$rps" "$requests" "$errors" $((n1 - ROUND_N0)) "$wrk_us"
     bench_log "round $r/$ROUNDS $mode: $rps req/s"
   done
 done
 
-if ((BPF_STATS)); then
-  sysctl -q -w kernel.bpf_stats_enabled="$BENCH_SAVED_BPF_STATS" >/dev/null
-  BENCH_SAVED_BPF_STATS=""
-fi
+bench_restore_bpf_stats
 
 python3 "$BENCH_LIB_DIR/summarize_overhead.py" "$RESULTS" \
   --tick-hz "$TICK_HZ" --kernel "$(uname -r)" --cpus "$(nproc)" --workers "$WORKERS" --service "$SERVICE" \

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared helpers for bench/overhead.sh and bench/memory.sh (sourced, not run).
+# Shared helpers for bench/overhead.sh, bench/databases.sh and bench/memory.sh (sourced, not run).
 # Every process started here is recorded in BENCH_PIDS and killed by bench_cleanup.
 
 BENCH_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -7,6 +7,32 @@ BENCH_PIDS=()
 BENCH_SAVED_BPF_STATS=""
 
 bench_log() { printf '# %s\n' "$*" >&2; }
+
+# Prints the running script's usage (its header comment, line 2 to the first line that is not a
+# comment) and exits with STATUS.
+bench_usage() {  # [status]
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+  exit "${1:-0}"
+}
+
+# The options bench/overhead.sh and bench/databases.sh share, for the catch-all branch of their
+# option loops (called with the loop's "$@"): --rounds, --duration, --agent-args, --otelbpf,
+# --out set ROUNDS, DURATION, AGENT_ARGS, OTELBPF, OUT; --no-bpf-stats sets BPF_STATS=0;
+# --help prints the usage. Sets BENCH_OPT_USED to the arguments consumed (shift by it); an
+# unknown option prints the usage and exits 2.
+bench_common_option() {  # option [value...]
+  BENCH_OPT_USED=2
+  case $1 in
+    --rounds) ROUNDS=$2 ;;
+    --duration) DURATION=$2 ;;
+    --agent-args) AGENT_ARGS=$2 ;;
+    --otelbpf) OTELBPF=$2 ;;
+    --out) OUT=$2 ;;
+    --no-bpf-stats) BPF_STATS=0; BENCH_OPT_USED=1 ;;
+    -h | --help) bench_usage 0 ;;
+    *) echo "unknown option: $1" >&2; bench_usage 2 ;;
+  esac
+}
 bench_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 bench_require_root() {
@@ -193,4 +219,110 @@ bench_start_python_hello() {  # log port
   PYHELLO_PID=$!
   BENCH_PIDS+=("$PYHELLO_PID")
   bench_wait_listening "$2" 10 || { cat "$1" >&2; bench_die "python_hello.py did not start"; }
+}
+
+# --- One measured round (bench/overhead.sh, bench/databases.sh): the readings around a load.
+# The agent is AGENT_PID (empty in a mode without agent), the OTLP sink SINK_PID; BPF_STATS=1
+# when kernel.bpf_stats_enabled is in use.
+
+# Value of KEY=N in the agent's LOG (the exit counters it prints), last occurrence, or -1.
+bench_log_counter() {  # log key
+  local v
+  v=$(grep -o "[ :]$2=[0-9]*" "$1" | tail -1 | sed 's/.*=//')
+  echo "${v:--1}"
+}
+
+# Writes the header lines of a rounds file (one row per round and mode, bench_round_row) and of
+# its programs file (eBPF run time and runs per round, mode and program, bench_round_end).
+# nginx_ticks is the service's CPU and wrk_cpu_us the load generator's: the columns keep their
+# first names so that older rounds.tsv files still summarize (bench/lib/summarize_overhead.py).
+bench_rounds_headers() {  # rounds_tsv programs_tsv
+  printf 'round\tslot\tmode\trps\trequests\terrors\tnginx_ticks\tagent_ticks\tsink_ticks\tbpf_ns\tbpf_cnt\tbpf_progs\tringbuf_full\tevents_sent\trecords\tspans\texported\tdropped_queue_full\tdropped_export_failed\tvalid\twrk_cpu_us\n' >"$1"
+  printf 'round\tmode\trequests\tprogram\trun_time_ns\trun_cnt\n' >"$2"
+}
+
+# kernel.bpf_stats_enabled is machine-wide: someone else's benchmark or test may switch it off
+# mid-run, and eBPF run times would then read 0. With BPF_STATS=1, turns it back on and says so
+# (WHERE names the round in the warning).
+bench_recheck_bpf_stats() {  # where
+  if ((BPF_STATS)) && [[ $(sysctl -n kernel.bpf_stats_enabled) != 1 ]]; then
+    bench_log "WARNING: $1: kernel.bpf_stats_enabled was switched off by someone else; on again"
+    sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
+  fi
+}
+
+# Puts kernel.bpf_stats_enabled back as bench_enable_bpf_stats found it (BPF_STATS=1 only).
+bench_restore_bpf_stats() {
+  if ((BPF_STATS)); then
+    sysctl -q -w kernel.bpf_stats_enabled="$BENCH_SAVED_BPF_STATS" >/dev/null
+    BENCH_SAVED_BPF_STATS=""
+  fi
+}
+
+# Start of a measured window, read in this order: the agent's eBPF programs (run time ns, runs,
+# programs; per program to DIR/progs.before), the service's CPU ticks (printed by CMD...), the
+# agent's and the sink's CPU ticks. Without an agent its figures are 0.
+# Sets ROUND_BPF0=(ns runs progs), ROUND_N0, ROUND_A0, ROUND_K0.
+bench_round_begin() {  # dir cmd...
+  local dir=$1
+  shift
+  ROUND_BPF0=(0 0 0)
+  [[ -n $AGENT_PID ]] && read -r -a ROUND_BPF0 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$dir/progs.before")"
+  ROUND_N0=$("$@")
+  ROUND_A0=0
+  [[ -n $AGENT_PID ]] && ROUND_A0=$(bench_cpu_ticks "$AGENT_PID")
+  ROUND_K0=$(bench_cpu_ticks "$SINK_PID")
+}
+
+# End of the window (after the load and the settle time): the agent's and the sink's CPU ticks,
+# then the agent's eBPF programs (per program to DIR/progs.after), whose per-program run time and
+# runs over the window are appended to PROGRAMS_TSV after "round mode requests".
+# Sets ROUND_A1, ROUND_K1, ROUND_BPF1=(ns runs progs).
+bench_round_end() {  # dir programs_tsv round mode requests
+  local dir=$1 progs=$2
+  ROUND_A1=0
+  [[ -n $AGENT_PID ]] && ROUND_A1=$(bench_cpu_ticks "$AGENT_PID")
+  ROUND_K1=$(bench_cpu_ticks "$SINK_PID")
+  ROUND_BPF1=(0 0 0)
+  if [[ -n $AGENT_PID ]]; then
+    read -r -a ROUND_BPF1 <<<"$(bench_bpf_prog_stats "$AGENT_PID" "$dir/progs.after")"
+    python3 "$BENCH_LIB_DIR/bpf_stats.py" progs-diff "$dir/progs.before" "$dir/progs.after" |
+      sed "s/^/$3\t$4\t$5\t/" >>"$progs"
+  fi
+}
+
+# Whether the agent survived the round, and what it counted. An agent that exited during the
+# round (crash, or killed by someone else) voids it: valid=0 and a warning "WHO exited ..." with
+# the tail of LOG. The agent is then stopped and, with COUNTERS=1, its exit counters read from
+# LOG (-1 when absent or without agent).
+# Sets ROUND_VALID and ROUND_COUNTERS=(ringbuf_full events_sent records spans exported
+# dropped_queue_full dropped_export_failed).
+bench_round_agent_exit() {  # log who counters
+  local log=$1 k
+  ROUND_COUNTERS=(-1 -1 -1 -1 -1 -1 -1)
+  ROUND_VALID=1
+  if [[ -n $AGENT_PID ]] && ! kill -0 "$AGENT_PID" 2>/dev/null; then
+    ROUND_VALID=0
+    bench_log "WARNING: $2 exited during the round; round excluded. Log tail:"
+    tail -3 "$log" >&2
+  fi
+  if [[ -n $AGENT_PID ]]; then
+    bench_stop_pid "$AGENT_PID" 60
+    if (($3)); then
+      ROUND_COUNTERS=()
+      for k in ringbuf_full events_sent records spans exported dropped_queue_full dropped_export_failed; do
+        ROUND_COUNTERS+=("$(bench_log_counter "$log" "$k")")
+      done
+    fi
+  fi
+}
+
+# Appends one row to a rounds file (columns: bench_rounds_headers) from the round's figures and
+# the ROUND_* readings of bench_round_begin, bench_round_end and bench_round_agent_exit.
+# SERVICE_TICKS is the service's CPU over the window, CLIENT_CPU_US the load generator's.
+bench_round_row() {  # rounds_tsv round slot mode rate requests errors service_ticks client_cpu_us
+  printf '%d\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n' \
+    "$2" "$3" "$4" "$5" "$6" "$7" "$8" $((ROUND_A1 - ROUND_A0)) $((ROUND_K1 - ROUND_K0)) \
+    $((ROUND_BPF1[0] - ROUND_BPF0[0])) $((ROUND_BPF1[1] - ROUND_BPF0[1])) "${ROUND_BPF1[2]}" \
+    "${ROUND_COUNTERS[@]}" "$ROUND_VALID" "$9" >>"$1"
 }
