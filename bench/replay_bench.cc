@@ -89,6 +89,7 @@ Record OpenRecord(uint32_t pid, int32_t fd, uint64_t gen, uint8_t role, uint16_t
   e.family = AF_INET;
   e.local_port = lport;
   e.peer_port = pport;
+  e.protocol = OTELBPF_PROTO_HTTP1;  // UNKNOWN would be handed back to the kernel, unparsed
   inet_pton(AF_INET, "127.0.0.1", e.local_addr);
   inet_pton(AF_INET, "127.0.0.1", e.peer_addr);
   std::strncpy(e.comm, comm, sizeof(e.comm) - 1);

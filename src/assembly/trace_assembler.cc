@@ -53,12 +53,6 @@ struct TraceAssembler::Held {
   TraceContext wire_parent;
 };
 
-struct TraceAssembler::Trace {
-  TraceId trace_id{};
-  std::string trace_state;
-  bool sampled = true;
-};
-
 TraceAssembler::TraceAssembler(const Sampler& sampler, AssemblyLimits limits, Emit emit)
     : sampler_(sampler), limits_(limits), emit_(std::move(emit)) {}
 
@@ -99,8 +93,44 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
       h.stitchable = true;
     }
   }
-  due_.push_back(h.seq);
   held_.emplace(h.seq, std::move(held));
+  const bool client = h.span.kind == SpanKind::kClient && h.stitchable;
+  const ExchangeKey key = client ? h.exchange_key : ExchangeKey{};
+  if (DecideOnArrival(h)) {
+    ++stats_.decided_on_arrival;
+  } else {
+    due_.push_back(h.seq);
+    if (h.span.kind == SpanKind::kServer && h.stitchable && limits_.stitch_same_host &&
+        h.waiting_on == nullptr)
+      servers_by_exchange_[h.exchange_key] = &h;
+  }
+  if (client) WakeWaitingServer(key);
+}
+
+bool TraceAssembler::DecideOnArrival(Held& span) {
+  const ParentChoice parent = FindParent(span);
+  if (span.span.kind == SpanKind::kServer && !std::holds_alternative<NoParent>(parent) &&
+      !std::holds_alternative<const TraceContext*>(parent)) {
+    // The same-host CLIENT (or the local span the wire ids name) is here: no rival can come.
+    return TakeLocalParent(span, parent);
+  }
+  if (span.origin.local_parent_may_follow || span.origin.wire) return false;
+  if (TakeLocalParent(span, parent)) return true;
+  ReleaseAsRoot(span, std::get_if<const TraceContext*>(&parent)
+                          ? *std::get_if<const TraceContext*>(&parent)
+                          : nullptr);
+  return true;
+}
+
+void TraceAssembler::WakeWaitingServer(const ExchangeKey& key) {
+  auto it = servers_by_exchange_.find(key);
+  if (it == servers_by_exchange_.end()) return;
+  Held& server = *it->second;
+  servers_by_exchange_.erase(it);
+  if (server.waiting_on != nullptr) return;
+  const ParentChoice parent = FindSameHostClient(server);
+  if (std::holds_alternative<NoParent>(parent)) return;  // outside its window: the hold decides
+  if (TakeLocalParent(server, parent)) ++stats_.decided_on_arrival;
 }
 
 void TraceAssembler::Advance(uint64_t now_ns) {
@@ -113,6 +143,8 @@ void TraceAssembler::Advance(uint64_t now_ns) {
     }
     if (it->second->deadline_ns > clock_ns_) break;
     ++due_head_;
+    // Linked before its hold ended (its same-host CLIENT arrived): it leaves with its parent.
+    if (it->second->waiting_on != nullptr) continue;
     Resolve(*it->second, it->second->deadline_ns + limits_.root_grace_ns);
   }
   while (!root_candidates_.empty() && root_candidates_.begin()->first <= clock_ns_) {
@@ -125,6 +157,7 @@ void TraceAssembler::Advance(uint64_t now_ns) {
     due_.erase(due_.begin(), due_.begin() + static_cast<std::ptrdiff_t>(due_head_));
     due_head_ = 0;
   }
+  ExpireSettled();
 }
 
 void TraceAssembler::Flush() {
@@ -134,36 +167,55 @@ void TraceAssembler::Flush() {
   while (!held_.empty()) ReleaseOldest();  // only if something waits on a span never resolved
 }
 
-TraceAssembler::Held* TraceAssembler::FindSameHostClient(const Held& server) {
-  if (!server.stitchable || !limits_.stitch_same_host) return nullptr;
-  auto it = clients_by_exchange_.find(server.exchange_key);
-  if (it == clients_by_exchange_.end() || it->second == &server) return nullptr;
-  const Span& c = it->second->span;
+TraceAssembler::ParentChoice TraceAssembler::FindSameHostClient(const Held& server) {
+  if (!server.stitchable || !limits_.stitch_same_host) return NoParent{};
   const Span& s = server.span;
   // The server's work must lie within the client's wait, give or take clock slack.
-  if (s.start_time_unix_nano + limits_.same_host_slack_ns < c.start_time_unix_nano) return nullptr;
-  if (c.end_time_unix_nano + limits_.same_host_slack_ns < s.end_time_unix_nano) return nullptr;
-  return it->second;
+  auto inside = [&](uint64_t client_start, uint64_t client_end) {
+    return s.start_time_unix_nano + limits_.same_host_slack_ns >= client_start &&
+           client_end + limits_.same_host_slack_ns >= s.end_time_unix_nano;
+  };
+  auto it = clients_by_exchange_.find(server.exchange_key);
+  if (it != clients_by_exchange_.end()) {
+    if (it->second == &server) return NoParent{};
+    const Span& c = it->second->span;
+    if (inside(c.start_time_unix_nano, c.end_time_unix_nano)) return it->second;
+    return NoParent{};
+  }
+  auto gone = settled_clients_.find(server.exchange_key);
+  if (gone == settled_clients_.end()) return NoParent{};
+  const Settled& c = settled_[gone->second - settled_base_];
+  if (inside(c.start_ns, c.end_ns)) return &c;
+  return NoParent{};
 }
 
 TraceAssembler::ParentChoice TraceAssembler::FindWireParent(Held& span) {
   const WireContext& wire = *span.origin.wire;
   if (!IsValid(wire.parent_span_id)) return NoParent{};  // the kernel started the trace here
-  // The parent may be held here: the SERVER span this thread was serving (a CLIENT's parent),
-  // or the local CLIENT whose injected traceparent this SERVER read. Only that very span id.
-  Held* local = nullptr;
+  // The parent may be here: the SERVER span this thread was serving (a CLIENT's parent), or the
+  // local CLIENT whose injected traceparent this SERVER read. Only that very span id.
   if (span.span.kind == SpanKind::kClient && span.origin.tid != 0) {
-    auto it = servers_by_thread_.find(ThreadKey(span.pid, span.origin.tid));
+    const uint64_t thread = ThreadKey(span.pid, span.origin.tid);
+    auto it = servers_by_thread_.find(thread);
     if (it != servers_by_thread_.end()) {
       for (Held* server : it->second)
-        if (server->span.span_id == wire.parent_span_id) local = server;
+        if (server->span.span_id == wire.parent_span_id) return server;
+    }
+    auto gone = settled_servers_.find(thread);
+    if (gone != settled_servers_.end()) {
+      for (uint64_t id : gone->second)
+        if (settled_[id - settled_base_].span_id == wire.parent_span_id)
+          return &settled_[id - settled_base_];
     }
   } else if (span.span.kind == SpanKind::kServer && span.stitchable) {
     auto it = clients_by_exchange_.find(span.exchange_key);
     if (it != clients_by_exchange_.end() && it->second->span.span_id == wire.parent_span_id)
-      local = it->second;
+      return it->second;
+    auto gone = settled_clients_.find(span.exchange_key);
+    if (gone != settled_clients_.end() &&
+        settled_[gone->second - settled_base_].span_id == wire.parent_span_id)
+      return &settled_[gone->second - settled_base_];
   }
-  if (local) return local;
   return &span.wire_parent;
 }
 
@@ -174,19 +226,31 @@ TraceAssembler::ParentChoice TraceAssembler::FindParent(Held& span) {
   if (span.span.kind == SpanKind::kServer) {
     // A local caller's CLIENT span beats the traceparent: a proxy forwards its own caller's
     // traceparent unchanged, and the local link is the exact one.
-    if (Held* client = FindSameHostClient(span)) return client;
+    ParentChoice client = FindSameHostClient(span);
+    if (!std::holds_alternative<NoParent>(client)) return client;
   } else if (span.span.kind == SpanKind::kClient && span.origin.tid != 0 &&
              !span.in_process_ambiguous) {
-    auto it = servers_by_thread_.find(ThreadKey(span.pid, span.origin.tid));
-    Held* only = nullptr;
+    const uint64_t thread = ThreadKey(span.pid, span.origin.tid);
+    const uint64_t start = span.span.start_time_unix_nano, end = span.span.end_time_unix_nano;
+    ParentChoice only = NoParent{};
     size_t candidates = 0;
+    auto it = servers_by_thread_.find(thread);
     if (it != servers_by_thread_.end()) {
       for (Held* server : it->second) {
         const Span& s = server->span;
-        if (s.start_time_unix_nano <= span.span.start_time_unix_nano &&
-            span.span.end_time_unix_nano <= s.end_time_unix_nano) {
+        if (s.start_time_unix_nano <= start && end <= s.end_time_unix_nano) {
           only = server;
           if (++candidates > 1) break;  // ambiguous already: no need to count them all
+        }
+      }
+    }
+    auto gone = settled_servers_.find(thread);
+    if (candidates <= 1 && gone != settled_servers_.end()) {
+      for (uint64_t id : gone->second) {
+        const Settled& s = settled_[id - settled_base_];
+        if (s.start_ns <= start && end <= s.end_ns) {
+          only = &s;
+          if (++candidates > 1) break;
         }
       }
     }
@@ -208,21 +272,53 @@ bool TraceAssembler::WouldCycle(const Held& child, const Held* parent) const {
   return parent != nullptr;
 }
 
-bool TraceAssembler::WaitForHeldParent(Held& span, const ParentChoice& parent) {
-  Held* const* local = std::get_if<Held*>(&parent);
-  if (!local || WouldCycle(span, *local)) return false;
-  span.waiting_on = *local;
-  (*local)->waiters.push_back(&span);
+bool TraceAssembler::WaitForHeldParent(Held& span, Held* parent) {
+  if (WouldCycle(span, parent)) return false;
+  span.waiting_on = parent;
+  parent->waiters.push_back(&span);
   return true;
 }
 
+bool TraceAssembler::TakeLocalParent(Held& span, const ParentChoice& parent) {
+  if (Held* const* held = std::get_if<Held*>(&parent)) return WaitForHeldParent(span, *held);
+  if (const Settled* const* gone = std::get_if<const Settled*>(&parent)) {
+    ReleaseUnder(span, **gone);
+    return true;
+  }
+  return false;
+}
+
 void TraceAssembler::Resolve(Held& span, uint64_t root_ready_ns) {
-  if (!WaitForHeldParent(span, FindParent(span))) root_candidates_.emplace(root_ready_ns, span.seq);
+  if (!TakeLocalParent(span, FindParent(span))) root_candidates_.emplace(root_ready_ns, span.seq);
 }
 
 void TraceAssembler::ReleaseIfStillRoot(Held& span) {
   const ParentChoice parent = FindParent(span);
-  if (!WaitForHeldParent(span, parent)) ReleaseAsRoot(span, RemoteParent(parent));
+  if (!TakeLocalParent(span, parent)) ReleaseAsRoot(span, RemoteParent(parent));
+}
+
+void TraceAssembler::LinkChild(const Span& parent, Held& child) {
+  Span& cs = child.span;
+  cs.parent_span_id = parent.span_id;
+  // Children lie inside their parents (same-host slack is the only way out).
+  cs.start_time_unix_nano =
+      std::clamp(cs.start_time_unix_nano, parent.start_time_unix_nano, parent.end_time_unix_nano);
+  cs.end_time_unix_nano =
+      std::clamp(cs.end_time_unix_nano, cs.start_time_unix_nano, parent.end_time_unix_nano);
+  if (child.origin.wire)
+    ++stats_.linked_propagated;  // linked by the ids on the wire (--propagate=headers)
+  else
+    ++(cs.kind == SpanKind::kServer ? stats_.linked_same_host : stats_.linked_in_process);
+}
+
+void TraceAssembler::ReleaseUnder(Held& span, const Settled& parent) {
+  Span view;  // the parent's id and window, all LinkChild reads
+  view.span_id = parent.span_id;
+  view.start_time_unix_nano = parent.start_ns;
+  view.end_time_unix_nano = parent.end_ns;
+  LinkChild(view, span);
+  const Trace trace = parent.trace;  // copied: settling below may move the deque
+  ReleaseTree(span, trace);
 }
 
 void TraceAssembler::ReleaseAsRoot(Held& span, const TraceContext* remote_parent) {
@@ -266,21 +362,12 @@ void TraceAssembler::ReleaseTree(Held& root, const Trace& trace) {
     x.waiters.clear();
     x.span.trace_id = trace.trace_id;
     x.span.trace_state = trace.trace_state;
-    const SpanId id = x.span.span_id;
-    const uint64_t start = x.span.start_time_unix_nano, end = x.span.end_time_unix_nano;
     for (Held* c : children) {
-      Span& cs = c->span;
-      cs.parent_span_id = id;
-      // Children lie inside their parents (same-host slack is the only way out).
-      cs.start_time_unix_nano = std::clamp(cs.start_time_unix_nano, start, end);
-      cs.end_time_unix_nano = std::clamp(cs.end_time_unix_nano, cs.start_time_unix_nano, end);
-      if (c->origin.wire)
-        ++stats_.linked_propagated;  // linked by the ids on the wire (--propagate=headers)
-      else
-        ++(cs.kind == SpanKind::kServer ? stats_.linked_same_host : stats_.linked_in_process);
+      LinkChild(x.span, *c);
       stack.push_back(c);
     }
     Unindex(x);
+    Settle(x, trace);
     auto node = held_.extract(x.seq);
     if (trace.sampled) {
       emit_(std::move(node.mapped()->span));
@@ -291,6 +378,47 @@ void TraceAssembler::ReleaseTree(Held& root, const Trace& trace) {
   for (Held* w : relinked) {
     // Their hold and grace are over: they leave with the next Advance unless a parent shows.
     if (held_.count(w->seq) && w->waiting_on == nullptr) Resolve(*w, clock_ns_);
+  }
+}
+
+void TraceAssembler::Settle(const Held& span, const Trace& trace) {
+  const bool client = span.span.kind == SpanKind::kClient && span.stitchable;
+  const bool server = span.span.kind == SpanKind::kServer && span.origin.tid != 0;
+  if (!client && !server) return;  // nothing can name it as a parent
+  Settled s;
+  s.trace = trace;
+  s.span_id = span.span.span_id;
+  s.start_ns = span.span.start_time_unix_nano;
+  s.end_ns = span.span.end_time_unix_nano;
+  s.expire_ns = clock_ns_ + limits_.hold_ns + limits_.root_grace_ns;
+  s.kind = span.span.kind;
+  const uint64_t id = settled_base_ + settled_.size();
+  if (client) {
+    s.exchange_key = span.exchange_key;
+    settled_clients_[span.exchange_key] = id;
+  } else {
+    s.thread_key = ThreadKey(span.pid, span.origin.tid);
+    settled_servers_[s.thread_key].push_back(id);
+  }
+  settled_.push_back(std::move(s));
+}
+
+void TraceAssembler::ExpireSettled() {
+  while (!settled_.empty() && settled_.front().expire_ns <= clock_ns_) {
+    const Settled& s = settled_.front();
+    const uint64_t id = settled_base_;
+    if (s.kind == SpanKind::kClient) {
+      auto it = settled_clients_.find(s.exchange_key);
+      if (it != settled_clients_.end() && it->second == id) settled_clients_.erase(it);
+    } else {
+      auto it = settled_servers_.find(s.thread_key);
+      if (it != settled_servers_.end()) {
+        if (!it->second.empty() && it->second.front() == id) it->second.pop_front();
+        if (it->second.empty()) settled_servers_.erase(it);
+      }
+    }
+    settled_.pop_front();
+    ++settled_base_;
   }
 }
 
@@ -308,9 +436,10 @@ void TraceAssembler::Unindex(const Held& span) {
       if (v.empty()) servers_by_thread_.erase(it);
     }
   }
-  if (span.span.kind == SpanKind::kClient && span.stitchable) {
-    auto it = clients_by_exchange_.find(span.exchange_key);
-    if (it != clients_by_exchange_.end() && it->second == &span) clients_by_exchange_.erase(it);
+  if (span.stitchable) {
+    auto& index = span.span.kind == SpanKind::kClient ? clients_by_exchange_ : servers_by_exchange_;
+    auto it = index.find(span.exchange_key);
+    if (it != index.end() && it->second == &span) index.erase(it);
   }
 }
 
@@ -320,7 +449,12 @@ void TraceAssembler::ReleaseOldest() {
   Held* top = held_.begin()->second.get();
   while (top->waiting_on) top = top->waiting_on;
   ++stats_.released_early;
-  ReleaseAsRoot(*top, RemoteParent(FindParent(*top)));
+  const ParentChoice parent = FindParent(*top);
+  if (const Settled* const* gone = std::get_if<const Settled*>(&parent)) {
+    ReleaseUnder(*top, **gone);
+    return;
+  }
+  ReleaseAsRoot(*top, RemoteParent(parent));
 }
 
 }  // namespace otelbpf

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -57,6 +58,7 @@ struct AssemblyStats {
   uint64_t new_traces = 0;              // spans that started a trace
   uint64_t ambiguous_in_process = 0;    // CLIENT spans left unlinked: several SERVER candidates
   uint64_t released_early = 0;          // spans released before their hold ended (memory cap)
+  uint64_t decided_on_arrival = 0;      // spans that left at once: nothing could change them
   uint64_t sampled_out = 0;             // spans of unsampled traces (never encoded or exported)
 };
 
@@ -88,27 +90,55 @@ class TraceAssembler {
   void Flush();
 
   size_t held() const { return held_.size(); }
+  size_t settled() const { return settled_.size(); }
   const AssemblyStats& stats() const { return stats_; }
 
  private:
   struct Held;
-  struct Trace;
+  struct Trace {
+    TraceId trace_id{};
+    std::string trace_state;
+    bool sampled = true;
+  };
+  // A span that left, as far as its late children need it: its trace, its id, its window.
+  struct Settled {
+    Trace trace;
+    SpanId span_id{};
+    uint64_t start_ns = 0, end_ns = 0;
+    uint64_t expire_ns = 0;
+    SpanKind kind = SpanKind::kInternal;
+    ExchangeKey exchange_key;  // CLIENT: its exchange
+    uint64_t thread_key = 0;   // SERVER: its thread
+  };
   struct NoParent {};
-  using ParentChoice = std::variant<NoParent, Held*, const TraceContext*>;
+  using ParentChoice = std::variant<NoParent, Held*, const Settled*, const TraceContext*>;
 
   ParentChoice FindParent(Held& span);
   ParentChoice FindWireParent(Held& span);  // for spans whose ids the kernel chose
-  Held* FindSameHostClient(const Held& server);
+  ParentChoice FindSameHostClient(const Held& server);
+  // Decides at arrival when nothing can change the decision later: a SERVER whose local CLIENT
+  // is already here, or a span the tracker proved has no local parent still to come
+  // (SpanOrigin::local_parent_may_follow). False: the span waits for its hold to end.
+  bool DecideOnArrival(Held& span);
+  // A CLIENT span arrived: the SERVER span of the same exchange waiting for it is decided now.
+  void WakeWaitingServer(const ExchangeKey& key);
   // The hold ended: wait for a held parent, or become a root candidate.
   void Resolve(Held& span, uint64_t root_ready_ns);
   // The grace ended: wait for a parent found meanwhile, or leave as a root.
   void ReleaseIfStillRoot(Held& span);
-  // Makes `span` wait for `parent` when that is a held span (and no cycle); false otherwise.
-  bool WaitForHeldParent(Held& span, const ParentChoice& parent);
+  // Acts on a choice that is final: waits for a held parent, leaves under a released one.
+  // False when the choice names no local parent (the caller decides what a root does).
+  bool TakeLocalParent(Held& span, const ParentChoice& parent);
+  bool WaitForHeldParent(Held& span, Held* parent);
+  void ReleaseUnder(Held& span, const Settled& parent);
   void ReleaseAsRoot(Held& span, const TraceContext* remote_parent);
   void ReleaseTree(Held& root, const Trace& trace);
+  void LinkChild(const Span& parent, Held& child);
   bool WouldCycle(const Held& child, const Held* parent) const;
   void Unindex(const Held& span);
+  // What a released span leaves behind for children that arrive after it (ids, window).
+  void Settle(const Held& span, const Trace& trace);
+  void ExpireSettled();
   void ReleaseOldest();
 
   const Sampler& sampler_;
@@ -123,8 +153,15 @@ class TraceAssembler {
   std::multimap<uint64_t, uint64_t> root_candidates_;  // ready time -> seq
   // SERVER spans by (pid << 32 | tid): in-process parents for CLIENT spans.
   std::unordered_map<uint64_t, std::vector<Held*>> servers_by_thread_;
-  // CLIENT spans by "client local|client peer#index": same-host parents for SERVER spans.
+  // CLIENT spans by exchange (client's endpoints and index): same-host parents for SERVERs.
   std::unordered_map<ExchangeKey, Held*, ExchangeKeyHash> clients_by_exchange_;
+  // Held SERVER spans still looking for their same-host CLIENT, by the same key.
+  std::unordered_map<ExchangeKey, Held*, ExchangeKeyHash> servers_by_exchange_;
+  // Released spans that may still be a parent, kept `hold + root grace` after they left.
+  std::deque<Settled> settled_;  // release order = expiry order
+  uint64_t settled_base_ = 0;    // id of settled_.front()
+  std::unordered_map<ExchangeKey, uint64_t, ExchangeKeyHash> settled_clients_;
+  std::unordered_map<uint64_t, std::deque<uint64_t>> settled_servers_;  // by thread
   AssemblyStats stats_;
 };
 

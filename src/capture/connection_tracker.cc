@@ -19,6 +19,8 @@ namespace {
 constexpr size_t kMaxRetransmitsPerConnection = 64;
 // How long an exited process's resource still names the connection closes that trail its exit.
 constexpr uint64_t kExitedMemoryNs = 10'000'000'000;
+// Serving threads remembered per process (ServingThreads); beyond it, all of them serve.
+constexpr size_t kMaxServingThreadsPerProcess = 4096;
 }  // namespace
 
 struct ConnectionTracker::Tracked {
@@ -29,6 +31,8 @@ struct ConnectionTracker::Tracked {
   std::vector<Retransmit> retransmits;  // a vector: an empty std::deque already costs ~0.6 KiB
   uint32_t srtt_us = 0;
   std::vector<WireContext> wire_contexts;  // --propagate=headers, by request start
+  uint32_t last_serving_tid = 0;           // the last thread NoteServingThread saw read here
+  bool mirror_watched = false;             // this host's other end of it is tracked too
 };
 
 std::string TupleKey(const Endpoint& local, const Endpoint& peer) {
@@ -274,6 +278,7 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   piece.start_ns = start_ns;
   piece.end_ns = h.end_ns;
   piece.tid = h.tid;
+  if (!send && t->info.role != ConnectionRole::kClient) NoteServingThread(*t, h.tid);
   t->parser->OnData(piece);
   Drain(*t);
   if (t->parser->abandoned()) {
@@ -309,6 +314,7 @@ void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
     if (on_retired_) on_retired_(r);
   }
   processes_.Forget(pid);
+  serving_threads_.erase(pid);
   if (on_exit_) on_exit_(pid);
 }
 
@@ -359,9 +365,47 @@ void ConnectionTracker::Drain(Tracked& t) {
     FillKernelContext(t, x.first_byte_ns, x.last_byte_ns);
     ++stats_.exchanges;
     ++stats_.exchanges_by_protocol[t.info.protocol < OTELBPF_PROTO_COUNT ? t.info.protocol : 0];
+    x.origin.local_parent_may_follow = LocalParentMayFollow(t, x);
     on_exchange_(x, t.info);
   }
   drained_.clear();
+}
+
+void ConnectionTracker::NoteServingThread(Tracked& t, uint32_t tid) {
+  if (tid == 0 || tid == t.last_serving_tid) return;
+  t.last_serving_tid = tid;
+  ServingThreads& threads = serving_threads_[t.info.pid];
+  if (threads.all) return;
+  threads.tids.insert(tid);
+  if (threads.tids.size() > kMaxServingThreadsPerProcess) {
+    threads.all = true;
+    threads.tids = {};
+  }
+}
+
+bool ConnectionTracker::LocalParentMayFollow(Tracked& t, const ExchangeSpan& x) {
+  if (x.origin.wire || t.info.kernel.wire) return true;  // the ids on the wire decide: keep the hold
+  switch (x.span.kind) {
+    case SpanKind::kClient: {
+      // In-process parents are SERVER spans served on the same thread, and that thread read
+      // their request before it made this call: the record of that read came first.
+      if (x.origin.tid == 0) return false;
+      auto it = serving_threads_.find(t.info.pid);
+      return it != serving_threads_.end() &&
+             (it->second.all || it->second.tids.count(x.origin.tid) != 0);
+    }
+    case SpanKind::kServer: {
+      // A same-host parent is the CLIENT span of this host's other end of the connection.
+      if (!x.origin.exchange_index || t.info.transport != Transport::kTcp) return false;
+      if (!t.mirror_watched)
+        t.mirror_watched = by_tuple_.count(TupleKey(t.info.peer, t.info.local)) != 0;
+      // The other end's first record may still be on its way (another CPU) on the first
+      // exchange we see: hold that one whatever the lookup said.
+      return t.mirror_watched || *x.origin.exchange_index == 0;
+    }
+    default:
+      return false;
+  }
 }
 
 void ConnectionTracker::FillKernelContext(Tracked& t, uint64_t from, uint64_t to) {

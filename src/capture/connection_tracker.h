@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "capture/lifecycle_events.h"
@@ -116,6 +117,11 @@ class ConnectionTracker {
   void End(Tracked& t, uint64_t ns, bool reset);
   void Erase(uint32_t pid, int32_t fd);
   void Unindex(const Tracked& t);
+  // Remembers that thread `tid` of `pid` read from a connection it may serve.
+  void NoteServingThread(Tracked& t, uint32_t tid);
+  // Whether trace assembly must hold this exchange's span for a local parent that may still
+  // arrive (SpanOrigin::local_parent_may_follow).
+  bool LocalParentMayFollow(Tracked& t, const ExchangeSpan& x);
 
   ProcessRegistry& processes_;
   ExchangeHandler on_exchange_;
@@ -140,6 +146,14 @@ class ConnectionTracker {
     uint64_t exit_ns;
   };
   std::unordered_map<uint32_t, Exited> recently_exited_;
+  // Per process, the threads that have read from a server (or not yet known) connection: only
+  // their CLIENT spans can have an in-process parent. A process with more threads than we
+  // remember counts as serving on all of them.
+  struct ServingThreads {
+    bool all = false;
+    std::unordered_set<uint32_t> tids;
+  };
+  std::unordered_map<uint32_t, ServingThreads> serving_threads_;
   TrackerStats stats_;
 };
 

@@ -44,6 +44,12 @@ struct SpanOrigin {
   std::optional<TraceContext> incoming;
   // Set when the kernel chose this span's ids (see WireContext): they win over every rule.
   std::optional<WireContext> wire;
+  // False when the connection tracker has proven that no local parent can still arrive: a
+  // CLIENT span made on a thread that never received on a server connection (no in-process
+  // parent can exist), or a SERVER span whose connection's other end is not watched on this
+  // host (no same-host CLIENT will come). Assembly then decides the span at once instead of
+  // holding it. True (the default) keeps the hold.
+  bool local_parent_may_follow = true;
 };
 
 }  // namespace otelbpf

@@ -17,6 +17,7 @@ namespace {
 struct Seen {
   Span span;  // what the HTTP/1 parser built: the tracker never names a protocol
   ConnectionInfo connection;
+  SpanOrigin origin;
 };
 
 std::string StringAttribute(const Span& span, std::string_view key) {
@@ -36,7 +37,7 @@ class ConnectionTrackerTest : public ::testing::Test {
         tracker_(
             processes_,
             [this](ExchangeSpan& x, const ConnectionInfo& c) {
-              seen_.push_back({std::move(x.span), c});
+              seen_.push_back({std::move(x.span), c, x.origin});
             },
             /*max_connections=*/4) {}
 
@@ -59,8 +60,8 @@ class ConnectionTrackerTest : public ::testing::Test {
   }
 
   void Data(uint32_t pid, int32_t fd, uint64_t gen, uint8_t dir, const std::string& bytes,
-            uint64_t t) {
-    const auto rec = testing_support::DataRecord(pid, fd, gen, dir, bytes, t);
+            uint64_t t, uint32_t tid = 0) {
+    const auto rec = testing_support::DataRecord(pid, fd, gen, dir, bytes, t, tid);
     tracker_.HandleRecord(rec.data(), rec.size());
   }
 
@@ -340,6 +341,39 @@ TEST_F(ConnectionTrackerTest, WireContextOfAnUnknownOrLostExchangeIsCountedNotMi
   ASSERT_EQ(seen_.size(), 1u);
   EXPECT_FALSE(seen_[0].connection.kernel.wire.has_value());
   EXPECT_EQ(tracker_.stats().wire_contexts_unmatched, 2u);
+}
+
+TEST_F(ConnectionTrackerTest, OnlyExchangesThatMayStillGetALocalParentAreHeld) {
+  // pid 10 serves a remote caller on thread 77 and calls a local service from threads 77 and 78.
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER, 8080, 40000, "10.1.2.3");
+  Open(10, 6, 1, OTELBPF_ROLE_CLIENT, 40001, 9000, "127.0.0.1");
+  Open(10, 7, 1, OTELBPF_ROLE_CLIENT, 40002, 9000, "127.0.0.1");
+  Open(20, 3, 1, OTELBPF_ROLE_SERVER, 9000, 40001, "127.0.0.1");  // the other end of fd 6
+  auto exchange = [&](uint32_t pid, int32_t fd, bool server, uint64_t t, uint32_t tid,
+                      uint64_t gen = 1) {
+    Data(pid, fd, gen, server ? OTELBPF_DIR_RECV : OTELBPF_DIR_SEND, kRequest, t, tid);
+    Data(pid, fd, gen, server ? OTELBPF_DIR_SEND : OTELBPF_DIR_RECV, kResponse, t + 50, tid);
+    EXPECT_FALSE(seen_.empty());
+    return seen_.empty() ? SpanOrigin{} : seen_.back().origin;
+  };
+  EXPECT_TRUE(exchange(10, 5, true, 100, 77).local_parent_may_follow)
+      << "a connection's first exchange: its other end's records may still be on their way";
+  EXPECT_FALSE(exchange(10, 5, true, 200, 77).local_parent_may_follow)
+      << "the caller is not on this host: no same-host CLIENT will come";
+  EXPECT_TRUE(exchange(10, 6, false, 300, 77).local_parent_may_follow)
+      << "thread 77 read a request: its SERVER span may be this call's parent";
+  EXPECT_FALSE(exchange(10, 7, false, 400, 78).local_parent_may_follow)
+      << "thread 78 never read from a server connection";
+  exchange(20, 3, true, 500, 90);
+  EXPECT_TRUE(exchange(20, 3, true, 600, 90).local_parent_may_follow)
+      << "its caller (pid 10, fd 6) is watched here: the CLIENT span will come";
+  Header(OTELBPF_EV_PROCESS_EXIT, 10, -1, 0);
+  const size_t before = seen_.size();
+  Open(10, 6, 2, OTELBPF_ROLE_CLIENT, 40003, 9000, "127.0.0.1");
+  EXPECT_EQ(tracker_.connection_count(), 2u);
+  EXPECT_FALSE(exchange(10, 6, false, 700, 77, 2).local_parent_may_follow)
+      << "a process's serving threads are forgotten when it exits";
+  EXPECT_EQ(seen_.size(), before + 1);
 }
 
 TEST(TcpStateNameTest, NamesKernelStates) {

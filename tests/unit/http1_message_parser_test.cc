@@ -111,6 +111,23 @@ TEST(Http1HeadersTest, ParsesFieldsAndFraming) {
   EXPECT_FALSE(m.truncated);
 }
 
+TEST(Http1HeadersTest, OnlyTheFieldsSpansReadAreStoredButFramingIsAlwaysSeen) {
+  Message m;
+  BodyFraming f;
+  ParseHeaderFields(
+      "Host: a\r\nCookie: secret\r\nUSER-AGENT: curl\r\nContent-Length: 3\r\n"
+      "traceparent: 00-x\r\nTraceState: k=v\r\nHosts: no\r\n\r\n",
+      m, f, HeaderSelection::kReported);
+  ASSERT_EQ(m.headers.size(), 4u);
+  EXPECT_EQ(*m.FindHeader("host"), "a");
+  EXPECT_EQ(*m.FindHeader("user-agent"), "curl");
+  EXPECT_EQ(*m.FindHeader("traceparent"), "00-x");
+  EXPECT_EQ(*m.FindHeader("tracestate"), "k=v");
+  EXPECT_EQ(m.FindHeader("Cookie"), nullptr);
+  EXPECT_EQ(m.FindHeader("Hosts"), nullptr);
+  EXPECT_EQ(f.usable_content_length(), 3u);
+}
+
 TEST(Http1HeadersTest, ContentLengthValidation) {
   EXPECT_EQ(ParseContentLength("0"), 0u);
   EXPECT_EQ(ParseContentLength("12, 12"), 12u);

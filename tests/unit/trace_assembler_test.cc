@@ -58,6 +58,7 @@ class TraceAssemblerTest : public ::testing::Test {
     o.exchange_index = index;
     o.incoming = std::move(incoming);
     o.wire = std::exchange(next_wire_, std::nullopt);
+    o.local_parent_may_follow = std::exchange(next_may_follow_, true);
     assembler_->Add(std::move(span), c, o, now ? now : end);
   }
 
@@ -87,6 +88,8 @@ class TraceAssemblerTest : public ::testing::Test {
 
   // Ids the kernel put on the wire, for the next Add() only (--propagate=headers).
   std::optional<WireContext> next_wire_;
+  // What the tracker proved about the next Add() only (SpanOrigin::local_parent_may_follow).
+  bool next_may_follow_ = true;
   Sampler sampler_;
   std::unique_ptr<TraceAssembler> assembler_;
   std::vector<Span> emitted_;
@@ -324,6 +327,64 @@ TEST_F(TraceAssemblerTest, HeldSpansAreBoundedAndNeverLost) {
   EXPECT_EQ(emitted_.size(), 10u);
 }
 
+// The load generator's CLIENT spans (a thread that never serves) and the local server's SERVER
+// spans: neither waits out the hold, whichever of the two ends arrives first.
+TEST_F(TraceAssemblerTest, SpansNothingCanChangeLeaveAtOnceAndStillLink) {
+  next_may_follow_ = false;
+  Add("wrk-1", SpanKind::kClient, 1, 10, kCurl, kNginx, 10, 100, 0);
+  ASSERT_EQ(emitted_.size(), 1u) << "no local parent can come: it leaves as a root at once";
+  Add("nginx-1", SpanKind::kServer, 2, 20, kNginx, kCurl, 20, 90, 0);
+  ASSERT_EQ(emitted_.size(), 2u) << "its CLIENT already left: linked to it at once";
+  EXPECT_EQ(Get("nginx-1").parent_span_id, Get("wrk-1").span_id);
+  EXPECT_EQ(Get("nginx-1").trace_id, Get("wrk-1").trace_id);
+
+  Add("nginx-2", SpanKind::kServer, 2, 20, kNginx, kCurl, 120, 190, 1);
+  EXPECT_EQ(emitted_.size(), 2u) << "its CLIENT may still come: held";
+  next_may_follow_ = false;
+  Add("wrk-2", SpanKind::kClient, 1, 10, kCurl, kNginx, 110, 200, 1);
+  ASSERT_EQ(emitted_.size(), 4u) << "the CLIENT's arrival decides the waiting SERVER";
+  EXPECT_EQ(Get("nginx-2").parent_span_id, Get("wrk-2").span_id);
+  EXPECT_EQ(assembler_->held(), 0u);
+  EXPECT_EQ(assembler_->stats().linked_same_host, 2u);
+  EXPECT_EQ(assembler_->stats().decided_on_arrival, 4u);
+  EXPECT_EQ(assembler_->stats().new_traces, 2u);
+}
+
+TEST_F(TraceAssemblerTest, ARootThatLeftEarlyStillAdoptsItsInProcessChild) {
+  // A server with a remote caller leaves at once; the call it made (its thread serves, so the
+  // call was held) finds it when the call's hold ends.
+  Add("out", SpanKind::kClient, 1, 10, kNginxOut, kPython, 20, 50);
+  next_may_follow_ = false;
+  Add("server", SpanKind::kServer, 1, 10, kNginx, {"10.0.0.9", 5555}, 10, 100, 1);
+  ASSERT_EQ(emitted_.size(), 1u);
+  assembler_->Advance(50 + kHold);
+  ASSERT_EQ(emitted_.size(), 2u);
+  EXPECT_EQ(Get("out").parent_span_id, Get("server").span_id);
+  EXPECT_EQ(Get("out").trace_id, Get("server").trace_id);
+}
+
+TEST_F(TraceAssemblerTest, SpansThatLeftStillCountAsRivals) {
+  next_may_follow_ = false;
+  Add("a", SpanKind::kServer, 1, 10, kNginx, {"10.0.0.9", 5555}, 10, 100, 1);
+  next_may_follow_ = false;
+  Add("b", SpanKind::kServer, 1, 10, kNginx, {"10.0.0.9", 5556}, 15, 90, 1);
+  Add("out", SpanKind::kClient, 1, 10, kNginxOut, kPython, 20, 50);
+  assembler_->Flush();
+  EXPECT_EQ(Get("out").parent_span_id, SpanId{});
+  EXPECT_EQ(assembler_->stats().ambiguous_in_process, 1u);
+}
+
+TEST_F(TraceAssemblerTest, WhatLeftIsForgottenAfterHoldAndGrace) {
+  next_may_follow_ = false;
+  Add("client", SpanKind::kClient, 1, 10, kNginxOut, kPython, 10, 100);
+  EXPECT_EQ(assembler_->settled(), 1u);
+  assembler_->Advance(100 + kHold + kGrace);
+  EXPECT_EQ(assembler_->settled(), 0u) << "bounded: kept hold + grace after it left";
+  next_may_follow_ = false;
+  Add("server", SpanKind::kServer, 2, 20, kPython, kNginxOut, 20, 90);
+  EXPECT_EQ(Get("server").parent_span_id, SpanId{});
+}
+
 class RatioAssemblerTest : public TraceAssemblerTest {
  protected:
   RatioAssemblerTest() : TraceAssemblerTest({SamplerKind::kParentBasedTraceIdRatio, 0.5}) {}
@@ -347,6 +408,24 @@ TEST_F(RatioAssemblerTest, TracesAreKeptWholeOrNotAtAll) {
   EXPECT_GT(per_trace.size(), 60u);
   EXPECT_LT(per_trace.size(), 140u);
   EXPECT_EQ(emitted_.size() + assembler_->stats().sampled_out, 600u);
+}
+
+TEST_F(RatioAssemblerTest, ChildrenOfAParentThatLeftShareItsDecision) {
+  for (int i = 0; i < 200; ++i) {
+    const uint64_t t = 1000 * static_cast<uint64_t>(i);
+    const std::string n = "#" + std::to_string(i);
+    const uint16_t p = static_cast<uint16_t>(42000 + i);
+    next_may_follow_ = false;
+    Add("client" + n, SpanKind::kClient, 1, 10, {"127.0.0.1", p}, kPython, t + 20, t + 50);
+    next_may_follow_ = false;
+    Add("server" + n, SpanKind::kServer, 2, 20, kPython, {"127.0.0.1", p}, t + 25, t + 45);
+  }
+  std::map<std::string, int> per_trace;
+  for (const Span& s : emitted_) ++per_trace[ToHex(s.trace_id)];
+  for (const auto& [trace, count] : per_trace) EXPECT_EQ(count, 2) << trace;
+  EXPECT_GT(per_trace.size(), 60u);
+  EXPECT_EQ(emitted_.size() + assembler_->stats().sampled_out, 400u);
+  EXPECT_EQ(assembler_->held(), 0u);
 }
 
 }  // namespace

@@ -87,7 +87,21 @@ std::optional<uint64_t> ParseContentLength(std::string_view value) {
   }
 }
 
-void ParseHeaderFields(std::string_view field_lines, Message& message, BodyFraming& framing) {
+bool IsReportedHeader(std::string_view name) {
+  switch (name.size()) {  // the length first: most fields are none of these
+    case 4:
+      return EqualsIgnoreCase(name, "host");
+    case 10:
+      return EqualsIgnoreCase(name, "user-agent") || EqualsIgnoreCase(name, "tracestate");
+    case 11:
+      return EqualsIgnoreCase(name, "traceparent");
+    default:
+      return false;
+  }
+}
+
+void ParseHeaderFields(std::string_view field_lines, Message& message, BodyFraming& framing,
+                       HeaderSelection keep) {
   size_t stored_bytes = 0;
   for (const Header& h : message.headers) stored_bytes += h.name.size() + h.value.size();
   while (true) {
@@ -107,6 +121,7 @@ void ParseHeaderFields(std::string_view field_lines, Message& message, BodyFrami
     std::string_view value = TrimOws(line.substr(colon + 1));
 
     NoteFraming(name, value, framing);
+    if (keep == HeaderSelection::kReported && !IsReportedHeader(name)) continue;
     const size_t cost = name.size() + value.size();
     if (message.headers.size() >= kMaxHeaders || stored_bytes + cost > kMaxHeaderBytes) {
       message.truncated = true;
@@ -115,7 +130,8 @@ void ParseHeaderFields(std::string_view field_lines, Message& message, BodyFrami
     stored_bytes += cost;
     // Most requests and responses carry a handful to a dozen fields: growing the vector one
     // doubling at a time moved every stored string 4 times (11 % of replay CPU with malloc).
-    if (message.headers.empty()) message.headers.reserve(kTypicalHeaders);
+    if (message.headers.empty())
+      message.headers.reserve(keep == HeaderSelection::kReported ? 4 : kTypicalHeaders);
     message.headers.push_back(Header{std::string(name), std::string(value)});
   }
 }

@@ -32,7 +32,17 @@ std::string_view TrimOws(std::string_view s);
 // partial line could lie (a "Content-Length: 1" that was "12"). Framing headers are noted
 // even when the storage bounds (kMaxHeaders, kMaxHeaderBytes) stop storing; exceeding a
 // bound sets message.truncated.
-void ParseHeaderFields(std::string_view field_lines, Message& message, BodyFraming& framing);
+//
+// `keep` says which fields are stored: every one, or only those that spans and trace assembly
+// read (IsReportedHeader). Storing a field costs two strings; a typical response has a dozen
+// fields and spans read none of them.
+enum class HeaderSelection { kAll, kReported };
+void ParseHeaderFields(std::string_view field_lines, Message& message, BodyFraming& framing,
+                       HeaderSelection keep = HeaderSelection::kAll);
+
+// The fields BuildSpan and BuildSpanOrigin read: Host, User-Agent, traceparent, tracestate
+// (any case).
+bool IsReportedHeader(std::string_view name);
 
 // "42", or a list of identical values ("42, 42") as some intermediaries send. nullopt when invalid.
 std::optional<uint64_t> ParseContentLength(std::string_view value);

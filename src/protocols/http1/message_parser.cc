@@ -495,7 +495,8 @@ void MessageParser::ReplayAfterFalseStart() {
 void MessageParser::ParseHeaderBlock(std::string_view block) {
   const size_t start_line_end = block.find('\n');  // validated: the start line ends with LF
   ParseStartLine(block.substr(0, start_line_end + 1), current_);
-  ParseHeaderFields(block.substr(start_line_end + 1), current_, framing_);
+  ParseHeaderFields(block.substr(start_line_end + 1), current_, framing_,
+                    HeaderSelection::kReported);
 }
 
 bool MessageParser::ParsePartialHeaderBlock() {
