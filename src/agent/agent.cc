@@ -118,16 +118,14 @@ int RunAgent(const AgentOptions& options) {
   SpanPipeline pipeline(monotonic_to_realtime_ns, sampler, assembly);
 
   std::unique_ptr<otlp::OtlpTraceExporter> exporter;
-  if (otlp_config.enabled()) {
-    exporter = otlp::MakeOtlpTraceExporter(otlp_config);
-    pipeline.AddSink(exporter.get());
-  }
+  if (otlp_config.enabled()) exporter = otlp::MakeOtlpTraceExporter(otlp_config);
   std::unique_ptr<ConsolePrinter> console;
   if (!options.console_disabled && (options.console || !exporter)) {
     console =
         std::make_unique<ConsolePrinter>(options.console.value_or(ConsoleFormat::kText), stdout);
     pipeline.AddSink(console.get());
   }
+  if (exporter) pipeline.AddSink(exporter.get());  // last: it takes each span, no copy
 
   std::vector<std::string> metric_warnings;
   MetricsOutputOptions metrics_options = MetricsOptionsFrom(options, &metric_warnings);

@@ -62,7 +62,9 @@ void SpanPipeline::Tick(uint64_t now_monotonic_ns) {
 }
 
 void SpanPipeline::Deliver(Span&& span) {
-  for (SpanSink* sink : sinks_) sink->Consume(span);
+  if (sinks_.empty()) return;
+  for (size_t i = 0; i + 1 < sinks_.size(); ++i) sinks_[i]->Consume(span);
+  sinks_.back()->ConsumeOwned(std::move(span));  // the last one takes it: no copy
 }
 
 }  // namespace otelbpf

@@ -36,7 +36,8 @@ class SpanPipeline {
  public:
   explicit SpanPipeline(uint64_t monotonic_to_realtime_ns, SamplerConfig sampler = {},
                         AssemblyLimits limits = {});
-  // Sampled spans, once assembled (ids and parent set): exporters, console.
+  // Sampled spans, once assembled (ids and parent set): exporters, console. The sink added
+  // last takes each span (SpanSink::ConsumeOwned): add the one that keeps spans last.
   void AddSink(SpanSink* sink) { sinks_.push_back(sink); }
   // Every span, sampled or not, as soon as it arrives and before it has ids: span-derived
   // metrics must count all requests.

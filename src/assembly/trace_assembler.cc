@@ -51,6 +51,7 @@ struct TraceAssembler::Held {
   // A span whose ids the kernel chose (origin.wire) with a parent: that parent as a remote
   // context, for when it is not held here (gone, or another host's).
   TraceContext wire_parent;
+  bool indexed = false;  // held (in held_ and the indexes); false while deciding on arrival
 };
 
 TraceAssembler::TraceAssembler(const Sampler& sampler, AssemblyLimits limits, Emit emit)
@@ -62,10 +63,11 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
                          uint64_t now_ns) {
   ++stats_.spans;
   clock_ns_ = std::max(clock_ns_, now_ns);
-  if (held_.size() >= limits_.max_held_spans) ReleaseOldest();
 
-  auto held = std::make_unique<Held>();
-  Held& h = *held;
+  // Built on the stack: most spans are decided on arrival and never need a heap node or an
+  // index entry (at tens of thousands of spans a second, those were most of assembly's cost).
+  Held arriving;
+  Held& h = arriving;
   h.seq = next_seq_++;
   h.span = std::move(span);
   h.span.span_id = origin.wire ? origin.wire->span_id : ids_.NewSpanId();
@@ -77,49 +79,58 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
     h.wire_parent.sampled = origin.wire->sampled;
   }
   h.pid = connection.pid;
-  h.deadline_ns = clock_ns_ + limits_.hold_ns;
-  if (h.span.kind == SpanKind::kServer && origin.tid != 0) {
-    std::vector<Held*>& servers = servers_by_thread_[ThreadKey(h.pid, origin.tid)];
-    h.thread_slot = servers.size();
-    servers.push_back(&h);
+  if (origin.exchange_index && (h.span.kind == SpanKind::kClient || h.span.kind == SpanKind::kServer)) {
+    h.stitchable = true;
+    h.exchange_key = h.span.kind == SpanKind::kClient
+                         ? MakeExchangeKey(connection.local, connection.peer, *origin.exchange_index)
+                         : MakeExchangeKey(connection.peer, connection.local, *origin.exchange_index);
   }
-  if (origin.exchange_index) {
-    if (h.span.kind == SpanKind::kClient) {
-      h.exchange_key = MakeExchangeKey(connection.local, connection.peer, *origin.exchange_index);
-      h.stitchable = true;
-      clients_by_exchange_[h.exchange_key] = &h;
-    } else if (h.span.kind == SpanKind::kServer) {
-      h.exchange_key = MakeExchangeKey(connection.peer, connection.local, *origin.exchange_index);
-      h.stitchable = true;
-    }
-  }
-  held_.emplace(h.seq, std::move(held));
   const bool client = h.span.kind == SpanKind::kClient && h.stitchable;
   const ExchangeKey key = client ? h.exchange_key : ExchangeKey{};
-  if (DecideOnArrival(h)) {
+
+  const ParentChoice parent = FindParent(h);
+  const Settled* const* gone = std::get_if<const Settled*>(&parent);
+  if (gone && (h.span.kind == SpanKind::kServer || !h.origin.local_parent_may_follow)) {
+    // Its parent already left (the usual order for a same-host SERVER and its CLIENT). A CLIENT
+    // that may still see a rival SERVER on its thread waits out its hold instead.
     ++stats_.decided_on_arrival;
+    ReleaseUnder(h, **gone);
+  } else if (!std::holds_alternative<Held*>(parent) && !h.origin.local_parent_may_follow &&
+             !h.origin.wire) {
+    // Nothing that arrives later can become its parent: it leaves now as a root.
+    ++stats_.decided_on_arrival;
+    ReleaseAsRoot(h, RemoteParent(parent));
   } else {
-    due_.push_back(h.seq);
-    if (h.span.kind == SpanKind::kServer && h.stitchable && limits_.stitch_same_host &&
-        h.waiting_on == nullptr)
-      servers_by_exchange_[h.exchange_key] = &h;
+    Hold(std::move(arriving), std::holds_alternative<Held*>(parent));
   }
   if (client) WakeWaitingServer(key);
 }
 
-bool TraceAssembler::DecideOnArrival(Held& span) {
-  const ParentChoice parent = FindParent(span);
-  if (span.span.kind == SpanKind::kServer && !std::holds_alternative<NoParent>(parent) &&
-      !std::holds_alternative<const TraceContext*>(parent)) {
-    // The same-host CLIENT (or the local span the wire ids name) is here: no rival can come.
-    return TakeLocalParent(span, parent);
+void TraceAssembler::Hold(Held&& arriving, bool parent_is_held) {
+  if (held_.size() >= limits_.max_held_spans) ReleaseOldest();
+  auto node = std::make_unique<Held>(std::move(arriving));
+  Held& h = *node;
+  h.indexed = true;
+  h.deadline_ns = clock_ns_ + limits_.hold_ns;
+  if (h.span.kind == SpanKind::kServer && h.origin.tid != 0) {
+    std::vector<Held*>& servers = servers_by_thread_[ThreadKey(h.pid, h.origin.tid)];
+    h.thread_slot = servers.size();
+    servers.push_back(&h);
   }
-  if (span.origin.local_parent_may_follow || span.origin.wire) return false;
-  if (TakeLocalParent(span, parent)) return true;
-  ReleaseAsRoot(span, std::get_if<const TraceContext*>(&parent)
-                          ? *std::get_if<const TraceContext*>(&parent)
-                          : nullptr);
-  return true;
+  if (h.stitchable && h.span.kind == SpanKind::kClient) clients_by_exchange_[h.exchange_key] = &h;
+  held_.emplace(h.seq, std::move(node));
+  // A SERVER whose same-host CLIENT (or the local span its wire ids name) is held: no rival can
+  // come, so it waits for that one now. Looked up again: making room may have released it.
+  if (h.span.kind == SpanKind::kServer && parent_is_held) {
+    const ParentChoice parent = FindParent(h);
+    if (TakeLocalParent(h, parent)) {
+      ++stats_.decided_on_arrival;
+      return;
+    }
+  }
+  due_.push_back(h.seq);
+  if (h.span.kind == SpanKind::kServer && h.stitchable && limits_.stitch_same_host)
+    servers_by_exchange_[h.exchange_key] = &h;
 }
 
 void TraceAssembler::WakeWaitingServer(const ExchangeKey& key) {
@@ -366,8 +377,13 @@ void TraceAssembler::ReleaseTree(Held& root, const Trace& trace) {
       LinkChild(x.span, *c);
       stack.push_back(c);
     }
-    Unindex(x);
     Settle(x, trace);
+    if (!x.indexed) {  // decided on arrival: never held, never indexed
+      if (trace.sampled) emit_(std::move(x.span));
+      else ++stats_.sampled_out;
+      continue;
+    }
+    Unindex(x);
     auto node = held_.extract(x.seq);
     if (trace.sampled) {
       emit_(std::move(node.mapped()->span));

@@ -116,10 +116,9 @@ class TraceAssembler {
   ParentChoice FindParent(Held& span);
   ParentChoice FindWireParent(Held& span);  // for spans whose ids the kernel chose
   ParentChoice FindSameHostClient(const Held& server);
-  // Decides at arrival when nothing can change the decision later: a SERVER whose local CLIENT
-  // is already here, or a span the tracker proved has no local parent still to come
-  // (SpanOrigin::local_parent_may_follow). False: the span waits for its hold to end.
-  bool DecideOnArrival(Held& span);
+  // Keeps a span that arrived undecided: indexed, and due when its hold ends (or waiting for
+  // its held same-host CLIENT at once).
+  void Hold(Held&& arriving, bool parent_is_held);
   // A CLIENT span arrived: the SERVER span of the same exchange waiting for it is decided now.
   void WakeWaitingServer(const ExchangeKey& key);
   // The hold ended: wait for a held parent, or become a root candidate.

@@ -150,14 +150,18 @@ TEST(OtlpBatchSpanProcessorTest, ScheduleDelayExportsAPartialBatch) {
   EXPECT_EQ(f.RequestCount(), requests_before + 1);
 }
 
-TEST(OtlpBatchSpanProcessorTest, SpansArriveIntactAcrossRingWrapAround) {
+TEST(OtlpBatchSpanProcessorTest, SpansCopiedOrHandedOverArriveIntactAcrossRingWrapAround) {
   Fixture f;
   f.Start(Config(16, 4, /*delay=*/5ms));
   std::set<std::string> expected;
   for (int round = 0; round < 4; ++round) {
     for (int i = round * 12; i < (round + 1) * 12; ++i) {
-      // Varying sizes exercise slot reuse (capacity kept, contents replaced).
-      f.processor->Consume(MakeSpan(i, (i * 5) % 9));
+      // Varying sizes exercise slot reuse (capacity kept, contents replaced); every other span
+      // is handed over (the pipeline's last sink takes its spans) instead of copied.
+      if (i % 2)
+        f.processor->ConsumeOwned(MakeSpan(i, (i * 5) % 9));
+      else
+        f.processor->Consume(MakeSpan(i, (i * 5) % 9));
       expected.insert("span-" + std::to_string(i));
     }
     size_t want = expected.size();

@@ -35,7 +35,8 @@ BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<OtlpTransport> transport,
 
 BatchSpanProcessor::~BatchSpanProcessor() { Shutdown(); }
 
-void BatchSpanProcessor::Consume(const Span& span) {
+template <typename Store>
+void BatchSpanProcessor::Enqueue(Store store) {
   bool batch_ready = false;
   {
     std::lock_guard lock(mu_);
@@ -44,12 +45,21 @@ void BatchSpanProcessor::Consume(const Span& span) {
       stats_.spans_dropped_queue_full.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    // Copy-assignment reuses the slot's string and vector capacity: no allocation once warm.
-    ring_[(head_ + count_) % ring_.size()] = span;
+    store(ring_[(head_ + count_) % ring_.size()]);
     ++count_;
     batch_ready = count_ == config_.max_export_batch_size;
   }
   if (batch_ready) wake_.notify_one();
+}
+
+void BatchSpanProcessor::Consume(const Span& span) {
+  // Copy-assignment reuses the slot's string and vector capacity: no allocation once warm.
+  Enqueue([&span](Span& slot) { slot = span; });
+}
+
+void BatchSpanProcessor::ConsumeOwned(Span&& span) {
+  // The slot's previous (exported) span goes back to the caller and is freed outside the lock.
+  Enqueue([&span](Span& slot) { std::swap(slot, span); });
 }
 
 void BatchSpanProcessor::Shutdown() {

@@ -56,12 +56,18 @@ class BatchSpanProcessor final : public SpanSink {
   BatchSpanProcessor& operator=(const BatchSpanProcessor&) = delete;
 
   void Consume(const Span& span) override;
+  // Swaps the span into its slot: no copy.
+  void ConsumeOwned(Span&& span) override;
   void Shutdown() override;  // idempotent
 
   // A consistent-enough snapshot (each counter is read atomically on its own).
   OtlpExportStats stats() const;
 
  private:
+  // Puts one span into the next free slot with `store(slot)` under the lock, or counts it
+  // dropped when the queue is full.
+  template <typename Store>
+  void Enqueue(Store store);
   using Clock = std::chrono::steady_clock;
 
   void Run();

@@ -117,11 +117,14 @@ void ParseHeaderFields(std::string_view field_lines, Message& message, BodyFrami
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view name = line.substr(0, colon);
-    if (!IsToken(name)) continue;
+    // Content-Length and Transfer-Encoding decide framing; only they and the stored fields are
+    // looked at further. A name equal to one of those (any case) is a valid token already.
+    const bool framing_name = name.size() == 14 || name.size() == 17;
+    const bool store = keep == HeaderSelection::kAll ? IsToken(name) : IsReportedHeader(name);
+    if (!store && !framing_name) continue;
     std::string_view value = TrimOws(line.substr(colon + 1));
-
-    NoteFraming(name, value, framing);
-    if (keep == HeaderSelection::kReported && !IsReportedHeader(name)) continue;
+    if (framing_name) NoteFraming(name, value, framing);
+    if (!store) continue;
     const size_t cost = name.size() + value.size();
     if (message.headers.size() >= kMaxHeaders || stored_bytes + cost > kMaxHeaderBytes) {
       message.truncated = true;

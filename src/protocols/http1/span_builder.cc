@@ -78,15 +78,18 @@ void AddServerAddress(Attributes& attributes, std::string_view authority, SpanKi
   if (server.port != 0) Add(attributes, "server.port", static_cast<int64_t>(server.port));
 }
 
-std::string PathAndQuery(const TargetParts& target) {
+// `redacted_query`: RedactQuery of the target's query (computed once per span: it is also
+// url.query), or nullptr when the target has none.
+std::string PathAndQuery(const TargetParts& target, const std::string* redacted_query) {
   std::string out(target.path);
-  if (target.query) out.append("?").append(RedactQuery(*target.query));
+  if (redacted_query) out.append("?").append(*redacted_query);
   return out;
 }
 
 // url.full for client spans: the absolute URL, reconstructed when the target is origin-form.
 std::optional<std::string> FullUrl(const TargetParts& target, std::string_view authority,
-                                   const ConnectionInfo& connection) {
+                                   const ConnectionInfo& connection,
+                                   const std::string* redacted_query) {
   if (target.form == TargetParts::Form::kAbsolute) {
     std::string url(target.scheme);
     url.append("://");
@@ -94,7 +97,7 @@ std::optional<std::string> FullUrl(const TargetParts& target, std::string_view a
       url.append(target.userinfo.find(':') != std::string_view::npos ? "REDACTED:REDACTED@"
                                                                      : "REDACTED@");
     }
-    url.append(target.authority).append(PathAndQuery(target));
+    url.append(target.authority).append(PathAndQuery(target, redacted_query));
     return url;
   }
   std::string host(authority);
@@ -103,7 +106,7 @@ std::optional<std::string> FullUrl(const TargetParts& target, std::string_view a
     host = FormatAuthority(connection.peer.address, connection.peer.port);
   }
   std::string url = "http://" + host;
-  if (target.form == TargetParts::Form::kOrigin) url.append(PathAndQuery(target));
+  if (target.form == TargetParts::Form::kOrigin) url.append(PathAndQuery(target, redacted_query));
   return url;
 }
 
@@ -155,11 +158,14 @@ Span BuildSpan(const Exchange& exchange, const ConnectionInfo& connection,
   if (!known_method) Add(a, "http.request.method_original", request.method);
   Add(a, "url.scheme", std::string("http"));
   if (!target.path.empty()) Add(a, "url.path", std::string(target.path));
-  if (target.query && !target.query->empty()) Add(a, "url.query", RedactQuery(*target.query));
+  std::optional<std::string> query;
+  if (target.query) query = RedactQuery(*target.query);
+  if (query && !query->empty()) Add(a, "url.query", *query);
 
   const std::string_view authority = AddressedAuthority(target, request);
   if (span.kind == SpanKind::kClient) {
-    if (auto url = FullUrl(target, authority, connection)) Add(a, "url.full", std::move(*url));
+    if (auto url = FullUrl(target, authority, connection, query ? &*query : nullptr))
+      Add(a, "url.full", std::move(*url));
   }
   if (span.kind != SpanKind::kInternal) AddServerAddress(a, authority, span.kind, connection);
   if (span.kind == SpanKind::kServer && !connection.peer.address.empty()) {
