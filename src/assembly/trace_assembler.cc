@@ -133,6 +133,19 @@ void TraceAssembler::Hold(Held&& arriving, bool parent_is_held) {
     servers_by_exchange_[h.exchange_key] = &h;
 }
 
+TraceAssembler::Held* TraceAssembler::TakeWaitingServer(const Held& client) {
+  if (client.span.kind != SpanKind::kClient || !client.stitchable) return nullptr;
+  auto it = servers_by_exchange_.find(client.exchange_key);
+  if (it == servers_by_exchange_.end()) return nullptr;
+  Held* server = it->second;
+  if (server->waiting_on != nullptr ||
+      !ServerInsideClient(server->span, client.span.start_time_unix_nano,
+                          client.span.end_time_unix_nano))
+    return nullptr;  // not this exchange's server after all: its own hold decides
+  servers_by_exchange_.erase(it);
+  return server;
+}
+
 void TraceAssembler::WakeWaitingServer(const ExchangeKey& key) {
   auto it = servers_by_exchange_.find(key);
   if (it == servers_by_exchange_.end()) return;
@@ -178,13 +191,17 @@ void TraceAssembler::Flush() {
   while (!held_.empty()) ReleaseOldest();  // only if something waits on a span never resolved
 }
 
+bool TraceAssembler::ServerInsideClient(const Span& server, uint64_t client_start,
+                                        uint64_t client_end) const {
+  // The server's work must lie within the client's wait, give or take clock slack.
+  return server.start_time_unix_nano + limits_.same_host_slack_ns >= client_start &&
+         client_end + limits_.same_host_slack_ns >= server.end_time_unix_nano;
+}
+
 TraceAssembler::ParentChoice TraceAssembler::FindSameHostClient(const Held& server) {
   if (!server.stitchable || !limits_.stitch_same_host) return NoParent{};
-  const Span& s = server.span;
-  // The server's work must lie within the client's wait, give or take clock slack.
   auto inside = [&](uint64_t client_start, uint64_t client_end) {
-    return s.start_time_unix_nano + limits_.same_host_slack_ns >= client_start &&
-           client_end + limits_.same_host_slack_ns >= s.end_time_unix_nano;
+    return ServerInsideClient(server.span, client_start, client_end);
   };
   auto it = clients_by_exchange_.find(server.exchange_key);
   if (it != clients_by_exchange_.end()) {
@@ -377,12 +394,21 @@ void TraceAssembler::ReleaseTree(Held& root, const Trace& trace) {
       LinkChild(x.span, *c);
       stack.push_back(c);
     }
-    Settle(x, trace);
     if (!x.indexed) {  // decided on arrival: never held, never indexed
+      // A CLIENT whose same-host SERVER came first and waits for it: that one leaves with it,
+      // and nothing else can name this exchange, so nothing needs to be kept of it.
+      if (Held* server = TakeWaitingServer(x)) {
+        LinkChild(x.span, *server);
+        ++stats_.decided_on_arrival;
+        stack.push_back(server);
+      } else {
+        Settle(x, trace);
+      }
       if (trace.sampled) emit_(std::move(x.span));
       else ++stats_.sampled_out;
       continue;
     }
+    Settle(x, trace);
     Unindex(x);
     auto node = held_.extract(x.seq);
     if (trace.sampled) {

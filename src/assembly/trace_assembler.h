@@ -116,11 +116,15 @@ class TraceAssembler {
   ParentChoice FindParent(Held& span);
   ParentChoice FindWireParent(Held& span);  // for spans whose ids the kernel chose
   ParentChoice FindSameHostClient(const Held& server);
+  bool ServerInsideClient(const Span& server, uint64_t client_start, uint64_t client_end) const;
   // Keeps a span that arrived undecided: indexed, and due when its hold ends (or waiting for
   // its held same-host CLIENT at once).
   void Hold(Held&& arriving, bool parent_is_held);
   // A CLIENT span arrived: the SERVER span of the same exchange waiting for it is decided now.
   void WakeWaitingServer(const ExchangeKey& key);
+  // The held SERVER span waiting for `client` (same exchange, window inside it), taken out of
+  // the waiting index; nullptr when none.
+  Held* TakeWaitingServer(const Held& client);
   // The hold ended: wait for a held parent, or become a root candidate.
   void Resolve(Held& span, uint64_t root_ready_ns);
   // The grace ended: wait for a parent found meanwhile, or leave as a root.
