@@ -201,7 +201,22 @@ static __always_inline __u64 next_generation(void) {
   return __sync_fetch_and_add(g, 1) + 1;
 }
 
+/* Events emitted on each CPU since its last look at the ring's fill. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u32);
+} fill_check_countdown SEC(".maps");
+
+/* Reading the fill touches the cache line user space writes as it consumes: every 16th event per
+ * CPU looks, the rest never wake the reader. The fill can then pass the threshold by at most 16
+ * events per CPU before a wakeup, far inside the ring. */
+#define FILL_CHECK_EVERY 16
 static __always_inline __u64 ringbuf_flags(void) {
+  __u32 zero = 0;
+  __u32 *countdown = bpf_map_lookup_elem(&fill_check_countdown, &zero);
+  if (countdown && (*countdown)++ % FILL_CHECK_EVERY != 0) return BPF_RB_NO_WAKEUP;
   return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_threshold ? BPF_RB_FORCE_WAKEUP
                                                                            : BPF_RB_NO_WAKEUP;
 }
@@ -499,8 +514,8 @@ static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *
   s->hdr.fd = fd;
   s->hdr.captured = 0;
   s->hdr.generation = c->generation;
-  s->hdr.start_ns = args->enter_ns;
   s->hdr.end_ns = bpf_ktime_get_ns();
+  s->hdr.start_ns = args->enter_ns ? args->enter_ns : s->hdr.end_ns; /* receives: see enter_call */
   s->hdr.length = length;
   s->hdr.srtt_us = 0;
   s->hdr.tid = (__u32)bpf_get_current_pid_tgid();
@@ -579,14 +594,17 @@ static __always_inline void ship_bytes(struct otelbpf_conn_state *c, __u32 tgid,
 static __always_inline void handle_bytes(struct otelbpf_conn_state *c, __u32 tgid, struct call_args *args,
                                          const void *buf, const struct iovec *iov, __u32 iovcnt,
                                          __u64 length) {
-  const void *first = buf;
-  __u32 first_len = length > 0xffffffffull ? 0xffffffff : (__u32)length;
-  if (iov) {
-    __u32 l0 = 0;
-    first = first_iov(iov, iovcnt, &l0);
-    if (l0 < first_len) first_len = l0;
+  if (c->verdict != OTELBPF_VERDICT_SHIPPING) {
+    /* Still looking: classify the first bytes (for an iovec array, its first element's). */
+    const void *first = buf;
+    __u32 first_len = length > 0xffffffffull ? 0xffffffff : (__u32)length;
+    if (iov) {
+      __u32 l0 = 0;
+      first = first_iov(iov, iovcnt, &l0);
+      if (l0 < first_len) first_len = l0;
+    }
+    if (!detect_tcp(c, tgid, args->fd, args->direction, first, first_len, length)) return;
   }
-  if (!detect_tcp(c, tgid, args->fd, args->direction, first, first_len, length)) return;
   ship_bytes(c, tgid, args, buf, iov, iovcnt, length);
 }
 
@@ -611,18 +629,19 @@ static __always_inline void handle_datagram(struct otelbpf_conn_state *c, __u32 
 
 static __always_inline void enter_call(__s32 fd, __u64 ptr, __u64 addr, __u32 count_arg,
                                        __u8 kind, __u8 direction) {
-  __u64 id = bpf_get_current_pid_tgid();
-  __u32 tgid = id >> 32;
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   if (!tgid_selected(tgid)) return;
-  struct otelbpf_conn_state *c = get_conn(tgid, fd);
-  if (!c) return;
+  /* Only the arguments here: whether the fd is a connection we follow is looked up once, at
+   * the exit, where the bytes are (one hash lookup per syscall instead of two). */
   struct call_args *a = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0,
                                              BPF_LOCAL_STORAGE_GET_F_CREATE);
   if (!a) {
     count(OTELBPF_STAT_ARGS_MAP_FULL); /* no memory for this thread's slot */
     return;
   }
-  a->enter_ns = bpf_ktime_get_ns();
+  /* A receive is dated by its exit (when the bytes were there): its entry time says only when
+   * the process began to wait, so it is not read. A send's entry is when it started. */
+  a->enter_ns = direction == OTELBPF_DIR_SEND ? bpf_ktime_get_ns() : 0;
   a->ptr = ptr;
   a->addr = addr;
   a->count = count_arg;
@@ -672,9 +691,8 @@ static __always_inline void exit_call(long ret) {
   struct call_args args = *ap;
   ap->active = 0;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  struct otelbpf_conn_key key = {.tgid = tgid, .fd = args.fd};
-  struct otelbpf_conn_state *c = bpf_map_lookup_elem(&conns, &key);
-  if (!c || c->kind == KIND_OTHER || c->verdict == OTELBPF_VERDICT_IGNORED) return;
+  struct otelbpf_conn_state *c = get_conn(tgid, args.fd);
+  if (!c) return;
   if (ret <= 0) {
     if (ret == -ECONNRESET || ret == -EPIPE) c->reset = 1;
     return;

@@ -88,7 +88,8 @@ struct otelbpf_event_header {
   __s32 fd;
   __u32 captured; /* DATA: payload bytes following this header */
   __u64 generation;
-  __u64 start_ns; /* CLOCK_MONOTONIC: syscall entry (DATA) or event time */
+  __u64 start_ns; /* CLOCK_MONOTONIC: syscall entry (DATA sends), syscall exit (DATA
+                   * receives: when the bytes were there) or event time */
   __u64 end_ns;   /* CLOCK_MONOTONIC: syscall exit */
   __u64 length;   /* DATA: bytes the syscall moved (captured may be fewer) */
   __u32 srtt_us;  /* DATA: the socket's smoothed round-trip time at syscall exit (0: unknown) */

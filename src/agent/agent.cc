@@ -281,9 +281,11 @@ int RunAgent(const AgentOptions& options) {
   const AssemblyStats& as = pipeline.assembly_stats();
   spdlog::info(
       "traces: new={} joined_remote={} linked_in_process={} linked_same_host={} "
-      "ambiguous_in_process={} released_early={} sampled_out={} linked_propagated={}",
+      "ambiguous_in_process={} released_early={} sampled_out={} linked_propagated={} "
+      "decided_on_arrival={}",
       as.new_traces, as.joined_remote, as.linked_in_process, as.linked_same_host,
-      as.ambiguous_in_process, as.released_early, as.sampled_out, as.linked_propagated);
+      as.ambiguous_in_process, as.released_early, as.sampled_out, as.linked_propagated,
+      as.decided_on_arrival);
   if (exporter) {
     auto s = exporter->stats();
     spdlog::info(
