@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package otelbpf needs to build, run and test.
-# Idempotent: safe to run again. Must run as root (apt-get).
+# Installs the Debian 12 packages otelbpf needs. Idempotent: safe to run again. Must run as root.
+# Usage: scripts/setup.sh [--run-only]
+#   (default)    everything to build, run and test (test servers, databases, Node.js, ...)
+#   --run-only   only what building and running the agent needs (scripts/build.sh)
 set -euo pipefail
+RUN_ONLY=0
+case "${1:-}" in
+  --run-only) RUN_ONLY=1 ;;
+  "") ;;
+  *) echo "setup.sh: unknown option '$1' (use --run-only or nothing)" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup.sh: run as root (it installs Debian packages with apt-get)" >&2
@@ -28,6 +36,7 @@ TEST_PACKAGES=(
 # The independent OTLP decoder in the tests runs on Node.js; some images ship their own
 # nodejs (with npm inside), which conflicts with Debian's npm package.
 command -v npm >/dev/null 2>&1 || TEST_PACKAGES+=(nodejs npm)
+[ "$RUN_ONLY" -eq 1 ] && TEST_PACKAGES=()
 
 export DEBIAN_FRONTEND=noninteractive
 missing=()
@@ -38,6 +47,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup.sh: installing ${missing[*]}"
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$RUN_ONLY" -eq 1 ]; then
+  echo "setup.sh: the packages to build and run otelbpf are present"
+  exit 0
 fi
 
 # nginx, prometheus and the databases from Debian start themselves as services on install; tests

@@ -7,6 +7,9 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "test.sh: the integration tests load eBPF programs: run as root" >&2
   exit 1
 fi
-bash scripts/build.sh
+bash scripts/setup.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTELBPF_BUILD_TESTS=ON \
+  -DOTELBPF_BUILD_BENCH=ON >/dev/null
+cmake --build build -j"$(nproc)"
 cd build
 ctest --output-on-failure --timeout 600 "$@"
