@@ -27,6 +27,24 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
+}  // namespace
+}  // namespace otelbpf
+
+// mimalloc's, when the agent binary links it (CMakeLists.txt); null in builds without it.
+extern "C" void mi_collect(bool force) __attribute__((weak));
+
+namespace otelbpf {
+namespace {
+
+// Gives freed heap back to the system after a burst of connections has closed. glibc keeps it
+// for reuse until malloc_trim; mimalloc until its own delayed purge, which mi_collect forces.
+void ReturnFreedMemory() {
+  if (mi_collect)
+    mi_collect(true);
+  else
+    malloc_trim(0);
+}
+
 void OnSignal(int) { g_stop.store(true); }
 
 void InstallSignalHandlers() {
@@ -236,10 +254,10 @@ int RunAgent(const AgentOptions& options) {
       const CaptureCounters c = metrics.PublishKernelStats(*bpf);
       // Also when no record came: assembly releases spans on its own clock (Tick).
       metrics.PublishUserStats(tracker, processes.size(), pipeline);
-      // glibc keeps freed heap for reuse; after a burst of connections has closed, give it back
-      // (measured: 64.8 -> 15.0 MiB after 20k connections). Cheap, and only after big drops.
+      // After a burst of connections has closed, give the freed heap back (measured with glibc:
+      // 64.8 -> 15.0 MiB after 20k connections). Cheap, and only after big drops.
       const size_t connections = tracker.connection_count();
-      if (connections + 1000 < connections_at_last_trim) malloc_trim(0);
+      if (connections + 1000 < connections_at_last_trim) ReturnFreedMemory();
       if (connections + 1000 < connections_at_last_trim || connections > connections_at_last_trim)
         connections_at_last_trim = connections;
       uint64_t losses = c.values[OTELBPF_STAT_RINGBUF_FULL] + c.values[OTELBPF_STAT_ARGS_MAP_FULL];

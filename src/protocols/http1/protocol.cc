@@ -30,7 +30,7 @@ class Http1Parser final : public ConnectionParser {
         out.push_back(std::move(s));
       }
     }
-    done.clear();
+    std::vector<Exchange>().swap(done);  // an idle connection keeps no capacity
   }
 
   ConnectionRole role() const override { return stitcher_.role(); }
