@@ -576,6 +576,17 @@ static __always_inline const void *first_iov(const struct iovec *iov, __u32 iovc
 
 #include "propagation.bpf.h"
 
+/* One message of a data syscall, as the global functions below take it (BPF calls have at most
+ * five arguments). */
+struct message_ref {
+  __u64 buf;    /* a plain buffer (user pointer), or 0 */
+  __u64 iov;    /* an iovec array (user pointer), or 0 */
+  __u64 length; /* bytes the syscall moved for this message */
+  __u64 addr;   /* UDP: the sockaddr the call named, 0 if none */
+  __u32 iovcnt;
+  __u32 tgid;
+};
+
 /* Sends one message's bytes (a plain buffer or an iovec array) to user space. */
 static __always_inline void ship_bytes(struct otelbpf_conn_state *c, __u32 tgid, struct call_args *args,
                                        const void *buf, const struct iovec *iov, __u32 iovcnt,
@@ -590,10 +601,17 @@ static __always_inline void ship_bytes(struct otelbpf_conn_state *c, __u32 tgid,
   scratch_send(s);
 }
 
-/* One message's worth of bytes (a plain buffer or an iovec array) on a TCP candidate. */
-static __always_inline void handle_bytes(struct otelbpf_conn_state *c, __u32 tgid, struct call_args *args,
-                                         const void *buf, const struct iovec *iov, __u32 iovcnt,
-                                         __u64 length) {
+/* One message's worth of bytes (a plain buffer or an iovec array) on a TCP candidate.
+ * A global function, like the two below: the exit program handles bytes from up to seven
+ * places (each call kind, each message of a sendmmsg), and inlined there the verifier walked
+ * classification and capture seven times over: 0.7 s of start-up. Verified once now. */
+__noinline int handle_bytes(struct otelbpf_conn_state *c, struct call_args *args,
+                            struct message_ref *m) {
+  if (!c || !args || !m) return 0;
+  const __u32 tgid = m->tgid, iovcnt = m->iovcnt;
+  const void *buf = (const void *)m->buf;
+  const struct iovec *iov = (const struct iovec *)m->iov;
+  const __u64 length = m->length;
   if (c->verdict != OTELBPF_VERDICT_SHIPPING) {
     /* Still looking: classify the first bytes (for an iovec array, its first element's). */
     const void *first = buf;
@@ -603,26 +621,32 @@ static __always_inline void handle_bytes(struct otelbpf_conn_state *c, __u32 tgi
       first = first_iov(iov, iovcnt, &l0);
       if (l0 < first_len) first_len = l0;
     }
-    if (!detect_tcp(c, tgid, args->fd, args->direction, first, first_len, length)) return;
+    if (!detect_tcp(c, tgid, args->fd, args->direction, first, first_len, length)) return 0;
   }
   ship_bytes(c, tgid, args, buf, iov, iovcnt, length);
+  return 0;
 }
 
-/* One UDP datagram: shipped when it goes to or comes from a DNS server. */
-static __always_inline void handle_datagram(struct otelbpf_conn_state *c, __u32 tgid,
-                                            struct call_args *args, const void *buf,
-                                            const struct iovec *iov, __u32 iovcnt, __u64 length,
-                                            __u64 addr) {
+/* One UDP datagram: shipped when it goes to or comes from a DNS server. Global: see
+ * handle_bytes. */
+__noinline int handle_datagram(struct otelbpf_conn_state *c, struct call_args *args,
+                               struct message_ref *m) {
+  if (!c || !args || !m) return 0;
+  const __u32 tgid = m->tgid, iovcnt = m->iovcnt;
+  const void *buf = (const void *)m->buf;
+  const struct iovec *iov = (const struct iovec *)m->iov;
+  const __u64 length = m->length, addr = m->addr;
   struct otelbpf_conn_open_event e = {};
-  if (!udp_dns_datagram(c, addr, &e)) return;
+  if (!udp_dns_datagram(c, addr, &e)) return 0;
   if (c->verdict != OTELBPF_VERDICT_SHIPPING) {
-    if (!protocol_enabled(OTELBPF_PROTO_DNS) || !port_selected(e.local_port, e.peer_port)) return;
+    if (!protocol_enabled(OTELBPF_PROTO_DNS) || !port_selected(e.local_port, e.peer_port)) return 0;
     c->role = OTELBPF_ROLE_CLIENT;
     c->proto = OTELBPF_PROTO_DNS;
     c->verdict = OTELBPF_VERDICT_SHIPPING;
-    if (!announce(c, tgid, args->fd, &e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return;
+    if (!announce(c, tgid, args->fd, &e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return 0;
   }
   ship_bytes(c, tgid, args, buf, iov, iovcnt, length);
+  return 0;
 }
 
 /* ---------------------------------------------------------------- syscall plumbing ---- */
@@ -655,17 +679,22 @@ static __always_inline void enter_call(__s32 fd, __u64 ptr, __u64 addr, __u32 co
 static __always_inline void exit_udp_call(struct otelbpf_conn_state *c, __u32 tgid, struct call_args *args,
                                           long ret) {
   switch (args->kind) {
-    case CALL_BUF:
-      handle_datagram(c, tgid, args, (const void *)args->ptr, NULL, 0, ret, args->addr);
+    case CALL_BUF: {
+      struct message_ref m = {.buf = args->ptr, .length = ret, .addr = args->addr, .tgid = tgid};
+      handle_datagram(c, args, &m);
       break;
-    case CALL_IOV:
-      handle_datagram(c, tgid, args, NULL, (const struct iovec *)args->ptr, args->count, ret, 0);
+    }
+    case CALL_IOV: {
+      struct message_ref m = {.iov = args->ptr, .iovcnt = args->count, .length = ret, .tgid = tgid};
+      handle_datagram(c, args, &m);
       break;
+    }
     case CALL_MSG: {
       struct user_msghdr m = {};
       if (bpf_probe_read_user(&m, sizeof(m), (const void *)args->ptr)) return;
-      handle_datagram(c, tgid, args, NULL, m.msg_iov, (__u32)m.msg_iovlen, ret,
-                      (__u64)m.msg_name);
+      struct message_ref r = {.iov = (__u64)m.msg_iov, .iovcnt = (__u32)m.msg_iovlen, .length = ret,
+                              .addr = (__u64)m.msg_name, .tgid = tgid};
+      handle_datagram(c, args, &r);
       break;
     }
     case CALL_MMSG: {
@@ -676,8 +705,10 @@ static __always_inline void exit_udp_call(struct otelbpf_conn_state *c, __u32 tg
         struct mmsghdr m = {};
         if (bpf_probe_read_user(&m, sizeof(m), &msgs[i])) break;
         if (m.msg_len == 0) continue;
-        handle_datagram(c, tgid, args, NULL, m.msg_hdr.msg_iov, (__u32)m.msg_hdr.msg_iovlen,
-                        m.msg_len, (__u64)m.msg_hdr.msg_name);
+        struct message_ref r = {.iov = (__u64)m.msg_hdr.msg_iov,
+                                .iovcnt = (__u32)m.msg_hdr.msg_iovlen, .length = m.msg_len,
+                                .addr = (__u64)m.msg_hdr.msg_name, .tgid = tgid};
+        handle_datagram(c, args, &r);
       }
       if (ret > OTELBPF_MAX_MMSGS) count(OTELBPF_STAT_IOV_TRUNCATED);
       break;
@@ -703,16 +734,22 @@ static __always_inline void exit_call(long ret) {
   }
 
   switch (args.kind) {
-    case CALL_BUF:
-      handle_bytes(c, tgid, &args, (const void *)args.ptr, NULL, 0, ret);
+    case CALL_BUF: {
+      struct message_ref m = {.buf = args.ptr, .length = ret, .tgid = tgid};
+      handle_bytes(c, &args, &m);
       break;
-    case CALL_IOV:
-      handle_bytes(c, tgid, &args, NULL, (const struct iovec *)args.ptr, args.count, ret);
+    }
+    case CALL_IOV: {
+      struct message_ref m = {.iov = args.ptr, .iovcnt = args.count, .length = ret, .tgid = tgid};
+      handle_bytes(c, &args, &m);
       break;
+    }
     case CALL_MSG: {
       struct user_msghdr m = {};
       if (bpf_probe_read_user(&m, sizeof(m), (const void *)args.ptr)) return;
-      handle_bytes(c, tgid, &args, NULL, m.msg_iov, (__u32)m.msg_iovlen, ret);
+      struct message_ref r = {
+          .iov = (__u64)m.msg_iov, .iovcnt = (__u32)m.msg_iovlen, .length = ret, .tgid = tgid};
+      handle_bytes(c, &args, &r);
       break;
     }
     case CALL_MMSG: {
@@ -723,8 +760,10 @@ static __always_inline void exit_call(long ret) {
         struct mmsghdr m = {};
         if (bpf_probe_read_user(&m, sizeof(m), &msgs[i])) break;
         if (m.msg_len == 0) continue;
-        handle_bytes(c, tgid, &args, NULL, m.msg_hdr.msg_iov, (__u32)m.msg_hdr.msg_iovlen,
-                     m.msg_len);
+        struct message_ref r = {.iov = (__u64)m.msg_hdr.msg_iov,
+                                .iovcnt = (__u32)m.msg_hdr.msg_iovlen, .length = m.msg_len,
+                                .tgid = tgid};
+        handle_bytes(c, &args, &r);
       }
       if (ret > OTELBPF_MAX_MMSGS) count(OTELBPF_STAT_IOV_TRUNCATED);
       break;
