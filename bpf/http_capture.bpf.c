@@ -588,42 +588,37 @@ struct message_ref {
 };
 
 /* Sends one message's bytes (a plain buffer or an iovec array) to user space. */
-static __always_inline void ship_bytes(struct otelbpf_conn_state *c, __u32 tgid, struct call_args *args,
-                                       const void *buf, const struct iovec *iov, __u32 iovcnt,
-                                       __u64 length) {
-  struct scratch *s = scratch_begin(c, tgid, args->fd, args, length);
+static __always_inline void ship_bytes(struct otelbpf_conn_state *c, struct call_args *args,
+                                       const struct message_ref *m) {
+  struct scratch *s = scratch_begin(c, m->tgid, args->fd, args, m->length);
   if (!s) return;
-  if (iov)
-    scratch_append_iovecs(s, iov, iovcnt, length);
+  if (m->iov)
+    scratch_append_iovecs(s, (const struct iovec *)m->iov, m->iovcnt, m->length);
   else
-    scratch_append(s, buf, capture_limit(length));
-  if (propagate_headers && c->proto == OTELBPF_PROTO_HTTP1) follow_trace_context(c, tgid, s);
+    scratch_append(s, (const void *)m->buf, capture_limit(m->length));
+  if (propagate_headers && c->proto == OTELBPF_PROTO_HTTP1) follow_trace_context(c, m->tgid, s);
   scratch_send(s);
 }
 
 /* One message's worth of bytes (a plain buffer or an iovec array) on a TCP candidate.
- * A global function, like the two below: the exit program handles bytes from up to seven
+ * A global function, like handle_datagram below: the exit program handles bytes from up to seven
  * places (each call kind, each message of a sendmmsg), and inlined there the verifier walked
  * classification and capture seven times over: 0.7 s of start-up. Verified once now. */
 __noinline int handle_bytes(struct otelbpf_conn_state *c, struct call_args *args,
                             struct message_ref *m) {
   if (!c || !args || !m) return 0;
-  const __u32 tgid = m->tgid, iovcnt = m->iovcnt;
-  const void *buf = (const void *)m->buf;
-  const struct iovec *iov = (const struct iovec *)m->iov;
-  const __u64 length = m->length;
   if (c->verdict != OTELBPF_VERDICT_SHIPPING) {
     /* Still looking: classify the first bytes (for an iovec array, its first element's). */
-    const void *first = buf;
-    __u32 first_len = length > 0xffffffffull ? 0xffffffff : (__u32)length;
-    if (iov) {
+    const void *first = (const void *)m->buf;
+    __u32 first_len = m->length > 0xffffffffull ? 0xffffffff : (__u32)m->length;
+    if (m->iov) {
       __u32 l0 = 0;
-      first = first_iov(iov, iovcnt, &l0);
+      first = first_iov((const struct iovec *)m->iov, m->iovcnt, &l0);
       if (l0 < first_len) first_len = l0;
     }
-    if (!detect_tcp(c, tgid, args->fd, args->direction, first, first_len, length)) return 0;
+    if (!detect_tcp(c, m->tgid, args->fd, args->direction, first, first_len, m->length)) return 0;
   }
-  ship_bytes(c, tgid, args, buf, iov, iovcnt, length);
+  ship_bytes(c, args, m);
   return 0;
 }
 
@@ -632,20 +627,16 @@ __noinline int handle_bytes(struct otelbpf_conn_state *c, struct call_args *args
 __noinline int handle_datagram(struct otelbpf_conn_state *c, struct call_args *args,
                                struct message_ref *m) {
   if (!c || !args || !m) return 0;
-  const __u32 tgid = m->tgid, iovcnt = m->iovcnt;
-  const void *buf = (const void *)m->buf;
-  const struct iovec *iov = (const struct iovec *)m->iov;
-  const __u64 length = m->length, addr = m->addr;
   struct otelbpf_conn_open_event e = {};
-  if (!udp_dns_datagram(c, addr, &e)) return 0;
+  if (!udp_dns_datagram(c, m->addr, &e)) return 0;
   if (c->verdict != OTELBPF_VERDICT_SHIPPING) {
     if (!protocol_enabled(OTELBPF_PROTO_DNS) || !port_selected(e.local_port, e.peer_port)) return 0;
     c->role = OTELBPF_ROLE_CLIENT;
     c->proto = OTELBPF_PROTO_DNS;
     c->verdict = OTELBPF_VERDICT_SHIPPING;
-    if (!announce(c, tgid, args->fd, &e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return 0;
+    if (!announce(c, m->tgid, args->fd, &e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return 0;
   }
-  ship_bytes(c, tgid, args, buf, iov, iovcnt, length);
+  ship_bytes(c, args, m);
   return 0;
 }
 

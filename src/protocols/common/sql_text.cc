@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "protocols/common/ascii.h"
 #include "protocols/common/utf8.h"
 
 namespace otelbpf::sql {
@@ -54,20 +55,11 @@ bool IsTagChar(unsigned char c) { return IsWordStart(c) || IsDigit(c); }  // no 
 
 constexpr std::string_view kReplacementCharacter = "\xef\xbf\xbd";  // U+FFFD
 
-char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+using ascii::ToUpper;
+using ascii::Upper;
 
 bool EqualsUpper(std::string_view word, std::string_view upper) {
-  if (word.size() != upper.size()) return false;
-  for (size_t i = 0; i < word.size(); ++i) {
-    if (Upper(word[i]) != upper[i]) return false;
-  }
-  return true;
-}
-
-std::string ToUpper(std::string_view word) {
-  std::string out(word);
-  for (char& c : out) c = Upper(c);
-  return out;
+  return ascii::EqualsIgnoreCase(word, upper);  // `upper` is a keyword in capitals
 }
 
 // Appends `text` with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD

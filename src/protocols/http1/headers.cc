@@ -2,12 +2,10 @@
 
 #include <string>
 
+#include "protocols/common/ascii.h"
+
 namespace otelbpf::http1 {
 namespace {
-
-char ToLowerAscii(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
 
 // RFC 9110 tchar.
 bool IsTokenChar(char c) {
@@ -47,13 +45,7 @@ void NoteFraming(std::string_view name, std::string_view value, BodyFraming& fra
 
 }  // namespace
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
-  }
-  return true;
-}
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return ascii::EqualsIgnoreCase(a, b); }
 
 std::string_view TrimOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -2,27 +2,16 @@
 
 #include <cstdint>
 
+#include "protocols/common/ascii.h"
 #include "protocols/common/sql_text.h"
 #include "protocols/common/utf8.h"
 
 namespace otelbpf::postgresql {
 namespace {
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool ContainsFolded(std::string_view text, std::string_view lower_needle) {
-  if (lower_needle.size() > text.size()) return false;
-  for (size_t i = 0; i + lower_needle.size() <= text.size(); ++i) {
-    size_t k = 0;
-    while (k < lower_needle.size() && Lower(text[i + k]) == lower_needle[k]) ++k;
-    if (k == lower_needle.size()) return true;
-  }
-  return false;
-}
-
 bool MayCarryCredential(std::string_view text) {
-  return ContainsFolded(text, "passw") || ContainsFolded(text, "identified") ||
-         ContainsFolded(text, "secret");
+  return ascii::ContainsIgnoreCase(text, "passw") || ascii::ContainsIgnoreCase(text, "identified") ||
+         ascii::ContainsIgnoreCase(text, "secret");
 }
 
 }  // namespace

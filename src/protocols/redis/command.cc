@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "protocols/common/ascii.h"
 #include "protocols/redis/command_table.h"
 
 namespace otelbpf::redis {
@@ -11,17 +12,9 @@ namespace {
 constexpr char kHex[] = "0123456789abcdef";
 constexpr std::string_view kEllipsis = " ...";
 
-char ToUpper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
-
-std::string Upper(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), ToUpper);
-  return out;
-}
-
+// `upper` is a command name in capitals.
 bool EqualsIgnoringCase(std::string_view a, std::string_view upper) {
-  return a.size() == upper.size() && std::equal(a.begin(), a.end(), upper.begin(),
-                                                [](char x, char y) { return ToUpper(x) == y; });
+  return ascii::EqualsIgnoreCase(a, upper);
 }
 
 // A whole, captured word that can name a command or subcommand ("GET", "FT.SEARCH").
@@ -134,12 +127,12 @@ Command DescribeCommand(const Frame& frame) {
   Command command;
   if ((frame.type != '*' && frame.type != 'I') || frame.elements.empty()) return command;
   if (!IsName(frame.elements[0])) return command;
-  command.operation = Upper(frame.elements[0].prefix);
+  command.operation = ascii::ToUpper(frame.elements[0].prefix);
   size_t first_argument = 1;
   if (IsContainerCommand(command.operation) && frame.elements.size() > 1 &&
       IsName(frame.elements[1])) {
     command.operation += ' ';
-    command.operation += Upper(frame.elements[1].prefix);
+    command.operation += ascii::ToUpper(frame.elements[1].prefix);
     first_argument = 2;
   }
   command.argument_count = frame.count > first_argument ? frame.count - first_argument : 0;
