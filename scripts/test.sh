@@ -12,4 +12,6 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTELBPF_BUILD_TESTS=ON \
   -DOTELBPF_BUILD_BENCH=ON >/dev/null
 cmake --build build -j"$(nproc)"
 cd build
-ctest --output-on-failure --timeout 600 "$@"
+# Unit tests and fuzzers run beside the integration modules; those take a RESOURCE_LOCK on the
+# machine's kernel hooks and still run one at a time (tests/integration/CMakeLists.txt).
+ctest --output-on-failure --timeout 600 -j"$(nproc)" "$@"
