@@ -41,9 +41,9 @@ struct TraceAssembler::Held {
   ExchangeKey exchange_key;
   bool stitchable = false;
   uint64_t deadline_ns = 0;
-  Held* waiting_on = nullptr;  // set once the hold ended and a held parent was chosen
+  Held* waiting_on = nullptr;         // set once the hold ended and a held parent was chosen
   bool in_process_ambiguous = false;  // saw two SERVER candidates once: never linked in-process
-  std::vector<Held*> waiters;  // spans whose hold ended and that wait for this one
+  std::vector<Held*> waiters;         // spans whose hold ended and that wait for this one
   // SERVER spans: position in servers_by_thread_'s vector, so leaving it is O(1). An event
   // loop's thread holds thousands of spans under load: a linear removal made assembly
   // quadratic (40 % of the agent's CPU at 44k requests/s).
@@ -79,11 +79,13 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
     h.wire_parent.sampled = origin.wire->sampled;
   }
   h.pid = connection.pid;
-  if (origin.exchange_index && (h.span.kind == SpanKind::kClient || h.span.kind == SpanKind::kServer)) {
+  if (origin.exchange_index &&
+      (h.span.kind == SpanKind::kClient || h.span.kind == SpanKind::kServer)) {
     h.stitchable = true;
-    h.exchange_key = h.span.kind == SpanKind::kClient
-                         ? MakeExchangeKey(connection.local, connection.peer, *origin.exchange_index)
-                         : MakeExchangeKey(connection.peer, connection.local, *origin.exchange_index);
+    h.exchange_key =
+        h.span.kind == SpanKind::kClient
+            ? MakeExchangeKey(connection.local, connection.peer, *origin.exchange_index)
+            : MakeExchangeKey(connection.peer, connection.local, *origin.exchange_index);
   }
   const bool client = h.span.kind == SpanKind::kClient && h.stitchable;
   const ExchangeKey key = client ? h.exchange_key : ExchangeKey{};
@@ -404,8 +406,10 @@ void TraceAssembler::ReleaseTree(Held& root, const Trace& trace) {
       } else {
         Settle(x, trace);
       }
-      if (trace.sampled) emit_(std::move(x.span));
-      else ++stats_.sampled_out;
+      if (trace.sampled)
+        emit_(std::move(x.span));
+      else
+        ++stats_.sampled_out;
       continue;
     }
     Settle(x, trace);

@@ -50,16 +50,16 @@ struct AssemblyLimits {
 };
 
 struct AssemblyStats {
-  uint64_t spans = 0;                   // spans received
-  uint64_t linked_same_host = 0;        // SERVER spans stitched under a local CLIENT span
-  uint64_t linked_in_process = 0;       // CLIENT spans under their process's SERVER span
-  uint64_t linked_propagated = 0;       // spans under the local span their ids on the wire name
-  uint64_t joined_remote = 0;           // spans whose parent is a valid incoming traceparent
-  uint64_t new_traces = 0;              // spans that started a trace
-  uint64_t ambiguous_in_process = 0;    // CLIENT spans left unlinked: several SERVER candidates
-  uint64_t released_early = 0;          // spans released before their hold ended (memory cap)
-  uint64_t decided_on_arrival = 0;      // spans that left at once: nothing could change them
-  uint64_t sampled_out = 0;             // spans of unsampled traces (never encoded or exported)
+  uint64_t spans = 0;                 // spans received
+  uint64_t linked_same_host = 0;      // SERVER spans stitched under a local CLIENT span
+  uint64_t linked_in_process = 0;     // CLIENT spans under their process's SERVER span
+  uint64_t linked_propagated = 0;     // spans under the local span their ids on the wire name
+  uint64_t joined_remote = 0;         // spans whose parent is a valid incoming traceparent
+  uint64_t new_traces = 0;            // spans that started a trace
+  uint64_t ambiguous_in_process = 0;  // CLIENT spans left unlinked: several SERVER candidates
+  uint64_t released_early = 0;        // spans released before their hold ended (memory cap)
+  uint64_t decided_on_arrival = 0;    // spans that left at once: nothing could change them
+  uint64_t sampled_out = 0;           // spans of unsampled traces (never encoded or exported)
 };
 
 // One exchange of one connection, named from the client's side (its local and peer

@@ -40,7 +40,6 @@ std::string TupleKey(const Endpoint& local, const Endpoint& peer) {
          std::to_string(peer.port);
 }
 
-
 std::string FormatAddress(uint16_t family, const uint8_t* addr) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (family == AF_INET) {
@@ -384,7 +383,8 @@ void ConnectionTracker::NoteServingThread(Tracked& t, uint32_t tid) {
 }
 
 bool ConnectionTracker::LocalParentMayFollow(Tracked& t, const ExchangeSpan& x) {
-  if (x.origin.wire || t.info.kernel.wire) return true;  // the ids on the wire decide: keep the hold
+  if (x.origin.wire || t.info.kernel.wire)
+    return true;  // the ids on the wire decide: keep the hold
   switch (x.span.kind) {
     case SpanKind::kClient: {
       // In-process parents are SERVER spans served on the same thread, and that thread read

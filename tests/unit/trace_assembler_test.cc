@@ -33,9 +33,8 @@ class TraceAssemblerTest : public ::testing::Test {
     limits.hold_ns = kHold;
     limits.same_host_slack_ns = 5;
     limits.root_grace_ns = kGrace;
-    assembler_ = std::make_unique<TraceAssembler>(sampler_, limits, [this](Span&& s) {
-      emitted_.push_back(std::move(s));
-    });
+    assembler_ = std::make_unique<TraceAssembler>(
+        sampler_, limits, [this](Span&& s) { emitted_.push_back(std::move(s)); });
   }
 
   // Adds a span named `name`; returns nothing: look it up by name once emitted.
@@ -78,8 +77,8 @@ class TraceAssemblerTest : public ::testing::Test {
     Add("python-out" + suffix, SpanKind::kClient, 2, 20, kPythonOut, kBackend, offset + 35,
         offset + 62);
     // nginx forwards curl's traceparent: the python server sees it too.
-    Add("python" + suffix, SpanKind::kServer, 2, 20, kPython, kNginxOut, offset + 30,
-        offset + 70, 0, at_nginx);
+    Add("python" + suffix, SpanKind::kServer, 2, 20, kPython, kNginxOut, offset + 30, offset + 70,
+        0, at_nginx);
     Add("nginx-out" + suffix, SpanKind::kClient, 1, 10, kNginxOut, kPython, offset + 20,
         offset + 72, 0, at_nginx);
     Add("nginx" + suffix, SpanKind::kServer, 1, 10, kNginx, kCurl, offset + 10, offset + 80, 0,

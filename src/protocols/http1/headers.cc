@@ -45,7 +45,9 @@ void NoteFraming(std::string_view name, std::string_view value, BodyFraming& fra
 
 }  // namespace
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return ascii::EqualsIgnoreCase(a, b); }
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return ascii::EqualsIgnoreCase(a, b);
+}
 
 std::string_view TrimOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

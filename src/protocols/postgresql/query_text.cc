@@ -10,8 +10,8 @@ namespace otelbpf::postgresql {
 namespace {
 
 bool MayCarryCredential(std::string_view text) {
-  return ascii::ContainsIgnoreCase(text, "passw") || ascii::ContainsIgnoreCase(text, "identified") ||
-         ascii::ContainsIgnoreCase(text, "secret");
+  return ascii::ContainsIgnoreCase(text, "passw") ||
+         ascii::ContainsIgnoreCase(text, "identified") || ascii::ContainsIgnoreCase(text, "secret");
 }
 
 }  // namespace
