@@ -66,8 +66,7 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
 
   // Built on the stack: most spans are decided on arrival and never need a heap node or an
   // index entry (at tens of thousands of spans a second, those were most of assembly's cost).
-  Held arriving;
-  Held& h = arriving;
+  Held h;
   h.seq = next_seq_++;
   h.span = std::move(span);
   h.span.span_id = origin.wire ? origin.wire->span_id : ids_.NewSpanId();
@@ -87,9 +86,6 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
             ? MakeExchangeKey(connection.local, connection.peer, *origin.exchange_index)
             : MakeExchangeKey(connection.peer, connection.local, *origin.exchange_index);
   }
-  const bool client = h.span.kind == SpanKind::kClient && h.stitchable;
-  const ExchangeKey key = client ? h.exchange_key : ExchangeKey{};
-
   const ParentChoice parent = FindParent(h);
   const Settled* const* gone = std::get_if<const Settled*>(&parent);
   if (gone && (h.span.kind == SpanKind::kServer || !h.origin.local_parent_may_follow)) {
@@ -103,9 +99,8 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
     ++stats_.decided_on_arrival;
     ReleaseAsRoot(h, RemoteParent(parent));
   } else {
-    Hold(std::move(arriving), std::holds_alternative<Held*>(parent));
+    Hold(std::move(h), std::holds_alternative<Held*>(parent));
   }
-  if (client) WakeWaitingServer(key);
 }
 
 void TraceAssembler::Hold(Held&& arriving, bool parent_is_held) {
@@ -119,8 +114,13 @@ void TraceAssembler::Hold(Held&& arriving, bool parent_is_held) {
     h.thread_slot = servers.size();
     servers.push_back(&h);
   }
-  if (h.stitchable && h.span.kind == SpanKind::kClient) clients_by_exchange_[h.exchange_key] = &h;
   held_.emplace(h.seq, std::move(node));
+  if (h.stitchable && h.span.kind == SpanKind::kClient) {
+    clients_by_exchange_[h.exchange_key] = &h;
+    // A CLIENT decided on arrival took its waiting SERVER along (ReleaseTree); a held one makes
+    // it wait now.
+    WakeWaitingServer(h.exchange_key);
+  }
   // A SERVER whose same-host CLIENT (or the local span its wire ids name) is held: no rival can
   // come, so it waits for that one now. Looked up again: making room may have released it.
   if (h.span.kind == SpanKind::kServer && parent_is_held) {

@@ -58,10 +58,6 @@ constexpr std::string_view kReplacementCharacter = "\xef\xbf\xbd";  // U+FFFD
 using ascii::ToUpper;
 using ascii::Upper;
 
-bool EqualsUpper(std::string_view word, std::string_view upper) {
-  return ascii::EqualsIgnoreCase(word, upper);  // `upper` is a keyword in capitals
-}
-
 // Appends `text` with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD
 // (span attributes are protobuf strings: invalid UTF-8 would get a whole export rejected). Not
 // by '?': that would read back as a placeholder, and sanitizing must be idempotent.
@@ -279,18 +275,18 @@ class Lexer {
     const std::string_view word = text_.substr(start, pos_ - start);
     if (At(pos_) == '\'') {
       // A prefix glued to a quote makes one literal.
-      if (EqualsUpper(word, "E")) return ScanEscapeString(pos_ + 1);
-      if (EqualsUpper(word, "X") || EqualsUpper(word, "B")) return ScanPlainString(pos_ + 1);
-      if (EqualsUpper(word, "N") || word[0] == '_') return ScanStandardString(pos_ + 1);
+      if (ascii::EqualsIgnoreCase(word, "E")) return ScanEscapeString(pos_ + 1);
+      if (ascii::EqualsIgnoreCase(word, "X") || ascii::EqualsIgnoreCase(word, "B")) return ScanPlainString(pos_ + 1);
+      if (ascii::EqualsIgnoreCase(word, "N") || word[0] == '_') return ScanStandardString(pos_ + 1);
     }
-    if (EqualsUpper(word, "U") && At(pos_) == '&') {
+    if (ascii::EqualsIgnoreCase(word, "U") && At(pos_) == '&') {
       if (At(pos_ + 1) == '\'') return ScanStandardString(pos_ + 2);
       if (At(pos_ + 1) == '"') {
         ++pos_;
         return ScanQuotedName('"');
       }
     }
-    if (EqualsUpper(word, "TRUE") || EqualsUpper(word, "FALSE")) return TokenKind::kLiteral;
+    if (ascii::EqualsIgnoreCase(word, "TRUE") || ascii::EqualsIgnoreCase(word, "FALSE")) return TokenKind::kLiteral;
     return TokenKind::kWord;
   }
 
@@ -315,7 +311,7 @@ bool IsPunct(const Token& t, char c) {
   return t.kind == TokenKind::kPunct && t.text.size() == 1 && t.text[0] == c;
 }
 bool IsWord(const Token& t, std::string_view upper) {
-  return t.kind == TokenKind::kWord && EqualsUpper(t.text, upper);
+  return t.kind == TokenKind::kWord && ascii::EqualsIgnoreCase(t.text, upper);
 }
 bool IsName(const Token& t) {
   return t.kind == TokenKind::kWord || t.kind == TokenKind::kQuotedName;

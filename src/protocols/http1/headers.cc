@@ -25,18 +25,18 @@ bool IsToken(std::string_view s) {
 bool FinalCodingIsChunked(std::string_view value) {
   const size_t comma = value.rfind(',');
   std::string_view last = comma == std::string_view::npos ? value : value.substr(comma + 1);
-  return EqualsIgnoreCase(TrimOws(last), "chunked");
+  return ascii::EqualsIgnoreCase(TrimOws(last), "chunked");
 }
 
 void NoteFraming(std::string_view name, std::string_view value, BodyFraming& framing) {
-  if (EqualsIgnoreCase(name, "content-length")) {
+  if (ascii::EqualsIgnoreCase(name, "content-length")) {
     std::optional<uint64_t> length = ParseContentLength(value);
     if (!length || (framing.content_length && *framing.content_length != *length)) {
       framing.content_length_invalid = true;
     } else {
       framing.content_length = length;
     }
-  } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
+  } else if (ascii::EqualsIgnoreCase(name, "transfer-encoding")) {
     // Several Transfer-Encoding lines form one list: the last line holds the final coding.
     framing.has_transfer_encoding = true;
     framing.chunked = FinalCodingIsChunked(value);
@@ -44,10 +44,6 @@ void NoteFraming(std::string_view name, std::string_view value, BodyFraming& fra
 }
 
 }  // namespace
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return ascii::EqualsIgnoreCase(a, b);
-}
 
 std::string_view TrimOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -57,7 +53,7 @@ std::string_view TrimOws(std::string_view s) {
 
 const std::string* Message::FindHeader(std::string_view name) const {
   for (const Header& h : headers) {
-    if (EqualsIgnoreCase(h.name, name)) return &h.value;
+    if (ascii::EqualsIgnoreCase(h.name, name)) return &h.value;
   }
   return nullptr;
 }
@@ -84,11 +80,11 @@ std::optional<uint64_t> ParseContentLength(std::string_view value) {
 bool IsReportedHeader(std::string_view name) {
   switch (name.size()) {  // the length first: most fields are none of these
     case 4:
-      return EqualsIgnoreCase(name, "host");
+      return ascii::EqualsIgnoreCase(name, "host");
     case 10:
-      return EqualsIgnoreCase(name, "user-agent") || EqualsIgnoreCase(name, "tracestate");
+      return ascii::EqualsIgnoreCase(name, "user-agent") || ascii::EqualsIgnoreCase(name, "tracestate");
     case 11:
-      return EqualsIgnoreCase(name, "traceparent");
+      return ascii::EqualsIgnoreCase(name, "traceparent");
     default:
       return false;
   }

@@ -22,8 +22,6 @@ struct BodyFraming {
   }
 };
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-
 // Strips optional whitespace (SP / HTAB) at both ends.
 std::string_view TrimOws(std::string_view s);
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocols/common/ascii.h"
 #include "protocols/http1/headers.h"
 #include "protocols/http1/http1_exchange.h"
 #include "protocols/http1/start_line.h"
@@ -208,8 +209,8 @@ SpanOrigin BuildSpanOrigin(const Exchange& exchange) {
   origin.exchange_index = exchange.index;
   std::vector<std::string_view> traceparents, tracestates;
   for (const Header& h : exchange.request.headers) {
-    if (EqualsIgnoreCase(h.name, "traceparent")) traceparents.push_back(h.value);
-    if (EqualsIgnoreCase(h.name, "tracestate")) tracestates.push_back(h.value);
+    if (ascii::EqualsIgnoreCase(h.name, "traceparent")) traceparents.push_back(h.value);
+    if (ascii::EqualsIgnoreCase(h.name, "tracestate")) tracestates.push_back(h.value);
   }
   // Two traceparent headers would join into one invalid value ("a,b"): ignore both.
   if (traceparents.size() == 1)

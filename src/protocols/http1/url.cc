@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "protocols/common/ascii.h"
 #include "protocols/http1/headers.h"
 
 namespace otelbpf::http1 {
@@ -14,7 +15,7 @@ constexpr std::array<std::string_view, 7> kSensitiveQueryKeys = {
 
 bool IsSensitiveQueryKey(std::string_view key) {
   for (std::string_view k : kSensitiveQueryKeys) {
-    if (EqualsIgnoreCase(key, k)) return true;
+    if (ascii::EqualsIgnoreCase(key, k)) return true;
   }
   return false;
 }

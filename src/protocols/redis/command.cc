@@ -12,11 +12,6 @@ namespace {
 constexpr char kHex[] = "0123456789abcdef";
 constexpr std::string_view kEllipsis = " ...";
 
-// `upper` is a command name in capitals.
-bool EqualsIgnoringCase(std::string_view a, std::string_view upper) {
-  return ascii::EqualsIgnoreCase(a, upper);
-}
-
 // A whole, captured word that can name a command or subcommand ("GET", "FT.SEARCH").
 bool IsName(const Element& element) {
   if (element.type != '$' || element.null || element.size == 0) return false;
@@ -97,21 +92,21 @@ std::string DatabaseIndex(const Element& argument) {
 }
 
 ReplyMode ReplyModeOf(const Element& argument) {
-  if (EqualsIgnoringCase(argument.prefix, "ON")) return ReplyMode::kOn;
-  if (EqualsIgnoringCase(argument.prefix, "OFF")) return ReplyMode::kOff;
-  if (EqualsIgnoringCase(argument.prefix, "SKIP")) return ReplyMode::kSkip;
+  if (ascii::EqualsIgnoreCase(argument.prefix, "ON")) return ReplyMode::kOn;
+  if (ascii::EqualsIgnoreCase(argument.prefix, "OFF")) return ReplyMode::kOff;
+  if (ascii::EqualsIgnoreCase(argument.prefix, "SKIP")) return ReplyMode::kSkip;
   return ReplyMode::kUnchanged;
 }
 
 }  // namespace
 
 PubSubKind PubSubKindOf(std::string_view word) {
-  if (EqualsIgnoringCase(word, "SUBSCRIBE")) return PubSubKind::kSubscribe;
-  if (EqualsIgnoringCase(word, "PSUBSCRIBE")) return PubSubKind::kPSubscribe;
-  if (EqualsIgnoringCase(word, "SSUBSCRIBE")) return PubSubKind::kSSubscribe;
-  if (EqualsIgnoringCase(word, "UNSUBSCRIBE")) return PubSubKind::kUnsubscribe;
-  if (EqualsIgnoringCase(word, "PUNSUBSCRIBE")) return PubSubKind::kPUnsubscribe;
-  if (EqualsIgnoringCase(word, "SUNSUBSCRIBE")) return PubSubKind::kSUnsubscribe;
+  if (ascii::EqualsIgnoreCase(word, "SUBSCRIBE")) return PubSubKind::kSubscribe;
+  if (ascii::EqualsIgnoreCase(word, "PSUBSCRIBE")) return PubSubKind::kPSubscribe;
+  if (ascii::EqualsIgnoreCase(word, "SSUBSCRIBE")) return PubSubKind::kSSubscribe;
+  if (ascii::EqualsIgnoreCase(word, "UNSUBSCRIBE")) return PubSubKind::kUnsubscribe;
+  if (ascii::EqualsIgnoreCase(word, "PUNSUBSCRIBE")) return PubSubKind::kPUnsubscribe;
+  if (ascii::EqualsIgnoreCase(word, "SUNSUBSCRIBE")) return PubSubKind::kSUnsubscribe;
   return PubSubKind::kNone;
 }
 
