@@ -175,13 +175,12 @@ int RunAgent(const AgentOptions& options) {
   if (!options.exe_globs.empty()) {
     for (uint32_t pid : PidsMatchingExecutable(processes, options.exe_globs))
       capture.pids.push_back(pid);
-    // /proc/PID/exe of other users' processes needs CAP_SYS_PTRACE: without it --exe would
-    // silently match nothing. PID 1 always exists and is never ours unless we are root.
-    if (processes.ExecutablePath(1).empty())
+    // Without CAP_SYS_PTRACE, --exe would silently match nothing of other users. (Not probed
+    // on PID 1's link: in some containers even root cannot read that one.)
+    if (!CanReadOtherUsersExecutables())
       spdlog::warn(
-          "cannot read /proc/PID/exe of other processes (needs root or CAP_SYS_PTRACE): --exe will "
-          "only "
-          "match processes of otelbpf's own user");
+          "cannot read /proc/PID/exe of other users' processes (needs root or CAP_SYS_PTRACE): "
+          "--exe will only match processes of otelbpf's own user");
   }
 
   std::unique_ptr<BpfCapture> bpf;
@@ -278,8 +277,12 @@ int RunAgent(const AgentOptions& options) {
   tracker.CloseAll(MonotonicNowNs());
   pipeline.Flush();
   metrics.PublishUserStats(tracker, processes.size(), pipeline);
-  if (exporter) exporter->Shutdown();
-  metrics.Shutdown();
+  // One flush budget for the whole stop, not one per exporter: the span exporter's final
+  // flush, then the metrics' final export (which reports the span exporter's outcome counts),
+  // so that a collector that never answers cannot hold SIGTERM past a container's grace period.
+  const auto flush_deadline = std::chrono::steady_clock::now() + otlp::kShutdownFlushBudget;
+  if (exporter) exporter->Shutdown(flush_deadline);
+  metrics.Shutdown(flush_deadline);
   if (console) console->Shutdown();
 
   const TrackerStats& ts = tracker.stats();

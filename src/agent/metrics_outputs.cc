@@ -118,9 +118,11 @@ MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr 
 
 MetricsOutputs::~MetricsOutputs() { Shutdown(); }
 
-void MetricsOutputs::Shutdown() {
+void MetricsOutputs::Shutdown() { Shutdown(std::chrono::steady_clock::time_point::max()); }
+
+void MetricsOutputs::Shutdown(std::chrono::steady_clock::time_point deadline) {
   // OTLP first: its final export reports the last values; then stop answering scrapes.
-  if (otlp_) otlp_->Shutdown();
+  if (otlp_) otlp_->Shutdown(deadline);
   if (prometheus_) prometheus_->Stop();
 }
 

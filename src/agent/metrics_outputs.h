@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -64,6 +65,9 @@ class MetricsOutputs : public SpanSink {
   // inspect every span to find its own.
   void Consume(const Span& span) override;
   void Shutdown() override;
+  // The same, giving up on the final OTLP export at `deadline` (a stop budget shared with the
+  // span exporter).
+  void Shutdown(std::chrono::steady_clock::time_point deadline);
 
   void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
                         uint16_t state);

@@ -44,6 +44,8 @@ bool Exists(const char* path) {
 
 }  // namespace
 
+bool CanReadOtherUsersExecutables() { return HasCapability(CAP_SYS_PTRACE); }
+
 PreflightResult RunPreflight() {
   PreflightResult r;
   bool root = geteuid() == 0;

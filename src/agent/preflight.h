@@ -14,4 +14,8 @@ struct PreflightResult {
 
 PreflightResult RunPreflight();
 
+// Whether /proc/PID/exe of other users' processes is readable (CAP_SYS_PTRACE): without it,
+// --exe matches only otelbpf's own user's processes.
+bool CanReadOtherUsersExecutables();
+
 }  // namespace otelbpf

@@ -299,6 +299,19 @@ TEST(OtlpBatchSpanProcessorTest, ShutdownIsBoundedByTheExportTimeout) {
   EXPECT_EQ(s.spans_dropped_export_failed, 25u);  // every span accounted for
 }
 
+TEST(OtlpBatchSpanProcessorTest, ShutdownStopsAtTheCallersDeadline) {
+  // The agent gives all its outputs one stop budget: when it is already spent, nothing more is
+  // sent, and what was queued is counted as failed rather than silently lost.
+  Fixture f;
+  f.Start(Config(100, 100));  // no batch fills, no timer fires: all 25 wait in the queue
+  for (int i = 0; i < 25; ++i) f.processor->Consume(MakeSpan(i));
+  f.processor->Shutdown(std::chrono::steady_clock::now() - 1ms);
+  EXPECT_EQ(f.RequestCount(), 0u);
+  auto s = f.processor->stats();
+  EXPECT_EQ(s.spans_exported, 0u);
+  EXPECT_EQ(s.spans_dropped_export_failed, 25u);
+}
+
 TEST(OtlpBatchSpanProcessorTest, ConsumeAfterShutdownIsIgnoredAndShutdownIsIdempotent) {
   Fixture f;
   f.Start(Config(100, 10));

@@ -433,38 +433,54 @@ TEST(OtlpMetricsExporterTest, RetryableFailuresAreRetried) {
   auto log = std::make_shared<TransportLog>();
   log->script = {ExportResult::Failure(true, "503"), ExportResult::Failure(true, "UNAVAILABLE")};
   auto producer = ConstantCounter(1);
-  OtlpMetricsExporter exporter(std::make_unique<ScriptedTransport>(log), Config(), {&producer},
-                               RetryPolicy{5, 1ms, 2ms});
-  exporter.Shutdown();  // never started: the final export runs on this thread
+  OtlpMetricsExporter exporter(std::make_unique<ScriptedTransport>(log), Config(10ms),
+                               {&producer}, RetryPolicy{5, 1ms, 2ms});
+  exporter.Start();
+  ASSERT_TRUE(WaitFor([&] { return exporter.stats().exports >= 1; }));
+  exporter.Shutdown();
 
-  EXPECT_EQ(log->calls(), 3u);
   auto stats = exporter.stats();
-  EXPECT_EQ(stats.export_requests, 3u);
-  EXPECT_EQ(stats.export_retries, 2u);
-  EXPECT_EQ(stats.exports, 1u);
+  EXPECT_EQ(stats.export_retries, 2u);  // the first cycle: two failures, then accepted
   EXPECT_EQ(stats.export_failures, 0u);
+  EXPECT_EQ(stats.export_requests, log->calls());
   std::lock_guard lock(log->mu);
   EXPECT_EQ(log->bodies[0], log->bodies[2]);  // the same request, encoded once
 }
 
 TEST(OtlpMetricsExporterTest, GivesUpAfterMaxAttemptsOrANonRetryableFailure) {
   auto log = std::make_shared<TransportLog>();
-  log->script.assign(10, ExportResult::Failure(true, "503"));
+  log->script.assign(3, ExportResult::Failure(true, "503"));
   auto producer = ConstantCounter(1);
-  OtlpMetricsExporter exporter(std::make_unique<ScriptedTransport>(log), Config(), {&producer},
-                               RetryPolicy{3, 1ms, 1ms});
+  OtlpMetricsExporter exporter(std::make_unique<ScriptedTransport>(log), Config(10ms),
+                               {&producer}, RetryPolicy{3, 1ms, 1ms});
+  exporter.Start();
+  ASSERT_TRUE(WaitFor([&] { return exporter.stats().collections >= 2; }));
   exporter.Shutdown();
-  EXPECT_EQ(log->calls(), 3u);
-  EXPECT_EQ(exporter.stats().export_failures, 1u);
-  EXPECT_EQ(exporter.stats().points_failed, 1u);
+  EXPECT_EQ(exporter.stats().export_failures, 1u);  // the first cycle, after 3 attempts
+  EXPECT_EQ(exporter.stats().export_retries, 2u);
 
   auto log2 = std::make_shared<TransportLog>();
   log2->script = {ExportResult::Failure(false, "HTTP 400")};
-  OtlpMetricsExporter exporter2(std::make_unique<ScriptedTransport>(log2), Config(), {&producer},
-                                RetryPolicy{3, 1ms, 1ms});
+  OtlpMetricsExporter exporter2(std::make_unique<ScriptedTransport>(log2), Config(10ms),
+                                {&producer}, RetryPolicy{3, 1ms, 1ms});
+  exporter2.Start();
+  ASSERT_TRUE(WaitFor([&] { return exporter2.stats().collections >= 2; }));
   exporter2.Shutdown();
-  EXPECT_EQ(log2->calls(), 1u);
+  EXPECT_EQ(exporter2.stats().export_retries, 0u);
   EXPECT_EQ(exporter2.stats().export_failures, 1u);
+}
+
+TEST(OtlpMetricsExporterTest, TheFinalExportAtShutdownIsOneAttempt) {
+  // Retrying while an orchestrator waits for our exit gains nothing; the failure is counted.
+  auto log = std::make_shared<TransportLog>();
+  log->script.assign(10, ExportResult::Failure(true, "503"));
+  auto producer = ConstantCounter(1);
+  OtlpMetricsExporter exporter(std::make_unique<ScriptedTransport>(log), Config(), {&producer},
+                               RetryPolicy{5, 1ms, 1ms});
+  exporter.Shutdown();  // never started: the final export runs on this thread
+  EXPECT_EQ(log->calls(), 1u);
+  EXPECT_EQ(exporter.stats().export_failures, 1u);
+  EXPECT_EQ(exporter.stats().points_failed, 1u);
 }
 
 TEST(OtlpMetricsExporterTest, ShutdownCutsABackoffShortAndStillFlushes) {
@@ -485,6 +501,18 @@ TEST(OtlpMetricsExporterTest, ShutdownCutsABackoffShortAndStillFlushes) {
   auto stats = exporter.stats();
   EXPECT_EQ(stats.export_failures, 1u);
   EXPECT_EQ(stats.exports, 1u);
+}
+
+TEST(OtlpMetricsExporterTest, NoFinalExportOnceTheSharedStopBudgetIsSpent) {
+  auto log = std::make_shared<TransportLog>();
+  auto producer = ConstantCounter(4);
+  OtlpMetricsExporter exporter(std::make_unique<ScriptedTransport>(log), Config(), {&producer});
+  exporter.Shutdown(std::chrono::steady_clock::now() - 1ms);
+  EXPECT_EQ(log->calls(), 0u);
+  auto stats = exporter.stats();
+  EXPECT_EQ(stats.export_requests, 0u);
+  EXPECT_EQ(stats.export_failures, 1u);  // counted, not silently lost
+  EXPECT_EQ(stats.points_failed, 1u);
 }
 
 TEST(OtlpMetricsExporterTest, NothingIsSentWithoutPoints) {

@@ -62,13 +62,16 @@ void BatchSpanProcessor::ConsumeOwned(Span&& span) {
   Enqueue([&span](Span& slot) { std::swap(slot, span); });
 }
 
-void BatchSpanProcessor::Shutdown() {
-  std::call_once(shutdown_once_, [this] {
+void BatchSpanProcessor::Shutdown() { Shutdown(Clock::time_point::max()); }
+
+void BatchSpanProcessor::Shutdown(Clock::time_point deadline) {
+  std::call_once(shutdown_once_, [this, deadline] {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
-      shutdown_deadline_ =
-          Clock::now() + std::min<Clock::duration>(config_.export_timeout, kShutdownFlushBudget);
+      shutdown_deadline_ = std::min(
+          deadline,
+          Clock::now() + std::min<Clock::duration>(config_.export_timeout, kShutdownFlushBudget));
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();

@@ -14,7 +14,7 @@
 // never grows beyond the queue.
 //
 // Shutdown: stops intake, exports what is queued (one attempt per batch) within
-// min(`export_timeout`, kShutdownFlushBudget), joins the thread.
+// min(`export_timeout`, kShutdownFlushBudget) or until the caller's deadline, joins the thread.
 #pragma once
 
 #include <atomic>
@@ -59,6 +59,8 @@ class BatchSpanProcessor final : public SpanSink {
   // Swaps the span into its slot: no copy.
   void ConsumeOwned(Span&& span) override;
   void Shutdown() override;  // idempotent
+  // The same, giving up at `deadline` at the latest (a stop budget shared with other outputs).
+  void Shutdown(std::chrono::steady_clock::time_point deadline);
 
   // A consistent-enough snapshot (each counter is read atomically on its own).
   OtlpExportStats stats() const;

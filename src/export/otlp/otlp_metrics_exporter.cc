@@ -65,21 +65,23 @@ void OtlpMetricsExporter::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void OtlpMetricsExporter::Shutdown() {
-  std::call_once(shutdown_once_, [this] {
+void OtlpMetricsExporter::Shutdown() { Shutdown(Clock::time_point::max()); }
+
+void OtlpMetricsExporter::Shutdown(Clock::time_point deadline) {
+  std::call_once(shutdown_once_, [this, deadline] {
     bool started;
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
-      shutdown_deadline_ =
-          Clock::now() + std::min<Clock::duration>(export_timeout_, kShutdownFlushBudget);
+      shutdown_deadline_ = std::min(
+          deadline, Clock::now() + std::min<Clock::duration>(export_timeout_, kShutdownFlushBudget));
       started = started_;
     }
     wake_.notify_all();
     if (started) {
       thread_.join();  // the thread runs the final export
     } else {
-      ExportCycle(shutdown_deadline_, /*interruptible=*/false);
+      ExportCycle(shutdown_deadline_, CycleKind::kFinal);
     }
   });
 }
@@ -98,7 +100,7 @@ void OtlpMetricsExporter::Run() {
     wake_.wait_until(lock, next, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    ExportCycle(Clock::now() + export_timeout_, /*interruptible=*/true);
+    ExportCycle(Clock::now() + export_timeout_, CycleKind::kScheduled);
     lock.lock();
     // A fixed cadence, measured from the schedule rather than from when the export ended; an
     // export that overran skips the missed slots instead of bursting to catch up.
@@ -108,10 +110,10 @@ void OtlpMetricsExporter::Run() {
   }
   auto deadline = shutdown_deadline_;
   lock.unlock();
-  ExportCycle(deadline, /*interruptible=*/false);
+  ExportCycle(deadline, CycleKind::kFinal);
 }
 
-void OtlpMetricsExporter::ExportCycle(Clock::time_point deadline, bool interruptible) {
+void OtlpMetricsExporter::ExportCycle(Clock::time_point deadline, CycleKind kind) {
   snapshot_.clear();
   uint64_t now = NowUnixNano();
   for (auto* producer : producers_) producer->Collect(now, &snapshot_);
@@ -121,7 +123,7 @@ void OtlpMetricsExporter::ExportCycle(Clock::time_point deadline, bool interrupt
   if (delta) converter_.Convert(&snapshot_);
   std::string_view body = encoder_.Encode(snapshot_, temporality_);
   size_t points = encoder_.points();
-  bool accepted = points == 0 || SendWithRetries(body, deadline, interruptible);
+  bool accepted = points == 0 || Send(body, deadline, kind);
   if (delta) converter_.Commit(accepted);
   if (points != 0) {
     (accepted ? stats_.exports : stats_.export_failures).fetch_add(1, std::memory_order_relaxed);
@@ -131,8 +133,12 @@ void OtlpMetricsExporter::ExportCycle(Clock::time_point deadline, bool interrupt
   snapshot_.clear();  // do not keep exited processes' resources alive until the next cycle
 }
 
-bool OtlpMetricsExporter::SendWithRetries(std::string_view body, Clock::time_point deadline,
-                                          bool interruptible) {
+bool OtlpMetricsExporter::Send(std::string_view body, Clock::time_point deadline,
+                               CycleKind kind) {
+  // The final export of a stop whose shared budget is spent (the span exporter used it up on
+  // a collector that does not answer): do not add another request timeout to the stop.
+  const bool final = kind == CycleKind::kFinal;
+  if (final && Clock::now() >= deadline) return false;
   for (int attempt = 1;; ++attempt) {
     stats_.export_requests.fetch_add(1, std::memory_order_relaxed);
     if (attempt > 1) stats_.export_retries.fetch_add(1, std::memory_order_relaxed);
@@ -145,15 +151,18 @@ bool OtlpMetricsExporter::SendWithRetries(std::string_view body, Clock::time_poi
     }
     if (!failing_) {
       spdlog::warn("OTLP metrics export failed ({}): {}",
-                   result.retryable ? "will retry" : "not retryable", result.message);
+                   final                ? "the last one, at shutdown"
+                   : result.retryable ? "will retry"
+                                      : "not retryable",
+                   result.message);
       failing_ = true;
     }
-    if (!result.retryable || attempt >= retry_.max_attempts) return false;
+    if (final || !result.retryable || attempt >= retry_.max_attempts) return false;
     auto delay = result.retry_after_ms > 0 ? std::chrono::milliseconds(result.retry_after_ms)
                                            : JitteredBackoff(retry_, attempt, jitter_rng_);
     if (Clock::now() + delay >= deadline) return false;
     std::unique_lock lock(mu_);
-    if (wake_.wait_for(lock, delay, [&] { return interruptible && stopping_; })) return false;
+    if (wake_.wait_for(lock, delay, [&] { return stopping_; })) return false;
   }
 }
 

@@ -75,10 +75,13 @@ class OtlpMetricsExporter {
   void Start();
 
   // Idempotent. Stops the periodic exports (abandoning the backoff of a failing one), then
-  // collects and exports one last time, and joins the thread. Takes at most about
-  // export_timeout plus one request timeout. Without Start, only the final export happens (on
-  // the calling thread).
+  // collects and exports one last time (one attempt, not retried), and joins the thread. Takes
+  // at most about two request timeouts (the one in flight, the final one). Without Start, only
+  // the final export happens (on the calling thread).
   void Shutdown();
+  // The same, giving up at `deadline` at the latest (a stop budget shared with other outputs):
+  // the final export is not attempted once it has passed, and its points count as failed.
+  void Shutdown(std::chrono::steady_clock::time_point deadline);
 
   // A consistent-enough snapshot (each counter is read atomically on its own).
   OtlpMetricsExportStats stats() const;
@@ -87,11 +90,15 @@ class OtlpMetricsExporter {
   using Clock = std::chrono::steady_clock;
 
   void Run();
-  // One collection: collect, convert, encode, send. `interruptible`: a Shutdown cuts retries
-  // short (the final collection follows anyway).
-  void ExportCycle(Clock::time_point deadline, bool interruptible);
+  enum class CycleKind {
+    kScheduled,  // retried as RetryPolicy allows until the deadline; a Shutdown cuts it short
+    kFinal,      // at Shutdown: one attempt, none once the deadline has passed (the orchestrator
+                 // waiting on our exit gains nothing from retries against a failing collector)
+  };
+  // One collection: collect, convert, encode, send.
+  void ExportCycle(Clock::time_point deadline, CycleKind kind);
   // Sends `body` until accepted or out of attempts/time; true when accepted.
-  bool SendWithRetries(std::string_view body, Clock::time_point deadline, bool interruptible);
+  bool Send(std::string_view body, Clock::time_point deadline, CycleKind kind);
 
   const std::unique_ptr<OtlpTransport> transport_;
   const std::vector<metrics::MetricProducer*> producers_;
