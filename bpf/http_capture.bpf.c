@@ -518,12 +518,20 @@ static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *
   s->hdr.start_ns = args->enter_ns ? args->enter_ns : s->hdr.end_ns; /* receives: see enter_call */
   s->hdr.length = length;
   s->hdr.srtt_us = 0;
+  s->hdr.tcp_seq = 0;
+  s->hdr.reserved = 0;
   s->hdr.tid = (__u32)bpf_get_current_pid_tgid();
   /* A local first: inside BPF_CORE_READ, c->sk itself would get a CO-RE relocation, and
    * conn_state is ours, not the kernel's. */
   struct tcp_sock *tp = (struct tcp_sock *)c->sk;
-  if (tp && c->kind == KIND_TCP)
+  if (tp && c->kind == KIND_TCP) {
     s->hdr.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* the kernel stores it << 3 */
+    /* The stream position after this syscall, minus what it moved: its first byte's. */
+    __u32 next = args->direction == OTELBPF_DIR_SEND ? BPF_CORE_READ(tp, write_seq)
+                                                     : BPF_CORE_READ(tp, copied_seq);
+    s->hdr.tcp_seq = next - (__u32)length;
+    s->hdr.flags = OTELBPF_FLAG_TCP_SEQ;
+  }
   return s;
 }
 

@@ -83,7 +83,7 @@ struct otelbpf_event_header {
   __u8 type;      /* enum otelbpf_event_type */
   __u8 direction; /* DATA: enum otelbpf_direction */
   __u8 role;      /* enum otelbpf_role */
-  __u8 flags;     /* CLOSE: OTELBPF_FLAG_RESET */
+  __u8 flags;     /* CLOSE: OTELBPF_FLAG_RESET; OPEN: _LEARNED_MIDSTREAM; DATA: _TCP_SEQ */
   __u32 tgid;
   __s32 fd;
   __u32 captured; /* DATA: payload bytes following this header */
@@ -94,10 +94,17 @@ struct otelbpf_event_header {
   __u64 length;   /* DATA: bytes the syscall moved (captured may be fewer) */
   __u32 srtt_us;  /* DATA: the socket's smoothed round-trip time at syscall exit (0: unknown) */
   __u32 tid;      /* DATA / OPEN: the thread (kernel pid) that made the syscall */
+  /* DATA over TCP (OTELBPF_FLAG_TCP_SEQ): the TCP sequence number of the message's first byte,
+   * read from the socket at syscall exit (sends: write_seq - length; receives: copied_seq -
+   * length). The sender's write and the receiver's read of the same bytes carry the same
+   * number, whatever either side's capture missed: same-host stitching keys on it. */
+  __u32 tcp_seq;
+  __u32 reserved;
 };
 
 #define OTELBPF_FLAG_RESET 1
 #define OTELBPF_FLAG_LEARNED_MIDSTREAM 2 /* OPEN: connection existed before we saw its start */
+#define OTELBPF_FLAG_TCP_SEQ 4           /* DATA: hdr.tcp_seq is set */
 
 /* What an announced connection carries, and over what. UNKNOWN is zero, so a zeroed field never
  * means a protocol. One value per protocol folder in src/protocols/ (the registry there has a

@@ -20,6 +20,7 @@
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_trace_exporter.h"
 #include "export/prometheus/prometheus_config.h"
+#include "protocols/registry.h"
 #include "assembly/span_pipeline.h"
 
 namespace otelbpf {
@@ -253,6 +254,7 @@ int RunAgent(const AgentOptions& options) {
       const CaptureCounters c = metrics.PublishKernelStats(*bpf);
       // Also when no record came: assembly releases spans on its own clock (Tick).
       metrics.PublishUserStats(tracker, processes.size(), pipeline);
+      metrics.PublishParserCounters(tracker);
       // After a burst of connections has closed, give the freed heap back (measured with glibc:
       // 64.8 -> 15.0 MiB after 20k connections). Cheap, and only after big drops.
       const size_t connections = tracker.connection_count();
@@ -277,6 +279,7 @@ int RunAgent(const AgentOptions& options) {
   tracker.CloseAll(MonotonicNowNs());
   pipeline.Flush();
   metrics.PublishUserStats(tracker, processes.size(), pipeline);
+  metrics.PublishParserCounters(tracker);
   // One flush budget for the whole stop, not one per exporter: the span exporter's final
   // flush, then the metrics' final export (which reports the span exporter's outcome counts),
   // so that a collector that never answers cannot hold SIGTERM past a container's grace period.
@@ -299,6 +302,17 @@ int RunAgent(const AgentOptions& options) {
       ts.connections_rejected, ts.exchanges, pipeline.spans(), ts.retransmits,
       ts.retransmits_unattributed, ts.process_snapshots, ts.wire_contexts,
       ts.wire_contexts_unmatched);
+  std::string parser_events;
+  const auto parser_counters = tracker.ProtocolCounters();
+  for (const Protocol* p : RegisteredProtocols()) {
+    const ParserCounters& c = parser_counters[p->id];
+    if (c.parse_errors + c.unmatched_responses + c.dropped_requests + c.unknown_statements == 0)
+      continue;
+    parser_events += fmt::format(
+        " {}: parse_errors={} unmatched_responses={} dropped_requests={} unknown_statements={};",
+        p->name, c.parse_errors, c.unmatched_responses, c.dropped_requests, c.unknown_statements);
+  }
+  if (!parser_events.empty()) spdlog::info("protocols:{}", parser_events);
   const AssemblyStats& as = pipeline.assembly_stats();
   spdlog::info(
       "traces: new={} joined_remote={} linked_in_process={} linked_same_host={} "

@@ -202,6 +202,26 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   stats_.processes = processes;
 }
 
+namespace {
+
+// The ParserCounters fields, as the `event` attribute of otelbpf.protocol.events names them.
+constexpr std::pair<const char*, uint64_t ParserCounters::*> kParserEvents[] = {
+    {"parse_error", &ParserCounters::parse_errors},
+    {"unmatched_response", &ParserCounters::unmatched_responses},
+    {"dropped_request", &ParserCounters::dropped_requests},
+    {"unknown_statement", &ParserCounters::unknown_statements}};
+static_assert(std::size(kParserEvents) == std::extent_v<decltype(SelfStats::parser_events), 1>);
+
+}  // namespace
+
+void MetricsOutputs::PublishParserCounters(const ConnectionTracker& tracker) {
+  const auto counters = tracker.ProtocolCounters();
+  for (size_t p = 0; p < counters.size(); ++p) {
+    for (size_t e = 0; e < std::size(kParserEvents); ++e)
+      stats_.parser_events[p][e] = counters[p].*kParserEvents[e].second;
+  }
+}
+
 void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_exporter) {
   auto load = [](const std::atomic<uint64_t>& a) {
     return static_cast<int64_t>(a.load(std::memory_order_relaxed));
@@ -259,6 +279,21 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
                    for (const Protocol* p : RegisteredProtocols())
                      out->push_back({{{"protocol", std::string(p->name)}},
                                      load(s.exchanges_by_protocol[p->id])});
+                 });
+  self_.Register({"otelbpf.protocol.events",
+                  "What protocol parsers could not turn into spans: bytes skipped to find a "
+                  "message (parse_error), responses with no request seen (unmatched_response: "
+                  "e.g. a read already blocked when otelbpf started), requests forgotten "
+                  "unanswered (dropped_request), statements prepared before otelbpf watched "
+                  "(unknown_statement)",
+                  "{event}", MetricKind::kCounter},
+                 [&s, load](std::vector<metrics::CallbackPoint>* out) {
+                   for (const Protocol* p : RegisteredProtocols()) {
+                     for (size_t e = 0; e < std::size(kParserEvents); ++e)
+                       out->push_back({{{"protocol", std::string(p->name)},
+                                        {"event", std::string(kParserEvents[e].first)}},
+                                       load(s.parser_events[p->id][e])});
+                   }
                  });
   self_.RegisterInt({"otelbpf.connections.abandoned",
                      "Connections the kernel announced whose bytes their protocol's parser then "

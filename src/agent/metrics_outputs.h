@@ -43,6 +43,9 @@ struct SelfStats {
   std::atomic<uint64_t> propagation[OTELBPF_PROP_COUNT] = {};  // --propagate=headers outcomes
   std::atomic<uint64_t> records{0}, malformed{0}, orphan_data{0}, spans{0};
   std::atomic<uint64_t> exchanges_by_protocol[OTELBPF_PROTO_COUNT] = {};
+  // ParserCounters by protocol: parse_error, unmatched_response, dropped_request,
+  // unknown_statement (the order of kParserEvents in metrics_outputs.cc).
+  std::atomic<uint64_t> parser_events[OTELBPF_PROTO_COUNT][4] = {};
   std::atomic<uint64_t> connections_abandoned{0};  // their parser found another protocol
   std::atomic<uint64_t> connections_tracked{0}, connections_rejected{0}, processes{0};
   std::atomic<uint64_t> ringbuf_used{0}, ringbuf_size{0};
@@ -80,6 +83,9 @@ class MetricsOutputs : public SpanSink {
   // self-metrics agree with the exporter's live counts.
   void PublishUserStats(const ConnectionTracker& tracker, size_t processes,
                         const SpanPipeline& pipeline);
+  // The parsers' counters (ConnectionTracker::ProtocolCounters): walks every connection, so
+  // once a second and at stop, not per batch of records.
+  void PublishParserCounters(const ConnectionTracker& tracker);
   // Kernel counters and ring fill cost syscalls: called once a second, and at stop. Returns the
   // counters it read, so the caller need not read them again.
   CaptureCounters PublishKernelStats(const BpfCapture& bpf);

@@ -7,8 +7,11 @@ namespace otelbpf {
 namespace {
 
 ExchangeKey MakeExchangeKey(const Endpoint& client_local, const Endpoint& client_peer,
-                            uint64_t index) {
-  return {client_local.address, client_peer.address, client_local.port, client_peer.port, index};
+                            const SpanOrigin& origin) {
+  ExchangeKey key{client_local.address, client_peer.address, client_local.port, client_peer.port};
+  key.by_tcp_seq = origin.request_tcp_seq.has_value();
+  key.position = key.by_tcp_seq ? *origin.request_tcp_seq : origin.exchange_index.value_or(0);
+  return key;
 }
 
 uint64_t ThreadKey(uint32_t pid, uint32_t tid) { return static_cast<uint64_t>(pid) << 32 | tid; }
@@ -28,7 +31,7 @@ size_t ExchangeKeyHash::operator()(const ExchangeKey& k) const {
   auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2); };
   mix(std::hash<std::string>{}(k.server_address));
   mix(static_cast<size_t>(k.client_port) << 16 | k.server_port);
-  mix(std::hash<uint64_t>{}(k.index));
+  mix(std::hash<uint64_t>{}(k.position) ^ k.by_tcp_seq);
   return h;
 }
 
@@ -78,13 +81,12 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
     h.wire_parent.sampled = origin.wire->sampled;
   }
   h.pid = connection.pid;
-  if (origin.exchange_index &&
+  if ((origin.request_tcp_seq || origin.exchange_index) &&
       (h.span.kind == SpanKind::kClient || h.span.kind == SpanKind::kServer)) {
     h.stitchable = true;
-    h.exchange_key =
-        h.span.kind == SpanKind::kClient
-            ? MakeExchangeKey(connection.local, connection.peer, *origin.exchange_index)
-            : MakeExchangeKey(connection.peer, connection.local, *origin.exchange_index);
+    h.exchange_key = h.span.kind == SpanKind::kClient
+                         ? MakeExchangeKey(connection.local, connection.peer, origin)
+                         : MakeExchangeKey(connection.peer, connection.local, origin);
   }
   const ParentChoice parent = FindParent(h);
   const Settled* const* gone = std::get_if<const Settled*>(&parent);

@@ -3,7 +3,8 @@
 // A span's parent usually finishes after it (a server answers after its outgoing call
 // returned), so spans are held for a short, bounded time and linked when they are released:
 //   - same-host stitching: a SERVER span whose connection's other end is a CLIENT span on this
-//     host (same 4-tuple mirrored, same exchange index) is that client's child;
+//     host (same 4-tuple mirrored, same request TCP sequence number, or same exchange index
+//     where there is none) is that client's child;
 //   - in-process: a CLIENT span is the child of the one SERVER span of its process that was
 //     served on the same thread and whose time window contains it; two or more: no link;
 //   - otherwise the request's valid traceparent (a SERVER's caller, or what a CLIENT
@@ -63,12 +64,15 @@ struct AssemblyStats {
 };
 
 // One exchange of one connection, named from the client's side (its local and peer
-// endpoints, and the exchange's index on the connection): the server's span computes the same
-// key with its endpoints swapped. Plain fields, no string building per span.
+// endpoints, and where the exchange sits on the connection): the server's span computes the
+// same key with its endpoints swapped. The position is the request's TCP sequence number when
+// the kernel gave one (exact, whatever either end missed), else the exchange's index. Plain
+// fields, no string building per span.
 struct ExchangeKey {
   std::string client_address, server_address;
   uint16_t client_port = 0, server_port = 0;
-  uint64_t index = 0;
+  bool by_tcp_seq = false;  // `position` is a TCP sequence number, not an index
+  uint64_t position = 0;
   bool operator==(const ExchangeKey&) const = default;
 };
 struct ExchangeKeyHash {

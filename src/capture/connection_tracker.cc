@@ -277,12 +277,14 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   piece.start_ns = start_ns;
   piece.end_ns = h.end_ns;
   piece.tid = h.tid;
+  if (h.flags & OTELBPF_FLAG_TCP_SEQ) piece.tcp_seq = h.tcp_seq;
   if (!send && t->info.role != ConnectionRole::kClient) NoteServingThread(*t, h.tid);
   t->parser->OnData(piece);
   Drain(*t);
   if (t->parser->abandoned()) {
     ++stats_.connections_abandoned;
     if (on_abandon_) on_abandon_(h.tgid, h.fd, h.generation);
+    KeepParserCounters(*t);
     Erase(h.tgid, h.fd);
   }
 }
@@ -348,7 +350,10 @@ void ConnectionTracker::CloseAll(uint64_t now_ns) {
   // At shutdown, requests still waiting for a response are not failures of the service:
   // report only what completed.
   for (auto& [pid, fds] : by_process_) {
-    for (auto& [fd, t] : fds) Drain(*t);
+    for (auto& [fd, t] : fds) {
+      Drain(*t);
+      KeepParserCounters(*t);
+    }
   }
   by_process_.clear();
   by_tuple_.clear();
@@ -396,7 +401,9 @@ bool ConnectionTracker::LocalParentMayFollow(Tracked& t, const ExchangeSpan& x) 
     }
     case SpanKind::kServer: {
       // A same-host parent is the CLIENT span of this host's other end of the connection.
-      if (!x.origin.exchange_index || t.info.transport != Transport::kTcp) return false;
+      if (!(x.origin.request_tcp_seq || x.origin.exchange_index) ||
+          t.info.transport != Transport::kTcp)
+        return false;
       if (!t.mirror_watched)
         t.mirror_watched = by_tuple_.count(TupleKey(t.info.peer, t.info.local)) != 0;
       // The other end's first record may still be on its way (another CPU) on the first
@@ -436,6 +443,22 @@ void ConnectionTracker::TakeWireContext(Tracked& t, uint64_t request_start_ns,
 void ConnectionTracker::End(Tracked& t, uint64_t ns, bool reset) {
   t.parser->OnClose(ns, reset);
   Drain(t);
+  KeepParserCounters(t);
+}
+
+void ConnectionTracker::KeepParserCounters(const Tracked& t) {
+  if (t.info.protocol < OTELBPF_PROTO_COUNT)
+    ended_parser_counters_[t.info.protocol] += t.parser->counters();
+}
+
+std::array<ParserCounters, OTELBPF_PROTO_COUNT> ConnectionTracker::ProtocolCounters() const {
+  auto sums = ended_parser_counters_;
+  for (const auto& [pid, fds] : by_process_) {
+    for (const auto& [fd, t] : fds) {
+      if (t->info.protocol < OTELBPF_PROTO_COUNT) sums[t->info.protocol] += t->parser->counters();
+    }
+  }
+  return sums;
 }
 
 void ConnectionTracker::Expire(uint64_t now_ns) {

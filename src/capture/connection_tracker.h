@@ -6,6 +6,7 @@
 // never guessed.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -93,6 +94,9 @@ class ConnectionTracker {
 
   size_t connection_count() const { return connection_count_; }
   const TrackerStats& stats() const { return stats_; }
+  // Every parser's counters summed by protocol (enum otelbpf_protocol), connections that ended
+  // included. Walks the live connections: call it about once a second, not per record.
+  std::array<ParserCounters, OTELBPF_PROTO_COUNT> ProtocolCounters() const;
 
  private:
   struct Tracked;
@@ -115,6 +119,8 @@ class ConnectionTracker {
   void FillKernelContext(Tracked& t, uint64_t from_ns, uint64_t to_ns);
   // The connection ends (close, exit, fd reuse): everything it completed is delivered.
   void End(Tracked& t, uint64_t ns, bool reset);
+  // Adds a connection's parser counters to ended_parser_counters_, before it is forgotten.
+  void KeepParserCounters(const Tracked& t);
   void Erase(uint32_t pid, int32_t fd);
   void Unindex(const Tracked& t);
   // Remembers that thread `tid` of `pid` read from a connection it may serve.
@@ -155,6 +161,7 @@ class ConnectionTracker {
   };
   std::unordered_map<uint32_t, ServingThreads> serving_threads_;
   TrackerStats stats_;
+  std::array<ParserCounters, OTELBPF_PROTO_COUNT> ended_parser_counters_{};  // by protocol
 };
 
 // "127.0.0.1" / "::1" from the kernel's address bytes.

@@ -40,6 +40,11 @@ struct SpanOrigin {
   // protocols over TCP; it is what lets a SERVER span find its CLIENT span when both ends of
   // the connection are on this host. Empty: the span takes no part in same-host stitching.
   std::optional<uint64_t> exchange_index;
+  // TCP sequence number of the request's first byte in the client-to-server stream: both ends
+  // of a same-host connection see the same number for the same request, whatever either side's
+  // capture missed (a read blocked when otelbpf started, lost events), so same-host stitching
+  // keys on it first and falls back to exchange_index only without it.
+  std::optional<uint32_t> request_tcp_seq;
   // The context the request carried (SERVER spans), already validated; empty when none.
   std::optional<TraceContext> incoming;
   // Set when the kernel chose this span's ids (see WireContext): they win over every rule.

@@ -25,6 +25,7 @@ from otelbpf_it.ports import free_port
 from otelbpf_it.procs import Process
 from otelbpf_it.selfmetrics import describe_memory, kernel_losses, memory_kib, mib, require_counters, rss_kib
 from otelbpf_it.spans import attr, res, select, summary, wait_for
+from otelbpf_it.measured import report
 
 # The default OTEL_BSP_MAX_QUEUE_SIZE; the tests below rely on it being the default.
 QUEUE_SIZE = 2048
@@ -37,11 +38,6 @@ STEADY_GROWTH_SLACK_KIB = 1024
 # nginx closes a keep-alive connection after keepalive_requests (1000, see nginx.py).
 REQUESTS_PER_CONNECTION = 500
 
-
-def report(line: str) -> None:
-    """A measured figure, on stderr so it shows in the unittest/ctest log."""
-    sys.stderr.write(f"\n    [measured] {line}\n")
-    sys.stderr.flush()
 
 
 def send_requests(port: int, paths: list) -> None:

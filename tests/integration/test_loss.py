@@ -35,6 +35,7 @@ from otelbpf_it.ports import free_port
 from otelbpf_it.prometheus_text import samples, scrape, value
 from otelbpf_it.selfmetrics import require_counters
 from otelbpf_it.spans import attr, res, select
+from otelbpf_it.measured import report
 
 RING_MB = 1  # the smallest --ring-buffer-mb
 CAPTURE = 8192  # the largest --capture-bytes
@@ -110,11 +111,6 @@ class FixedSizeClient:
     def close(self) -> None:
         self.sock.close()
 
-
-def report(line: str) -> None:
-    """A measured figure, on stderr so it shows in the unittest/ctest log."""
-    sys.stderr.write(f"\n    [measured] {line}\n")
-    sys.stderr.flush()
 
 
 class RingBufferOverflowTest(IntegrationTest):

@@ -32,6 +32,7 @@ from otelbpf_it.netns import NetnsPair
 from otelbpf_it.ports import free_port
 from otelbpf_it.prometheus_text import samples, scrape
 from otelbpf_it.spans import JsonLinesFile, attr, res, select, summary
+from otelbpf_it.measured import report
 
 PEER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "propagation_peer.py")
 PROPAGATE = ("--propagate=headers",)
@@ -43,11 +44,6 @@ FIXED_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 FIXED_PARENT = "00f067aa0ba902b7"
 WAIT = 10.0
 
-
-def report(line: str) -> None:
-    """A measured fact, on stderr so it shows in the unittest/ctest log."""
-    sys.stderr.write(f"\n    [measured] {line}\n")
-    sys.stderr.flush()
 
 
 def request_line(request: bytes) -> str:

@@ -174,6 +174,38 @@ TEST(Http1HeadersTest, IncompleteLastLineIsIgnored) {
   EXPECT_EQ(f.usable_content_length(), std::nullopt);
 }
 
+TEST(Http1MessageParserTest, EachMessageKnowsItsFirstBytesTcpSequenceNumber) {
+  RecordingSink sink;
+  MessageParser parser(StreamKind::kRequests, &sink);
+  const std::string a = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string b = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+  // Two pipelined requests in one piece, the piece starting 8 bytes before the 32-bit wrap:
+  // the second request's number is the piece's plus its offset, modulo 2^32.
+  const std::string piece = a + b;
+  parser.OnData(piece, piece.size(), 1, 2, 0, 0xfffffff8u);
+  // Garbage, then a request found by resynchronising 5 bytes into the piece.
+  const std::string c = "xxxxxGET /c HTTP/1.1\r\n\r\n";
+  parser.OnData(c, c.size(), 3, 4, 0, 1000u);
+  // Without a number from the kernel (UDP, unknown socket): none.
+  Feed(parser, "GET /d HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(sink.messages.size(), 4u);
+  EXPECT_EQ(sink.messages[0].first_byte_tcp_seq, std::optional<uint32_t>(0xfffffff8u));
+  EXPECT_EQ(sink.messages[1].first_byte_tcp_seq,
+            std::optional<uint32_t>(static_cast<uint32_t>(0xfffffff8u + a.size())));
+  EXPECT_EQ(sink.messages[2].target, "/c");
+  EXPECT_EQ(sink.messages[2].first_byte_tcp_seq, std::optional<uint32_t>(1005u));
+  EXPECT_EQ(sink.messages[3].first_byte_tcp_seq, std::nullopt);
+}
+
+TEST(Http1MessageParserTest, AMessageSplitAcrossPiecesKeepsItsFirstPiecesNumber) {
+  RecordingSink sink;
+  MessageParser parser(StreamKind::kRequests, &sink);
+  parser.OnData("GET /split HT", 13, 1, 2, 0, 500u);
+  parser.OnData("TP/1.1\r\n\r\n", 10, 3, 4, 0, 513u);
+  ASSERT_EQ(sink.messages.size(), 1u);
+  EXPECT_EQ(sink.messages[0].first_byte_tcp_seq, std::optional<uint32_t>(500u));
+}
+
 TEST(Http1MessageParserTest, HeaderBufferNeverExceedsItsBound) {
   RecordingSink sink;
   MessageParser parser(StreamKind::kRequests, &sink);

@@ -55,6 +55,7 @@ class TraceAssemblerTest : public ::testing::Test {
     SpanOrigin o;
     o.tid = tid;
     o.exchange_index = index;
+    o.request_tcp_seq = std::exchange(next_tcp_seq_, std::nullopt);
     o.incoming = std::move(incoming);
     o.wire = std::exchange(next_wire_, std::nullopt);
     o.local_parent_may_follow = std::exchange(next_may_follow_, true);
@@ -87,6 +88,8 @@ class TraceAssemblerTest : public ::testing::Test {
 
   // Ids the kernel put on the wire, for the next Add() only (--propagate=headers).
   std::optional<WireContext> next_wire_;
+  // The request's TCP sequence number, for the next Add() only (SpanOrigin::request_tcp_seq).
+  std::optional<uint32_t> next_tcp_seq_;
   // What the tracker proved about the next Add() only (SpanOrigin::local_parent_may_follow).
   bool next_may_follow_ = true;
   Sampler sampler_;
@@ -270,6 +273,25 @@ TEST_F(TraceAssemblerTest, SameHostNeedsTheSameExchangeIndex) {
   EXPECT_EQ(Get("server-3").parent_span_id, Get("client").span_id);
   EXPECT_EQ(Get("server-2").parent_span_id, SpanId{});
   EXPECT_EQ(Get("server-none").parent_span_id, SpanId{});
+}
+
+TEST_F(TraceAssemblerTest, SameHostPrefersTheRequestsTcpSequenceNumberOverTheIndex) {
+  // After a restart the server missed a request its client's side saw: their indexes disagree
+  // (client 7, server 6) but the request's first byte has one sequence number on both ends.
+  next_tcp_seq_ = 0xfffffff0u;  // near the 32-bit wrap: no arithmetic, just equality
+  Add("client", SpanKind::kClient, 1, 10, kNginxOut, kPython, 10, 100, 7);
+  next_tcp_seq_ = 0xfffffff0u;
+  Add("server", SpanKind::kServer, 2, 20, kPython, kNginxOut, 20, 90, 6);
+  // Same index as the client, other request: never linked by the index once sequence numbers
+  // are there.
+  next_tcp_seq_ = 0x10u;
+  Add("server-other", SpanKind::kServer, 2, 21, kPython, kNginxOut, 20, 90, 7);
+  // No sequence number on this side (position not certain): no match with a numbered client.
+  Add("server-unnumbered", SpanKind::kServer, 2, 22, kPython, kNginxOut, 20, 90, 7);
+  assembler_->Flush();
+  EXPECT_EQ(Get("server").parent_span_id, Get("client").span_id);
+  EXPECT_EQ(Get("server-other").parent_span_id, SpanId{});
+  EXPECT_EQ(Get("server-unnumbered").parent_span_id, SpanId{});
 }
 
 TEST_F(TraceAssemblerTest, ChildrenAreClampedInsideTheirParent) {

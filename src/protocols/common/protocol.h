@@ -35,6 +35,9 @@ struct Piece {
   uint64_t start_ns = 0;
   uint64_t end_ns = 0;
   uint32_t tid = 0;  // the thread that made the syscall (0: unknown)
+  // TCP: the sequence number of the piece's first byte (bpf/include/http_capture.h), so byte
+  // k of the piece is at tcp_seq + k (mod 2^32). Empty for UDP and unknown sockets.
+  std::optional<uint32_t> tcp_seq;
 };
 
 // How spans are built, the same for every protocol.
@@ -60,6 +63,14 @@ struct ParserCounters {
   uint64_t unmatched_responses = 0;  // responses with no request to answer (e.g. mid-stream)
   uint64_t dropped_requests = 0;     // requests forgotten unanswered (pending cap, close)
   uint64_t unknown_statements = 0;   // executions of statements prepared before we watched
+
+  ParserCounters& operator+=(const ParserCounters& o) {
+    parse_errors += o.parse_errors;
+    unmatched_responses += o.unmatched_responses;
+    dropped_requests += o.dropped_requests;
+    unknown_statements += o.unknown_statements;
+    return *this;
+  }
 };
 
 // What a connection is, when its parser is made.

@@ -206,10 +206,11 @@ ConnectionStitcher::ConnectionStitcher(ConnectionRole role) : role_(role) {
 ConnectionStitcher::~ConnectionStitcher() = default;
 
 void ConnectionStitcher::OnData(Direction direction, std::string_view captured, uint64_t length,
-                                uint64_t start_ns, uint64_t end_ns, uint32_t tid) {
+                                uint64_t start_ns, uint64_t end_ns, uint32_t tid,
+                                std::optional<uint32_t> tcp_seq) {
   State& s = *state_;
   if (s.closed || s.abandoned()) return;
-  s.parser(direction).OnData(captured, length, start_ns, end_ns, tid);
+  s.parser(direction).OnData(captured, length, start_ns, end_ns, tid, tcp_seq);
   if (!s.recv_parser.recognized_any() && !s.send_parser.recognized_any()) ++s.unrecognized_pieces;
 }
 

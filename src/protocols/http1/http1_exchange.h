@@ -48,6 +48,9 @@ struct Message {
   uint64_t first_byte_ns = 0;   // start of the syscall that carried the first byte
   uint64_t last_byte_ns = 0;    // end of the syscall that carried the last byte
   uint32_t first_byte_tid = 0;  // thread whose syscall carried the first byte (0: unknown)
+  // TCP sequence number of the first byte (Piece::tcp_seq); empty when unknown, or when the
+  // message was found again in replayed bytes and its position is not certain.
+  std::optional<uint32_t> first_byte_tcp_seq;
   bool truncated = false;       // some header bytes were not captured (capture limit or cap)
 
   // Case-insensitive header lookup; nullptr when absent.
@@ -78,9 +81,10 @@ class ConnectionStitcher {
 
   // One syscall's worth of stream. `captured` is a prefix of the `length` bytes the syscall
   // moved (the kernel copies at most the capture limit); the rest is a gap of known size.
-  // `tid`: the thread that made the syscall (0: unknown).
+  // `tid`: the thread that made the syscall (0: unknown); `tcp_seq`: its first byte's TCP
+  // sequence number, when known.
   void OnData(Direction direction, std::string_view captured, uint64_t length, uint64_t start_ns,
-              uint64_t end_ns, uint32_t tid = 0);
+              uint64_t end_ns, uint32_t tid = 0, std::optional<uint32_t> tcp_seq = std::nullopt);
   // The connection ended (close, exit); `reset` when it was reset/broken pipe.
   void OnClose(uint64_t ns, bool reset);
 

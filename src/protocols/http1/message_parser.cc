@@ -47,8 +47,10 @@ int HexValue(char c) {
 MessageParser::MessageParser(StreamKind kind, MessageSink* sink) : kind_(kind), sink_(sink) {}
 
 void MessageParser::OnData(std::string_view captured, uint64_t length, uint64_t start_ns,
-                           uint64_t end_ns, uint32_t tid) {
+                           uint64_t end_ns, uint32_t tid, std::optional<uint32_t> tcp_seq) {
   if (state_ == State::kStopped) return;
+  piece_bytes_ = captured;
+  piece_tcp_seq_ = tcp_seq;
   piece_start_ns_ = start_ns;
   piece_tid_ = tid;
   piece_end_ns_ = end_ns;
@@ -56,6 +58,7 @@ void MessageParser::OnData(std::string_view captured, uint64_t length, uint64_t 
   if (InMessage() && (length > 0 || !captured.empty())) current_.last_byte_ns = end_ns;
   Consume(captured);
   if (length > captured.size() && state_ != State::kStopped) ConsumeGap(length - captured.size());
+  piece_bytes_ = {};  // the caller's buffer: not valid after this call
 }
 
 void MessageParser::OnClose() {
@@ -208,7 +211,7 @@ size_t MessageParser::ExpectStart(std::string_view data) {
   if (scan.verdict == StartLineScan::kInvalid) {
     BeginResync();
   } else {
-    BeginMessage(scan.verdict == StartLineScan::kComplete, MethodPolicy::kAnyToken);
+    BeginMessage(scan.verdict == StartLineScan::kComplete, MethodPolicy::kAnyToken, data.data());
   }
   return 0;
 }
@@ -219,7 +222,8 @@ size_t MessageParser::SeekStart(std::string_view data) {
     const StartLineScan scan = ScanStartLine(data.substr(i), kind_, MethodPolicy::kKnownOnly);
     if (scan.verdict == StartLineScan::kInvalid) continue;
     skipped_bytes_ += i;
-    BeginMessage(scan.verdict == StartLineScan::kComplete, MethodPolicy::kKnownOnly);
+    BeginMessage(scan.verdict == StartLineScan::kComplete, MethodPolicy::kKnownOnly,
+                 data.data() + i);
     return i;
   }
   skipped_bytes_ += data.size();
@@ -456,9 +460,16 @@ void MessageParser::EndChunkedAfterGap() {
 // ---------------------------------------------------------------------------------------
 // Message lifecycle
 
-void MessageParser::BeginMessage(bool start_line_complete, MethodPolicy policy) {
+void MessageParser::BeginMessage(bool start_line_complete, MethodPolicy policy,
+                                 const char* first_byte) {
   current_ = Message{};
   framing_ = BodyFraming{};
+  // Only a start line inside the piece has a known stream position; one found again in bytes
+  // replayed from earlier pieces (ReplayAfterFalseStart) gets none rather than a guess.
+  const auto piece = reinterpret_cast<uintptr_t>(piece_bytes_.data());
+  const auto at = reinterpret_cast<uintptr_t>(first_byte);
+  if (piece_tcp_seq_ && at >= piece && at - piece < piece_bytes_.size())
+    current_.first_byte_tcp_seq = *piece_tcp_seq_ + static_cast<uint32_t>(at - piece);
   current_.first_byte_ns = piece_start_ns_;
   current_.first_byte_tid = piece_tid_;
   current_.last_byte_ns = piece_end_ns_;

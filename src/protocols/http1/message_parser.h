@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,9 +43,10 @@ class MessageParser {
 
   // One syscall's bytes: `captured` is a prefix of the `length` bytes it moved; the rest is a
   // gap of known size. Timestamps stamp the messages whose bytes this piece carries.
-  // `tid`: the thread that made the syscall (0: unknown), stamped on messages it starts.
+  // `tid`: the thread that made the syscall (0: unknown), stamped on messages it starts;
+  // `tcp_seq`: the TCP sequence number of `captured[0]`, when known.
   void OnData(std::string_view captured, uint64_t length, uint64_t start_ns, uint64_t end_ns,
-              uint32_t tid = 0);
+              uint32_t tid = 0, std::optional<uint32_t> tcp_seq = std::nullopt);
   // The stream ended: ends a close-delimited body, reports a message cut short. Final.
   void OnClose();
 
@@ -94,7 +96,8 @@ class MessageParser {
   size_t ChunkSizeRest(std::string_view data);
   size_t TrailerLine(std::string_view data);
 
-  void BeginMessage(bool start_line_complete, MethodPolicy policy);
+  // `first_byte`: where the start line begins (in the piece, or in replayed bytes).
+  void BeginMessage(bool start_line_complete, MethodPolicy policy, const char* first_byte);
   void MarkRecognized();
   void BeginResync();
   void ReplayAfterFalseStart();
@@ -139,6 +142,8 @@ class MessageParser {
   uint64_t piece_start_ns_ = 0;  // timestamps of the piece being consumed
   uint64_t piece_end_ns_ = 0;
   uint32_t piece_tid_ = 0;
+  std::string_view piece_bytes_;  // the captured bytes of the piece being consumed
+  std::optional<uint32_t> piece_tcp_seq_;
 };
 
 }  // namespace otelbpf::http1

@@ -12,7 +12,7 @@ class Http1Parser final : public ConnectionParser {
   explicit Http1Parser(const ParserSetup& setup) : stitcher_(setup.role) {}
 
   void OnData(const Piece& p) override {
-    stitcher_.OnData(p.direction, p.bytes, p.length, p.start_ns, p.end_ns, p.tid);
+    stitcher_.OnData(p.direction, p.bytes, p.length, p.start_ns, p.end_ns, p.tid, p.tcp_seq);
   }
   void OnClose(uint64_t ns, bool reset) override { stitcher_.OnClose(ns, reset); }
 

@@ -207,6 +207,7 @@ SpanOrigin BuildSpanOrigin(const Exchange& exchange) {
   SpanOrigin origin;
   origin.tid = exchange.request.first_byte_tid;
   origin.exchange_index = exchange.index;
+  origin.request_tcp_seq = exchange.request.first_byte_tcp_seq;
   std::vector<std::string_view> traceparents, tracestates;
   for (const Header& h : exchange.request.headers) {
     if (ascii::EqualsIgnoreCase(h.name, "traceparent")) traceparents.push_back(h.value);
