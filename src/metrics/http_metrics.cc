@@ -7,8 +7,10 @@
 namespace otelbpf::metrics {
 namespace {
 
-constexpr std::array<double, 15> kDurationBounds = {0,   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-                                                    0.5, 0.75,  1,    2.5,   5,    7.5,   10};
+// Exactly the conventions' advised boundaries (no leading 0 bucket), so that these histograms
+// merge with those of services instrumented by an OpenTelemetry SDK.
+constexpr std::array<double, 14> kDurationBounds = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+                                                    0.5,   0.75, 1,     2.5,  5,     7.5, 10};
 
 // Names, descriptions and units from the semantic conventions.
 struct MetricInfo {

@@ -1,7 +1,7 @@
 // RED metrics of HTTP traffic, derived from spans, per the stable HTTP semantic conventions
 // (https://opentelemetry.io/docs/specs/semconv/http/http-metrics/):
 //
-//   http.server.request.duration    s   histogram, buckets [0, 0.005, ... 10] (semconv advice)
+//   http.server.request.duration    s   histogram, buckets [0.005, 0.01, ... 10] (semconv advice)
 //   http.server.request.body.size   By  histogram, default SDK buckets [0, 5, ... 10000]
 //   http.server.response.body.size  By  histogram, default SDK buckets
 //   http.client.request.duration, http.client.request.body.size, http.client.response.body.size

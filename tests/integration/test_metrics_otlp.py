@@ -20,7 +20,8 @@ SERVER_RESPONSE_SIZE = "http.server.response.body.size"
 BODY_SIZE_METRICS = ("http.server.request.body.size", "http.server.response.body.size",
                      "http.client.request.body.size", "http.client.response.body.size")
 # The semantic conventions' advice for http.*.request.duration, in seconds.
-DURATION_BOUNDS = [0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
+# The semantic conventions' advice for http.*.request.duration, exactly.
+DURATION_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
 
 INTERVAL_MS = 500          # OTEL_METRIC_EXPORT_INTERVAL of the periodic tests
 WAIT = 15.0                # for points that must come (many intervals)

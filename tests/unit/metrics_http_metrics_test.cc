@@ -113,7 +113,8 @@ TEST(MetricsHttpMetricsTest, ServerSpanFeedsTheThreeServerHistograms) {
   EXPECT_EQ(p.start_time_unix_nano, kStart);
   EXPECT_EQ(p.time_unix_nano, kStart + 1'000'000'000);
   EXPECT_EQ(Hist(p).count, 1u);
-  EXPECT_EQ(Hist(p).bucket_counts[1], 1u);  // bucket (0, 0.005]
+  EXPECT_EQ(Hist(p).bucket_counts[0], 1u);  // bucket (-inf, 0.005]: the advice has no 0 bound
+  EXPECT_EQ(Hist(p).bounds.front(), 0.005);
   EXPECT_DOUBLE_EQ(Hist(p).sum, 0.005);
 
   const MetricData* req = FindMetric(snap[0], "http.server.request.body.size");
