@@ -297,11 +297,11 @@ int RunAgent(const AgentOptions& options) {
       "user space: records={} malformed={} orphan_data={} connections={} rejected={} exchanges={} "
       "spans={} "
       "retransmits={} retransmits_unattributed={} process_snapshots={} wire_contexts={} "
-      "wire_contexts_unmatched={}",
+      "wire_contexts_unmatched={} go_calls_unlinked={}",
       ts.records, ts.malformed_records, ts.orphan_data, ts.connections_opened,
       ts.connections_rejected, ts.exchanges, pipeline.spans(), ts.retransmits,
       ts.retransmits_unattributed, ts.process_snapshots, ts.wire_contexts,
-      ts.wire_contexts_unmatched);
+      ts.wire_contexts_unmatched, ts.go_calls_unlinked);
   std::string parser_events;
   const auto parser_counters = tracker.ProtocolCounters();
   for (const Protocol* p : RegisteredProtocols()) {

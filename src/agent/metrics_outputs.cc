@@ -199,6 +199,7 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   stats_.connections_rejected = t.connections_rejected;
   stats_.retransmits_unattributed = t.retransmits_unattributed;
   stats_.tcp_lifecycle_unattributed = t.tcp_lifecycle_unattributed;
+  stats_.go_calls_unlinked = t.go_calls_unlinked;
   stats_.processes = processes;
 }
 
@@ -336,7 +337,7 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
   self_.Register({"otelbpf.trace_assembly.spans",
                   "What trace assembly made of spans: parent found (same_host, in_process, "
                   "propagated, remote), trace started, left unlinked as ambiguous, released early at the "
-                  "memory cap, sampled out",
+                  "memory cap, sampled out, a Go program's call left without an in-process parent",
                   "{span}", MetricKind::kCounter},
                  [&s, load](std::vector<metrics::CallbackPoint>* out) {
                    const std::pair<const char*, const std::atomic<uint64_t>*> outcomes[] = {
@@ -347,7 +348,8 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
                        {"new_trace", &s.new_traces},
                        {"ambiguous_in_process", &s.ambiguous_in_process},
                        {"released_early", &s.released_early},
-                       {"sampled_out", &s.sampled_out}};
+                       {"sampled_out", &s.sampled_out},
+                       {"unlinked_go_call", &s.go_calls_unlinked}};
                    for (const auto& [outcome, value] : outcomes)
                      out->push_back({{{"outcome", std::string(outcome)}}, load(*value)});
                  });

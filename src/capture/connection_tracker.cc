@@ -369,6 +369,13 @@ void ConnectionTracker::Drain(Tracked& t) {
     FillKernelContext(t, x.first_byte_ns, x.last_byte_ns);
     ++stats_.exchanges;
     ++stats_.exchanges_by_protocol[t.info.protocol < OTELBPF_PROTO_COUNT ? t.info.protocol : 0];
+    if (x.span.kind == SpanKind::kClient && x.origin.tid != 0 &&
+        processes_.RunsGoroutines(t.info.pid)) {
+      // The thread that wrote a Go program's call ran whichever goroutine was ready (often the
+      // transport's writer, not the handler's): linking by thread would guess. No link.
+      x.origin.tid = 0;
+      ++stats_.go_calls_unlinked;
+    }
     x.origin.local_parent_may_follow = LocalParentMayFollow(t, x);
     on_exchange_(x, t.info);
   }

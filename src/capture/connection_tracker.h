@@ -43,6 +43,7 @@ struct TrackerStats {
   uint64_t process_snapshots = 0;     // argv/environment copies the kernel took
   uint64_t wire_contexts = 0;            // ids the kernel put on the wire (--propagate=headers)
   uint64_t wire_contexts_unmatched = 0;  // of those, never matched to an exchange
+  uint64_t go_calls_unlinked = 0;  // CLIENT spans of Go programs kept off in-process links
 };
 
 class ConnectionTracker {

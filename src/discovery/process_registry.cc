@@ -117,7 +117,7 @@ ResourceDefaults ResourceDefaultsFromEnvironment() {
 }
 
 ProcessRegistry::ProcessRegistry(ResourceDefaults defaults, std::string proc_root)
-    : defaults_(std::move(defaults)), proc_root_(std::move(proc_root)) {}
+    : defaults_(std::move(defaults)), proc_root_(proc_root), go_files_(std::move(proc_root)) {}
 
 ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t start_ns) {
   auto it = cache_.find(pid);
@@ -128,9 +128,10 @@ ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t s
   auto snap = snapshots_.find(pid);
   if (snap != snapshots_.end() && (start_ns == 0 || snap->second.start_ns == start_ns))
     snapshot = &snap->second;
-  ResourcePtr r = Build(pid, comm, SameProcess(pid, start_ns, comm), snapshot);
+  const bool trust_proc = SameProcess(pid, start_ns, comm);
+  ResourcePtr r = Build(pid, comm, trust_proc, snapshot);
   if (snap != snapshots_.end()) snapshots_.erase(snap);
-  cache_[pid] = Entry{r, start_ns};
+  cache_[pid] = Entry{r, start_ns, trust_proc && go_files_.IsGo(pid)};
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "discovery/go_executable.h"
 #include "trace/span.h"
 
 namespace otelbpf {
@@ -62,6 +63,11 @@ class ProcessRegistry {
 
   // Executable path of a pid ("" when gone).
   std::string ExecutablePath(uint32_t pid) const;
+  // Whether the cached process runs Go (go_executable.h): its threads do not identify requests.
+  bool RunsGoroutines(uint32_t pid) const {
+    auto it = cache_.find(pid);
+    return it != cache_.end() && it->second.go;
+  }
 
  private:
   ResourcePtr Build(uint32_t pid, std::string_view comm, bool trust_proc,
@@ -76,10 +82,12 @@ class ProcessRegistry {
   struct Entry {
     ResourcePtr resource;
     uint64_t start_ns = 0;
+    bool go = false;  // a Go program (known only when /proc was this process's)
   };
   ResourceDefaults defaults_;
   std::string proc_root_;
   std::unordered_map<uint32_t, Entry> cache_;
+  GoExecutableCache go_files_;
   // Snapshots not yet used by Get(). Normally consumed at once (the kernel sends one just
   // before a process's first connection announcement); bounded in case announcements are lost.
   static constexpr size_t kMaxPendingSnapshots = 4096;

@@ -1,0 +1,188 @@
+"""Services that do not run one request per thread: a Go service (goroutines moved between
+threads by the runtime), a Node.js service and a Python asyncio service (many requests on one
+event loop thread). Each answers GET /svc/N?ms=M by waiting M ms, calling the backend's /down/N,
+then answering; requests come six at a time, so several are in flight on the service together.
+
+What must hold for every runtime: no outgoing call is ever put under a request that did not make
+it (a wrong parent is worse than none). How many calls get their right parent is measured and
+printed ([measured] lines; docs/design.md, "Parent rules", quotes them): on an event loop a call
+is linked only while it is the only request in flight; a Go service's calls are left unlinked
+(the thread that wrote a call says nothing about the goroutine that made it)."""
+
+import os
+import subprocess
+import sys
+import time
+
+from otelbpf_it import config
+from otelbpf_it.case import IntegrationTest
+from otelbpf_it.clients import curl
+from otelbpf_it.measured import report
+from otelbpf_it.ports import free_port, wait_listening
+from otelbpf_it.procs import Process
+from otelbpf_it.spans import attr, select, summary
+
+IN_FLIGHT = 6
+ROUNDS = 5
+
+GO_SERVICE = r'''
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	backend := os.Args[2]
+	http.HandleFunc("/svc/", func(w http.ResponseWriter, r *http.Request) {
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		n := strings.TrimPrefix(r.URL.Path, "/svc/")
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%s/down/%s", backend, n))
+		if err != nil {
+			http.Error(w, err.Error(), 502)
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		w.Write(body)
+	})
+	if err := http.ListenAndServe("127.0.0.1:"+os.Args[1], nil); err != nil {
+		panic(err)
+	}
+}
+'''
+
+NODE_SERVICE = r'''
+const http = require('http');
+const [port, backend] = process.argv.slice(2).map(Number);
+http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const n = url.pathname.split('/').pop();
+  setTimeout(() => {
+    http.get({ host: '127.0.0.1', port: backend, path: `/down/${n}` }, (down) => {
+      const chunks = [];
+      down.on('data', (c) => chunks.push(c));
+      down.on('end', () => res.end(Buffer.concat(chunks)));
+    }).on('error', (e) => { res.statusCode = 502; res.end(String(e)); });
+  }, Number(url.searchParams.get('ms') || 0));
+}).listen(port, '127.0.0.1');
+'''
+
+# Raw HTTP/1.1 over asyncio streams: the standard library has no asyncio HTTP server or client.
+ASYNCIO_SERVICE = r'''
+import asyncio, sys
+from urllib.parse import urlsplit, parse_qs
+
+PORT, BACKEND = int(sys.argv[1]), int(sys.argv[2])
+
+async def call_backend(n):
+    reader, writer = await asyncio.open_connection("127.0.0.1", BACKEND)
+    writer.write(f"GET /down/{n} HTTP/1.1\r\nHost: 127.0.0.1:{BACKEND}\r\nConnection: close\r\n\r\n".encode())
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    return data.split(b"\r\n\r\n", 1)[1]
+
+async def serve(reader, writer):
+    while True:
+        head = await reader.readuntil(b"\r\n\r\n")
+        target = head.split(b" ")[1].decode()
+        url = urlsplit(target)
+        await asyncio.sleep(int(parse_qs(url.query).get("ms", ["0"])[0]) / 1000)
+        body = await call_backend(url.path.rsplit("/", 1)[-1])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+
+async def main():
+    server = await asyncio.start_server(serve, "127.0.0.1", PORT)
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(main())
+'''
+
+
+def go_binary(workdir: str) -> str:
+    """Builds the Go service with Debian's golang-go (the build cache is kept across tests)."""
+    source = os.path.join(workdir, "service.go")
+    with open(source, "w") as f:
+        f.write(GO_SERVICE)
+    binary = os.path.join(workdir, "go-service")
+    env = {**os.environ, "GOCACHE": "/tmp/otelbpf-it-gocache", "GO111MODULE": "off",
+           "GOPATH": os.path.join(workdir, "gopath")}
+    built = subprocess.run([config.tool("go"), "build", "-o", binary, source], cwd=workdir, env=env,
+                           capture_output=True, text=True, timeout=300)
+    if built.returncode != 0:
+        raise AssertionError(f"go build failed:\n{built.stderr}")
+    return binary
+
+
+class RuntimeCase(IntegrationTest):
+    def run_service(self, name: str, argv_for_port, go: bool = False) -> int:
+        self.start_receiver()
+        backend = self.start_backend()
+        port = free_port()
+        service = Process(name, argv_for_port(port, backend.port), self.workdir)
+        self.addCleanup(service.kill_group)
+        wait_listening(port, timeout=20.0, alive=service.alive)
+        self.ports.add(port)
+
+        agent = self.start_agent()
+        # Six at once, the earlier ones waiting longer, so that they are all in flight together.
+        for r in range(ROUNDS):
+            urls = [f"http://127.0.0.1:{port}/svc/{r * IN_FLIGHT + i}?ms={50 + 40 * (IN_FLIGHT - 1 - i)}"
+                    for i in range(IN_FLIGHT)]
+            curl(*urls, extra=["--parallel", "--parallel-immediate", "--parallel-max", str(IN_FLIGHT)])
+        total = ROUNDS * IN_FLIGHT
+        self.wait_received(lambda s: attr(s, "url.path", "").startswith("/down/") and s["kind"] == "CLIENT",
+                           total, "the service's calls to the backend", timeout=20.0)
+        self.settle(1.5)  # every span out of assembly's hold
+        self.stop_agent(agent)
+
+        spans = self.receiver.spans()
+        linked = wrong = 0
+        for n in range(total):
+            servers = select(spans, kind="SERVER", server_port=port, path=f"/svc/{n}")
+            calls = select(spans, kind="CLIENT", server_port=backend.port, path=f"/down/{n}")
+            self.assertEqual(len(servers), 1, f"/svc/{n}\n{summary(spans)}")
+            self.assertEqual(len(calls), 1, f"/down/{n}\n{summary(spans)}")
+            parent = calls[0]["parent_span_id"]
+            if parent == servers[0]["span_id"]:
+                linked += 1
+            elif parent:
+                wrong += 1
+        report(f"{name}: {linked} of {total} calls under the request that made them, {wrong} under "
+               f"another one ({IN_FLIGHT} requests in flight at a time)")
+        self.assertEqual(wrong, 0, f"{name}: calls under a request that did not make them\n{summary(spans)}")
+        # Go programs are recognised (their .go.buildinfo), and each of their calls counted.
+        self.assertIn(f"go_calls_unlinked={total if go else 0}", agent.process.stderr(), agent.diagnostics())
+        return linked
+
+
+class GoServiceTest(RuntimeCase):
+    def test_go_calls_are_never_put_under_another_request(self):
+        binary = go_binary(self.workdir)
+        self.run_service("go", lambda port, backend: [binary, str(port), str(backend)], go=True)
+
+
+class NodeServiceTest(RuntimeCase):
+    def test_node_calls_are_never_put_under_another_request(self):
+        script = os.path.join(self.workdir, "service.js")
+        with open(script, "w") as f:
+            f.write(NODE_SERVICE)
+        self.run_service("node", lambda port, backend: [config.tool("node"), script, str(port), str(backend)])
+
+
+class AsyncioServiceTest(RuntimeCase):
+    def test_asyncio_calls_are_never_put_under_another_request(self):
+        script = os.path.join(self.workdir, "service.py")
+        with open(script, "w") as f:
+            f.write(ASYNCIO_SERVICE)
+        self.run_service("asyncio", lambda port, backend: [sys.executable, "-u", script, str(port), str(backend)])
