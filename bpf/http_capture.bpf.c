@@ -131,9 +131,10 @@ struct {
   __type(value, __u8);
 } self_tuples SEC(".maps");
 
-/* Processes whose metadata user space has read from /proc. A connection opening in any other
- * process wakes the reader at once, so it reads /proc before a short-lived client (curl)
- * exits and takes its executable path, command line and OTEL_SERVICE_NAME with it. */
+/* Processes whose metadata user space has read from /proc (value: OTELBPF_DESCRIBED_* flags).
+ * A connection opening in any other process wakes the reader at once, so it reads /proc before
+ * a short-lived client (curl) exits and takes its executable path, command line and
+ * OTEL_SERVICE_NAME with it. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 65536);

@@ -524,11 +524,20 @@ static __always_inline bool insert_traceparent(struct sk_msg_md *msg, __u32 at,
   return true;
 }
 
+/* Whether the request a thread of `tgid` serves is the one its outgoing calls serve: only for
+ * processes user space has described and found to run one request per thread at a time (not a
+ * Go program). Unknown processes count as not: a new trace is better than a wrong parent. */
+static __always_inline bool threads_identify_requests(__u32 tgid) {
+  __u8 *described = bpf_map_lookup_elem(&described_tgids, &tgid);
+  return described && !(*described & OTELBPF_DESCRIBED_GOROUTINES);
+}
+
 /* The context an outgoing request of this thread carries: the served request's trace when
  * there is exactly one, else a new trace. */
 static __always_inline void choose_client_context(__u64 id, struct injection *in) {
   struct served_request *r = bpf_map_lookup_elem(&served_requests, &id);
-  if (r && !r->ambiguous && bpf_ktime_get_ns() - r->start_ns < PROP_STALE_NS) {
+  if (r && !r->ambiguous && bpf_ktime_get_ns() - r->start_ns < PROP_STALE_NS &&
+      threads_identify_requests(id >> 32)) {
     __builtin_memcpy(in->ctx.trace_id, r->ctx.trace_id, 16);
     __builtin_memcpy(in->ctx.parent_span_id, r->ctx.span_id, 8);
     in->ctx.sampled = r->ctx.sampled;

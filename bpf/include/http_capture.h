@@ -106,6 +106,12 @@ struct otelbpf_event_header {
 #define OTELBPF_FLAG_LEARNED_MIDSTREAM 2 /* OPEN: connection existed before we saw its start */
 #define OTELBPF_FLAG_TCP_SEQ 4           /* DATA: hdr.tcp_seq is set */
 
+/* Values of the described_tgids map: user space read the process's metadata, and what it
+ * learnt. GOROUTINES: a Go program, whose threads run whichever goroutine is ready, so the
+ * request a thread last read says nothing about the call it makes next. */
+#define OTELBPF_DESCRIBED 1
+#define OTELBPF_DESCRIBED_GOROUTINES 2
+
 /* What an announced connection carries, and over what. UNKNOWN is zero, so a zeroed field never
  * means a protocol. One value per protocol folder in src/protocols/ (the registry there has a
  * static_assert on OTELBPF_PROTO_COUNT) and one classifier in bpf/protocols/. */

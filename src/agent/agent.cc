@@ -193,7 +193,8 @@ int RunAgent(const AgentOptions& options) {
     return 1;
   }
   tracker.OnProcessExit([&](uint32_t pid) { bpf->ForgetProcess(pid); });
-  tracker.OnProcessDescribed([&](uint32_t pid) { bpf->MarkDescribed(pid); });
+  tracker.OnProcessDescribed(
+      [&](uint32_t pid) { bpf->MarkDescribed(pid, processes.RunsGoroutines(pid)); });
   tracker.OnAbandon([&](uint32_t pid, int32_t fd, uint64_t generation) {
     bpf->AbandonConnection(pid, fd, generation);
   });

@@ -250,9 +250,10 @@ void BpfCapture::SelectPid(uint32_t pid) {
   bpf_map__update_elem(skel_->maps.selected_tgids, &pid, sizeof(pid), &one, sizeof(one), BPF_ANY);
 }
 
-void BpfCapture::MarkDescribed(uint32_t pid) {
-  uint8_t one = 1;
-  bpf_map__update_elem(skel_->maps.described_tgids, &pid, sizeof(pid), &one, sizeof(one), BPF_ANY);
+void BpfCapture::MarkDescribed(uint32_t pid, bool goroutines) {
+  uint8_t flags = OTELBPF_DESCRIBED | (goroutines ? OTELBPF_DESCRIBED_GOROUTINES : 0);
+  bpf_map__update_elem(skel_->maps.described_tgids, &pid, sizeof(pid), &flags, sizeof(flags),
+                       BPF_ANY);
 }
 
 bool BpfCapture::AbandonConnection(uint32_t pid, int32_t fd, uint64_t generation) {

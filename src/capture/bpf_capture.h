@@ -70,7 +70,8 @@ class BpfCapture {
 
   void SelectPid(uint32_t pid);
   // User space holds this process's metadata: its next connections need not wake us early.
-  void MarkDescribed(uint32_t pid);
+  // `goroutines`: a Go program (--propagate=headers then continues no request by thread).
+  void MarkDescribed(uint32_t pid, bool goroutines);
   void ForgetProcess(uint32_t pid);  // drop its fd classifications (pid may be reused)
   // User space's parser gave up on this connection: the kernel stops shipping its bytes.
   // False when the kernel no longer holds it (closed, or the fd is another socket now).

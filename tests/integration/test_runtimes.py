@@ -125,7 +125,7 @@ def go_binary(workdir: str) -> str:
 
 
 class RuntimeCase(IntegrationTest):
-    def run_service(self, name: str, argv_for_port, go: bool = False) -> int:
+    def run_service(self, name: str, argv_for_port, go: bool = False, agent_args: tuple = ()) -> int:
         self.start_receiver()
         backend = self.start_backend()
         port = free_port()
@@ -134,7 +134,7 @@ class RuntimeCase(IntegrationTest):
         wait_listening(port, timeout=20.0, alive=service.alive)
         self.ports.add(port)
 
-        agent = self.start_agent()
+        agent = self.start_agent(*agent_args)
         # Six at once, the earlier ones waiting longer, so that they are all in flight together.
         for r in range(ROUNDS):
             urls = [f"http://127.0.0.1:{port}/svc/{r * IN_FLIGHT + i}?ms={50 + 40 * (IN_FLIGHT - 1 - i)}"
@@ -170,6 +170,13 @@ class GoServiceTest(RuntimeCase):
     def test_go_calls_are_never_put_under_another_request(self):
         binary = go_binary(self.workdir)
         self.run_service("go", lambda port, backend: [binary, str(port), str(backend)], go=True)
+
+    def test_go_calls_are_never_put_under_another_request_with_propagation(self):
+        # The kernel chooses the ids it writes into a call's traceparent by the thread's request
+        # too: in a Go program it must not continue any.
+        binary = go_binary(self.workdir)
+        self.run_service("go --propagate=headers", lambda port, backend: [binary, str(port), str(backend)],
+                         go=True, agent_args=("--propagate=headers",))
 
 
 class NodeServiceTest(RuntimeCase):
