@@ -388,6 +388,7 @@ static __always_inline bool port_selected(__u16 local, __u16 peer) {
 }
 
 #include "process_snapshot.bpf.h"
+#include "go_goroutines.bpf.h"
 
 /* Tells user space about a connection whose bytes we are about to ship. `e` holds its
  * addresses. False when the ring buffer had no room: the next message tries again. */
@@ -521,6 +522,8 @@ static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *
   s->hdr.srtt_us = 0;
   s->hdr.tcp_seq = 0;
   s->hdr.reserved = 0;
+  s->hdr.goroutine =
+      runs_goroutines(tgid) ? goroutine_of_syscall(tgid, args->direction == OTELBPF_DIR_SEND) : 0;
   s->hdr.tid = (__u32)bpf_get_current_pid_tgid();
   /* A local first: inside BPF_CORE_READ, c->sk itself would get a CO-RE relocation, and
    * conn_state is ours, not the kernel's. */

@@ -100,6 +100,9 @@ struct otelbpf_event_header {
    * number, whatever either side's capture missed: same-host stitching keys on it. */
   __u32 tcp_seq;
   __u32 reserved;
+  /* DATA in a Go program (OTELBPF_DESCRIBED_GOROUTINES): the runtime.g address of the goroutine
+   * the bytes belong to (bpf/go_goroutines.bpf.h); 0 elsewhere. */
+  __u64 goroutine;
 };
 
 #define OTELBPF_FLAG_RESET 1

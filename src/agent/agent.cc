@@ -15,6 +15,7 @@
 #include "agent/metrics_outputs.h"
 #include "agent/preflight.h"
 #include "capture/connection_tracker.h"
+#include "capture/go_http_probes.h"
 #include "capture/libc_finder.h"
 #include "discovery/process_registry.h"
 #include "export/otlp/otlp_config.h"
@@ -193,8 +194,18 @@ int RunAgent(const AgentOptions& options) {
     return 1;
   }
   tracker.OnProcessExit([&](uint32_t pid) { bpf->ForgetProcess(pid); });
-  tracker.OnProcessDescribed(
-      [&](uint32_t pid) { bpf->MarkDescribed(pid, processes.RunsGoroutines(pid)); });
+  GoHttpProbes go_probes(*bpf);
+  // Go programs already running are followed by goroutine from the start; later ones from
+  // their first connection on (ProcessRegistry reads their executable then).
+  for (uint32_t pid : processes.RunningGoPrograms()) {
+    go_probes.AttachFor(pid);
+    bpf->MarkDescribed(pid, /*goroutines=*/true);
+  }
+  tracker.OnProcessDescribed([&](uint32_t pid) {
+    const bool go = processes.RunsGoroutines(pid);
+    if (go) go_probes.AttachFor(pid);
+    bpf->MarkDescribed(pid, go);
+  });
   tracker.OnAbandon([&](uint32_t pid, int32_t fd, uint64_t generation) {
     bpf->AbandonConnection(pid, fd, generation);
   });

@@ -115,7 +115,8 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
   bpf_object__for_each_program(prog, skel_->obj) {
     if (prog == skel_->progs.exit_data) continue;  // attached below, once per syscall
     // uprobes name a file: AttachGetaddrinfo does them, per libc found.
-    if (prog == skel_->progs.getaddrinfo_enter || prog == skel_->progs.getaddrinfo_return)
+    if (prog == skel_->progs.getaddrinfo_enter || prog == skel_->progs.getaddrinfo_return ||
+        prog == skel_->progs.go_transport_round_trip || prog == skel_->progs.go_request_write)
       continue;
     // The injector attaches to a cgroup and a sockmap: below.
     if (prog == skel_->progs.track_client_sockets || prog == skel_->progs.inject_traceparent)
@@ -236,6 +237,30 @@ bool BpfCapture::AttachGetaddrinfo(const std::string& libc_path, std::string* er
     links[ret] = bpf_program__attach_uprobe_opts(prog, -1, libc_path.c_str(), 0, &opts);
     if (!links[ret]) {
       if (error) *error = Errno(errno);
+      if (links[0]) bpf_link__destroy(links[0]);
+      return false;
+    }
+  }
+  links_.push_back(links[0]);
+  links_.push_back(links[1]);
+  return true;
+}
+
+bool BpfCapture::AttachGoHttpClient(const std::string& executable, std::string* error) {
+  struct Probe {
+    bpf_program* prog;
+    const char* function;
+  };
+  const Probe probes[2] = {
+      {skel_->progs.go_transport_round_trip, "net/http.(*Transport).roundTrip"},
+      {skel_->progs.go_request_write, "net/http.(*Request).write"}};
+  bpf_link* links[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = probes[i].function);
+    // pid -1: every process running this file, now or later.
+    links[i] = bpf_program__attach_uprobe_opts(probes[i].prog, -1, executable.c_str(), 0, &opts);
+    if (!links[i]) {
+      if (error) *error = std::string(probes[i].function) + ": " + Errno(errno);
       if (links[0]) bpf_link__destroy(links[0]);
       return false;
     }

@@ -67,6 +67,9 @@ class BpfCapture {
   // Adds the getaddrinfo() entry/return uprobes to one libc file (system-wide: every process
   // mapping it, including later ones). False with `error` set when it cannot.
   bool AttachGetaddrinfo(const std::string& libc_path, std::string* error);
+  // Adds the net/http client uprobes (bpf/go_goroutines.bpf.h) to one Go executable, for every
+  // process running it. False with `error` set when it cannot (stripped, or no net/http).
+  bool AttachGoHttpClient(const std::string& executable, std::string* error);
 
   void SelectPid(uint32_t pid);
   // User space holds this process's metadata: its next connections need not wake us early.

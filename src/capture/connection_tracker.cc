@@ -276,9 +276,9 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   piece.length = h.length;
   piece.start_ns = start_ns;
   piece.end_ns = h.end_ns;
-  piece.tid = h.tid;
+  piece.tid = h.goroutine ? GoroutineExecutor(h.tgid, h.goroutine) : h.tid;
   if (h.flags & OTELBPF_FLAG_TCP_SEQ) piece.tcp_seq = h.tcp_seq;
-  if (!send && t->info.role != ConnectionRole::kClient) NoteServingThread(*t, h.tid);
+  if (!send && t->info.role != ConnectionRole::kClient) NoteServingThread(*t, piece.tid);
   t->parser->OnData(piece);
   Drain(*t);
   if (t->parser->abandoned()) {
@@ -316,6 +316,7 @@ void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
   }
   processes_.Forget(pid);
   serving_threads_.erase(pid);
+  goroutine_executors_.erase(pid);
   if (on_exit_) on_exit_(pid);
 }
 
@@ -370,9 +371,9 @@ void ConnectionTracker::Drain(Tracked& t) {
     ++stats_.exchanges;
     ++stats_.exchanges_by_protocol[t.info.protocol < OTELBPF_PROTO_COUNT ? t.info.protocol : 0];
     if (x.span.kind == SpanKind::kClient && x.origin.tid != 0 &&
-        processes_.RunsGoroutines(t.info.pid)) {
-      // The thread that wrote a Go program's call ran whichever goroutine was ready (often the
-      // transport's writer, not the handler's): linking by thread would guess. No link.
+        !IsGoroutineExecutor(x.origin.tid) && processes_.RunsGoroutines(t.info.pid)) {
+      // A Go program's call seen by thread only (no goroutine known yet): that thread ran
+      // whichever goroutine was ready, so linking by it would guess. No link.
       x.origin.tid = 0;
       ++stats_.go_calls_unlinked;
     }
@@ -380,6 +381,14 @@ void ConnectionTracker::Drain(Tracked& t) {
     on_exchange_(x, t.info);
   }
   drained_.clear();
+}
+
+uint32_t ConnectionTracker::GoroutineExecutor(uint32_t pid, uint64_t goroutine) {
+  auto& ids = goroutine_executors_[pid];
+  if (ids.size() >= kMaxGoroutinesPerProcess) ids.clear();  // ids are never reused: no mix-up
+  auto [it, added] = ids.try_emplace(goroutine, 0);
+  if (added) it->second = kGoroutineExecutorBit | (next_goroutine_executor_++ & ~kGoroutineExecutorBit);
+  return it->second;
 }
 
 void ConnectionTracker::NoteServingThread(Tracked& t, uint32_t tid) {

@@ -161,6 +161,15 @@ class ConnectionTracker {
     std::unordered_set<uint32_t> tids;
   };
   std::unordered_map<uint32_t, ServingThreads> serving_threads_;
+  // Go programs: each goroutine (runtime.g address, per process) stands in for a thread, as an
+  // executor id with kGoroutineExecutorBit set (Linux thread ids stay below 2^22), so everything
+  // keyed by thread keys by goroutine instead.
+  static constexpr uint32_t kGoroutineExecutorBit = 0x80000000u;
+  static constexpr size_t kMaxGoroutinesPerProcess = 65536;
+  static bool IsGoroutineExecutor(uint32_t tid) { return (tid & kGoroutineExecutorBit) != 0; }
+  uint32_t GoroutineExecutor(uint32_t pid, uint64_t goroutine);
+  std::unordered_map<uint32_t, std::unordered_map<uint64_t, uint32_t>> goroutine_executors_;
+  uint32_t next_goroutine_executor_ = 1;
   TrackerStats stats_;
   std::array<ParserCounters, OTELBPF_PROTO_COUNT> ended_parser_counters_{};  // by protocol
 };

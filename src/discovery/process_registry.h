@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "discovery/go_executable.h"
 #include "trace/span.h"
@@ -63,6 +64,8 @@ class ProcessRegistry {
 
   // Executable path of a pid ("" when gone).
   std::string ExecutablePath(uint32_t pid) const;
+  // The processes running a Go program now (a /proc scan; each executable file read once).
+  std::vector<uint32_t> RunningGoPrograms();
   // Whether the cached process runs Go (go_executable.h): its threads do not identify requests.
   bool RunsGoroutines(uint32_t pid) const {
     auto it = cache_.find(pid);

@@ -60,8 +60,8 @@ class ConnectionTrackerTest : public ::testing::Test {
   }
 
   void Data(uint32_t pid, int32_t fd, uint64_t gen, uint8_t dir, const std::string& bytes,
-            uint64_t t, uint32_t tid = 0) {
-    const auto rec = testing_support::DataRecord(pid, fd, gen, dir, bytes, t, tid);
+            uint64_t t, uint32_t tid = 0, uint64_t goroutine = 0) {
+    const auto rec = testing_support::DataRecord(pid, fd, gen, dir, bytes, t, tid, goroutine);
     tracker_.HandleRecord(rec.data(), rec.size());
   }
 
@@ -374,6 +374,29 @@ TEST_F(ConnectionTrackerTest, OnlyExchangesThatMayStillGetALocalParentAreHeld) {
   EXPECT_FALSE(exchange(10, 6, false, 700, 77, 2).local_parent_may_follow)
       << "a process's serving threads are forgotten when it exits";
   EXPECT_EQ(seen_.size(), before + 1);
+}
+
+TEST_F(ConnectionTrackerTest, GoroutinesStandInForThreads) {
+  // A Go program: the request is read on thread 77 and the call written on thread 78, both for
+  // goroutine 0xc000001000; another goroutine's call is written on thread 77.
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER, 8080, 40000, "10.1.2.3");
+  Open(10, 6, 1, OTELBPF_ROLE_CLIENT, 40001, 9000, "127.0.0.1");
+  Open(10, 7, 1, OTELBPF_ROLE_CLIENT, 40002, 9000, "127.0.0.1");
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 100, 77, 0xc000001000);
+  Data(10, 6, 1, OTELBPF_DIR_SEND, kRequest, 110, 78, 0xc000001000);
+  Data(10, 6, 1, OTELBPF_DIR_RECV, kResponse, 120, 78, 0xc000002000);
+  Data(10, 7, 1, OTELBPF_DIR_SEND, kRequest, 130, 77, 0xc000003000);
+  Data(10, 7, 1, OTELBPF_DIR_RECV, kResponse, 140, 77, 0xc000003000);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 150, 79, 0xc000001000);
+  ASSERT_EQ(seen_.size(), 3u);
+  const SpanOrigin& same_goroutine = seen_[0].origin;
+  const SpanOrigin& other_goroutine = seen_[1].origin;
+  const SpanOrigin& server = seen_[2].origin;
+  EXPECT_EQ(same_goroutine.tid, server.tid) << "one goroutine, two threads: one executor";
+  EXPECT_NE(other_goroutine.tid, server.tid) << "one thread, two goroutines: two executors";
+  EXPECT_NE(server.tid, 77u);
+  EXPECT_TRUE(same_goroutine.local_parent_may_follow) << "its goroutine read a request";
+  EXPECT_FALSE(other_goroutine.local_parent_may_follow) << "its goroutine never did";
 }
 
 TEST(TcpStateNameTest, NamesKernelStates) {

@@ -12,16 +12,17 @@
 namespace otelbpf::testing_support {
 
 // A DATA record: `bytes` moved (and all captured) by one syscall of `pid`/`tid` on `fd`,
-// from t to t + 10 ns.
+// from t to t + 10 ns; `goroutine`: the runtime.g it belongs to in a Go program (0: none).
 inline std::vector<uint8_t> DataRecord(uint32_t pid, int32_t fd, uint64_t generation,
                                        uint8_t direction, std::string_view bytes, uint64_t t,
-                                       uint32_t tid = 0) {
+                                       uint32_t tid = 0, uint64_t goroutine = 0) {
   std::vector<uint8_t> rec(sizeof(otelbpf_event_header) + bytes.size());
   otelbpf_event_header h{};
   h.type = OTELBPF_EV_DATA;
   h.direction = direction;
   h.tgid = pid;
   h.tid = tid;
+  h.goroutine = goroutine;
   h.fd = fd;
   h.generation = generation;
   h.captured = static_cast<uint32_t>(bytes.size());
