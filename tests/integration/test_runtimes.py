@@ -126,16 +126,19 @@ def go_binary(workdir: str) -> str:
 
 
 class RuntimeCase(IntegrationTest):
-    def run_service(self, name: str, argv_for_port, agent_args: tuple = ()) -> int:
+    def run_service(self, name: str, argv_for_port, agent_args: tuple = (), agent_first: bool = False) -> int:
         self.start_receiver()
         backend = self.start_backend()
         port = free_port()
+        if agent_first:
+            agent = self.start_agent(*agent_args)
         service = Process(name, argv_for_port(port, backend.port), self.workdir)
         self.addCleanup(service.kill_group)
         wait_listening(port, timeout=20.0, alive=service.alive)
         self.ports.add(port)
 
-        agent = self.start_agent(*agent_args)
+        if not agent_first:
+            agent = self.start_agent(*agent_args)
         # Six at once, the earlier ones waiting longer, so that they are all in flight together.
         for r in range(ROUNDS):
             urls = [f"http://127.0.0.1:{port}/svc/{r * IN_FLIGHT + i}?ms={50 + 40 * (IN_FLIGHT - 1 - i)}"
@@ -174,6 +177,14 @@ class GoServiceTest(RuntimeCase):
         binary = go_binary(self.workdir)
         linked = self.run_service("go", lambda port, backend: [binary, str(port), str(backend)])
         self.assertGreaterEqual(linked, 0.95 * ROUNDS * IN_FLIGHT)
+
+    def test_a_go_program_started_after_the_agent(self):
+        # Found when it first connects; the requests before its uprobes are in place get no
+        # in-process parent (never a wrong one).
+        binary = go_binary(self.workdir)
+        linked = self.run_service("go started after the agent",
+                                  lambda port, backend: [binary, str(port), str(backend)], agent_first=True)
+        self.assertGreaterEqual(linked, (ROUNDS - 1) * IN_FLIGHT)
 
     def test_go_calls_are_never_put_under_another_request_with_propagation(self):
         # The kernel chooses the ids it writes into a call's traceparent by the thread's request
