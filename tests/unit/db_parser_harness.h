@@ -62,8 +62,17 @@ class DbConnection {
     piece.start_ns = now_;
     piece.end_ns = now_ + 1;
     piece.tid = tid;
+    std::optional<uint32_t>& seq = next_tcp_seq_[static_cast<size_t>(direction)];
+    piece.tcp_seq = seq;
+    if (seq) *seq += static_cast<uint32_t>(length);
     parser_.OnData(piece);
     now_ += 10;
+  }
+  // From now on, pieces carry TCP sequence numbers as the kernel gives them: each direction's
+  // first byte at `sent` / `received`, counting every byte moved (captured or not).
+  void NumberStreams(uint32_t sent, uint32_t received) {
+    next_tcp_seq_[static_cast<size_t>(Direction::kSend)] = sent;
+    next_tcp_seq_[static_cast<size_t>(Direction::kRecv)] = received;
   }
   // The observed process sends / receives.
   void Send(const std::string& bytes, uint32_t tid = 7) {
@@ -95,6 +104,7 @@ class DbConnection {
   Parser parser_;
   ConnectionInfo info_;
   uint64_t now_ = 1000;
+  std::optional<uint32_t> next_tcp_seq_[2];  // by Direction
 };
 
 }  // namespace otelbpf::db_test

@@ -128,6 +128,7 @@ TEST(RedisParser, PipelineSplitAtEveryOffset) {
                            Resp({"SET", "a", "1"}).size() + Resp({"INCR", "a"}).size()};
   for (size_t cut = 1; cut < commands.size() + replies.size(); ++cut) {
     Conn c;
+    c.NumberStreams(0xfffffff0u, 500);  // the commands' stream wraps past 2^32
     if (cut < commands.size()) {
       c.Command(commands.substr(0, cut));
       c.Command(commands.substr(cut));
@@ -147,6 +148,10 @@ TEST(RedisParser, PipelineSplitAtEveryOffset) {
       EXPECT_EQ(spans[i].origin.exchange_index, i);
       const bool in_second_piece = cut < commands.size() && starts[i] >= cut;
       EXPECT_EQ(spans[i].first_byte_ns, in_second_piece ? 1010u : 1000u) << "cut at " << cut;
+      // Same-host stitching's key: where the command starts in its stream, however it was cut.
+      EXPECT_EQ(spans[i].origin.request_tcp_seq,
+                std::optional<uint32_t>(static_cast<uint32_t>(0xfffffff0u + starts[i])))
+          << "cut at " << cut;
     }
     EXPECT_EQ(c.parser().counters().parse_errors, 0u);
     EXPECT_EQ(c.parser().counters().unmatched_responses, 0u);

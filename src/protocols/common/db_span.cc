@@ -64,6 +64,7 @@ ExchangeSpan BuildDbExchange(const DbCall& call, const ConnectionInfo& connectio
   x.span = BuildDbSpan(call, connection, options);
   x.origin.tid = call.tid;
   x.origin.exchange_index = call.index;
+  x.origin.request_tcp_seq = call.request_tcp_seq;
   x.first_byte_ns = call.start_ns;
   x.last_byte_ns = std::max(call.end_ns, call.start_ns);
   return x;

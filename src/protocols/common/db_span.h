@@ -45,6 +45,7 @@ struct DbCall {
   uint64_t end_ns = 0;    // monotonic: the response's last byte
   uint32_t tid = 0;       // the thread that sent (client) or received (server) the request
   uint64_t index = 0;     // position of the operation on its connection
+  std::optional<uint32_t> request_tcp_seq;  // the request's first byte (Piece::tcp_seq)
 };
 
 // The span of one call on `connection`. Ids stay zero (trace assembly sets them).

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "protocols/common/stream_position.h"
+
 namespace otelbpf::http1 {
 namespace {
 
@@ -466,10 +468,7 @@ void MessageParser::BeginMessage(bool start_line_complete, MethodPolicy policy,
   framing_ = BodyFraming{};
   // Only a start line inside the piece has a known stream position; one found again in bytes
   // replayed from earlier pieces (ReplayAfterFalseStart) gets none rather than a guess.
-  const auto piece = reinterpret_cast<uintptr_t>(piece_bytes_.data());
-  const auto at = reinterpret_cast<uintptr_t>(first_byte);
-  if (piece_tcp_seq_ && at >= piece && at - piece < piece_bytes_.size())
-    current_.first_byte_tcp_seq = *piece_tcp_seq_ + static_cast<uint32_t>(at - piece);
+  current_.first_byte_tcp_seq = framing::TcpSeqAt(piece_bytes_, piece_tcp_seq_, first_byte);
   current_.first_byte_ns = piece_start_ns_;
   current_.first_byte_tid = piece_tid_;
   current_.last_byte_ns = piece_end_ns_;

@@ -24,6 +24,7 @@ DbCall ToDbCall(const Call& call, const SpanBuildOptions& options) {
   db.start_ns = call.start_ns;
   db.end_ns = call.end_ns;
   db.tid = call.tid;
+  db.request_tcp_seq = call.tcp_seq;
   db.index = call.index;
   return db;
 }
@@ -43,7 +44,7 @@ void RedisParser::OnData(const Piece& piece) {
     matcher_.OnReplyBytes(piece.end_ns);
   }
   RespFramer& framer = framers_[piece.direction];
-  framer.OnData(piece.bytes, piece.length, piece.start_ns, piece.end_ns, piece.tid);
+  framer.OnData(piece.bytes, piece.length, piece.start_ns, piece.end_ns, piece.tid, piece.tcp_seq);
   for (const Frame& frame : framer.frames()) {
     Event event = Summarize(piece.direction, frame);
     if (role_ == ConnectionRole::kUnknown) {
@@ -92,6 +93,7 @@ RedisParser::Event RedisParser::Summarize(Direction direction, const Frame& fram
   event.start_ns = frame.start_ns;
   event.end_ns = frame.end_ns;
   event.tid = frame.tid;
+  event.tcp_seq = frame.tcp_seq;
   if (event.lost) return event;
   event.could_be_command = CouldBeCommand(frame);
   const bool role_known = role_ != ConnectionRole::kUnknown;
@@ -128,7 +130,8 @@ void RedisParser::Route(Event event) {
     return;
   }
   if (commands) {
-    matcher_.OnCommand(std::move(event.command), event.start_ns, event.end_ns, event.tid);
+    matcher_.OnCommand(std::move(event.command), event.start_ns, event.end_ns, event.tid,
+                       event.tcp_seq);
   } else {
     matcher_.OnReply(event.reply, event.start_ns, event.end_ns, event.cut);
   }

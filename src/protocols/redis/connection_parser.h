@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -51,6 +52,7 @@ class RedisParser final : public ConnectionParser {
     uint64_t start_ns = 0;
     uint64_t end_ns = 0;
     uint32_t tid = 0;
+    std::optional<uint32_t> tcp_seq;
   };
 
   Direction CommandDirection() const;

@@ -10,7 +10,8 @@ using ordered::Answer;
 ExchangeMatcher::ExchangeMatcher(size_t max_pending)
     : queue_(max_pending), calls_(kMaxCompletedCalls) {}
 
-void ExchangeMatcher::OnCommand(Command command, uint64_t start_ns, uint64_t end_ns, uint32_t tid) {
+void ExchangeMatcher::OnCommand(Command command, uint64_t start_ns, uint64_t end_ns, uint32_t tid,
+                                std::optional<uint32_t> tcp_seq) {
   Pending pending;
   pending.expects_reply = ExpectsReply(command);
   if (command.pubsub != PubSubKind::kNone) {
@@ -20,6 +21,7 @@ void ExchangeMatcher::OnCommand(Command command, uint64_t start_ns, uint64_t end
   pending.start_ns = start_ns;
   pending.end_ns = end_ns;
   pending.tid = tid;
+  pending.tcp_seq = tcp_seq;
   if (queue_.Push(std::move(pending), start_ns)) ++dropped_commands_;
   CompleteSilentFront();
 }
@@ -78,6 +80,7 @@ void ExchangeMatcher::OnClose(uint64_t ns, bool reset) {
       call.start_ns = pending.start_ns;
       call.end_ns = std::max(ns, own_end_ns);
       call.tid = pending.tid;
+      call.tcp_seq = pending.tcp_seq;
       Publish(std::move(call));
     } else {
       ++dropped_commands_;
@@ -188,6 +191,7 @@ void ExchangeMatcher::Complete(Pending pending, const std::string& error_code, u
   call.start_ns = pending.start_ns;
   call.end_ns = std::max(end_ns, pending.end_ns);
   call.tid = pending.tid;
+  call.tcp_seq = pending.tcp_seq;
   if (cut) {
     calls_.HoldTail(std::move(call));
     return;

@@ -48,6 +48,7 @@ struct Call {
   uint64_t start_ns = 0;          // the command's first piece
   uint64_t end_ns = 0;            // the reply's last piece (the command's, without a reply)
   uint32_t tid = 0;
+  std::optional<uint32_t> tcp_seq;  // the command's first byte
   uint64_t index = 0;  // 0, 1, 2, ... in command order
 };
 
@@ -55,7 +56,8 @@ class ExchangeMatcher {
  public:
   explicit ExchangeMatcher(size_t max_pending = kMaxPendingCommands);
 
-  void OnCommand(Command command, uint64_t start_ns, uint64_t end_ns, uint32_t tid);
+  void OnCommand(Command command, uint64_t start_ns, uint64_t end_ns, uint32_t tid,
+                 std::optional<uint32_t> tcp_seq = std::nullopt);
   // A capture gap hid an unknown number of commands.
   void OnCommandsHidden();
   // `cut`: a gap hid the reply's end (it stays open, see above).
@@ -84,6 +86,7 @@ class ExchangeMatcher {
     uint64_t start_ns = 0;
     uint64_t end_ns = 0;
     uint32_t tid = 0;
+    std::optional<uint32_t> tcp_seq;
     bool expects_reply = true;
     uint64_t confirmations_left = 0;
   };

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "protocols/common/resync_scan.h"
+#include "protocols/common/stream_position.h"
 #include "protocols/redis/command_table.h"
 
 namespace otelbpf::redis {
@@ -188,15 +189,18 @@ RespFramer::RespFramer(StreamKind kind, bool start_lost)
 }
 
 void RespFramer::OnData(std::string_view captured, uint64_t length, uint64_t start_ns,
-                        uint64_t end_ns, uint32_t tid) {
+                        uint64_t end_ns, uint32_t tid, std::optional<uint32_t> tcp_seq) {
   length = std::max<uint64_t>(length, captured.size());
   piece_start_ns_ = start_ns;
   piece_end_ns_ = end_ns;
   piece_tid_ = tid;
+  piece_bytes_ = captured;
+  piece_tcp_seq_ = tcp_seq;
   // Syscalls usually begin at a message: the start of a piece is the first place to look.
   if (state_ == State::kLost && PlausibleMessageStart(captured, kind_)) state_ = State::kValueStart;
   Consume(captured);
   ConsumeGap(length - captured.size());
+  piece_bytes_ = {};
 }
 
 void RespFramer::Consume(std::string_view data) {
@@ -233,11 +237,11 @@ size_t RespFramer::StartValue(std::string_view data) {
       return 1;
     }
     if (IsTypeByte(b)) {
-      BeginMessage();
+      BeginMessage(data.data());
       current_.type = b;
       line_type_ = b;
     } else if (kind_ != StreamKind::kResponses && IsAsciiLetter(b)) {
-      BeginMessage();
+      BeginMessage(data.data());
       current_.type = 'I';
       line_type_ = 'I';
     } else {
@@ -605,10 +609,11 @@ size_t RespFramer::MaxKeptElements() const {
   return kind_ == StreamKind::kResponses ? kMaxKeptReplyElements : kMaxKeptElements;
 }
 
-void RespFramer::BeginMessage() {
+void RespFramer::BeginMessage(const char* first_byte) {
   ResetParse();
   current_.start_ns = piece_start_ns_;
   current_.tid = piece_tid_;
+  current_.tcp_seq = framing::TcpSeqAt(piece_bytes_, piece_tcp_seq_, first_byte);
   in_message_ = true;
 }
 

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,7 @@ struct Frame {
   uint64_t start_ns = 0;  // start of the piece that carried the first byte
   uint64_t end_ns = 0;    // end of the piece that carried (or skipped) the last byte
   uint32_t tid = 0;       // thread of the piece that carried the first byte
+  std::optional<uint32_t> tcp_seq;  // the first byte's TCP sequence number, when known
 };
 
 // Whether `bytes` (the captured bytes from some offset of a piece) plausibly begins a message of
@@ -90,8 +92,9 @@ class RespFramer {
 
   // One syscall's bytes: `captured` is a prefix of the `length` bytes it moved; the rest is a gap
   // of known size.
+  // `tcp_seq`: the TCP sequence number of `captured[0]`, when known.
   void OnData(std::string_view captured, uint64_t length, uint64_t start_ns, uint64_t end_ns,
-              uint32_t tid);
+              uint32_t tid, std::optional<uint32_t> tcp_seq = std::nullopt);
 
   // Messages and loss events, oldest first. The caller consumes and clear()s it.
   std::vector<Frame>& frames() { return frames_; }
@@ -136,7 +139,7 @@ class RespFramer {
   bool KeepsBytesOfNextElement() const;
   size_t MaxKeptElements() const;
 
-  void BeginMessage();
+  void BeginMessage(const char* first_byte);
   void EmitMessage();
   void RejectLine();    // a malformed line at a boundary: skipped, still aligned
   void BreakMessage();  // malformed bytes inside a message: cut, boundaries lost
@@ -163,6 +166,8 @@ class RespFramer {
   uint64_t piece_start_ns_ = 0;
   uint64_t piece_end_ns_ = 0;
   uint32_t piece_tid_ = 0;
+  std::string_view piece_bytes_;  // the captured bytes being consumed (valid during OnData)
+  std::optional<uint32_t> piece_tcp_seq_;
   std::vector<Frame> frames_;
   uint64_t parse_errors_ = 0;
   uint64_t sync_losses_ = 0;
