@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,18 +24,24 @@ struct Seen {
   uint64_t start_ns;
   uint64_t end_ns;
   uint32_t tid;
+  std::optional<uint32_t> tcp_seq;
 };
 
 class Collector final : public MessageSink {
  public:
   void OnMessage(const Message& m) override {
     seen.push_back({m.kind, m.type, m.body_length, std::string(m.body), m.complete, m.start_ns,
-                    m.end_ns, m.tid});
+                    m.end_ns, m.tid, m.tcp_seq});
   }
   std::vector<Seen> seen;
 };
 
-// Feeds `stream` as pieces cut at `cuts`; piece i is stamped [10 i, 10 i + 1], tid 100 + i.
+// The TCP sequence number Feed gives the stream's first byte: close to 2^32, so that the
+// numbers of later bytes wrap around.
+constexpr uint32_t kFirstSeq = 0xfffffff0u;
+
+// Feeds `stream` as pieces cut at `cuts`; piece i is stamped [10 i, 10 i + 1], tid 100 + i,
+// and numbered from kFirstSeq.
 std::vector<Seen> Feed(MessageFramer& framer, const std::string& stream,
                        const std::vector<size_t>& cuts = {}) {
   Collector sink;
@@ -47,6 +54,7 @@ std::vector<Seen> Feed(MessageFramer& framer, const std::string& stream,
     p.start_ns = 10 * i;
     p.end_ns = 10 * i + 1;
     p.tid = static_cast<uint32_t>(100 + i);
+    p.tcp_seq = kFirstSeq + static_cast<uint32_t>(from);
     framer.OnData(p, sink);
     from = to;
     ++i;
@@ -98,6 +106,8 @@ TEST(PostgresFramer, PipelinedBatchSplitAtEveryOffset) {
       // Stamped by the pieces that carried the first and the last byte.
       EXPECT_EQ(seen[k].start_ns, offset < cut ? 0u : 10u) << "cut " << cut;
       EXPECT_EQ(seen[k].end_ns, end <= cut ? 1u : 11u) << "cut " << cut;
+      EXPECT_EQ(seen[k].tcp_seq, std::optional<uint32_t>(kFirstSeq + static_cast<uint32_t>(offset)))
+          << "cut " << cut;
       offset = end;
     }
     EXPECT_EQ(framer.parse_errors(), 0u);

@@ -64,6 +64,11 @@ class Conversation {
 
   ConnectionParser& parser() { return *parser_; }
   uint64_t now() const { return now_; }
+  // From now on pieces carry TCP sequence numbers, each direction's next byte at these.
+  void NumberStreams(uint32_t sent, uint32_t received) {
+    next_seq_[static_cast<size_t>(Direction::kSend)] = sent;
+    next_seq_[static_cast<size_t>(Direction::kRecv)] = received;
+  }
 
  private:
   uint64_t Feed(Direction direction, const std::string& bytes, uint64_t length, uint32_t tid) {
@@ -74,6 +79,9 @@ class Conversation {
     p.start_ns = now_;
     p.end_ns = now_ + 1;
     p.tid = tid;
+    std::optional<uint32_t>& seq = next_seq_[static_cast<size_t>(direction)];
+    p.tcp_seq = seq;
+    if (seq) *seq += static_cast<uint32_t>(p.length);
     parser_->OnData(p);
     const uint64_t start = now_;
     now_ += 100;
@@ -81,6 +89,7 @@ class Conversation {
   }
 
   std::unique_ptr<ConnectionParser> parser_;
+  std::optional<uint32_t> next_seq_[2];  // by Direction
   ConnectionRole role_;
   uint64_t now_ = 1000;
 };
@@ -134,6 +143,7 @@ TEST(PostgresProtocol, IsRegisteredAsADatabaseProtocol) {
 TEST(PostgresParser, SimpleQueryAfterStartupHasExactAttributes) {
   Conversation c;
   Connect(c);
+  c.NumberStreams(70000, 9000);
   const uint64_t sent =
       c.Send(Query("SELECT id, name FROM users WHERE email = 'a@b.c' AND id > 42"), 0, 1234);
   c.Recv(RowDescription({"id", "name"}) + DataRow({"43", "alice"}));
@@ -152,6 +162,7 @@ TEST(PostgresParser, SimpleQueryAfterStartupHasExactAttributes) {
   EXPECT_EQ(spans[0].last_byte_ns, ready + 1);
   EXPECT_EQ(spans[0].origin.tid, 1234u);
   EXPECT_EQ(spans[0].origin.exchange_index, 0u);
+  EXPECT_EQ(spans[0].origin.request_tcp_seq, std::optional<uint32_t>(70000));
   EXPECT_EQ(Str(span, "db.system.name"), "postgresql");
   EXPECT_EQ(Str(span, "db.namespace"), "shop");
   EXPECT_EQ(Str(span, "db.operation.name"), "SELECT");

@@ -74,6 +74,7 @@ DbCall ToDbCall(const CompletedCall& call, const std::string& database,
   db.start_ns = call.start_ns;
   db.end_ns = call.end_ns;
   db.tid = call.tid;
+  db.request_tcp_seq = call.tcp_seq;
   db.index = call.index;
   return db;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "protocols/common/stream_position.h"
+
 namespace otelbpf::postgresql {
 namespace {
 
@@ -140,6 +142,7 @@ void MessageFramer::OnData(const Piece& piece, MessageSink& sink) {
         }
         current_ = Message{};
         current_.kind = Message::Kind::kSingleByte;
+        current_.tcp_seq = framing::TcpSeqAt(piece.bytes, piece.tcp_seq, data.data() + pos);
         current_.type = data[pos++];
         current_.start_ns = piece.start_ns;
         current_.tid = piece.tid;
@@ -195,6 +198,8 @@ size_t MessageFramer::ConsumeHeader(std::string_view data, size_t pos, MessageSi
     current_ = Message{};
     current_.start_ns = piece_->start_ns;
     current_.tid = piece_->tid;
+    // `data` may be bytes replayed from an earlier piece: then no number (TcpSeqAt).
+    current_.tcp_seq = framing::TcpSeqAt(piece_->bytes, piece_->tcp_seq, data.data() + pos);
   }
   while (header_have_ < need && pos < data.size()) header_[header_have_++] = data[pos++];
   if (header_have_ < need) return pos;

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,7 @@ struct Message {
   bool complete = false;     // `body` is all of it (no gap, under the cap)
   uint64_t start_ns = 0;     // the piece that carried the first byte
   uint32_t tid = 0;          // ditto
+  std::optional<uint32_t> tcp_seq;  // the first byte's TCP sequence number, when known
   uint64_t end_ns = 0;       // the piece that carried (or skipped) the last byte
 };
 

@@ -340,20 +340,23 @@ void ExchangeMatcher::Finish(const Unit& unit, uint64_t end_ns) {
   call.start_ns = unit.start_ns;
   call.end_ns = std::max(end_ns, unit.start_ns);
   call.tid = unit.tid;
+  call.tcp_seq = unit.tcp_seq;
   call.index = next_index_++;
   completed_.push_back(std::move(call));
 }
 
 void ExchangeMatcher::Push(UnitKind kind, const Message& message, StatementPtr statement) {
-  Push(kind, message.start_ns, message.tid, std::move(statement));
+  Push(kind, message.start_ns, message.tid, std::move(statement), message.tcp_seq);
 }
 
-void ExchangeMatcher::Push(UnitKind kind, uint64_t start_ns, uint32_t tid, StatementPtr statement) {
+void ExchangeMatcher::Push(UnitKind kind, uint64_t start_ns, uint32_t tid, StatementPtr statement,
+                           std::optional<uint32_t> tcp_seq) {
   if (pending_.size() >= kMaxPendingUnits) PopLost();  // answers never come: forget the oldest
   Unit unit;
   unit.kind = kind;
   unit.start_ns = start_ns;
   unit.tid = tid;
+  unit.tcp_seq = tcp_seq;
   unit.statement = std::move(statement);
   pending_.push_back(std::move(unit));
 }

@@ -57,6 +57,7 @@ struct CompletedCall {
   uint64_t start_ns = 0;
   uint64_t end_ns = 0;
   uint32_t tid = 0;
+  std::optional<uint32_t> tcp_seq;  // the request message's first byte
   uint64_t index = 0;
 };
 
@@ -101,6 +102,7 @@ class ExchangeMatcher {
     UnitKind kind = UnitKind::kSync;
     uint64_t start_ns = 0;
     uint32_t tid = 0;
+    std::optional<uint32_t> tcp_seq;
     StatementPtr statement;
     std::string tag_operation;
     std::optional<int64_t> returned_rows;
@@ -124,7 +126,8 @@ class ExchangeMatcher {
   }
 
   void Push(UnitKind kind, const Message& message, StatementPtr statement = nullptr);
-  void Push(UnitKind kind, uint64_t start_ns, uint32_t tid, StatementPtr statement);
+  void Push(UnitKind kind, uint64_t start_ns, uint32_t tid, StatementPtr statement,
+            std::optional<uint32_t> tcp_seq = std::nullopt);
   // The oldest pending unit of one of `kinds` (or hidden by a gap), after dropping the units
   // before it; null (and counted unmatched) when there is none or the answer ended before the
   // request began.
