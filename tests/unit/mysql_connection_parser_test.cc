@@ -190,6 +190,17 @@ struct Outcome {
   std::vector<ExchangeSpan> spans;
 };
 
+// Feed numbers each direction's bytes as the kernel would, the client's from near 2^32 (wraps).
+constexpr uint32_t kFirstSentSeq = 0xffffff00u, kFirstReceivedSeq = 5000;
+
+// The TCP sequence number of turn `i`'s first byte, as Feed numbers it.
+uint32_t TurnSeq(const std::vector<Turn>& turns, size_t i) {
+  uint32_t seq = turns[i].direction == Direction::kSend ? kFirstSentSeq : kFirstReceivedSeq;
+  for (size_t k = 0; k < i; ++k)
+    if (turns[k].direction == turns[i].direction) seq += static_cast<uint32_t>(turns[k].bytes.size());
+  return seq;
+}
+
 // Feeds `turns`, turn `split` (if any) cut in two at `cut`, then drains.
 Outcome Feed(const std::vector<Turn>& turns, ParserSetup setup = {ConnectionRole::kClient},
              std::optional<size_t> split = std::nullopt, size_t cut = 0,
@@ -202,8 +213,10 @@ Outcome Feed(const std::vector<Turn>& turns, ParserSetup setup = {ConnectionRole
     const std::string_view captured =
         std::string_view(t.bytes).substr(0, t.captured.value_or(t.bytes.size()));
     Piece p{t.direction, captured, t.bytes.size(), TurnStart(i), TurnEnd(i), TurnTid(i)};
+    p.tcp_seq = TurnSeq(turns, i);
     if (split == i && cut > 0 && cut < t.bytes.size()) {
       Piece first = p, second = p;
+      second.tcp_seq = *p.tcp_seq + static_cast<uint32_t>(cut);
       first.bytes = captured.substr(0, std::min(cut, captured.size()));
       first.length = cut;
       first.end_ns = TurnStart(i) + 5;
@@ -340,6 +353,10 @@ TEST(MysqlConnectionParser, EveryPieceSplitAtEveryOffsetGivesTheSameSpans) {
       const std::string context = "turn " + std::to_string(i) + " cut " + std::to_string(cut);
       ExpectMysql8Spans(run.spans, context);
       if (run.spans.size() != 3) return;
+      // Where each command starts in the client's stream, however its bytes were cut.
+      EXPECT_EQ(run.spans[0].origin.request_tcp_seq, TurnSeq(turns, 5)) << context;
+      EXPECT_EQ(run.spans[1].origin.request_tcp_seq, TurnSeq(turns, 7)) << context;
+      EXPECT_EQ(run.spans[2].origin.request_tcp_seq, TurnSeq(turns, 9)) << context;
       EXPECT_EQ(run.parser->counters().parse_errors, 0u) << context;
       EXPECT_EQ(run.spans[0].first_byte_ns, TurnStart(5)) << context;
       EXPECT_EQ(run.spans[0].last_byte_ns, TurnEnd(6)) << context;

@@ -74,6 +74,7 @@ DbCall ToDbCall(const Call& call, std::string_view system, const SpanBuildOption
   db.start_ns = call.start_ns;
   db.end_ns = call.end_ns;
   db.tid = call.tid;
+  db.request_tcp_seq = call.tcp_seq;
   db.index = call.index;
   return db;
 }

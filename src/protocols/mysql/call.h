@@ -29,6 +29,7 @@ struct Call {
   uint64_t start_ns = 0;
   uint64_t end_ns = 0;
   uint32_t tid = 0;
+  std::optional<uint32_t> tcp_seq;  // the command's first byte
   uint64_t index = 0;
 };
 

@@ -17,6 +17,7 @@ Piece Suffix(const Piece& piece, size_t offset) {
   Piece rest = piece;
   rest.bytes = piece.bytes.substr(offset);
   rest.length = piece.length - offset;
+  if (piece.tcp_seq) rest.tcp_seq = *piece.tcp_seq + static_cast<uint32_t>(offset);
   return rest;
 }
 
@@ -85,6 +86,7 @@ void MysqlConnectionParser::InferDirections(const Piece& piece) {
     replay.start_ns = stored.start_ns;
     replay.end_ns = stored.end_ns;
     replay.tid = stored.tid;
+    replay.tcp_seq = stored.tcp_seq;
     OnClientPiece(replay);
   }
   OnServerPiece(piece);
@@ -104,7 +106,7 @@ bool MysqlConnectionParser::AppendsToCandidate(const Piece& piece) {
 
 MysqlConnectionParser::StoredPiece MysqlConnectionParser::Store(const Piece& piece) {
   return {std::string(piece.bytes.substr(0, kMaxKeptPayloadBytes)), piece.length, piece.start_ns,
-          piece.end_ns, piece.tid};
+          piece.end_ns, piece.tid, piece.tcp_seq};
 }
 
 void MysqlConnectionParser::SetRequestDirection(Direction requests) {
@@ -136,7 +138,8 @@ void MysqlConnectionParser::FeedClient(const Piece& piece) {
   // past the refused one, so this ends.
   while (true) {
     client_sink_.rejected_offset = std::string_view::npos;
-    f.OnData(rest.bytes, rest.length, rest.start_ns, rest.end_ns, rest.tid, client_sink_);
+    f.OnData(rest.bytes, rest.length, rest.start_ns, rest.end_ns, rest.tid, client_sink_,
+             rest.tcp_seq);
     if (!f.lost() || client_sink_.rejected_offset == std::string_view::npos) return;
     const size_t at =
         FindCommandEndingPiece(rest.bytes, rest.length, client_sink_.rejected_offset + 1);
@@ -157,7 +160,8 @@ void MysqlConnectionParser::OnServerPiece(const Piece& piece) {
     }
     f.Resync();
   }
-  f.OnData(piece.bytes, piece.length, piece.start_ns, piece.end_ns, piece.tid, server_sink_);
+  f.OnData(piece.bytes, piece.length, piece.start_ns, piece.end_ns, piece.tid, server_sink_,
+           piece.tcp_seq);
   if (f.lost()) session_.OnServerLost(piece.end_ns);
 }
 

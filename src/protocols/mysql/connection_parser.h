@@ -58,6 +58,7 @@ class MysqlConnectionParser final : public ConnectionParser {
     uint64_t start_ns = 0;
     uint64_t end_ns = 0;
     uint32_t tid = 0;
+    std::optional<uint32_t> tcp_seq;  // of bytes[0]
   };
   // The pieces that may begin the first command seen, kept until the other direction answers:
   // one, or a header read alone and the payload read after it.

@@ -9,12 +9,14 @@ namespace otelbpf::mysql {
 PacketFramer::PacketFramer(bool start_lost) : state_(start_lost ? State::kLost : State::kHeader) {}
 
 void PacketFramer::OnData(std::string_view captured, uint64_t length, uint64_t start_ns,
-                          uint64_t end_ns, uint32_t tid, MessageSink& sink) {
+                          uint64_t end_ns, uint32_t tid, MessageSink& sink,
+                          std::optional<uint32_t> tcp_seq) {
   if (state_ == State::kLost) return;
   length = std::max<uint64_t>(length, captured.size());
   piece_start_ns_ = start_ns;
   piece_end_ns_ = end_ns;
   piece_tid_ = tid;
+  piece_tcp_seq_ = tcp_seq;
   piece_offset_ = 0;
   if (!at_boundary()) message_.offset = std::string_view::npos;  // began in an earlier piece
   if (!Consume(captured, sink)) return;
@@ -55,6 +57,8 @@ bool PacketFramer::Consume(std::string_view data, MessageSink& sink) {
         message_.start_ns = piece_start_ns_;
         message_.tid = piece_tid_;
         message_.offset = piece_offset_;
+        message_.tcp_seq.reset();
+        if (piece_tcp_seq_) message_.tcp_seq = *piece_tcp_seq_ + static_cast<uint32_t>(piece_offset_);
       }
       header_[header_have_++] = static_cast<uint8_t>(data[0]);
       data.remove_prefix(1);

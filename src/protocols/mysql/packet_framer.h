@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,7 @@ struct Message {
   uint64_t start_ns = 0;     // start of the syscall that carried its header's first byte
   uint64_t end_ns = 0;       // end of the syscall that carried (or skipped) its last byte
   uint32_t tid = 0;          // thread of the syscall that carried its header's first byte
+  std::optional<uint32_t> tcp_seq;  // TCP sequence number of its header's first byte
   // Offset of its header's first byte in the bytes that delivered it, when they hold it.
   size_t offset = std::string_view::npos;
 
@@ -54,7 +56,7 @@ class PacketFramer {
   // gap of known size. Messages whose last byte is in it go to `sink`, in order. Nothing is
   // consumed while lost.
   void OnData(std::string_view captured, uint64_t length, uint64_t start_ns, uint64_t end_ns,
-              uint32_t tid, MessageSink& sink);
+              uint32_t tid, MessageSink& sink, std::optional<uint32_t> tcp_seq = std::nullopt);
 
   bool lost() const { return state_ == State::kLost; }
   // The next byte fed is the first byte of a packet header.
@@ -97,6 +99,7 @@ class PacketFramer {
   uint64_t piece_start_ns_ = 0;
   uint64_t piece_end_ns_ = 0;
   uint32_t piece_tid_ = 0;
+  std::optional<uint32_t> piece_tcp_seq_;  // of the current piece's first byte
   size_t piece_offset_ = 0;  // bytes of the current piece consumed so far
   uint64_t sync_losses_ = 0;
 };

@@ -184,6 +184,7 @@ bool Session::OnCommand(const Message& m) {
   p.statement_id = request->statement_id;
   p.start_ns = m.start_ns;
   p.tid = m.tid;
+  p.tcp_seq = m.tcp_seq;
   switch (request->command) {
     case command::kQuery:
     case command::kStmtPrepare:
@@ -328,6 +329,7 @@ Call Session::BaseCall(const Pending& p) {
   call.namespace_name = namespace_;
   call.start_ns = p.start_ns;
   call.tid = p.tid;
+  call.tcp_seq = p.tcp_seq;
   switch (p.command) {
     case command::kQuery:
     case command::kStmtPrepare:

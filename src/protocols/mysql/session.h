@@ -94,6 +94,7 @@ class Session {
     ResponseReader reader;
     uint64_t start_ns = 0;
     uint32_t tid = 0;
+    std::optional<uint32_t> tcp_seq;
     bool dark = false;           // its response could not be followed
     bool response_seen = false;  // some of its response arrived
     uint64_t last_response_ns = 0;
