@@ -172,8 +172,10 @@ TEST(MemcachedParser, PipelineSplitAtEveryOffset) {
   const std::string requests = "set a 0 0 3\r\nabc\r\nget a b\r\nincr n 1\r\nstats\r\n";
   const std::string replies =
       "STORED\r\nVALUE a 0 3\r\nabc\r\nVALUE b 0 2\r\nxy\r\nEND\r\n7\r\nSTAT pid 1\r\nEND\r\n";
+  const size_t starts[] = {0, requests.find("get"), requests.find("incr"), requests.find("stats")};
   for (size_t cut = 1; cut < requests.size() + replies.size(); ++cut) {
     Conn c;
+    c.NumberStreams(0xfffffff8u, 100);  // the requests' numbers wrap past 2^32
     if (cut < requests.size()) {
       c.Send(requests.substr(0, cut));
       c.Send(requests.substr(cut));
@@ -191,6 +193,11 @@ TEST(MemcachedParser, PipelineSplitAtEveryOffset) {
     EXPECT_EQ(Int(spans[1].span, "db.response.returned_rows"), 2);
     EXPECT_EQ(spans[2].span.name, "incr");
     EXPECT_EQ(spans[3].span.name, "stats");
+    for (size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(spans[i].origin.request_tcp_seq,
+                std::optional<uint32_t>(static_cast<uint32_t>(0xfffffff8u + starts[i])))
+          << "cut at " << cut << " request " << i;
+    }
     EXPECT_EQ(c.parser().counters().parse_errors, 0u);
     EXPECT_EQ(c.parser().counters().unmatched_responses, 0u);
   }

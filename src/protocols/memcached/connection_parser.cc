@@ -30,6 +30,7 @@ DbCall ToDbCall(const Operation& operation) {
   db.start_ns = operation.start_ns;
   db.end_ns = operation.end_ns;
   db.tid = operation.tid;
+  db.request_tcp_seq = operation.tcp_seq;
   db.index = operation.index;
   return db;
 }
@@ -58,7 +59,7 @@ void MemcachedParser::OnData(const Piece& piece) {
     matcher_.OnReplyBytes(piece.end_ns);
   }
   TextFramer& framer = framers_[piece.direction];
-  framer.OnData(bytes, length, piece.start_ns, piece.end_ns, piece.tid);
+  framer.OnData(bytes, length, piece.start_ns, piece.end_ns, piece.tid, piece.tcp_seq);
   for (const Line& line : framer.lines()) {
     if (line.kind == Line::Kind::kBinary) {
       abandoned_ = true;
@@ -129,7 +130,7 @@ void MemcachedParser::Route(Direction direction, const Line& line) {
     return;
   }
   if (requests) {
-    matcher_.OnRequest(DescribeRequest(line), line.start_ns, line.end_ns, line.tid);
+    matcher_.OnRequest(DescribeRequest(line), line.start_ns, line.end_ns, line.tid, line.tcp_seq);
   } else {
     matcher_.OnReplyLine(line);
   }

@@ -10,12 +10,14 @@ using ordered::Answer;
 ExchangeMatcher::ExchangeMatcher(size_t max_pending)
     : queue_(max_pending), calls_(kMaxCompletedOperations) {}
 
-void ExchangeMatcher::OnRequest(Request request, uint64_t start_ns, uint64_t end_ns, uint32_t tid) {
+void ExchangeMatcher::OnRequest(Request request, uint64_t start_ns, uint64_t end_ns, uint32_t tid,
+                                std::optional<uint32_t> tcp_seq) {
   Pending pending;
   pending.request = std::move(request);
   pending.start_ns = start_ns;
   pending.end_ns = end_ns;
   pending.tid = tid;
+  pending.tcp_seq = tcp_seq;
   if (queue_.Push(std::move(pending), start_ns)) ++dropped_requests_;
   CompleteSilentFront();
 }
@@ -76,6 +78,7 @@ void ExchangeMatcher::OnClose(uint64_t ns, bool reset) {
       operation.start_ns = pending.start_ns;
       operation.end_ns = std::max(ns, pending.end_ns);
       operation.tid = pending.tid;
+      operation.tcp_seq = pending.tcp_seq;
       Publish(std::move(operation));
     } else {
       ++dropped_requests_;
@@ -131,6 +134,7 @@ void ExchangeMatcher::Complete(Pending pending, const Line* last, bool count_kno
   operation.start_ns = pending.start_ns;
   operation.end_ns = std::max(last ? last->end_ns : pending.end_ns, pending.end_ns);
   operation.tid = pending.tid;
+  operation.tcp_seq = pending.tcp_seq;
   if (last && last->cut) {
     FinishTail();
     calls_.HoldTail(std::move(operation));
@@ -147,6 +151,7 @@ void ExchangeMatcher::TailFront(uint64_t end_ns) {
   operation.start_ns = pending.start_ns;
   operation.end_ns = std::max(end_ns, pending.end_ns);
   operation.tid = pending.tid;
+  operation.tcp_seq = pending.tcp_seq;
   FinishTail();
   calls_.HoldTail(std::move(operation));
 }

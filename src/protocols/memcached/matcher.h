@@ -43,6 +43,7 @@ struct Operation {
   uint64_t start_ns = 0;  // the request's first piece
   uint64_t end_ns = 0;    // the reply's last piece (the request's, without a reply)
   uint32_t tid = 0;
+  std::optional<uint32_t> tcp_seq;  // the request's first byte
   uint64_t index = 0;
 };
 
@@ -50,7 +51,8 @@ class ExchangeMatcher {
  public:
   explicit ExchangeMatcher(size_t max_pending = kMaxPendingRequests);
 
-  void OnRequest(Request request, uint64_t start_ns, uint64_t end_ns, uint32_t tid);
+  void OnRequest(Request request, uint64_t start_ns, uint64_t end_ns, uint32_t tid,
+                 std::optional<uint32_t> tcp_seq = std::nullopt);
   void OnRequestsHidden();
   void OnReplyLine(const Line& line);
   // A capture gap hid an unknown number of reply lines; `end_ns`: the piece it was in.
@@ -73,6 +75,7 @@ class ExchangeMatcher {
     uint64_t start_ns = 0;
     uint64_t end_ns = 0;
     uint32_t tid = 0;
+    std::optional<uint32_t> tcp_seq;
     bool answering = false;  // its multi-line reply has begun
     int64_t items = 0;
   };

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "protocols/common/resync_scan.h"
+#include "protocols/common/stream_position.h"
 
 namespace otelbpf::memcached {
 namespace {
@@ -115,17 +116,20 @@ TextFramer::TextFramer(StreamKind kind, bool start_lost)
     : kind_(kind), state_(start_lost ? State::kLost : State::kLineStart) {}
 
 void TextFramer::OnData(std::string_view captured, uint64_t length, uint64_t start_ns,
-                        uint64_t end_ns, uint32_t tid) {
+                        uint64_t end_ns, uint32_t tid, std::optional<uint32_t> tcp_seq) {
   length = std::max<uint64_t>(length, captured.size());
   piece_start_ns_ = start_ns;
   piece_end_ns_ = end_ns;
   piece_tid_ = tid;
+  piece_bytes_ = captured;
+  piece_tcp_seq_ = tcp_seq;
   if (state_ == State::kLost && !seen_text_ && LooksLikeBinaryHeader(captured)) {
     state_ = State::kLineStart;  // StartLine reports it
   }
   if (state_ == State::kLost && PlausibleLineStart(captured, kind_)) state_ = State::kLineStart;
   Consume(captured);
   ConsumeGap(length - captured.size());
+  piece_bytes_ = {};
 }
 
 void TextFramer::Consume(std::string_view data) {
@@ -170,6 +174,7 @@ size_t TextFramer::StartLine(std::string_view data) {
   current_ = Line{};
   current_.start_ns = piece_start_ns_;
   current_.tid = piece_tid_;
+  current_.tcp_seq = framing::TcpSeqAt(piece_bytes_, piece_tcp_seq_, data.data());
   line_length_ = 0;
   in_word_ = false;
   word_.clear();

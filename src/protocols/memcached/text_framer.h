@@ -55,6 +55,7 @@ struct Line {
   uint64_t start_ns = 0;  // start of the piece that carried the first byte
   uint64_t end_ns = 0;    // end of the piece that carried (or skipped) the last byte
   uint32_t tid = 0;       // thread of the piece that carried the first byte
+  std::optional<uint32_t> tcp_seq;  // the first byte's TCP sequence number, when known
 };
 
 // memcached text-protocol command names (case-sensitive: "Command names are lower-case").
@@ -75,7 +76,7 @@ class TextFramer {
 
   // One syscall's bytes: `captured` is a prefix of the `length` bytes it moved; the rest is a gap.
   void OnData(std::string_view captured, uint64_t length, uint64_t start_ns, uint64_t end_ns,
-              uint32_t tid);
+              uint32_t tid, std::optional<uint32_t> tcp_seq = std::nullopt);
 
   // Lines and events, oldest first. The caller consumes and clear()s it.
   std::vector<Line>& lines() { return lines_; }
@@ -126,6 +127,8 @@ class TextFramer {
   uint64_t piece_start_ns_ = 0;
   uint64_t piece_end_ns_ = 0;
   uint32_t piece_tid_ = 0;
+  std::string_view piece_bytes_;  // the captured bytes being consumed (valid during OnData)
+  std::optional<uint32_t> piece_tcp_seq_;
   std::vector<Line> lines_;
   uint64_t parse_errors_ = 0;
   uint64_t sync_losses_ = 0;
