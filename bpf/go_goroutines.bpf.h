@@ -82,9 +82,14 @@ SEC("uprobe")
 int go_request_write(struct pt_regs *ctx) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   struct go_key request = {.tgid = tgid, .ptr = ctx->ax};
-  __u64 *owner = bpf_map_lookup_elem(&go_request_owners, &request);
-  if (!owner) return 0;
   struct go_key writer = {.tgid = tgid, .ptr = ctx->r14};
+  __u64 *owner = bpf_map_lookup_elem(&go_request_owners, &request);
+  if (!owner) {
+    /* A request nobody's roundTrip announced: an owner left over from an earlier request whose
+     * bytes never went out must not be given to this one. */
+    bpf_map_delete_elem(&go_send_owners, &writer);
+    return 0;
+  }
   __u64 g = *owner;
   bpf_map_delete_elem(&go_request_owners, &request);
   bpf_map_update_elem(&go_send_owners, &writer, &g, BPF_ANY);
