@@ -387,7 +387,8 @@ uint32_t ConnectionTracker::GoroutineExecutor(uint32_t pid, uint64_t goroutine) 
   auto& ids = goroutine_executors_[pid];
   if (ids.size() >= kMaxGoroutinesPerProcess) ids.clear();  // ids are never reused: no mix-up
   auto [it, added] = ids.try_emplace(goroutine, 0);
-  if (added) it->second = kGoroutineExecutorBit | (next_goroutine_executor_++ & ~kGoroutineExecutorBit);
+  if (added)
+    it->second = kGoroutineExecutorBit | (next_goroutine_executor_++ & ~kGoroutineExecutorBit);
   return it->second;
 }
 

@@ -42,7 +42,8 @@ bool IsGoExecutable(const std::string& path) {
 
 bool GoExecutableCache::IsGo(uint32_t pid) {
   // /proc/PID/exe opens the very file the process runs, also from another mount namespace.
-  const int fd = open((proc_root_ + "/" + std::to_string(pid) + "/exe").c_str(), O_RDONLY | O_CLOEXEC);
+  const std::string exe = proc_root_ + "/" + std::to_string(pid) + "/exe";
+  const int fd = open(exe.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   struct stat st {};
   bool go = false;

@@ -73,8 +73,8 @@ void OtlpMetricsExporter::Shutdown(Clock::time_point deadline) {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
-      shutdown_deadline_ = std::min(
-          deadline, Clock::now() + std::min<Clock::duration>(export_timeout_, kShutdownFlushBudget));
+      const auto own_budget = std::min<Clock::duration>(export_timeout_, kShutdownFlushBudget);
+      shutdown_deadline_ = std::min(deadline, Clock::now() + own_budget);
       started = started_;
     }
     wake_.notify_all();
