@@ -935,13 +935,21 @@ int process_exit(void *ctx) {
   return 0;
 }
 
+/* The process now runs another program (a shell that execs a server, often Go): what user
+ * space described (its metadata, whether it runs goroutines) is no longer true. Forget it here
+ * at once, so propagation stops continuing requests by thread until user space has described
+ * the new program, and tell user space. */
 SEC("tracepoint/sched/sched_process_exec")
 int process_exec(void *ctx) {
-  if (!report_exec) return 0;
-  struct otelbpf_event_header e = {
-      .type = OTELBPF_EV_PROCESS_EXEC, .tgid = bpf_get_current_pid_tgid() >> 32, .fd = -1};
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  if (tgid == self_tgid) return 0;
+  bool was_described = bpf_map_delete_elem(&described_tgids, &tgid) == 0;
+  bpf_map_delete_elem(&snapshot_sent, &tgid);
+  /* Only --exe needs to hear of every exec; otherwise only of programs user space knew. */
+  if (!report_exec && !was_described) return 0;
+  struct otelbpf_event_header e = {.type = OTELBPF_EV_PROCESS_EXEC, .tgid = tgid, .fd = -1};
   e.start_ns = e.end_ns = bpf_ktime_get_ns();
-  emit(&e, sizeof(e), BPF_RB_FORCE_WAKEUP, OTELBPF_EV_PROCESS_EXEC);
+  emit(&e, sizeof(e), report_exec ? BPF_RB_FORCE_WAKEUP : ringbuf_flags(), OTELBPF_EV_PROCESS_EXEC);
   return 0;
 }
 

@@ -195,11 +195,15 @@ int RunAgent(const AgentOptions& options) {
   }
   tracker.OnProcessExit([&](uint32_t pid) { bpf->ForgetProcess(pid); });
   GoHttpProbes go_probes(*bpf);
-  // Go programs already running are followed by goroutine from the start; later ones from
-  // their first connection on (ProcessRegistry reads their executable then).
-  for (uint32_t pid : processes.RunningGoPrograms()) {
-    go_probes.AttachFor(pid);
-    bpf->MarkDescribed(pid, /*goroutines=*/true);
+  // Processes already running are described to the kernel at once: Go programs are followed by
+  // goroutine from the start, and the others' requests are continued by --propagate=headers
+  // from their first one (the kernel continues a request only in a process it knows runs one
+  // request per thread). Later processes are described at their first event, or again after
+  // an exec (a shell that execs a Go server becomes another program).
+  for (const auto& program : processes.RunningPrograms()) {
+    if (program.pid == static_cast<uint32_t>(getpid())) continue;
+    if (program.go) go_probes.AttachFor(program.pid);
+    bpf->MarkDescribed(program.pid, program.go);
   }
   tracker.OnProcessDescribed([&](uint32_t pid) {
     const bool go = processes.RunsGoroutines(pid);

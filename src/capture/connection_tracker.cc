@@ -93,7 +93,7 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
       ProcessExit(h.tgid, h.end_ns);
       return;
     case OTELBPF_EV_PROCESS_EXEC:
-      if (on_exec_) on_exec_(h.tgid);
+      ProcessExec(h.tgid);
       return;
     case OTELBPF_EV_TCP_RETRANSMIT: {
       if (size < sizeof(otelbpf_tcp_retransmit_event)) break;
@@ -318,6 +318,15 @@ void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
   serving_threads_.erase(pid);
   goroutine_executors_.erase(pid);
   if (on_exit_) on_exit_(pid);
+}
+
+void ConnectionTracker::ProcessExec(uint32_t pid) {
+  ++stats_.process_execs;
+  // Another program now: its name, service and runtime are read again at its next event (which
+  // describes it to the kernel again). Connections it inherited keep the resource they had.
+  processes_.Forget(pid);
+  goroutine_executors_.erase(pid);
+  if (on_exec_) on_exec_(pid);
 }
 
 void ConnectionTracker::TcpRetransmit(const otelbpf_tcp_retransmit_event& e) {

@@ -34,6 +34,7 @@ struct TrackerStats {
   uint64_t exchanges = 0;             // every protocol's
   uint64_t exchanges_by_protocol[OTELBPF_PROTO_COUNT] = {};
   uint64_t process_exits = 0;
+  uint64_t process_execs = 0;  // of processes the agent had described (all of them with --exe)
   uint64_t retransmits = 0;  // retransmit records received
   uint64_t retransmits_unattributed =
       0;  // owner socket unknown (never read/written while we watched)
@@ -111,6 +112,7 @@ class ConnectionTracker {
   void Data(const otelbpf_event_header& h, const uint8_t* payload);
   void Close(const otelbpf_event_header& h);
   void ProcessExit(uint32_t pid, uint64_t ns);
+  void ProcessExec(uint32_t pid);
   void TcpRetransmit(const otelbpf_tcp_retransmit_event& e);
   // The resource of a process named by a kernel event (reads /proc the first time).
   ResourcePtr Resolve(uint32_t pid, const char (&comm)[16], uint64_t process_start_ns);

@@ -135,15 +135,15 @@ ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t s
   return r;
 }
 
-std::vector<uint32_t> ProcessRegistry::RunningGoPrograms() {
-  std::vector<uint32_t> out;
+std::vector<ProcessRegistry::RunningProgram> ProcessRegistry::RunningPrograms() {
+  std::vector<RunningProgram> out;
   DIR* proc = opendir(proc_root_.c_str());
   if (!proc) return out;
   while (dirent* d = readdir(proc)) {
     char* end;
     const unsigned long pid = strtoul(d->d_name, &end, 10);
     if (*end != '\0' || pid == 0) continue;
-    if (go_files_.IsGo(static_cast<uint32_t>(pid))) out.push_back(static_cast<uint32_t>(pid));
+    out.push_back({static_cast<uint32_t>(pid), go_files_.IsGo(static_cast<uint32_t>(pid))});
   }
   closedir(proc);
   return out;

@@ -64,8 +64,14 @@ class ProcessRegistry {
 
   // Executable path of a pid ("" when gone).
   std::string ExecutablePath(uint32_t pid) const;
-  // The processes running a Go program now (a /proc scan; each executable file read once).
-  std::vector<uint32_t> RunningGoPrograms();
+  // Every process running now, and whether it runs a Go program (a /proc scan; each executable
+  // file read once). What the kernel is told at start, so requests already in flight in
+  // processes started before otelbpf are handled as well as those of later ones.
+  struct RunningProgram {
+    uint32_t pid = 0;
+    bool go = false;
+  };
+  std::vector<RunningProgram> RunningPrograms();
   // Whether the cached process runs Go (go_executable.h): its threads do not identify requests.
   bool RunsGoroutines(uint32_t pid) const {
     auto it = cache_.find(pid);

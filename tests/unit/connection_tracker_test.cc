@@ -157,6 +157,21 @@ TEST_F(ConnectionTrackerTest, ProcessExitForgetsAllItsConnections) {
   EXPECT_EQ(tracker_.connection_count(), 1u);
 }
 
+TEST_F(ConnectionTrackerTest, AnExecMakesTheProcessBeDescribedAgainAsItsNewProgram) {
+  std::vector<uint32_t> described, execs;
+  tracker_.OnProcessDescribed([&](uint32_t pid) { described.push_back(pid); });
+  tracker_.OnProcessExec([&](uint32_t pid) { execs.push_back(pid); });
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER);
+  Open(10, 6, 2, OTELBPF_ROLE_SERVER);
+  EXPECT_EQ(described, std::vector<uint32_t>{10}) << "described once, at its first event";
+  Header(OTELBPF_EV_PROCESS_EXEC, 10, -1, 0);
+  EXPECT_EQ(execs, std::vector<uint32_t>{10});
+  EXPECT_EQ(tracker_.stats().process_execs, 1u);
+  EXPECT_EQ(tracker_.connection_count(), 2u) << "inherited sockets stay open across exec";
+  Open(10, 7, 3, OTELBPF_ROLE_SERVER);
+  EXPECT_EQ(described, (std::vector<uint32_t>{10, 10})) << "the new program is described again";
+}
+
 TEST_F(ConnectionTrackerTest, TableIsBounded) {
   for (int fd = 0; fd < 10; ++fd) Open(10, fd, 100 + fd, OTELBPF_ROLE_SERVER);
   EXPECT_EQ(tracker_.connection_count(), 4u);

@@ -52,6 +52,9 @@ struct ConnectionInfo {
   ConnectionRole role = ConnectionRole::kUnknown;
   Transport transport = Transport::kTcp;
   uint8_t protocol = 0;  // enum otelbpf_protocol (bpf/include/http_capture.h): what it carries
+  // The bytes the parser sees are TLS plaintext (read inside the process's TLS library by
+  // uprobes), not what crossed the socket: the protocol runs over TLS (url.scheme "https").
+  bool tls = false;
   Endpoint local;
   Endpoint peer;
   ResourcePtr resource;  // the observed process's resource
