@@ -11,6 +11,7 @@
 #include "protocols/mysql.bpf.h"
 #include "protocols/postgresql.bpf.h"
 #include "protocols/redis.bpf.h"
+#include "protocols/tls.bpf.h"
 
 /* Protocols the user selected (--protocols), one bit per enum otelbpf_protocol value. */
 const volatile __u32 enabled_protocols = 0xffffffff;
@@ -33,9 +34,14 @@ static __always_inline int classify_as(__u8 proto, const __u8 *p, __u32 n, __u64
 }
 
 /* The chain, most specific first. Returns the protocol (OTELBPF_PROTO_UNKNOWN: none) and sets
- * *kind to what the bytes start. `hint`: the port hint's protocol, tried first (0: none). */
+ * *kind to what the bytes start. `hint`: the port hint's protocol, tried first (0: none). TLS
+ * records come first of all: ciphertext is no protocol's, whatever a port hint says. */
 static __always_inline __u8 classify_bytes(const __u8 *p, __u32 n, __u64 total, __u8 hint,
                                            int *kind) {
+  if (looks_like_tls(p, n)) {
+    *kind = CLASSIFY_TLS;
+    return OTELBPF_PROTO_UNKNOWN;
+  }
   if (hint && (*kind = classify_as(hint, p, n, total)) != CLASSIFY_NONE) return hint;
 #define TRY(proto) \
   if ((*kind = classify_as(proto, p, n, total)) != CLASSIFY_NONE) return proto

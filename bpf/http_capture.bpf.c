@@ -64,6 +64,15 @@ struct call_args {
   __u8 kind; /* enum call_kind */
   __u8 direction;
   __u8 active; /* set by the enter program, cleared by the exit program */
+  /* The TLS library call (SSL_read, SSL_write, ...) the thread is in, set by its uprobe and
+   * cleared by its return probe (tls_openssl.bpf.h). Here, not in a map of its own, because the
+   * data syscalls inside the call must see it, and they already hold this slot. */
+  __u8 tls_direction;
+  __s32 tls_fd;      /* the socket of the first data syscall inside the call (-1: none yet) */
+  __u64 tls_ssl;     /* the SSL object (0: not in a TLS call) */
+  __u64 tls_buf;     /* the caller's plaintext buffer */
+  __u64 tls_out_len; /* SSL_read_ex / SSL_write_ex: where the byte count goes; 0 otherwise */
+  __u64 tls_enter_ns;
 };
 
 /* The data syscall each thread is in, from its enter to its exit. Task-local storage rather
@@ -283,6 +292,8 @@ static __always_inline void remember_owner(struct sock *sk, __u32 tgid, __s32 fd
 }
 
 /* Looks up or classifies (tgid, fd). Returns NULL for fds we never look at again. */
+/* The state of a socket we may follow, made on first sight; NULL for other fds and for
+ * connections ignored for good. */
 static __always_inline struct otelbpf_conn_state *get_conn(__u32 tgid, __s32 fd) {
   struct otelbpf_conn_key key = {.tgid = tgid, .fd = fd};
   struct otelbpf_conn_state *c = bpf_map_lookup_elem(&conns, &key);
@@ -307,6 +318,35 @@ static __always_inline struct otelbpf_conn_state *get_conn(__u32 tgid, __s32 fd)
   }
   if (fresh.kind == KIND_OTHER) return NULL;
   return bpf_map_lookup_elem(&conns, &key);
+}
+
+/* Tells user space that a connection's syscalls carry TLS records: if the process's TLS library
+ * is one otelbpf reads, its plaintext follows; if not, user space says so (once per program).
+ * A global function: its event gets a stack frame of its own, off the capture path's. */
+__noinline int tls_seen(struct otelbpf_conn_state *c, __u32 tgid, __s32 fd) {
+  if (!c) return 0;
+  struct otelbpf_event_header e = {.type = OTELBPF_EV_TLS_SEEN, .role = c->role, .tgid = tgid,
+                                   .fd = fd, .generation = c->generation};
+  e.tid = (__u32)bpf_get_current_pid_tgid();
+  e.start_ns = e.end_ns = bpf_ktime_get_ns();
+  emit(&e, sizeof(e), ringbuf_flags(), OTELBPF_EV_TLS_SEEN);
+  return 0;
+}
+
+/* The connection turned out to carry TLS: from now on its syscalls' bytes are ciphertext, never
+ * classified or shipped, and the plaintext read by the TLS library's uprobes is classified
+ * afresh. One that was shipping cleartext (PostgreSQL's SSLRequest, STARTTLS) starts a new
+ * generation: user space ends the cleartext part and meets the TLS part as a new connection. */
+static __always_inline void switch_to_tls(struct otelbpf_conn_state *c, __u32 tgid, __s32 fd) {
+  if (c->tls) return;
+  c->tls = 1;
+  if (c->verdict == OTELBPF_VERDICT_SHIPPING) {
+    c->generation = next_generation();
+    remember_owner((struct sock *)c->sk, tgid, fd, c->generation);
+  }
+  c->verdict = OTELBPF_VERDICT_LOOKING;
+  c->proto = OTELBPF_PROTO_UNKNOWN;
+  c->tries = 0;
 }
 
 /* ---------------------------------------------------------------- classification ---- */
@@ -399,7 +439,8 @@ static __always_inline bool announce(struct otelbpf_conn_state *c, __u32 tgid, _
   e->transport = transport;
   e->hdr.type = OTELBPF_EV_CONN_OPEN;
   e->hdr.role = c->role;
-  e->hdr.flags = c->seen_from_start ? 0 : OTELBPF_FLAG_LEARNED_MIDSTREAM;
+  e->hdr.flags = (c->seen_from_start ? 0 : OTELBPF_FLAG_LEARNED_MIDSTREAM) |
+                 (c->tls ? OTELBPF_FLAG_TLS : 0);
   e->hdr.tgid = tgid;
   e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
   e->hdr.fd = fd;
@@ -451,6 +492,11 @@ static __always_inline bool detect_tcp(struct otelbpf_conn_state *c, __u32 tgid,
   const int verdict = classify_user_bytes((__u64)first_bytes, first_len, total, hint);
   __u8 proto = verdict & 0xff;
   const int kind = verdict >> 8;
+  if (kind == CLASSIFY_TLS) {
+    if (!c->tls) tls_seen(c, tgid, fd);
+    switch_to_tls(c, tgid, fd);
+    return false;
+  }
   if (proto == OTELBPF_PROTO_UNKNOWN && e.peer_port == OTELBPF_DNS_PORT &&
       protocol_enabled(OTELBPF_PROTO_DNS))
     proto = OTELBPF_PROTO_DNS;
@@ -533,8 +579,11 @@ static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *
     /* The stream position after this syscall, minus what it moved: its first byte's. */
     __u32 next = args->direction == OTELBPF_DIR_SEND ? BPF_CORE_READ(tp, write_seq)
                                                      : BPF_CORE_READ(tp, copied_seq);
-    s->hdr.tcp_seq = next - (__u32)length;
-    s->hdr.flags = OTELBPF_FLAG_TCP_SEQ;
+    /* TLS plaintext has no position of its own in the stream (the ciphertext has). */
+    if (!c->tls) {
+      s->hdr.tcp_seq = next - (__u32)length;
+      s->hdr.flags = OTELBPF_FLAG_TCP_SEQ;
+    }
   }
   return s;
 }
@@ -608,6 +657,12 @@ static __always_inline void ship_bytes(struct otelbpf_conn_state *c, struct call
     scratch_append_iovecs(s, (const struct iovec *)m->iov, m->iovcnt, m->length);
   else
     scratch_append(s, (const void *)m->buf, capture_limit(m->length));
+  /* Cleartext that turns into TLS (PostgreSQL's SSLRequest, STARTTLS): the hello is not sent. */
+  if (!c->tls && starts_tls_handshake(s->payload, s->hdr.captured)) {
+    tls_seen(c, m->tgid, args->fd);
+    switch_to_tls(c, m->tgid, args->fd);
+    return;
+  }
   if (propagate_headers && c->proto == OTELBPF_PROTO_HTTP1) follow_trace_context(c, m->tgid, s);
   scratch_send(s);
 }
@@ -669,6 +724,8 @@ static __always_inline void enter_call(__s32 fd, __u64 ptr, __u64 addr, __u32 co
   /* A receive is dated by its exit (when the bytes were there): its entry time says only when
    * the process began to wait, so it is not read. A send's entry is when it started. */
   a->enter_ns = direction == OTELBPF_DIR_SEND ? bpf_ktime_get_ns() : 0;
+  /* Inside SSL_read/SSL_write: this syscall moves its ciphertext, so its fd is the SSL's socket. */
+  if (a->tls_ssl && a->tls_fd < 0) a->tls_fd = fd;
   a->ptr = ptr;
   a->addr = addr;
   a->count = count_arg;
@@ -731,6 +788,10 @@ static __always_inline void exit_call(long ret) {
     if (ret == -ECONNRESET || ret == -EPIPE) c->reset = 1;
     return;
   }
+  /* Ciphertext: of a TLS call whose plaintext its return probe ships, or outside one (the
+   * handshake, alerts). */
+  if (args.tls_ssl && c->kind == KIND_TCP) switch_to_tls(c, tgid, args.fd);
+  if (c->tls) return;
   if (c->kind == KIND_UDP) {
     exit_udp_call(c, tgid, &args, ret);
     return;
@@ -814,6 +875,10 @@ int exit_data(struct trace_event_raw_sys_exit *ctx) {
   exit_call(ctx->ret);
   return 0;
 }
+
+/* ---------------------------------------------------------------- TLS plaintext ---- */
+
+#include "tls_openssl.bpf.h"
 
 /* ---------------------------------------------------------------- connection lifecycle ---- */
 

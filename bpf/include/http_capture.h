@@ -21,7 +21,7 @@ enum otelbpf_event_type {
   OTELBPF_EV_DATA = 2,           /* bytes moved on an interesting connection */
   OTELBPF_EV_CONN_CLOSE = 3,     /* an interesting connection was closed */
   OTELBPF_EV_PROCESS_EXIT = 4,   /* a process exited: forget its connections */
-  OTELBPF_EV_PROCESS_EXEC = 5,   /* a process exec'd (only sent when selecting by executable) */
+  OTELBPF_EV_PROCESS_EXEC = 5,   /* a described process exec'd (with --exe: every process) */
   OTELBPF_EV_TCP_RETRANSMIT = 6, /* the kernel retransmitted a segment of a TCP socket */
   OTELBPF_EV_TCP_CONN_UP = 7,     /* a TCP connection was established (client) or accepted */
   OTELBPF_EV_TCP_CONN_FAILED = 8, /* a connect() ended without a connection */
@@ -29,6 +29,7 @@ enum otelbpf_event_type {
   OTELBPF_EV_DNS_LOOKUP = 10,     /* a getaddrinfo() call returned */
   OTELBPF_EV_PROCESS_SNAPSHOT = 11, /* a process's argv and environment, read in the kernel */
   OTELBPF_EV_TRACE_CONTEXT = 12,    /* ids the kernel put on the wire (--propagate=headers) */
+  OTELBPF_EV_TLS_SEEN = 13,         /* a connection's bytes turned out to be TLS records */
 };
 /* Event types are below this; the `event_stats` map counts sent and lost ones per type, at
  * index type * 2 + (lost ? 1 : 0). */
@@ -47,6 +48,7 @@ enum otelbpf_stat {
   OTELBPF_STAT_IOV_TRUNCATED,     /* more iovecs/messages than we walk: bytes are a gap */
   OTELBPF_STAT_FD_UNREADABLE,     /* could not resolve an fd to a socket */
   OTELBPF_STAT_RETRANSMITS,       /* TCP retransmissions seen (attributed or not) */
+  OTELBPF_STAT_TLS_NO_FD,         /* TLS plaintext dropped: no socket known for its SSL object */
   OTELBPF_STAT_COUNT,
 };
 
@@ -76,14 +78,16 @@ struct otelbpf_conn_state {
   __u8 tries;           /* data syscalls that did not look like any protocol */
   __u8 reset;           /* ECONNRESET / EPIPE seen */
   __u8 seen_from_start; /* born in accept/connect while we watched */
-  __u8 pad;
+  /* Its bytes are TLS records: the syscalls' ciphertext is never classified or shipped; what is
+   * classified and shipped is the plaintext the TLS library's uprobes read (tls_openssl.bpf.h). */
+  __u8 tls;
 };
 
 struct otelbpf_event_header {
   __u8 type;      /* enum otelbpf_event_type */
   __u8 direction; /* DATA: enum otelbpf_direction */
   __u8 role;      /* enum otelbpf_role */
-  __u8 flags;     /* CLOSE: OTELBPF_FLAG_RESET; OPEN: _LEARNED_MIDSTREAM; DATA: _TCP_SEQ */
+  __u8 flags;     /* CLOSE: _RESET; OPEN: _LEARNED_MIDSTREAM, _TLS; DATA: _TCP_SEQ */
   __u32 tgid;
   __s32 fd;
   __u32 captured; /* DATA: payload bytes following this header */
@@ -108,6 +112,9 @@ struct otelbpf_event_header {
 #define OTELBPF_FLAG_RESET 1
 #define OTELBPF_FLAG_LEARNED_MIDSTREAM 2 /* OPEN: connection existed before we saw its start */
 #define OTELBPF_FLAG_TCP_SEQ 4           /* DATA: hdr.tcp_seq is set */
+/* OPEN: the connection's bytes are TLS plaintext read inside the process's TLS library (their
+ * TCP sequence numbers are the ciphertext's, so DATA carries none). */
+#define OTELBPF_FLAG_TLS 8
 
 /* Values of the described_tgids map: user space read the process's metadata, and what it
  * learnt. GOROUTINES: a Go program, whose threads run whichever goroutine is ready, so the

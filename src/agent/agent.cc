@@ -16,7 +16,7 @@
 #include "agent/preflight.h"
 #include "capture/connection_tracker.h"
 #include "capture/go_http_probes.h"
-#include "capture/libc_finder.h"
+#include "capture/library_probes.h"
 #include "discovery/process_registry.h"
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_trace_exporter.h"
@@ -83,7 +83,7 @@ std::vector<uint32_t> PidsMatchingExecutable(const ProcessRegistry& processes,
 // Printed names of the kernel counters, in enum otelbpf_stat order.
 constexpr const char* kStatNames[] = {"events_sent",   "ringbuf_full",      "args_map_full",
                                       "conn_map_full", "capture_truncated", "iov_truncated",
-                                      "fd_unreadable", "retransmits"};
+                                      "fd_unreadable", "retransmits",       "tls_no_fd"};
 static_assert(sizeof(kStatNames) / sizeof(kStatNames[0]) == OTELBPF_STAT_COUNT,
               "every kernel counter needs a name here");
 
@@ -193,7 +193,11 @@ int RunAgent(const AgentOptions& options) {
     spdlog::error("{}", e.what());
     return 1;
   }
-  tracker.OnProcessExit([&](uint32_t pid) { bpf->ForgetProcess(pid); });
+  LibraryProbes library_probes(*bpf);
+  tracker.OnProcessExit([&](uint32_t pid) {
+    bpf->ForgetProcess(pid);
+    library_probes.Forget(pid);
+  });
   GoHttpProbes go_probes(*bpf);
   // Processes already running are described to the kernel at once: Go programs are followed by
   // goroutine from the start, and the others' requests are continued by --propagate=headers
@@ -219,19 +223,10 @@ int RunAgent(const AgentOptions& options) {
     });
   }
 
-  // getaddrinfo() uprobes on every libc in use (dns.lookup.duration). Not fatal: the rest of
-  // the capture does not depend on them.
-  LibcFinder libcs;
-  auto attach_libcs = [&] {
-    for (const std::string& path : libcs.Scan()) {
-      std::string error;
-      if (bpf->AttachGetaddrinfo(path, &error))
-        spdlog::debug("getaddrinfo uprobes attached to {}", path);
-      else
-        spdlog::warn("no DNS lookup metrics for processes using {}: {}", path, error);
-    }
-  };
-  attach_libcs();
+  // getaddrinfo() uprobes on every libc, SSL_read/SSL_write on every OpenSSL. Not fatal: the
+  // rest of the capture does not depend on them.
+  library_probes.AttachAtStart();
+  tracker.OnTlsSeen([&](uint32_t pid) { library_probes.OnTlsSeen(pid); });
 
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
@@ -247,7 +242,7 @@ int RunAgent(const AgentOptions& options) {
   uint64_t reported_losses = 0;
   size_t connections_at_last_trim = 0;
   auto last_housekeeping = std::chrono::steady_clock::now();
-  auto last_libc_scan = last_housekeeping;
+  auto last_library_scan = last_housekeeping;
   while (!g_stop.load()) {
     int n = bpf->Poll(options.poll_interval_ms);
     if (n < 0) {
@@ -263,14 +258,15 @@ int RunAgent(const AgentOptions& options) {
       bpf->PurgeForgottenProcesses();
       bpf->ReleaseGivenUpSockets();
       tracker.Expire(MonotonicNowNs());
-      if (now - last_libc_scan >= std::chrono::seconds(5)) {
-        last_libc_scan = now;
-        attach_libcs();
+      if (now - last_library_scan >= std::chrono::seconds(5)) {
+        last_library_scan = now;
+        library_probes.AttachNew();
       }
       const CaptureCounters c = metrics.PublishKernelStats(*bpf);
       // Also when no record came: assembly releases spans on its own clock (Tick).
       metrics.PublishUserStats(tracker, processes.size(), pipeline);
       metrics.PublishParserCounters(tracker);
+      metrics.PublishTlsUnreadable(library_probes.unreadable_tls_processes());
       // After a burst of connections has closed, give the freed heap back (measured with glibc:
       // 64.8 -> 15.0 MiB after 20k connections). Cheap, and only after big drops.
       const size_t connections = tracker.connection_count();

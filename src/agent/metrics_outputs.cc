@@ -26,6 +26,8 @@ constexpr LossReason kLossReasons[] = {
     {OTELBPF_STAT_RINGBUF_FULL, "ringbuf_full"},
     {OTELBPF_STAT_ARGS_MAP_FULL, "args_map_full"},
     {OTELBPF_STAT_CONN_MAP_FULL, "conn_map_full"},
+    // TLS plaintext whose SSL object has no known socket (memory BIOs, e.g. Python asyncio).
+    {OTELBPF_STAT_TLS_NO_FD, "tls_no_socket"},
 };
 
 // Names of the traceparent injector's outcomes, in enum otelbpf_propagation_outcome order.
@@ -61,6 +63,8 @@ const char* ProbeOfEventType(uint32_t type) {
       return "process_snapshot";
     case OTELBPF_EV_TRACE_CONTEXT:  // --propagate=headers
       return "trace_context";
+    case OTELBPF_EV_TLS_SEEN:  // a connection's syscalls carry TLS records
+      return "tls_records";
     default:
       return nullptr;
   }
@@ -88,10 +92,11 @@ MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr 
                                const otlp::BatchSpanProcessor* span_exporter)
     : http_(SpanMetricsWithRetention()),
       db_(SpanMetricsWithRetention()),
+      rpc_(SpanMetricsWithRetention()),
       self_(std::move(self_resource), UnixNowNs()) {
   RegisterSelfMetrics(span_exporter);
   std::vector<metrics::MetricProducer*> producers = {
-      &http_, &db_, &tcp_, &tcp_connections_, &dns_lookups_, &self_};
+      &http_, &db_, &rpc_, &tcp_, &tcp_connections_, &dns_lookups_, &self_};
 
   if (options.prometheus) {
     try {
@@ -141,6 +146,9 @@ void MetricsOutputs::Consume(const Span& span) {
     case SemanticFamily::kDb:
       db_.Record(span);
       break;
+    case SemanticFamily::kRpc:
+      rpc_.Record(span);
+      break;
     default:
       // DNS lookups are measured from getaddrinfo events (RecordDnsLookup), not spans; the
       // other families have no metrics yet.
@@ -151,6 +159,7 @@ void MetricsOutputs::Consume(const Span& span) {
 void MetricsOutputs::RetireResource(const ResourcePtr& r) {
   http_.ForgetResource(r.get());
   db_.ForgetResource(r.get());
+  rpc_.ForgetResource(r.get());
   const uint64_t now = UnixNowNs();
   tcp_connections_.RetireResource(r, now);
   dns_lookups_.RetireResource(r, now);
@@ -194,6 +203,7 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   for (int p = 0; p < OTELBPF_PROTO_COUNT; ++p)
     stats_.exchanges_by_protocol[p] = t.exchanges_by_protocol[p];
   stats_.connections_abandoned = t.connections_abandoned;
+  stats_.tls_connections = t.tls_connections;
   stats_.spans = spans;
   stats_.connections_tracked = tracker.connection_count();
   stats_.connections_rejected = t.connections_rejected;
@@ -301,6 +311,16 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
                      "rejected (the kernel stops copying them)",
                      "{connection}", MetricKind::kCounter},
                     [&s, load] { return load(s.connections_abandoned); });
+  self_.RegisterInt({"otelbpf.tls.connections",
+                     "Connections whose syscalls turned out to carry TLS records (their plaintext "
+                     "is read in the TLS library, or not at all: otelbpf.tls.unreadable_processes)",
+                     "{connection}", MetricKind::kCounter},
+                    [&s, load] { return load(s.tls_connections); });
+  self_.RegisterInt({"otelbpf.tls.unreadable_processes",
+                     "Processes seen speaking TLS through a library otelbpf does not read "
+                     "(statically linked OpenSSL, Go crypto/tls, GnuTLS, ...): not traced",
+                     "{process}", MetricKind::kCounter},
+                    [&s, load] { return load(s.tls_unreadable_processes); });
   self_.RegisterInt(
       {"otelbpf.spans.created", "Spans created from exchanges", "{span}", MetricKind::kCounter},
       [&s, load] { return load(s.spans); });
@@ -331,6 +351,7 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
        "{measurement}", MetricKind::kCounter},
       [this] {
         return static_cast<int64_t>(http_.overflow_measurements() + db_.overflow_measurements() +
+                                    rpc_.overflow_measurements() +
                                     tcp_.overflowed() + tcp_connections_.overflowed() +
                                     dns_lookups_.names_overflowed());
       });

@@ -1,4 +1,4 @@
-// Everything metrics in `otelbpf run`: the producers (HTTP and database RED metrics, TCP
+// Everything metrics in `otelbpf run`: the producers (HTTP, database and RPC RED metrics, TCP
 // retransmissions, otelbpf's self-metrics) and where they go (Prometheus endpoint, OTLP metrics).
 //
 // Threads: Record* and PublishSelfStats are called on the capture thread; exporters collect on
@@ -22,6 +22,7 @@
 #include "metrics/db_metrics.h"
 #include "metrics/dns_lookup_metrics.h"
 #include "metrics/http_metrics.h"
+#include "metrics/rpc_metrics.h"
 #include "metrics/tcp_connection_metrics.h"
 #include "metrics/tcp_retransmit_metrics.h"
 #include "assembly/span_pipeline.h"
@@ -52,6 +53,7 @@ struct SelfStats {
   std::atomic<uint64_t> retransmits_unattributed{0};
   std::atomic<uint64_t> tcp_lifecycle_unattributed{0};
   std::atomic<uint64_t> go_calls_unlinked{0};
+  std::atomic<uint64_t> tls_connections{0}, tls_unreadable_processes{0};
   // Trace assembly (assembly/trace_assembler.h), by what became of each span.
   std::atomic<uint64_t> linked_same_host{0}, linked_in_process{0}, linked_propagated{0},
       joined_remote{0},
@@ -87,6 +89,8 @@ class MetricsOutputs : public SpanSink {
   // The parsers' counters (ConnectionTracker::ProtocolCounters): walks every connection, so
   // once a second and at stop, not per batch of records.
   void PublishParserCounters(const ConnectionTracker& tracker);
+  // Processes seen speaking TLS through a library otelbpf does not read (LibraryProbes).
+  void PublishTlsUnreadable(uint64_t processes) { stats_.tls_unreadable_processes = processes; }
   // Kernel counters and ring fill cost syscalls: called once a second, and at stop. Returns the
   // counters it read, so the caller need not read them again.
   CaptureCounters PublishKernelStats(const BpfCapture& bpf);
@@ -99,6 +103,7 @@ class MetricsOutputs : public SpanSink {
 
   metrics::HttpMetrics http_;
   metrics::DbMetrics db_;
+  metrics::RpcMetrics rpc_;
   metrics::TcpRetransmitMetrics tcp_;
   metrics::TcpConnectionMetrics tcp_connections_;
   metrics::DnsLookupMetrics dns_lookups_;

@@ -114,10 +114,9 @@ BpfCapture::BpfCapture(const CaptureOptions& options, EventHandler handler)
   bpf_program* prog;
   bpf_object__for_each_program(prog, skel_->obj) {
     if (prog == skel_->progs.exit_data) continue;  // attached below, once per syscall
-    // uprobes name a file: AttachGetaddrinfo does them, per libc found.
-    if (prog == skel_->progs.getaddrinfo_enter || prog == skel_->progs.getaddrinfo_return ||
-        prog == skel_->progs.go_transport_round_trip || prog == skel_->progs.go_request_write)
-      continue;
+    // uprobes name a file: the Attach* functions below do them, per library file found.
+    const std::string_view section = bpf_program__section_name(prog);
+    if (section.starts_with("uprobe") || section.starts_with("uretprobe")) continue;
     // The injector attaches to a cgroup and a sockmap: below.
     if (prog == skel_->progs.track_client_sockets || prog == skel_->progs.inject_traceparent)
       continue;
@@ -228,46 +227,54 @@ int BpfCapture::Poll(int timeout_ms) {
   return (n > 0 ? n : 0) + (m > 0 ? m : 0);
 }
 
-bool BpfCapture::AttachGetaddrinfo(const std::string& libc_path, std::string* error) {
-  bpf_link* links[2] = {};
-  for (int ret = 0; ret < 2; ++ret) {
-    LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret == 1, .func_name = "getaddrinfo");
-    bpf_program* prog = ret ? skel_->progs.getaddrinfo_return : skel_->progs.getaddrinfo_enter;
+bool BpfCapture::AttachUprobes(const std::string& file, std::span<const Uprobe> uprobes,
+                               std::string* error) {
+  std::vector<bpf_link*> links;
+  for (const Uprobe& u : uprobes) {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = u.on_return, .func_name = u.function);
     // pid -1: every process that maps this file, now or later.
-    links[ret] = bpf_program__attach_uprobe_opts(prog, -1, libc_path.c_str(), 0, &opts);
-    if (!links[ret]) {
-      if (error) *error = Errno(errno);
-      if (links[0]) bpf_link__destroy(links[0]);
-      return false;
+    bpf_link* link = bpf_program__attach_uprobe_opts(u.program, -1, file.c_str(), 0, &opts);
+    if (link) {
+      links.push_back(link);
+      continue;
     }
+    if (u.optional) continue;  // e.g. SSL_read_ex, which OpenSSL 1.1.0 lacks
+    if (error) *error = std::string(u.function) + ": " + Errno(errno);
+    for (bpf_link* l : links) bpf_link__destroy(l);
+    return false;
   }
-  links_.push_back(links[0]);
-  links_.push_back(links[1]);
+  links_.insert(links_.end(), links.begin(), links.end());
   return true;
 }
 
+bool BpfCapture::AttachGetaddrinfo(const std::string& libc_path, std::string* error) {
+  const Uprobe uprobes[] = {{skel_->progs.getaddrinfo_enter, "getaddrinfo"},
+                            {skel_->progs.getaddrinfo_return, "getaddrinfo", true}};
+  return AttachUprobes(libc_path, uprobes, error);
+}
+
 bool BpfCapture::AttachGoHttpClient(const std::string& executable, std::string* error) {
-  struct Probe {
-    bpf_program* prog;
-    const char* function;
-  };
-  const Probe probes[2] = {
+  const Uprobe uprobes[] = {
       {skel_->progs.go_transport_round_trip, "net/http.(*Transport).roundTrip"},
       {skel_->progs.go_request_write, "net/http.(*Request).write"}};
-  bpf_link* links[2] = {};
-  for (int i = 0; i < 2; ++i) {
-    LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = probes[i].function);
-    // pid -1: every process running this file, now or later.
-    links[i] = bpf_program__attach_uprobe_opts(probes[i].prog, -1, executable.c_str(), 0, &opts);
-    if (!links[i]) {
-      if (error) *error = std::string(probes[i].function) + ": " + Errno(errno);
-      if (links[0]) bpf_link__destroy(links[0]);
-      return false;
-    }
-  }
-  links_.push_back(links[0]);
-  links_.push_back(links[1]);
-  return true;
+  return AttachUprobes(executable, uprobes, error);
+}
+
+bool BpfCapture::AttachOpenSsl(const std::string& libssl_path, std::string* error) {
+  auto* ret = skel_->progs.ssl_call_return;
+  const Uprobe uprobes[] = {
+      {skel_->progs.ssl_read_enter, "SSL_read"},
+      {ret, "SSL_read", true},
+      {skel_->progs.ssl_write_enter, "SSL_write"},
+      {ret, "SSL_write", true},
+      {skel_->progs.ssl_read_ex_enter, "SSL_read_ex", false, true},
+      {ret, "SSL_read_ex", true, true},
+      {skel_->progs.ssl_write_ex_enter, "SSL_write_ex", false, true},
+      {ret, "SSL_write_ex", true, true},
+      {skel_->progs.ssl_set_fd_enter, "SSL_set_fd", false, true},
+      {skel_->progs.ssl_free_enter, "SSL_free", false, true},
+  };
+  return AttachUprobes(libssl_path, uprobes, error);
 }
 
 void BpfCapture::SelectPid(uint32_t pid) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 struct http_capture;
 struct ring_buffer;
 struct bpf_link;
+struct bpf_program;
 
 namespace otelbpf {
 
@@ -70,6 +72,9 @@ class BpfCapture {
   // Adds the net/http client uprobes (bpf/go_goroutines.bpf.h) to one Go executable, for every
   // process running it. False with `error` set when it cannot (stripped, or no net/http).
   bool AttachGoHttpClient(const std::string& executable, std::string* error);
+  // Adds the OpenSSL uprobes (bpf/tls_openssl.bpf.h) to one libssl file (system-wide): TLS
+  // plaintext of every process using it. False with `error` set when it cannot.
+  bool AttachOpenSsl(const std::string& libssl_path, std::string* error);
 
   void SelectPid(uint32_t pid);
   // User space holds this process's metadata: its next connections need not wake us early.
@@ -93,6 +98,14 @@ class BpfCapture {
   uint64_t MapMemoryBytes() const;
 
  private:
+  struct Uprobe {
+    bpf_program* program;
+    const char* function;
+    bool on_return = false;
+    bool optional = false;  // a missing symbol is not an error
+  };
+  // All of `uprobes` on `file`, or none (a required one failed: `error` says which).
+  bool AttachUprobes(const std::string& file, std::span<const Uprobe> uprobes, std::string* error);
   // --propagate=headers: sk_msg on the client socket map, sockops on the root cgroup.
   void AttachInjector(const std::function<void(const std::string&, int)>& fail);
   // Takes every socket out of the injector's map (at exit: no traceparent after we are gone).

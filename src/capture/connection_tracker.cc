@@ -95,6 +95,10 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
     case OTELBPF_EV_PROCESS_EXEC:
       ProcessExec(h.tgid);
       return;
+    case OTELBPF_EV_TLS_SEEN:
+      ++stats_.tls_connections;
+      if (on_tls_seen_) on_tls_seen_(h.tgid);
+      return;
     case OTELBPF_EV_TCP_RETRANSMIT: {
       if (size < sizeof(otelbpf_tcp_retransmit_event)) break;
       otelbpf_tcp_retransmit_event e;
@@ -242,6 +246,7 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   info.role = static_cast<ConnectionRole>(h.role);
   info.transport = e.transport == OTELBPF_TRANSPORT_UDP ? Transport::kUdp : Transport::kTcp;
   info.protocol = e.protocol;
+  info.tls = (h.flags & OTELBPF_FLAG_TLS) != 0;
   info.local = {FormatAddress(e.family, e.local_addr), e.local_port};
   info.peer = {FormatAddress(e.family, e.peer_addr), e.peer_port};
   info.resource = Resolve(h.tgid, e.comm, e.process_start_ns);

@@ -35,6 +35,7 @@ struct TrackerStats {
   uint64_t exchanges_by_protocol[OTELBPF_PROTO_COUNT] = {};
   uint64_t process_exits = 0;
   uint64_t process_execs = 0;  // of processes the agent had described (all of them with --exe)
+  uint64_t tls_connections = 0;  // connections whose syscalls turned out to carry TLS records
   uint64_t retransmits = 0;  // retransmit records received
   uint64_t retransmits_unattributed =
       0;  // owner socket unknown (never read/written while we watched)
@@ -87,6 +88,9 @@ class ConnectionTracker {
   void OnDnsLookup(std::function<void(const DnsLookupEvent&)> handler) {
     on_dns_lookup_ = std::move(handler);
   }
+  // A connection of `pid` carries TLS records: its plaintext follows if the process's TLS
+  // library is one otelbpf reads (bpf/tls_openssl.bpf.h).
+  void OnTlsSeen(ProcessHandler handler) { on_tls_seen_ = std::move(handler); }
   // Called the first time a process's metadata is read from /proc.
   void OnProcessDescribed(ProcessHandler handler) { on_described_ = std::move(handler); }
 
@@ -134,7 +138,7 @@ class ConnectionTracker {
 
   ProcessRegistry& processes_;
   ExchangeHandler on_exchange_;
-  ProcessHandler on_exit_, on_exec_, on_described_;
+  ProcessHandler on_exit_, on_exec_, on_described_, on_tls_seen_;
   RetransmitHandler on_retransmit_;
   std::function<void(const ResourcePtr&)> on_retired_;
   std::function<void(const TcpConnectionEvent&)> on_tcp_connection_;
