@@ -32,7 +32,8 @@ TEST_PACKAGES=(
   redis-server redis-tools memcached python3-redis python3-pymemcache
   postgresql postgresql-client python3-psycopg2
   mariadb-server mariadb-client python3-pymysql
-  golang-go  # builds the Go service of the runtime tests (tests/integration/test_runtimes.py)
+  golang-go  # builds the Go programs of the runtime and TLS tests (tests/integration/)
+  openssl curl  # certificates made at test time; the HTTPS client of the TLS tests
 )
 # The independent OTLP decoder in the tests runs on Node.js; some images ship their own
 # nodejs (with npm inside), which conflicts with Debian's npm package.

@@ -51,9 +51,10 @@ class IntegrationTest(unittest.TestCase):
         self.addCleanup(self.receiver.stop)
         return self.receiver
 
-    def start_nginx(self, **limits) -> Nginx:
-        """`limits`: worker_connections / rlimit_nofile for many concurrent connections (see Nginx)."""
-        nginx = Nginx(self.workdir, **limits)
+    def start_nginx(self, **options) -> Nginx:
+        """`options`: worker_connections / rlimit_nofile for many concurrent connections, tls
+        (see Nginx)."""
+        nginx = Nginx(self.workdir, **options)
         self.addCleanup(nginx.stop)
         self.ports.add(nginx.port)
         return nginx
@@ -98,6 +99,21 @@ class IntegrationTest(unittest.TestCase):
     def wait_received(self, match, count: int, what: str, timeout: float = 10.0) -> list:
         """Waits for `count` spans matching `match` at the receiver."""
         return spanlib.wait_for(self.receiver.spans, match, count, timeout, what, self.diagnostics, self.related)
+
+    def assert_no_secret_left_the_machine(self, secrets: list, evidence: str = "db.system.name") -> None:
+        """None of `secrets` in anything exported or printed: every file of the work folder (the
+        receiver's decoded spans and metrics, the agent's output). `evidence` must be there, so
+        the check looks at real exported data."""
+        self.settle(1.0)
+        exported = ""
+        for name in os.listdir(self.workdir):
+            path = os.path.join(self.workdir, name)
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    exported += f.read().decode("utf-8", "replace")
+        self.assertIn(evidence, exported, "the check must look at real exported data")
+        for secret in secrets:
+            self.assertNotIn(secret, exported, f"{secret!r} left the machine")
 
     def settle(self, seconds: float = 1.5) -> None:
         """Leaves time for spans that must NOT come (several export intervals of 200 ms)."""

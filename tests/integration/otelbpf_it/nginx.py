@@ -30,7 +30,23 @@ def _temp_path_directives(folder: str) -> str:
     return "\n    ".join(lines)
 
 
-def config_text(folder: str, port: int, worker_connections: int = 4096, rlimit_nofile: int = 8192) -> str:
+def make_certificate(folder: str) -> tuple:
+    """A self-signed certificate for 127.0.0.1/localhost, made now with the openssl command:
+    (certificate path, key path)."""
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run([config.tool("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def config_text(folder: str, port: int, worker_connections: int = 4096, rlimit_nofile: int = 8192,
+                tls: bool = False) -> str:
+    listen = f"127.0.0.1:{port}"
+    if tls:
+        cert, key = make_certificate(folder)
+        listen += f" ssl;\n        ssl_certificate {cert};\n        ssl_certificate_key {key}"
     return f"""daemon off;
 master_process on;
 worker_processes 1;
@@ -44,7 +60,7 @@ http {{
     default_type text/plain;
     keepalive_requests 1000;
     server {{
-        listen 127.0.0.1:{port};
+        listen {listen};
         server_name localhost;
         {LOCATIONS}
     }}
@@ -53,13 +69,17 @@ http {{
 
 
 class Nginx:
-    def __init__(self, workdir: str, worker_connections: int = 4096, rlimit_nofile: int = 8192):
+    def __init__(self, workdir: str, worker_connections: int = 4096, rlimit_nofile: int = 8192,
+                 tls: bool = False):
+        """tls: HTTPS with a certificate made for this nginx (cert.pem in its folder)."""
         self.folder = os.path.join(workdir, "nginx")
         os.makedirs(self.folder)
         self.port = free_port()
+        self.scheme = "https" if tls else "http"
+        self.certificate = os.path.join(self.folder, "cert.pem") if tls else None
         conf = os.path.join(self.folder, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(config_text(self.folder, self.port, worker_connections, rlimit_nofile))
+            f.write(config_text(self.folder, self.port, worker_connections, rlimit_nofile, tls))
         self.binary = config.tool("nginx")
         self.process = Process("nginx", [self.binary, "-p", self.folder, "-c", conf, "-e",
                                          os.path.join(self.folder, "error.log")], workdir)
@@ -77,7 +97,7 @@ class Nginx:
             time.sleep(0.05)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def error_log(self) -> str:
         try:

@@ -1,0 +1,278 @@
+"""TLS plaintext through OpenSSL uprobes (bpf/tls_openssl.bpf.h), against real peers from
+Debian on 127.0.0.1, checked through the independent OTLP decoder:
+
+- nginx with TLS (a certificate made now with the openssl command) and curl --http1.1: CLIENT
+  and SERVER spans with url.scheme "https", linked into one trace on this host (SSL_read and
+  SSL_write, OpenSSL 3);
+- a Python HTTPS server and client (the ssl module calls SSL_read_ex and SSL_write_ex);
+- a keep-alive HTTPS connection opened before the agent started: its next requests are spans;
+- Redis over TLS (redis-server --tls-port, redis-cli --tls): database spans, no secrets;
+- a Go HTTPS client (crypto/tls, no libssl): its TLS is reported once as unreadable and
+  counted, and nothing is made of its ciphertext;
+- ciphertext never becomes a span: every span of these peers carries a real method or command.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+from otelbpf_it import config
+from otelbpf_it.case import IntegrationTest
+from otelbpf_it.measured import report
+from otelbpf_it.nginx import make_certificate
+from otelbpf_it.ports import free_port, wait_listening
+from otelbpf_it.procs import Process
+from otelbpf_it.selfmetrics import require_counters
+from otelbpf_it.spans import attr, res
+
+WAIT = 15.0
+SECRET_PASSWORD = "tls-secret-4242"
+
+# A Python HTTPS server (its own process): http.server behind ssl.wrap_socket, keep-alive.
+PYTHON_HTTPS_SERVER = r'''
+import http.server, ssl, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"python over tls"
+        self.send_response(200 if self.path != "/teapot" else 418)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+'''
+
+# A Python HTTPS client on one keep-alive connection: requests the paths given, and with
+# "--wait FILE" makes the first request, then waits for FILE to appear before the others.
+PYTHON_HTTPS_CLIENT = r'''
+import http.client, os, ssl, sys, time
+port, paths = int(sys.argv[1]), sys.argv[2].split(",")
+wait_for = sys.argv[3] if len(sys.argv) > 3 else None
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+conn = http.client.HTTPSConnection("127.0.0.1", port, context=context)
+for n, path in enumerate(paths):
+    if n == 1 and wait_for:
+        print("waiting", flush=True)
+        while not os.path.exists(wait_for):
+            time.sleep(0.05)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+print("ok", flush=True)
+'''
+
+GO_HTTPS_CLIENT = r'''
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+func main() {
+	client := &http.Client{Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
+		ForceAttemptHTTP2: false,
+		TLSNextProto:      map[string]func(string, *tls.Conn) http.RoundTripper{},
+	}}
+	for i := 0; i < 3; i++ {
+		resp, err := client.Get(os.Args[1])
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	// A service lives on: otelbpf looks at its libraries after seeing its TLS.
+	time.Sleep(2 * time.Second)
+	fmt.Println("ok")
+}
+'''
+
+
+def write(path: str, text: str) -> str:
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+class TlsTest(IntegrationTest):
+    def setUp(self):
+        super().setUp()
+        self.start_receiver()
+
+    def assert_no_ciphertext_spans(self, pids: set) -> None:
+        """Every span of these processes is a real request: a method or a database command."""
+        self.settle(1.0)
+        for s in self.receiver.spans():
+            if res(s, "process.pid") not in pids:
+                continue
+            method = attr(s, "http.request.method") or attr(s, "db.operation.name")
+            self.assertTrue(method, f"a span that is not a request: {s}")
+            self.assertNotIn("\ufffd", s["name"], f"a span named by binary bytes: {s}")
+
+    def python(self, name: str, source: str, *args) -> Process:
+        script = write(os.path.join(self.workdir, f"{name}.py"), source)
+        return Process(name, [config.tool("python3"), script, *map(str, args)], self.workdir)
+
+    # ---- nginx + curl ----------------------------------------------------------------
+
+    def test_nginx_and_curl_over_tls_are_https_spans_in_one_trace(self):
+        nginx = self.start_nginx(tls=True)
+        workers = set(nginx.worker_pids())
+        agent = self.start_agent()
+        curl = subprocess.run([config.tool("curl"), "-sk", "--http1.1", nginx.url("/hello?page=1"),
+                               nginx.url("/missing")], capture_output=True, text=True, timeout=30)
+        self.assertEqual(curl.returncode, 0, curl.stderr)
+        self.assertTrue(curl.stdout.startswith("hello"), curl.stdout)
+        clients = self.wait_received(lambda s: s["kind"] == "CLIENT" and res(s, "process.executable.name") == "curl"
+                                     and attr(s, "server.port") == nginx.port, 2, "curl CLIENT spans", WAIT)
+        servers = self.wait_received(lambda s: s["kind"] == "SERVER" and res(s, "process.pid") in workers, 2,
+                                     "nginx SERVER spans", WAIT)
+        by_path = {attr(s, "url.path"): s for s in servers}
+        self.assertEqual(set(by_path), {"/hello", "/missing"})
+        self.assertEqual(attr(by_path["/hello"], "http.response.status_code"), 200)
+        self.assertEqual(attr(by_path["/missing"], "http.response.status_code"), 404)
+        for s in clients + servers:
+            self.assertEqual(attr(s, "url.scheme"), "https", s)
+        hello_client = next(s for s in clients if attr(s, "url.full", "").endswith("/hello?page=1"))
+        self.assertTrue(attr(hello_client, "url.full").startswith(f"https://127.0.0.1:{nginx.port}/"))
+        self.assertEqual(by_path["/hello"]["parent_span_id"], hello_client["span_id"],
+                         "the SERVER span of nginx is the child of curl's CLIENT span (same host)")
+        self.assertEqual(by_path["/hello"]["trace_id"], hello_client["trace_id"])
+        self.assert_no_ciphertext_spans(workers | {res(clients[0], "process.pid")})
+        self.stop_agent(agent)
+        counters = require_counters(self, agent, "user space")
+        self.assertGreaterEqual(counters["user space"]["tls_connections"], 2,
+                                "both ends' handshake was recognised as TLS")
+        self.assertEqual(counters["user space"]["tls_unreadable_processes"], 0)
+        report(f"nginx + curl over TLS: {len(clients)} CLIENT and {len(servers)} SERVER spans, https, "
+               f"one trace per request; tls_connections={counters['user space']['tls_connections']}")
+
+    # ---- Python: SSL_read_ex / SSL_write_ex ---------------------------------------------
+
+    def test_python_https_server_and_client(self):
+        cert, key = make_certificate(self.workdir)
+        port = free_port()
+        self.ports.add(port)
+        agent = self.start_agent()
+        server = self.python("https-server", PYTHON_HTTPS_SERVER, port, cert, key)
+        self.addCleanup(server.kill_group)
+        wait_listening(port, 10, server.alive)
+        client = self.python("https-client", PYTHON_HTTPS_CLIENT, port, "/a,/teapot,/b")
+        self.assertEqual(client.wait(60), 0, client.stderr())
+        servers = self.wait_received(lambda s: s["kind"] == "SERVER" and res(s, "process.pid") == server.pid, 3,
+                                     "Python HTTPS SERVER spans", WAIT)
+        clients = self.wait_received(lambda s: s["kind"] == "CLIENT" and res(s, "process.pid") == client.pid, 3,
+                                     "Python HTTPS CLIENT spans", WAIT)
+        self.assertEqual(sorted(attr(s, "url.path") for s in servers), ["/a", "/b", "/teapot"])
+        self.assertEqual({attr(s, "url.scheme") for s in servers + clients}, {"https"})
+        teapot = next(s for s in clients if attr(s, "url.full", "").endswith("/teapot"))
+        self.assertEqual(attr(teapot, "http.response.status_code"), 418)
+        self.assert_no_ciphertext_spans({server.pid, client.pid})
+        self.stop_agent(agent)
+        report("Python ssl (SSL_read_ex/SSL_write_ex): 3 SERVER + 3 CLIENT https spans")
+
+    def test_keep_alive_tls_connection_opened_before_the_agent(self):
+        nginx = self.start_nginx(tls=True)
+        workers = set(nginx.worker_pids())
+        go_on = os.path.join(self.workdir, "go-on")
+        client = self.python("early-client", PYTHON_HTTPS_CLIENT, nginx.port, "/hello,/hello?after=1,/missing",
+                             go_on)
+        deadline = time.monotonic() + 30
+        while "waiting" not in client.stdout() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn("waiting", client.stdout(), client.stderr())
+        agent = self.start_agent()  # the handshake and the first request are over
+        write(go_on, "")
+        self.assertEqual(client.wait(60), 0, client.stderr())
+        servers = self.wait_received(lambda s: s["kind"] == "SERVER" and res(s, "process.pid") in workers, 2,
+                                     "SERVER spans of the requests after the agent started", WAIT)
+        self.assertEqual(sorted(attr(s, "url.query") or "" for s in servers
+                                if attr(s, "url.path") == "/hello"), ["after=1"])
+        self.assertIn("/missing", [attr(s, "url.path") for s in servers])
+        self.assertEqual({attr(s, "url.scheme") for s in servers}, {"https"})
+        self.assert_no_ciphertext_spans(workers | {client.pid})
+        self.stop_agent(agent)
+        report("TLS keep-alive connection opened before the agent: its 2 later requests are https spans")
+
+    # ---- Redis over TLS ------------------------------------------------------------
+
+    def test_redis_over_tls(self):
+        cert, key = make_certificate(self.workdir)
+        port = free_port()
+        self.ports.add(port)
+        server = Process("redis-tls", [config.tool("redis-server"), "--port", "0", "--tls-port", str(port),
+                                       "--bind", "127.0.0.1", "--tls-cert-file", cert, "--tls-key-file", key,
+                                       "--tls-auth-clients", "no", "--requirepass", SECRET_PASSWORD,
+                                       "--save", "", "--appendonly", "no", "--dir", self.workdir], self.workdir)
+        self.addCleanup(server.kill_group)
+        wait_listening(port, 15, server.alive)
+        agent = self.start_agent()
+        cli = [config.tool("redis-cli"), "--tls", "--insecure", "-p", str(port), "-a", SECRET_PASSWORD,
+               "--no-auth-warning"]
+        # -x: the value comes from stdin, so it is not in redis-cli's command line either.
+        for command, stdin in ((["-x", "SET", "tls:key"], "secret-value-77"), (["GET", "tls:key"], ""),
+                               (["INCR", "tls:key"], "")):
+            done = subprocess.run(cli + command, input=stdin, capture_output=True, text=True, timeout=30)
+            self.assertEqual(done.returncode, 0, done.stderr)
+        spans = self.wait_received(lambda s: attr(s, "db.system.name") == "redis" and s["kind"] == "SERVER"
+                                   and res(s, "process.pid") == server.pid, 6,
+                                   "redis SERVER spans over TLS (AUTH + a command, 3 times)", WAIT)
+        operations = [attr(s, "db.operation.name") for s in spans]
+        for op in ("SET", "GET", "INCR"):
+            self.assertIn(op, operations)
+        incr = next(s for s in spans if attr(s, "db.operation.name") == "INCR")
+        self.assertEqual(incr["status"], "ERROR", f"INCR on a non-number fails: {incr}")
+        self.stop_agent(agent)
+        self.assert_no_secret_left_the_machine([SECRET_PASSWORD, "secret-value-77"])
+        report(f"Redis over TLS: {len(spans)} SERVER spans ({', '.join(sorted(set(operations)))}), no secrets")
+
+    # ---- a TLS library we do not read ------------------------------------------------
+
+    def test_go_crypto_tls_is_reported_unreadable_and_never_parsed(self):
+        nginx = self.start_nginx(tls=True)
+        workers = set(nginx.worker_pids())
+        source = write(os.path.join(self.workdir, "client.go"), GO_HTTPS_CLIENT)
+        binary = os.path.join(self.workdir, "go-https-client")
+        env = {**os.environ, "GOCACHE": "/tmp/otelbpf-it-gocache", "GO111MODULE": "off",
+               "GOPATH": os.path.join(self.workdir, "gopath")}
+        built = subprocess.run([config.tool("go"), "build", "-o", binary, source], cwd=self.workdir, env=env,
+                               capture_output=True, text=True, timeout=300)
+        self.assertEqual(built.returncode, 0, built.stderr)
+        agent = self.start_agent()
+        client = Process("go-https-client", [binary, nginx.url("/hello")], self.workdir)
+        self.assertEqual(client.wait(60), 0, client.stderr())
+        # nginx's side is OpenSSL: its SERVER spans exist; the Go side has none.
+        self.wait_received(lambda s: s["kind"] == "SERVER" and res(s, "process.pid") in workers, 3,
+                           "nginx SERVER spans of the Go client's requests", WAIT)
+        self.assert_no_ciphertext_spans(workers | {client.pid})
+        go_spans = [s for s in self.receiver.spans() if res(s, "process.pid") == client.pid]
+        self.assertEqual(go_spans, [], "Go's crypto/tls is not read: no span may come of its ciphertext")
+        self.stop_agent(agent)
+        log = agent.process.stderr()
+        self.assertIn("speaks TLS through a library otelbpf does not read", log)
+        self.assertEqual(log.count("go-https-client (pid"), 1, "said once per program")
+        counters = require_counters(self, agent, "user space")
+        self.assertGreaterEqual(counters["user space"]["tls_unreadable_processes"], 1)
+        report("Go crypto/tls client: reported once as unreadable, counted, no span of its own")
+
+
+if __name__ == "__main__":
+    unittest.main()
