@@ -22,6 +22,7 @@ import unittest
 from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
 from otelbpf_it.databases import SECRET_PASSWORD, MariaDbServer, PostgresServer, _postgres_bin
+from otelbpf_it.measured import report
 from otelbpf_it.spans import attr, res
 
 WAIT = 20.0
@@ -33,6 +34,9 @@ def _postgres_client(dsn: str) -> None:
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     cur = conn.cursor()
+    if "sslmode=require" in dsn:  # the TLS test: make sure the session really is encrypted
+        cur.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        assert cur.fetchone()[0] is True
     cur.execute("CREATE TABLE items (id integer PRIMARY KEY, note text)")
     cur.execute("INSERT INTO items VALUES (%s, %s)", (1, SECRET_LITERAL))
     cur.execute("SELECT note FROM items WHERE id = %s", (1,))
@@ -158,6 +162,26 @@ class SqlDatabasesTest(IntegrationTest):
             self.assertEqual(s["name"], "SELECT pgbench_accounts")
             self.assertEqual(attr(s, "db.query.text"), "SELECT abalance FROM pgbench_accounts WHERE aid = $1;")
         self.assert_exported_nothing_of([SECRET_PASSWORD, SECRET_LITERAL])
+
+    def test_postgresql_over_tls(self):
+        """libpq asks for TLS in cleartext (SSLRequest), then speaks TLS on the same connection:
+        the kernel sees the handshake start, stops shipping the socket's bytes and starts a new
+        generation whose bytes are the plaintext of SSL_read/SSL_write."""
+        pg = PostgresServer(self.workdir, tls=True)
+        self.start_agent_after(pg)
+        pid = self.client("postgres", pg.dsn() + " sslmode=require")
+        spans = self.spans_of(pid, "CLIENT", 4, "postgresql")
+        self.check_sql_spans(spans, "postgresql", pg.port, "42P01")
+        server = self.wait_received(
+            lambda s: s["kind"] == "SERVER" and attr(s, "db.system.name") == "postgresql"
+            and attr(s, "server.port") == pg.port and attr(s, "db.collection.name") == "items", 2,
+            "SERVER spans of the postgres backend over TLS", timeout=WAIT)
+        self.assertIn("SELECT items", [s["name"] for s in server])
+        for s in spans + server:
+            self.assertTrue(attr(s, "db.operation.name"), f"a span not made of a query: {s}")
+        self.assert_exported_nothing_of([SECRET_PASSWORD, SECRET_LITERAL])
+        self.stop_agent(self.agent)
+        report(f"PostgreSQL over TLS (SSLRequest, then TLS): {len(spans)} CLIENT + {len(server)} SERVER spans")
 
     def test_mariadb_queries_errors_and_secrets(self):
         db = MariaDbServer(self.workdir)

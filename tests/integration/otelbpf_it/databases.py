@@ -56,7 +56,8 @@ class PostgresServer:
     USER = "otelbpf_app"
     DATABASE = "shop"
 
-    def __init__(self, workdir: str):
+    def __init__(self, workdir: str, tls: bool = False):
+        """tls: ssl=on with a certificate made now (clients then ask with sslmode=require)."""
         import pwd
         import subprocess
         self.port = free_port()
@@ -70,12 +71,20 @@ class PostgresServer:
             os.chown(path, pw.pw_uid, pw.pw_gid)
         os.chmod(workdir, 0o755)
         runuser = [config.tool("runuser"), "-u", "postgres", "--"]
+        ssl_options = []
+        if tls:
+            from .nginx import make_certificate
+            cert, key = make_certificate(self.dir)
+            for path in (cert, key):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+            os.chmod(key, 0o600)  # the server refuses a key others can read
+            ssl_options = ["-c", "ssl=on", "-c", f"ssl_cert_file={cert}", "-c", f"ssl_key_file={key}"]
         subprocess.run(runuser + [_postgres_bin("initdb"), "-D", os.path.join(self.dir, "data"), "-U", self.USER,
                                   "--auth-host=scram-sha-256", "--auth-local=trust", f"--pwfile={pwfile}",
                                   "--no-sync"], check=True, capture_output=True, timeout=120)
         self.process = Process("postgres", runuser + [
             _postgres_bin("postgres"), "-D", os.path.join(self.dir, "data"), "-p", str(self.port),
-            "-k", self.dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"], workdir)
+            "-k", self.dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", *ssl_options], workdir)
         wait_listening(self.port, 30, self.process.alive)
         deadline = 30
         while subprocess.run(runuser + [_postgres_bin("psql"), "-h", self.dir, "-p", str(self.port), "-U", self.USER,
