@@ -13,7 +13,7 @@
 # same round's baseline (median, min..max, IQR), CPU per request (service, agent, sink), eBPF
 # run time per request, events lost and spans produced vs requests served.
 #
-# Usage: sudo bench/overhead.sh [--service nginx|python] [--export otlp|none|both] [--close]
+# Usage: sudo bench/overhead.sh [--service nginx|python] [--export otlp|none|both] [--close] [--tls]
 #          [--rounds N] [--duration S] [--connections C] [--threads T] [--workers W]
 #          [--agent-args "ARGS"] [--otelbpf PATH] [--out DIR] [--no-bpf-stats]
 #   --service nginx   nginx "hello" (default; --workers sets worker_processes)
@@ -22,6 +22,8 @@
 #   --export none     otelbpf-noexport mode only
 #   --export both     both modes, so the report shows the price of export
 #   --close           every mode again with `Connection: close` (a connection per request)
+#   --tls             nginx over TLS (HTTPS; wrk keeps its TLS connections): the cost of the
+#                     OpenSSL uprobes (SSL_read/SSL_write) on top of the syscall hooks
 # Env: SERVICE, EXPORT, ROUNDS, DURATION, CONNECTIONS, OTELBPF (same as the options).
 # OTEL_BSP_* and other OTEL_* variables in the environment reach the agent unchanged.
 # Examples:
@@ -45,6 +47,7 @@ EXPORT=${EXPORT:-otlp}
 OTELBPF=${OTELBPF:-/work/build-bench/otelbpf}
 AGENT_ARGS=""
 WITH_CLOSE=0
+TLS=""
 BPF_STATS=1
 OUT=""
 SETTLE=0.5  # seconds between agent ready and load, and between load end and the last reading
@@ -55,6 +58,7 @@ while (($#)); do
     --threads) THREADS=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --close) WITH_CLOSE=1; shift ;;
+    --tls) TLS=tls; shift ;;
     --service) SERVICE=$2; shift 2 ;;
     --export) EXPORT=$2; shift 2 ;;
     *) bench_common_option "$@"; shift "$BENCH_OPT_USED" ;;
@@ -90,7 +94,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- The service and the OTLP sink live for the whole run (idle in the modes that do not use them).
 SERVICE_PORT=$(bench_free_port)
 if [[ $SERVICE == nginx ]]; then
-  bench_start_nginx "$WORK/nginx" "$SERVICE_PORT" "$WORKERS" 4096
+  bench_start_nginx "$WORK/nginx" "$SERVICE_PORT" "$WORKERS" 4096 "$TLS"
   # Workers serve the requests; the master only forks them.
   read -r -a SERVICE_PIDS <<<"$(bench_nginx_workers "$NGINX_PID")"
   ((${#SERVICE_PIDS[@]})) || bench_die "nginx has no workers"
@@ -99,8 +103,9 @@ else
   bench_start_python_hello "$WORK/python_hello.log" "$SERVICE_PORT"
   SERVICE_PIDS=("$PYHELLO_PID")
 fi
-URL="http://127.0.0.1:$SERVICE_PORT/"
-[[ $(curl -s "$URL") == hello ]] || bench_die "$SERVICE does not answer hello on $URL"
+[[ -n $TLS && $SERVICE != nginx ]] && bench_die "--tls: with --service nginx only"
+URL="http${TLS:+s}://127.0.0.1:$SERVICE_PORT/"
+[[ $(curl -sk "$URL") == hello ]] || bench_die "$SERVICE does not answer hello on $URL"
 
 bench_start_sink "$WORK/sink.log"
 # Our own Prometheus port: the default 9464 may belong to someone else's agent, and a taken
@@ -185,7 +190,7 @@ done
 bench_restore_bpf_stats
 
 python3 "$BENCH_LIB_DIR/summarize_overhead.py" "$RESULTS" \
-  --tick-hz "$TICK_HZ" --kernel "$(uname -r)" --cpus "$(nproc)" --workers "$WORKERS" --service "$SERVICE" \
+  --tick-hz "$TICK_HZ" --kernel "$(uname -r)" --cpus "$(nproc)" --workers "$WORKERS" --service "$SERVICE${TLS:+ over TLS}" \
   --wrk "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s" --rounds "$ROUNDS" --bpf-stats "$BPF_STATS" \
   --agent-args="$AGENT_ARGS" --foreign-tracepoints "$FOREIGN_TP" --programs "$PROGS" \
   --loadavg "start $LOAD_START, end $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/summary.txt"

@@ -97,10 +97,11 @@ bench_enable_bpf_stats() {
   sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
 }
 
-# nginx answering "hello" on 127.0.0.1:PORT, no access log, long keep-alive.
+# nginx answering "hello" on 127.0.0.1:PORT, no access log, long keep-alive; with "tls" as
+# 5th argument, over TLS with a certificate made now (OpenSSL's libssl: the TLS uprobes).
 # Writes DIR/nginx.conf and starts nginx in the foreground; sets NGINX_PID (the master).
-bench_start_nginx() {  # dir port workers worker_connections
-  local dir=$1 port=$2 workers=$3 wconn=${4:-4096}
+bench_start_nginx() {  # dir port workers worker_connections [tls]
+  local dir=$1 port=$2 workers=$3 wconn=${4:-4096} tls=${5:-}
   local nofile=$((wconn * 2 + 64)) hard
   hard=$(ulimit -Hn)
   [[ $hard != unlimited ]] && ((nofile > hard)) && nofile=$hard
@@ -110,6 +111,12 @@ bench_start_nginx() {  # dir port workers worker_connections
   for m in proxy fastcgi uwsgi scgi; do
     [[ $built == *"--without-http_${m}_module"* ]] || temps+=" ${m}_temp_path $dir/$m;"
   done
+  local listen="127.0.0.1:$port backlog=4096"
+  if [[ $tls == tls ]]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" -days 2 \
+      -subj /CN=localhost >/dev/null 2>&1 || bench_die "openssl could not make a certificate"
+    listen+=" ssl; ssl_certificate $dir/cert.pem; ssl_certificate_key $dir/key.pem"
+  fi
   cat >"$dir/nginx.conf" <<CONF
 daemon off;
 master_process on;
@@ -125,7 +132,7 @@ http {
     keepalive_timeout 120s;
     keepalive_requests 10000000;
     server {
-        listen 127.0.0.1:$port backlog=4096;
+        listen $listen;
         server_name localhost;
         location / { return 200 "hello"; }
     }

@@ -4,10 +4,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include <bpf/libbpf.h>
+
 #include "agent/preflight.h"
+#include "capture/mapped_libraries.h"
 #include "floor.skel.h"
 
 namespace otelbpf {
@@ -26,10 +31,31 @@ int RunFloor() {
     if (skel) floor__destroy(skel);
     return 1;
   }
+  // The TLS uprobes' price: the same functions of the same libssl files as `run`.
+  std::vector<bpf_link*> uprobes;
+  MappedLibraries libraries;
+  std::vector<FoundLibrary> found = libraries.ScanInstalled();
+  for (FoundLibrary& lib : libraries.Scan()) found.push_back(std::move(lib));
+  for (const FoundLibrary& lib : found) {
+    if (lib.kind != SharedLibrary::kLibssl) continue;
+    // (function, on return): where BpfCapture::AttachOpenSsl puts its programs.
+    constexpr std::pair<const char*, bool> kProbes[] = {
+        {"SSL_read", false},    {"SSL_read", true},     {"SSL_write", false},
+        {"SSL_write", true},    {"SSL_read_ex", false}, {"SSL_read_ex", true},
+        {"SSL_write_ex", false}, {"SSL_write_ex", true}, {"SSL_set_fd", false},
+        {"SSL_free", false}};
+    for (const auto& [function, on_return] : kProbes) {
+      LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = on_return, .func_name = function);
+      bpf_program* prog = on_return ? skel->progs.floor_ssl_return : skel->progs.floor_ssl_enter;
+      if (bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, lib.path.c_str(), 0, &opts))
+        uprobes.push_back(link);
+    }
+  }
   signal(SIGINT, OnFloorSignal);
   signal(SIGTERM, OnFloorSignal);
   spdlog::info("otelbpf is ready: floor programs attached");
   while (!g_floor_stop.load()) pause();
+  for (bpf_link* link : uprobes) bpf_link__destroy(link);
   floor__destroy(skel);
   return 0;
 }
