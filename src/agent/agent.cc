@@ -193,7 +193,7 @@ int RunAgent(const AgentOptions& options) {
     spdlog::error("{}", e.what());
     return 1;
   }
-  LibraryProbes library_probes(*bpf);
+  LibraryProbes library_probes(*bpf, options.tls);
   tracker.OnProcessExit([&](uint32_t pid) {
     bpf->ForgetProcess(pid);
     library_probes.Forget(pid);

@@ -22,6 +22,7 @@ struct AgentOptions {
   // Prometheus endpoint: on unless --prometheus=false or OTEL_METRICS_EXPORTER leaves it out.
   bool prometheus = true;
   bool stitch_same_host = true;  // --stitch-same-host
+  bool tls = true;               // --tls: OpenSSL uprobes (TLS plaintext)
   int poll_interval_ms = 5;
 };
 

@@ -16,6 +16,7 @@ void LibraryProbes::Attach(const std::vector<FoundLibrary>& found) {
           spdlog::warn("no DNS lookup metrics for processes using {}: {}", lib.path, error);
         break;
       case SharedLibrary::kLibssl:
+        if (!tls_) break;  // --tls=false
         if (bpf_.AttachOpenSsl(lib.path, &error)) {
           ++libssl_files_;
           spdlog::info("TLS plaintext of processes using {}: uprobes attached", lib.path);
@@ -35,7 +36,7 @@ void LibraryProbes::AttachAtStart() {
 void LibraryProbes::AttachNew() { Attach(libraries_.Scan()); }
 
 void LibraryProbes::OnTlsSeen(uint32_t pid) {
-  if (!tls_checked_.insert(pid).second) return;
+  if (!tls_ || !tls_checked_.insert(pid).second) return;  // --tls=false: not a surprise
   AttachNew();  // a libssl it loaded since the last scan: covered from now on
   // Gone already (a short-lived client): nothing can be said of it, so nothing is.
   if (libraries_.MapsLibssl(pid).value_or(true)) return;

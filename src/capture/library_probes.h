@@ -18,8 +18,9 @@ namespace otelbpf {
 
 class LibraryProbes {
  public:
-  explicit LibraryProbes(BpfCapture& bpf, std::string proc_root = "/proc")
-      : bpf_(bpf), proc_root_(proc_root), libraries_(std::move(proc_root)) {}
+  // `tls`: attach the OpenSSL uprobes (--tls); the C library's are attached either way.
+  LibraryProbes(BpfCapture& bpf, bool tls, std::string proc_root = "/proc")
+      : bpf_(bpf), tls_(tls), proc_root_(proc_root), libraries_(std::move(proc_root)) {}
 
   // The host's installed libraries, then those mapped by running processes.
   void AttachAtStart();
@@ -37,6 +38,7 @@ class LibraryProbes {
   void Attach(const std::vector<FoundLibrary>& found);
 
   BpfCapture& bpf_;
+  bool tls_;
   std::string proc_root_;
   MappedLibraries libraries_;
   std::unordered_set<uint32_t> tls_checked_;  // pids asked about once (forgotten at exit)

@@ -125,6 +125,12 @@ int main(int argc, char** argv) {
                   "Link a SERVER span to the CLIENT span at the other end of its connection when "
                   "both ends are on this host (no packet is touched)")
       ->default_val(true);
+  run->add_option("--tls", options.tls,
+                  "Read TLS plaintext inside OpenSSL (libssl) with uprobes, so HTTPS, PostgreSQL "
+                  "and Redis over TLS are traced. Each probed call costs a uprobe trap in the "
+                  "traced process (docs/performance.md): false to leave TLS traffic alone")
+      ->envname("OTEL_EBPF_TLS")
+      ->default_val(true);
   std::string protocols = "all";
   run->add_option("--protocols", protocols,
                   "Protocols to follow, comma-separated: all, or some of " +
