@@ -165,6 +165,27 @@ class TlsTest(IntegrationTest):
         report(f"nginx + curl over TLS: {len(clients)} CLIENT and {len(servers)} SERVER spans, https, "
                f"one trace per request; tls_connections={counters['user space']['tls_connections']}")
 
+    def test_tls_false_leaves_tls_traffic_alone(self):
+        nginx = self.start_nginx(tls=True)
+        workers = set(nginx.worker_pids())
+        agent = self.start_agent("--tls=false")
+        curl = subprocess.run([config.tool("curl"), "-sk", "--http1.1", nginx.url("/hello")],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(curl.stdout, "hello", curl.stderr)
+        # A cleartext request through the same agent proves it was capturing meanwhile.
+        plain = self.start_nginx()
+        subprocess.run([config.tool("curl"), "-s", plain.url("/hello")], capture_output=True, timeout=30)
+        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == plain.port, 1,
+                           "the cleartext nginx's SERVER span", WAIT)
+        self.assertEqual([s for s in self.receiver.spans() if attr(s, "server.port") == nginx.port
+                          or res(s, "process.pid") in workers], [], "no span of the TLS traffic")
+        self.stop_agent(agent)
+        self.assertNotIn("uprobes attached", agent.process.stderr())
+        self.assertNotIn("speaks TLS through a library", agent.process.stderr())
+        counters = require_counters(self, agent, "user space")
+        self.assertGreaterEqual(counters["user space"]["tls_connections"], 1, "TLS is still recognised")
+        report("--tls=false: no uprobes, no TLS spans, TLS records recognised and left alone")
+
     # ---- Python: SSL_read_ex / SSL_write_ex ---------------------------------------------
 
     def test_python_https_server_and_client(self):

@@ -73,6 +73,10 @@ class Nginx:
                  tls: bool = False):
         """tls: HTTPS with a certificate made for this nginx (cert.pem in its folder)."""
         self.folder = os.path.join(workdir, "nginx")
+        for n in range(2, 100):  # a second nginx in the same test gets nginx-2, ...
+            if not os.path.exists(self.folder):
+                break
+            self.folder = os.path.join(workdir, f"nginx-{n}")
         os.makedirs(self.folder)
         self.port = free_port()
         self.scheme = "https" if tls else "http"
