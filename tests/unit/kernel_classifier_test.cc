@@ -161,6 +161,7 @@ TEST(KernelClassifier, RandomBytesAreAlmostNeverClaimed) {
   // claims noise. Measured rates go to docs/design.md; the bound keeps them there.
   std::mt19937_64 rng(20261203);
   std::map<uint8_t, int> claimed;
+  int taken_for_tls = 0;
   constexpr int kRounds = 1'000'000;
   for (int i = 0; i < kRounds; ++i) {
     __u8 prefix[2 * CLASSIFY_PREFIX] = {};
@@ -169,11 +170,45 @@ TEST(KernelClassifier, RandomBytesAreAlmostNeverClaimed) {
     const __u32 n = total < CLASSIFY_PREFIX ? total : CLASSIFY_PREFIX;
     int kind = 0;
     ++claimed[classify_bytes(prefix, n, total, 0, &kind)];
+    if (kind == CLASSIFY_TLS) ++taken_for_tls;
   }
+  // A connection taken for TLS is never shipped by its syscalls: noise must almost never be.
+  std::printf("random bytes taken for TLS records: %d in %d\n", taken_for_tls, kRounds);
+  EXPECT_LT(taken_for_tls, kRounds / 100000);
   for (const auto& [p, count] : claimed) {
     if (p == OTELBPF_PROTO_UNKNOWN) continue;
     std::printf("random bytes taken for %s: %d in %d\n", Name(p), count, kRounds);
     EXPECT_LT(count, kRounds / 100000) << Name(p) << " claims noise too often";
+  }
+}
+
+// TLS records are ciphertext: recognised first (whatever a port hint says), claimed by no
+// protocol; only a ClientHello/ServerHello counts as the start of TLS on a cleartext stream.
+TEST(KernelClassifier, TlsRecordsAreRecognisedAndClaimedByNoProtocol) {
+  const std::string hello = S("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\xaa\xbb\xcc\xdd\xee", 16);
+  const std::string server_hello = S("\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03\x11\x22\x33\x44\x55", 16);
+  const std::string app_data = S("\x17\x03\x03\x00\x45\x9a\x8b\x7c\x6d\x5e\x4f\x30\x21\x12\x03\xf4", 16);
+  const std::string alert = S("\x15\x03\x03\x00\x02\x02\x28", 7);
+  for (const std::string& record : {hello, server_hello, app_data, alert}) {
+    int kind = 0;
+    EXPECT_EQ(Classify(record, &kind, OTELBPF_PROTO_REDIS), OTELBPF_PROTO_UNKNOWN);
+    EXPECT_EQ(kind, CLASSIFY_TLS);
+  }
+  auto handshake = [](const std::string& b) {
+    return starts_tls_handshake(reinterpret_cast<const __u8*>(b.data()), b.size());
+  };
+  EXPECT_TRUE(handshake(hello));
+  EXPECT_TRUE(handshake(server_hello));
+  EXPECT_FALSE(handshake(app_data)) << "mid-stream records are no start of TLS";
+  EXPECT_FALSE(handshake(S("\x16\x03\x05\x00\x10\x01", 6))) << "no TLS version 3.5";
+  EXPECT_FALSE(handshake(S("\x16\x03\x03\x00\x00\x01", 6))) << "an empty record";
+  EXPECT_FALSE(handshake(S("\x16\x03\x03\x48\x01\x01", 6))) << "longer than a record can be";
+  // What our protocols send is never taken for TLS.
+  for (const Sample& s : Samples()) {
+    if (s.protocol == OTELBPF_PROTO_UNKNOWN) continue;
+    int kind = 0;
+    Classify(s.bytes, &kind);
+    EXPECT_NE(kind, CLASSIFY_TLS) << s.what;
   }
 }
 
