@@ -7,6 +7,7 @@
 
 #include "protocols/classify_common.bpf.h"
 #include "protocols/http1.bpf.h"
+#include "protocols/http2.bpf.h"
 #include "protocols/memcached.bpf.h"
 #include "protocols/mysql.bpf.h"
 #include "protocols/postgresql.bpf.h"
@@ -25,6 +26,7 @@ static __always_inline int classify_as(__u8 proto, const __u8 *p, __u32 n, __u64
   if (!protocol_enabled(proto)) return CLASSIFY_NONE;
   switch (proto) {
     case OTELBPF_PROTO_HTTP1: return classify_http1(p, n, total);
+    case OTELBPF_PROTO_HTTP2: return classify_http2(p, n, total);
     case OTELBPF_PROTO_POSTGRESQL: return classify_postgresql(p, n, total);
     case OTELBPF_PROTO_REDIS: return classify_redis(p, n, total);
     case OTELBPF_PROTO_MYSQL: return classify_mysql(p, n, total);
@@ -45,12 +47,17 @@ static __always_inline __u8 classify_bytes(const __u8 *p, __u32 n, __u64 total, 
   if (hint && (*kind = classify_as(hint, p, n, total)) != CLASSIFY_NONE) return hint;
 #define TRY(proto) \
   if ((*kind = classify_as(proto, p, n, total)) != CLASSIFY_NONE) return proto
+  TRY(OTELBPF_PROTO_HTTP2);
   TRY(OTELBPF_PROTO_HTTP1);
   TRY(OTELBPF_PROTO_POSTGRESQL);
   TRY(OTELBPF_PROTO_REDIS);
   TRY(OTELBPF_PROTO_MYSQL);
   TRY(OTELBPF_PROTO_MEMCACHED);
 #undef TRY
+  /* Last, the weakest test: an HTTP/2 connection met in the middle (no preface). */
+  if (protocol_enabled(OTELBPF_PROTO_HTTP2) &&
+      (*kind = classify_http2_midstream(p, n, total)) != CLASSIFY_NONE)
+    return OTELBPF_PROTO_HTTP2;
   return OTELBPF_PROTO_UNKNOWN;
 }
 

@@ -516,7 +516,8 @@ static __always_inline bool detect_tcp(struct otelbpf_conn_state *c, __u32 tgid,
   }
   if (proto == OTELBPF_PROTO_DNS) {
     c->role = OTELBPF_ROLE_CLIENT; /* we only follow the clients of DNS servers */
-  } else if (c->role == OTELBPF_ROLE_UNKNOWN && kind != CLASSIFY_NONE) {
+  } else if (c->role == OTELBPF_ROLE_UNKNOWN &&
+             (kind == CLASSIFY_REQUEST || kind == CLASSIFY_RESPONSE)) {
     /* Receiving a request or sending a response: we serve. */
     bool request = kind == CLASSIFY_REQUEST;
     bool recv = direction == OTELBPF_DIR_RECV;

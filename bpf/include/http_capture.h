@@ -12,7 +12,7 @@
 #define OTELBPF_MAX_CAPTURE 8192
 #define OTELBPF_DEFAULT_CAPTURE 1024
 /* iovecs looked at per readv/writev/recvmsg/sendmsg call. */
-#define OTELBPF_MAX_IOVECS 8
+#define OTELBPF_MAX_IOVECS 32
 /* messages looked at per recvmmsg/sendmmsg call. */
 #define OTELBPF_MAX_MMSGS 4
 
@@ -133,6 +133,7 @@ enum otelbpf_protocol {
   OTELBPF_PROTO_MEMCACHED = 4,
   OTELBPF_PROTO_POSTGRESQL = 5,
   OTELBPF_PROTO_MYSQL = 6,
+  OTELBPF_PROTO_HTTP2 = 7, /* and gRPC, which it carries */
   OTELBPF_PROTO_COUNT,
 };
 enum otelbpf_transport { OTELBPF_TRANSPORT_TCP = 0, OTELBPF_TRANSPORT_UDP = 1 };

@@ -12,6 +12,7 @@ enum classify_kind {
   CLASSIFY_REQUEST = 1,  /* the bytes start a request: the sender is the client */
   CLASSIFY_RESPONSE = 2, /* the bytes start a response (or a server's greeting) */
   CLASSIFY_TLS = 3,      /* the bytes are a TLS record: ciphertext, of no protocol we read */
+  CLASSIFY_MESSAGE = 4,  /* a message of the protocol, sent by either side: the role stays open */
 };
 
 static __always_inline bool is_digit(__u8 c) { return c >= '0' && c <= '9'; }

@@ -12,7 +12,8 @@
   X(redis)                           \
   X(memcached)                       \
   X(postgresql)                      \
-  X(mysql)
+  X(mysql)                           \
+  X(http2)
 
 namespace otelbpf {
 

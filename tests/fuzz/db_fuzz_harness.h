@@ -35,6 +35,14 @@ inline ConnectionRole RoleFromMode(uint8_t mode) {
   return kRoles[mode & 3];
 }
 
+// The role and mid-stream bits of the mode byte (bits 0-2) as the tracker would set them up.
+inline ParserSetup SetupFromMode(uint8_t mode) {
+  ParserSetup setup;
+  setup.role = RoleFromMode(mode);
+  setup.learned_midstream = (mode & 4) != 0;
+  return setup;
+}
+
 // A string attribute's value, empty when it is not set; set, it must be a string.
 inline std::string StringAttribute(const Span& span, std::string_view key) {
   const AttributeValue* value = FindAttribute(span.attributes, key);

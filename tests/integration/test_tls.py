@@ -129,7 +129,7 @@ class TlsTest(IntegrationTest):
 
     def python(self, name: str, source: str, *args) -> Process:
         script = write(os.path.join(self.workdir, f"{name}.py"), source)
-        return Process(name, [config.tool("python3"), script, *map(str, args)], self.workdir)
+        return Process(name, [sys.executable, script, *map(str, args)], self.workdir)
 
     # ---- nginx + curl ----------------------------------------------------------------
 

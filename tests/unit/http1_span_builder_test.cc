@@ -5,10 +5,16 @@
 #include <string>
 
 #include "protocols/http1/http1_exchange.h"
-#include "protocols/http1/url.h"
+#include "protocols/common/http_url.h"
 
 namespace otelbpf::http1 {
 namespace {
+
+// The URL helpers are shared by every HTTP version (protocols/common/http_url.h).
+using http::RedactQuery;
+using http::SplitHostAndPort;
+using http::SplitTarget;
+using http::TargetParts;
 
 using AttributeMap = std::map<std::string, AttributeValue>;
 

@@ -90,8 +90,17 @@ std::vector<Sample> Samples() {
       {"TLS ServerHello", OTELBPF_PROTO_UNKNOWN, 0, S("\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03\x11\x22\x33\x44\x55", 16)},
       {"TLS app data", OTELBPF_PROTO_UNKNOWN, 0, S("\x17\x03\x03\x00\x45\x9a\x8b\x7c\x6d\x5e\x4f\x30\x21\x12\x03\xf4", 16)},
       {"SSH banner", OTELBPF_PROTO_UNKNOWN, 0, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"},
-      {"HTTP/2 preface", OTELBPF_PROTO_UNKNOWN, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"},
+      {"HTTP/2 preface", OTELBPF_PROTO_HTTP2, CLASSIFY_REQUEST, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"},
+      {"HTTP/2 preface + SETTINGS", OTELBPF_PROTO_HTTP2, CLASSIFY_REQUEST,
+       "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + S("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9)},
       {"HTTP/2 SETTINGS", OTELBPF_PROTO_UNKNOWN, 0, S("\x00\x00\x12\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64\x00", 16)},
+      // A connection met in the middle: a HEADERS frame (END_HEADERS, stream 3) and its block.
+      {"HTTP/2 HEADERS mid-stream", OTELBPF_PROTO_HTTP2, CLASSIFY_MESSAGE,
+       S("\x00\x00\x05\x01\x04\x00\x00\x00\x03\x83\x86\x44\x01\x2f", 14)},
+      {"HTTP/2 HEADERS on an even stream", OTELBPF_PROTO_UNKNOWN, 0,
+       S("\x00\x00\x05\x01\x04\x00\x00\x00\x02\x83\x86\x44\x01\x2f", 14)},
+      {"HTTP/2 HEADERS longer than the syscall", OTELBPF_PROTO_UNKNOWN, 0,
+       S("\x00\x01\x05\x01\x04\x00\x00\x00\x03\x83\x86\x44\x01\x2f", 14)},
       {"Kafka ApiVersions", OTELBPF_PROTO_UNKNOWN, 0, Be32(17) + S("\x00\x12\x00\x03\x00\x00\x00\x01\x00\x07rdkafka", 17)},
       {"AMQP header", OTELBPF_PROTO_UNKNOWN, 0, S("AMQP\x00\x00\x09\x01", 8)},
       {"NATS INFO", OTELBPF_PROTO_UNKNOWN, 0, "INFO {\"server_id\":\"x\"}\r\n"},
@@ -115,7 +124,8 @@ uint8_t Classify(const std::string& bytes, int* kind, uint8_t hint = OTELBPF_PRO
 }
 
 const char* Name(uint8_t p) {
-  static const char* const kNames[] = {"other", "http1", "dns", "redis", "memcached", "postgresql", "mysql"};
+  static const char* const kNames[] = {"other",     "http1",      "dns",   "redis",
+                                       "memcached", "postgresql", "mysql", "http2"};
   return p < sizeof(kNames) / sizeof(kNames[0]) ? kNames[p] : "?";
 }
 
@@ -131,7 +141,7 @@ TEST(KernelClassifier, EverySampleGetsItsProtocolAndNothingElseIsClaimed) {
     }
   }
   // The confusion matrix, rows the truth, columns the verdict (docs/design.md).
-  const uint8_t order[] = {OTELBPF_PROTO_HTTP1, OTELBPF_PROTO_POSTGRESQL, OTELBPF_PROTO_MYSQL,
+  const uint8_t order[] = {OTELBPF_PROTO_HTTP1, OTELBPF_PROTO_HTTP2, OTELBPF_PROTO_POSTGRESQL, OTELBPF_PROTO_MYSQL,
                            OTELBPF_PROTO_REDIS, OTELBPF_PROTO_MEMCACHED, OTELBPF_PROTO_UNKNOWN};
   std::printf("%-12s", "truth\\verdict");
   for (uint8_t c : order) std::printf(" %10s", Name(c));

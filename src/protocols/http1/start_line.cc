@@ -1,13 +1,12 @@
 #include "protocols/http1/start_line.h"
 
 #include <algorithm>
-#include <array>
+
+#include "protocols/common/http_semantics.h"
 
 namespace otelbpf::http1 {
 namespace {
 
-constexpr std::array<std::string_view, 9> kKnownMethods = {
-    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
 constexpr std::string_view kVersionPrefix = "HTTP/1.";
 constexpr size_t kMaxMethodLength = 20;
 // Reason phrases are a few words; a bound keeps resynchronisation over text linear-ish and
@@ -30,7 +29,7 @@ bool IsReasonChar(char c) {
 }
 
 bool IsPrefixOfKnownMethod(std::string_view partial) {
-  return std::any_of(kKnownMethods.begin(), kKnownMethods.end(),
+  return std::any_of(http::kKnownMethods.begin(), http::kKnownMethods.end(),
                      [&](std::string_view m) { return m.substr(0, partial.size()) == partial; });
 }
 
@@ -132,10 +131,6 @@ StartLineScan ScanStatusLine(std::string_view b) {
 }
 
 }  // namespace
-
-bool IsKnownMethod(std::string_view method) {
-  return std::find(kKnownMethods.begin(), kKnownMethods.end(), method) != kKnownMethods.end();
-}
 
 bool MayBeginStartLine(char c) {
   // First letters of the known methods, and 'H' of "HTTP/1.".

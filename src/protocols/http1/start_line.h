@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "protocols/common/http_semantics.h"
 #include "protocols/http1/http1_exchange.h"
 
 namespace otelbpf::http1 {
@@ -48,7 +49,7 @@ void ParseStartLine(std::string_view line, Message& message);
 // or "HTTP/1.x NNN"). Returns false when it is not.
 bool ParseTruncatedStartLine(std::string_view prefix, Message& message);
 
-// The methods OpenTelemetry treats as known: RFC 9110's and PATCH (RFC 5789). Case-sensitive.
-bool IsKnownMethod(std::string_view method);
+// The methods OpenTelemetry treats as known (shared by every HTTP version).
+using http::IsKnownMethod;
 
 }  // namespace otelbpf::http1

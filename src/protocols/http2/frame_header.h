@@ -23,8 +23,8 @@ enum class FrameType : uint8_t {
 };
 inline constexpr uint8_t kLastKnownFrameType = 9;
 
-inline constexpr uint8_t kFlagEndStream = 0x01;  // DATA, HEADERS
-inline constexpr uint8_t kFlagAck = 0x01;        // SETTINGS, PING
+inline constexpr uint8_t kFlagEndStream = 0x01;   // DATA, HEADERS
+inline constexpr uint8_t kFlagAck = 0x01;         // SETTINGS, PING
 inline constexpr uint8_t kFlagEndHeaders = 0x04;  // HEADERS, PUSH_PROMISE, CONTINUATION
 inline constexpr uint8_t kFlagPadded = 0x08;      // DATA, HEADERS, PUSH_PROMISE
 inline constexpr uint8_t kFlagPriority = 0x20;    // HEADERS

@@ -30,6 +30,13 @@ size_t KeptPayloadLimit(const FrameHeader& h) {
   return 0;
 }
 
+// Enough of the client preface to tell it from frames (its first octets as a frame header would
+// announce a 5 MiB frame of an unknown type).
+bool StartsWithPreface(std::string_view bytes) {
+  return bytes.size() >= kFrameHeaderSize &&
+         bytes.substr(0, kFrameHeaderSize) == kClientPreface.substr(0, kFrameHeaderSize);
+}
+
 }  // namespace
 
 FrameReader::FrameReader(bool from_start) : state_(from_start ? State::kPreface : State::kResync) {}
@@ -57,7 +64,9 @@ void FrameReader::Consume(std::string_view bytes, uint64_t to_piece_end, bool at
       case State::kResync:
         used = FindFrameStart(bytes, to_piece_end, at_piece_start);
         skipped_bytes_ += used;
-        if (used < bytes.size()) state_ = State::kFrameHeader;
+        if (used < bytes.size()) {
+          state_ = StartsWithPreface(bytes.substr(used)) ? State::kPreface : State::kFrameHeader;
+        }
         break;
     }
     bytes.remove_prefix(used);
@@ -77,7 +86,10 @@ size_t FrameReader::ConsumePreface(std::string_view bytes, const Piece& piece) {
     }
     return 0;
   }
-  if (matched == 0) header_start_ns_ = piece.start_ns;
+  if (matched == 0) {
+    header_start_ns_ = piece.start_ns;
+    header_tid_ = piece.tid;
+  }
   header_.append(bytes.substr(0, n));
   if (header_.size() == kClientPreface.size()) {
     header_.clear();
@@ -86,7 +98,7 @@ size_t FrameReader::ConsumePreface(std::string_view bytes, const Piece& piece) {
     event.kind = FrameEvent::Kind::kPreface;
     event.frame.first_byte_ns = header_start_ns_;
     event.frame.last_byte_ns = piece.end_ns;
-    event.frame.tid = piece.tid;
+    event.frame.tid = header_tid_;
     events_.push_back(std::move(event));
     state_ = State::kFrameHeader;
   }
@@ -104,8 +116,6 @@ size_t FrameReader::ConsumeHeader(std::string_view bytes, const Piece& piece) {
   const FrameHeader header = ParseFrameHeader(header_);
   header_.clear();
   if (!HasValidShape(header)) {
-    ++parse_errors_;  // counted here; LoseSync does not count again
-    --parse_errors_;
     LoseSync();
     return n;
   }
@@ -160,7 +170,8 @@ void FrameReader::SkipGap(uint64_t gap, const Piece& piece) {
 
 void FrameReader::FinishFrame(uint64_t last_byte_ns) {
   frame_.last_byte_ns = last_byte_ns;
-  recognized_any_ = true;
+  // Frames of unknown types are skipped by length, but prove nothing about the bytes.
+  if (frame_.header.type <= kLastKnownFrameType) recognized_any_ = true;
   FrameEvent event;
   event.frame = std::move(frame_);
   events_.push_back(std::move(event));
@@ -180,9 +191,7 @@ void FrameReader::LoseSync() {
 size_t FrameReader::FindFrameStart(std::string_view bytes, uint64_t to_piece_end,
                                    bool at_piece_start) const {
   // The preface only ever starts a piece (it is the connection's first write).
-  if (at_piece_start && bytes.substr(0, kFrameHeaderSize) == kClientPreface.substr(0, 9)) {
-    return 0;
-  }
+  if (at_piece_start && StartsWithPreface(bytes)) return 0;
   for (size_t pos = 0; pos + kFrameHeaderSize <= bytes.size(); ++pos) {
     if (IsFrameStartAt(bytes, pos, to_piece_end, at_piece_start && pos == 0)) return pos;
   }
@@ -194,7 +203,7 @@ bool FrameReader::IsFrameStartAt(std::string_view bytes, size_t pos, uint64_t to
   const FrameHeader first = ParseFrameHeader(bytes.substr(pos));
   if (!IsPlausibleFrameStart(first, max_frame_size_)) return false;
   const uint64_t end = pos + kFrameHeaderSize + first.length;  // where the next frame starts
-  if (end == to_piece_end) return true;  // the frame ends exactly with the syscall
+  if (end == to_piece_end) return true;           // the frame ends exactly with the syscall
   if (end > to_piece_end) return at_piece_start;  // spans syscalls: nothing more to check
   if (end + kFrameHeaderSize <= bytes.size()) {
     return IsPlausibleFrameStart(ParseFrameHeader(bytes.substr(end)), max_frame_size_);

@@ -32,8 +32,8 @@ inline constexpr size_t kMaxSettingsBytes = 64 * 6;
 
 struct Frame {
   FrameHeader header;
-  std::string payload;        // the kept prefix of the payload (see above)
-  bool payload_lost = false;  // part of what should be kept was not captured (or too big)
+  std::string payload;         // the kept prefix of the payload (see above)
+  bool payload_lost = false;   // part of what should be kept was not captured (or too big)
   uint64_t first_byte_ns = 0;  // start of the piece with the frame's first octet
   uint64_t last_byte_ns = 0;   // end of the piece with its last octet
   uint32_t tid = 0;            // the thread of the piece with its first octet
@@ -86,11 +86,11 @@ class FrameReader {
   void LoseSync();
 
   State state_;
-  std::string header_;          // octets of the frame header (or preface) read so far
+  std::string header_;  // octets of the frame header (or preface) read so far
   uint64_t header_start_ns_ = 0;
   uint32_t header_tid_ = 0;
-  Frame frame_;                 // the frame being read (kPayload)
-  uint64_t payload_read_ = 0;   // octets of its payload consumed (captured or skipped)
+  Frame frame_;                // the frame being read (kPayload)
+  uint64_t payload_read_ = 0;  // octets of its payload consumed (captured or skipped)
   size_t payload_kept_limit_ = 0;
   uint32_t max_frame_size_ = kDefaultMaxFrameSize;
   std::vector<FrameEvent> events_;

@@ -9,10 +9,10 @@ namespace otelbpf::http2 {
 namespace {
 
 // The representations (RFC 7541 section 6), by their leading bits.
-constexpr uint8_t kIndexedMask = 0x80;           // 1xxxxxxx: indexed field (6.1)
-constexpr uint8_t kIncrementalMask = 0xc0;       // 01xxxxxx: literal, incremental indexing (6.2.1)
+constexpr uint8_t kIndexedMask = 0x80;      // 1xxxxxxx: indexed field (6.1)
+constexpr uint8_t kIncrementalMask = 0xc0;  // 01xxxxxx: literal, incremental indexing (6.2.1)
 constexpr uint8_t kIncrementalBits = 0x40;
-constexpr uint8_t kSizeUpdateMask = 0xe0;        // 001xxxxx: dynamic table size update (6.3)
+constexpr uint8_t kSizeUpdateMask = 0xe0;  // 001xxxxx: dynamic table size update (6.3)
 constexpr uint8_t kSizeUpdateBits = 0x20;
 // 0000xxxx (without indexing, 6.2.2) and 0001xxxx (never indexed, 6.2.3) decode alike.
 constexpr int kIndexedPrefix = 7;
@@ -24,8 +24,8 @@ constexpr int kLiteralPrefix = 4;
 
 HpackDecoder::HpackDecoder(bool learned_midstream)
     : table_(!learned_midstream),
-      size_limit_(learned_midstream ? static_cast<uint32_t>(kMaxHpackInteger)
-                                    : kDefaultTableSize) {}
+      size_limit_(learned_midstream ? static_cast<uint32_t>(kMaxHpackInteger) : kDefaultTableSize) {
+}
 
 void HpackDecoder::OnTableSizeSetting(uint32_t value) {
   size_limit_ = std::max(size_limit_, value);
@@ -45,12 +45,18 @@ bool HpackDecoder::Decode(std::string_view block, std::vector<HeaderField>& fiel
   }
   emitted_bytes_ = 0;
   HpackInput in(block);
+  const bool table_was_whole = table_.complete();
   bool fields_seen = false;
   while (!in.empty()) {
     if (HpackError e = DecodeField(in, fields_seen, fields); e != HpackError::kNone) {
       error_ = e;
       ++counters_.decode_errors;
       fields.clear();
+      if (table_was_whole) {
+        failed_ = true;
+      } else {
+        table_.ForgetContents();  // see the header: lost, not fatal
+      }
       return false;
     }
   }
@@ -86,8 +92,8 @@ HpackError HpackDecoder::DecodeField(HpackInput& in, bool& fields_seen,
     return e;
   }
   if (incremental) {
-    table_.Insert(DynamicEntry{field.unknown ? std::string() : field.name, field.value,
-                               field.unknown});
+    table_.Insert(
+        DynamicEntry{field.unknown ? std::string() : field.name, field.value, field.unknown});
   }
   Emit(std::move(field), fields);
   return HpackError::kNone;

@@ -6,9 +6,13 @@
 // invented, and is counted. Insertions still happen, so the entries we do learn keep their
 // right indexes and names come back as soon as the peer sends them literally again.
 //
-// An invalid block (any HpackError) leaves the table in a state nobody can know, so the decoder
-// fails for good: every later block is refused, and the caller stops producing anything from
-// this direction's header blocks instead of guessing.
+// An invalid block (any HpackError) on a table we knew whole leaves it in a state nobody can
+// know, so the decoder fails for good: every later block is refused, and the caller stops
+// producing anything from this direction's header blocks instead of guessing. On a table that
+// was already partly unknown (mid-stream, after lost bytes) an invalid block is far more likely
+// bytes we took for a block after finding frame boundaries again than a broken peer: it is
+// counted and treated as lost (every known entry forgotten), so one false resynchronisation
+// does not silence a long-lived connection for good.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +38,7 @@ inline constexpr size_t kMaxFieldsPerBlock = 256;
 inline constexpr size_t kMaxFieldBytesPerBlock = 64 * 1024;  // names + values handed out
 
 struct HpackCounters {
-  uint64_t decode_errors = 0;   // invalid blocks (the first one fails the decoder)
+  uint64_t decode_errors = 0;   // invalid blocks
   uint64_t refused_blocks = 0;  // blocks not decoded because the decoder had failed
   uint64_t unknown_fields = 0;  // fields that referenced entries we never saw
   uint64_t lost_blocks = 0;     // blocks we could not see whole (their insertions are unknown)
@@ -51,13 +55,15 @@ class HpackDecoder {
   void OnTableSizeSetting(uint32_t value);
 
   // Decodes one whole header block into `fields` (replaced). False when the block is invalid or
-  // the decoder had already failed; `fields` is then empty.
+  // the decoder has failed; `fields` is then empty.
   bool Decode(std::string_view block, std::vector<HeaderField>& fields);
   // A header block that was not seen whole (capture gap, oversized): its insertions are
   // unknown, so every known entry loses its place.
   void OnBlockLost();
 
-  bool failed() const { return error_ != HpackError::kNone; }
+  // Failed for good (see above).
+  bool failed() const { return failed_; }
+  // The last invalid block's error (kNone while every block was valid).
   HpackError error() const { return error_; }
   // The last decoded block had more fields than the bounds above: some were not handed out.
   bool last_block_cut() const { return last_block_cut_; }
@@ -73,6 +79,7 @@ class HpackDecoder {
   DynamicTable table_;
   uint32_t size_limit_;  // from SETTINGS_HEADER_TABLE_SIZE (unknown mid-stream: no limit)
   HpackError error_ = HpackError::kNone;
+  bool failed_ = false;
   HpackCounters counters_;
   size_t emitted_bytes_ = 0;  // in the current block
   bool last_block_cut_ = false;

@@ -42,11 +42,11 @@ def make_certificate(folder: str) -> tuple:
 
 
 def config_text(folder: str, port: int, worker_connections: int = 4096, rlimit_nofile: int = 8192,
-                tls: bool = False) -> str:
+                tls: bool = False, http2: bool = False) -> str:
     listen = f"127.0.0.1:{port}"
     if tls:
         cert, key = make_certificate(folder)
-        listen += f" ssl;\n        ssl_certificate {cert};\n        ssl_certificate_key {key}"
+        listen += f" ssl{' http2' if http2 else ''};\n        ssl_certificate {cert};\n        ssl_certificate_key {key}"
     return f"""daemon off;
 master_process on;
 worker_processes 1;
@@ -70,8 +70,9 @@ http {{
 
 class Nginx:
     def __init__(self, workdir: str, worker_connections: int = 4096, rlimit_nofile: int = 8192,
-                 tls: bool = False):
-        """tls: HTTPS with a certificate made for this nginx (cert.pem in its folder)."""
+                 tls: bool = False, http2: bool = False):
+        """tls: HTTPS with a certificate made for this nginx (cert.pem in its folder); http2:
+        also HTTP/2 (ALPN h2) on it."""
         self.folder = os.path.join(workdir, "nginx")
         for n in range(2, 100):  # a second nginx in the same test gets nginx-2, ...
             if not os.path.exists(self.folder):
@@ -83,7 +84,7 @@ class Nginx:
         self.certificate = os.path.join(self.folder, "cert.pem") if tls else None
         conf = os.path.join(self.folder, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(config_text(self.folder, self.port, worker_connections, rlimit_nofile, tls))
+            f.write(config_text(self.folder, self.port, worker_connections, rlimit_nofile, tls, http2))
         self.binary = config.tool("nginx")
         self.process = Process("nginx", [self.binary, "-p", self.folder, "-c", conf, "-e",
                                          os.path.join(self.folder, "error.log")], workdir)

@@ -1,4 +1,5 @@
-// Taking a request target apart for URL attributes, and scrubbing what must not leave the host.
+// Taking an HTTP request target apart for URL attributes, and scrubbing what must not leave the
+// host. Shared by every HTTP version (an HTTP/2 :path is an origin-form target).
 #pragma once
 
 #include <cstdint>
@@ -6,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace otelbpf::http1 {
+namespace otelbpf::http {
 
 // A request target (RFC 9112 section 3.2) split into parts. Views into the target.
 struct TargetParts {
@@ -39,4 +40,4 @@ HostAndPort SplitHostAndPort(std::string_view authority);
 // "a=1&sig=xyz" -> "a=1&sig=REDACTED".
 std::string RedactQuery(std::string_view query);
 
-}  // namespace otelbpf::http1
+}  // namespace otelbpf::http

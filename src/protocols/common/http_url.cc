@@ -1,11 +1,10 @@
-#include "protocols/http1/url.h"
+#include "protocols/common/http_url.h"
 
 #include <array>
 
 #include "protocols/common/ascii.h"
-#include "protocols/http1/headers.h"
 
-namespace otelbpf::http1 {
+namespace otelbpf::http {
 namespace {
 
 // Semantic conventions name AWSAccessKeyId, Signature, sig and X-Goog-Signature; the others
@@ -110,4 +109,4 @@ std::string RedactQuery(std::string_view query) {
   }
 }
 
-}  // namespace otelbpf::http1
+}  // namespace otelbpf::http
