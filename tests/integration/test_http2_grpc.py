@@ -119,8 +119,13 @@ class Http2Test(IntegrationTest):
                 self.assertEqual(attr(s, "network.protocol.version"), "2", s)
                 self.assertEqual(attr(s, "url.scheme"), "http", s)
                 self.assertEqual(attr(s, "http.request.method"), "GET", s)
+        # Same host, one connection: each stream's SERVER span is the child of its CLIENT span.
+        client_by_path = {attr(s, "url.path"): s for s in clients}
+        for s in servers:
+            self.assertEqual(s["parent_span_id"], client_by_path[attr(s, "url.path")]["span_id"], s)
         self.stop_agent(agent)
-        report("nghttp -> nghttpd (h2c, 3 streams on one connection): 3 SERVER + 3 CLIENT spans, version 2")
+        report("nghttp -> nghttpd (h2c, 3 streams on one connection): 3 SERVER + 3 CLIENT spans, version 2, "
+               "each SERVER span the child of its CLIENT span")
 
     def test_nginx_http2_over_tls_and_curl(self):
         nginx = self.start_nginx(tls=True, http2=True)
@@ -200,6 +205,7 @@ class GrpcTest(IntegrationTest):
         # Same host: the server's span of each call is the child of the client's.
         client_ids = {s["span_id"] for s in client_spans}
         linked = [s for s in server_spans if s["parent_span_id"] in client_ids]
+        self.assertEqual(len(linked), 4, "each call's SERVER span is the child of its CLIENT span (stream id)")
         metric = self.wait_metric("rpc.server.call.duration", server.pid)
         self.assertEqual(metric["unit"], "s")
         self.wait_metric("rpc.client.call.duration", client.pid)

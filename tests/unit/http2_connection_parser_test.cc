@@ -63,7 +63,8 @@ TEST(Http2ConnectionParserTest, AClientRequestBecomesAnHttpSpan) {
   EXPECT_EQ(spans[0].first_byte_ns, 1'000'000u);
   EXPECT_EQ(spans[0].last_byte_ns, 1'002'010u);
   EXPECT_EQ(spans[0].origin.tid, 42u);
-  EXPECT_FALSE(spans[0].origin.exchange_index.has_value());
+  // The stream id, which both ends of the connection see alike: same-host stitching's key.
+  EXPECT_EQ(spans[0].origin.exchange_index, std::optional<uint64_t>(1));
   EXPECT_FALSE(spans[0].origin.request_tcp_seq.has_value());
   EXPECT_EQ(c.parser().open_streams(), 0u);
 }

@@ -112,6 +112,10 @@ Span BuildSpan(const Exchange& x, const ConnectionInfo& connection,
 SpanOrigin BuildSpanOrigin(const Exchange& x) {
   SpanOrigin origin;
   origin.tid = x.tid;
+  // Same-host stitching: both ends of a connection number a stream alike, whatever either end
+  // missed, so the stream id is this exchange's position (streams are multiplexed: no order,
+  // and TLS or not, no TCP sequence number of its own).
+  origin.exchange_index = x.stream_id;
   // Two traceparent fields would join into one invalid value ("a,b"): ignore both.
   if (x.request.traceparents.size() == 1) {
     const std::vector<std::string_view> tracestates(x.request.tracestates.begin(),
