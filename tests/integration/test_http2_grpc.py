@@ -19,7 +19,7 @@ from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
 from otelbpf_it.measured import report
 from otelbpf_it.ports import free_port, wait_listening
-from otelbpf_it.procs import Process
+from otelbpf_it.procs import Process, write_file as write
 from otelbpf_it.spans import attr, res
 
 WAIT = 15.0
@@ -78,12 +78,6 @@ except grpc.RpcError as e:
 assert [m for m in count(b"", timeout=10)] == [b"0", b"1", b"2"]
 print("ok", flush=True)
 '''
-
-
-def write(path: str, text: str) -> str:
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 class Http2Test(IntegrationTest):

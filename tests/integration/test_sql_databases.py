@@ -129,10 +129,11 @@ class SqlDatabasesTest(IntegrationTest):
             time.sleep(0.25)
         self.fail(f"no db.client.operation.duration for {system} pid {pid}\n{self.diagnostics()}")
 
-    def test_postgresql_simple_and_extended_protocol(self):
-        pg = PostgresServer(self.workdir)
+    def postgres_session(self, pg, dsn: str) -> tuple:
+        """The agent, then the psycopg2 client: (client pid, its CLIENT spans, the backend's
+        SERVER spans), the client's checked by check_sql_spans."""
         self.start_agent_after(pg)
-        pid = self.client("postgres", pg.dsn())
+        pid = self.client("postgres", dsn)
         spans = self.spans_of(pid, "CLIENT", 4, "postgresql")
         self.check_sql_spans(spans, "postgresql", pg.port, "42P01")
         # The server's view, from the backend process postgres forked for this connection.
@@ -141,6 +142,11 @@ class SqlDatabasesTest(IntegrationTest):
             and attr(s, "server.port") == pg.port and attr(s, "db.collection.name") == "items", 2,
             "SERVER spans of the postgres backend", timeout=WAIT)
         self.assertIn("SELECT items", [s["name"] for s in server])
+        return pid, spans, server
+
+    def test_postgresql_simple_and_extended_protocol(self):
+        pg = PostgresServer(self.workdir)
+        pid, spans, server = self.postgres_session(pg, pg.dsn())
         self.assertEqual(res(server[0], "process.executable.name"), "postgres")
         point = self.wait_metric(pid, "postgresql")
         self.assertEqual(point["unit"], "s")
@@ -168,15 +174,7 @@ class SqlDatabasesTest(IntegrationTest):
         the kernel sees the handshake start, stops shipping the socket's bytes and starts a new
         generation whose bytes are the plaintext of SSL_read/SSL_write."""
         pg = PostgresServer(self.workdir, tls=True)
-        self.start_agent_after(pg)
-        pid = self.client("postgres", pg.dsn() + " sslmode=require")
-        spans = self.spans_of(pid, "CLIENT", 4, "postgresql")
-        self.check_sql_spans(spans, "postgresql", pg.port, "42P01")
-        server = self.wait_received(
-            lambda s: s["kind"] == "SERVER" and attr(s, "db.system.name") == "postgresql"
-            and attr(s, "server.port") == pg.port and attr(s, "db.collection.name") == "items", 2,
-            "SERVER spans of the postgres backend over TLS", timeout=WAIT)
-        self.assertIn("SELECT items", [s["name"] for s in server])
+        pid, spans, server = self.postgres_session(pg, pg.dsn() + " sslmode=require")
         for s in spans + server:
             self.assertTrue(attr(s, "db.operation.name"), f"a span not made of a query: {s}")
         self.assert_exported_nothing_of([SECRET_PASSWORD, SECRET_LITERAL])

@@ -23,7 +23,7 @@ from otelbpf_it.case import IntegrationTest
 from otelbpf_it.measured import report
 from otelbpf_it.nginx import make_certificate
 from otelbpf_it.ports import free_port, wait_listening
-from otelbpf_it.procs import Process
+from otelbpf_it.procs import Process, write_file as write
 from otelbpf_it.selfmetrics import require_counters
 from otelbpf_it.spans import attr, res
 
@@ -104,12 +104,6 @@ func main() {
 	fmt.Println("ok")
 }
 '''
-
-
-def write(path: str, text: str) -> str:
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 class TlsTest(IntegrationTest):

@@ -75,3 +75,10 @@ def _read(path: str) -> str:
 
 def tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
+
+
+def write_file(path: str, text: str) -> str:
+    """Writes `text` to `path` (a script or a page a test serves); returns the path."""
+    with open(path, "w") as f:
+        f.write(text)
+    return path
