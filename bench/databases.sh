@@ -32,7 +32,7 @@
 #   --connections C    both loads' clients (default: redis 50, postgres 8)
 #   --redis-clients C  redis-benchmark -c C;  --pg-clients C: pgbench -c C (one backend each)
 #   --requests N       redis-benchmark -n N (per test: SET and GET each run N) instead of sizing
-#   --otelbpf PATH     the agent binary (default /work/main/build/otelbpf)
+#   --otelbpf PATH     the agent binary (default: build/otelbpf of this checkout)
 #   --pg-version V     PostgreSQL major version under /usr/lib/postgresql (default: the highest)
 #   --out DIR          where rounds (redis.tsv, postgres.tsv) and summaries go (default: the temp dir)
 # Env: ROUNDS, DURATION, OTELBPF (same as the options). OTEL_* variables reach the agent unchanged.
@@ -49,7 +49,7 @@ source "$BENCH_DIR/lib/common.sh"
 
 ROUNDS=${ROUNDS:-12}
 DURATION=${DURATION:-3}
-OTELBPF=${OTELBPF:-/work/main/build/otelbpf}
+OTELBPF=${OTELBPF:-$BENCH_DEFAULT_OTELBPF}
 LOADS=redis,postgres
 REDIS_CLIENTS=50
 PG_CLIENTS=8

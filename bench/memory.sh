@@ -24,7 +24,7 @@ source "$BENCH_DIR/lib/common.sh"
 
 HOLD=${HOLD:-10000}
 DURATION=${DURATION:-5}
-OTELBPF=${OTELBPF:-/work/build-bench/otelbpf}
+OTELBPF=${OTELBPF:-$BENCH_DEFAULT_OTELBPF}
 AGENT_ARGS=""
 OUT=""
 SETTLE=2

@@ -44,7 +44,7 @@ THREADS=${THREADS:-1}
 WORKERS=${WORKERS:-1}
 SERVICE=${SERVICE:-nginx}
 EXPORT=${EXPORT:-otlp}
-OTELBPF=${OTELBPF:-/work/build-bench/otelbpf}
+OTELBPF=${OTELBPF:-$BENCH_DEFAULT_OTELBPF}
 AGENT_ARGS=""
 WITH_CLOSE=0
 TLS=""
@@ -70,7 +70,7 @@ done
 bench_require_root
 bench_require_tools wrk bpftool python3 sysctl curl
 [[ $SERVICE == nginx ]] && bench_require_tools nginx
-[[ -x $OTELBPF ]] || bench_die "no agent binary at $OTELBPF (build it: cmake -S /work/main -B /work/build-bench && make -C /work/build-bench -j2 otelbpf)"
+[[ -x $OTELBPF ]] || bench_die "no agent binary at $OTELBPF (build it: scripts/build.sh, or pass --otelbpf PATH)"
 
 WORK=$(mktemp -d /tmp/otelbpf-overhead.XXXXXX)
 OUT=${OUT:-$WORK}

@@ -3,6 +3,9 @@
 # Every process started here is recorded in BENCH_PIDS and killed by bench_cleanup.
 
 BENCH_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The agent the benchmarks run unless --otelbpf / OTELBPF says otherwise: this checkout's build
+# (scripts/build.sh puts it there).
+BENCH_DEFAULT_OTELBPF="$(cd "$BENCH_LIB_DIR/../.." && pwd)/build/otelbpf"
 BENCH_PIDS=()
 BENCH_SAVED_BPF_STATS=""
 
