@@ -407,9 +407,29 @@ static __always_inline void fill_addresses(struct otelbpf_conn_open_event *e, st
     }                                                                 \
   } while (0)
 
+/* ::ffff:a.b.c.d, the form an IPv6 socket gives an IPv4 peer (gRPC's exporter uses dual-stack
+ * sockets for 127.0.0.1). */
+static __always_inline bool v4_mapped(const __u8 *a) {
+  for (int i = 0; i < 10; i++)
+    if (a[i]) return false;
+  return a[10] == 0xff && a[11] == 0xff;
+}
+
+/* One key for one connection whichever family each end's socket has: v4-mapped addresses are
+ * stored as plain IPv4, so our dual-stack end and the collector's IPv4 end meet. */
+static __always_inline void normalize_tuple(struct tuple_key *k) {
+  if (k->family != AF_INET6 || !v4_mapped(k->local_addr) || !v4_mapped(k->peer_addr)) return;
+  k->family = AF_INET;
+  __builtin_memcpy(k->local_addr, k->local_addr + 12, 4);
+  __builtin_memcpy(k->peer_addr, k->peer_addr + 12, 4);
+  __builtin_memset(k->local_addr + 4, 0, 12);
+  __builtin_memset(k->peer_addr + 4, 0, 12);
+}
+
 /* Our socket's tuple, as self_tuples stores it. */
 static __always_inline void tuple_of_sock(struct tuple_key *k, struct sock *sk) {
   FILL_SOCK_ENDPOINTS(k, sk);
+  normalize_tuple(k);
 }
 
 /* True when the connection described by `e` is the far end of one of our own sockets. */
@@ -418,6 +438,7 @@ static __always_inline bool is_our_exports_far_end(const struct otelbpf_conn_ope
       .family = e->family, .local_port = e->peer_port, .peer_port = e->local_port};
   __builtin_memcpy(k.local_addr, e->peer_addr, 16);
   __builtin_memcpy(k.peer_addr, e->local_addr, 16);
+  normalize_tuple(&k);
   return bpf_map_lookup_elem(&self_tuples, &k) != NULL;
 }
 

@@ -49,8 +49,10 @@ void Drain(http2::Http2Parser& parser, const otelbpf::ConnectionInfo& info) {
     const otelbpf::Span& span = x.span;
     Check(span.end_time_unix_nano >= span.start_time_unix_nano);
     Check(x.last_byte_ns >= x.first_byte_ns);
-    // Streams are multiplexed: no position on the connection is claimed.
-    Check(!x.origin.exchange_index.has_value() && !x.origin.request_tcp_seq.has_value());
+    // Streams are multiplexed: the position claimed is the stream id (odd: client-initiated),
+    // never a TCP sequence number.
+    Check(x.origin.exchange_index.has_value() && (*x.origin.exchange_index & 1) == 1 &&
+          !x.origin.request_tcp_seq.has_value());
     Check(StringAttribute(span, "error.type").empty() ==
           (span.status != otelbpf::StatusCode::kError));
     if (span.family == SemanticFamily::kRpc) {
