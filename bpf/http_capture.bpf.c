@@ -291,7 +291,6 @@ static __always_inline void remember_owner(struct sock *sk, __u32 tgid, __s32 fd
   bpf_map_update_elem(&sock_owners, &key, &o, BPF_ANY);
 }
 
-/* Looks up or classifies (tgid, fd). Returns NULL for fds we never look at again. */
 /* The state of a socket we may follow, made on first sight; NULL for other fds and for
  * connections ignored for good. */
 static __always_inline struct otelbpf_conn_state *get_conn(__u32 tgid, __s32 fd) {

@@ -13,6 +13,7 @@
 
 #include "agent/preflight.h"
 #include "capture/mapped_libraries.h"
+#include "capture/openssl_uprobes.h"
 #include "floor.skel.h"
 
 namespace otelbpf {
@@ -38,15 +39,9 @@ int RunFloor() {
   for (FoundLibrary& lib : libraries.Scan()) found.push_back(std::move(lib));
   for (const FoundLibrary& lib : found) {
     if (lib.kind != SharedLibrary::kLibssl) continue;
-    // (function, on return): where BpfCapture::AttachOpenSsl puts its programs.
-    constexpr std::pair<const char*, bool> kProbes[] = {
-        {"SSL_read", false},    {"SSL_read", true},     {"SSL_write", false},
-        {"SSL_write", true},    {"SSL_read_ex", false}, {"SSL_read_ex", true},
-        {"SSL_write_ex", false}, {"SSL_write_ex", true}, {"SSL_set_fd", false},
-        {"SSL_free", false}};
-    for (const auto& [function, on_return] : kProbes) {
-      LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = on_return, .func_name = function);
-      bpf_program* prog = on_return ? skel->progs.floor_ssl_return : skel->progs.floor_ssl_enter;
+    for (const OpenSslUprobe& u : kOpenSslUprobes) {
+      LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = u.on_return(), .func_name = u.function);
+      bpf_program* prog = u.on_return() ? skel->progs.floor_ssl_return : skel->progs.floor_ssl_enter;
       if (bpf_link* link = bpf_program__attach_uprobe_opts(prog, -1, lib.path.c_str(), 0, &opts))
         uprobes.push_back(link);
     }

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "capture/openssl_uprobes.h"
 #include "http_capture.skel.h"
 
 namespace otelbpf {
@@ -261,19 +262,28 @@ bool BpfCapture::AttachGoHttpClient(const std::string& executable, std::string* 
 }
 
 bool BpfCapture::AttachOpenSsl(const std::string& libssl_path, std::string* error) {
-  auto* ret = skel_->progs.ssl_call_return;
-  const Uprobe uprobes[] = {
-      {skel_->progs.ssl_read_enter, "SSL_read"},
-      {ret, "SSL_read", true},
-      {skel_->progs.ssl_write_enter, "SSL_write"},
-      {ret, "SSL_write", true},
-      {skel_->progs.ssl_read_ex_enter, "SSL_read_ex", false, true},
-      {ret, "SSL_read_ex", true, true},
-      {skel_->progs.ssl_write_ex_enter, "SSL_write_ex", false, true},
-      {ret, "SSL_write_ex", true, true},
-      {skel_->progs.ssl_set_fd_enter, "SSL_set_fd", false, true},
-      {skel_->progs.ssl_free_enter, "SSL_free", false, true},
+  auto program = [this](OpenSslProbe probe) {
+    switch (probe) {
+      case OpenSslProbe::kReadEnter:
+        return skel_->progs.ssl_read_enter;
+      case OpenSslProbe::kWriteEnter:
+        return skel_->progs.ssl_write_enter;
+      case OpenSslProbe::kReadExEnter:
+        return skel_->progs.ssl_read_ex_enter;
+      case OpenSslProbe::kWriteExEnter:
+        return skel_->progs.ssl_write_ex_enter;
+      case OpenSslProbe::kSetFdEnter:
+        return skel_->progs.ssl_set_fd_enter;
+      case OpenSslProbe::kFreeEnter:
+        return skel_->progs.ssl_free_enter;
+      case OpenSslProbe::kCallReturn:
+        break;
+    }
+    return skel_->progs.ssl_call_return;
   };
+  std::vector<Uprobe> uprobes;
+  for (const OpenSslUprobe& u : kOpenSslUprobes)
+    uprobes.push_back({program(u.probe), u.function, u.on_return(), u.optional});
   return AttachUprobes(libssl_path, uprobes, error);
 }
 
