@@ -1,6 +1,8 @@
 #include "discovery/process_registry.h"
 
 #include "discovery/command_line.h"
+#include "discovery/container.h"
+#include "discovery/service_name.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -207,6 +209,10 @@ bool ProcessRegistry::HasThreadNamed(uint32_t pid, std::string_view comm) const 
   return found;
 }
 
+std::string ProcessRegistry::CgroupPath(uint32_t pid) const {
+  return CgroupPathOf(ReadWholeFile(proc_root_ + "/" + std::to_string(pid) + "/cgroup", 16 * 1024));
+}
+
 std::string ProcessRegistry::ExecutablePath(uint32_t pid) const {
   char buf[4096];
   std::string link = proc_root_ + "/" + std::to_string(pid) + "/exe";
@@ -245,11 +251,12 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool tru
   std::string exe_name =
       exe_path.empty() ? std::string(comm) : exe_path.substr(exe_path.rfind('/') + 1);
 
-  std::string cmdline = PreferSnapshot(snapshot ? &snapshot->argv : nullptr,
-                                       snapshot && snapshot->argv_complete, dir + "/cmdline",
-                                       64 * 1024);
+  const std::string argv_block = PreferSnapshot(snapshot ? &snapshot->argv : nullptr,
+                                                snapshot && snapshot->argv_complete,
+                                                dir + "/cmdline", 64 * 1024);
+  const std::vector<std::string_view> argv = SplitCommandLine(argv_block);
   // Secret-looking values never leave the machine (docs/configuration.md, "Secrets").
-  cmdline = MaskedCommandLine(SplitCommandLine(cmdline));
+  const std::string cmdline = MaskedCommandLine(argv);
 
   // The target's own declaration of its name wins: it is what its SDK would have said.
   std::string environ_block =
@@ -261,7 +268,11 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool tru
          ParseResourceAttributes(FindEnvironmentValue(environ_block, "OTEL_RESOURCE_ATTRIBUTES")))
       if (a.key == "service.name") service = std::get<std::string>(a.value);
   }
-  if (service.empty()) service = exe_name.empty() ? "unknown_service" : exe_name;
+  if (service.empty()) service = ServiceNameFromCommand(argv, exe_name);
+  if (service.empty()) service = comm.empty() ? "unknown_service" : std::string(comm);
+  const auto container = trust_proc ? ContainerFromCgroupPath(CgroupPathOf(ReadWholeFile(
+                                          dir + "/cgroup", 16 * 1024)))
+                                    : std::nullopt;
 
   auto r = std::make_shared<Resource>();
   Attributes& attrs = r->attributes;
@@ -272,6 +283,11 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool tru
   if (!exe_path.empty()) SetAttribute(attrs, "process.executable.path", exe_path);
   if (!cmdline.empty()) SetAttribute(attrs, "process.command_line", cmdline);
   if (!defaults_.host_name.empty()) SetAttribute(attrs, "host.name", defaults_.host_name);
+  if (container) {
+    SetAttribute(attrs, "container.id", container->id);
+    if (!container->runtime.empty())
+      SetAttribute(attrs, "container.runtime.name", container->runtime);
+  }
   SetAttribute(attrs, "telemetry.sdk.name", std::string("otelbpf"));
   SetAttribute(attrs, "telemetry.sdk.language", std::string("cpp"));
   SetAttribute(attrs, "telemetry.sdk.version", std::string(OTELBPF_VERSION));

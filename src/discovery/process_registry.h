@@ -64,6 +64,8 @@ class ProcessRegistry {
 
   // Executable path of a pid ("" when gone).
   std::string ExecutablePath(uint32_t pid) const;
+  // The pid's cgroup path in the unified hierarchy (discovery/container.h; "" when gone).
+  std::string CgroupPath(uint32_t pid) const;
   // Every process running now, and whether it runs a Go program (a /proc scan; each executable
   // file read once). What the kernel is told at start, so requests already in flight in
   // processes started before otelbpf are handled as well as those of later ones.
