@@ -386,6 +386,7 @@ static __always_inline __u8 port_hint(__u16 local, __u16 peer) {
 
 static __always_inline void fill_addresses(struct otelbpf_conn_open_event *e, struct sock *sk) {
   FILL_SOCK_ENDPOINTS(e, sk);
+  e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
 /* The endpoints of a tcp/sock tracepoint record (tcp_retransmit_skb, inet_sock_set_state:
@@ -1062,6 +1063,7 @@ int tcp_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx) {
   e.hdr.start_ns = e.hdr.end_ns = bpf_ktime_get_ns();
   e.state = (__u16)ctx->state;
   COPY_RECORD_ENDPOINTS(&e, ctx);
+  e.netns = BPF_CORE_READ((struct sock *)ctx->skaddr, __sk_common.skc_net.net, ns.inum);
   emit(&e, sizeof(e), ringbuf_flags(), OTELBPF_EV_TCP_RETRANSMIT);
   return 0;
 }

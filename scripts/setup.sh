@@ -35,6 +35,7 @@ TEST_PACKAGES=(
   golang-go  # builds the Go programs of the runtime and TLS tests (tests/integration/)
   openssl curl  # certificates made at test time; the HTTPS client of the TLS tests
   nghttp2-client nghttp2-server python3-grpcio  # HTTP/2 and gRPC peers (test_http2_grpc.py)
+  systemd  # systemd-analyze verify checks deploy/systemd/otelbpf.service (tests/deploy)
 )
 # The independent OTLP decoder in the tests runs on Node.js; some images ship their own
 # nodejs (with npm inside), which conflicts with Debian's npm package.

@@ -153,6 +153,10 @@ struct otelbpf_conn_open_event {
   /* The process's start (task->group_leader->start_boottime, ns): user space checks that
    * /proc/PID is still this process before reading it, since pids get reused. */
   __u64 process_start_ns;
+  /* The socket's network namespace (its inode number, as in /proc/PID/ns/net): two sockets
+   * with one 4-tuple in two namespaces are two connections. */
+  __u32 netns;
+  __u32 reserved;
 };
 
 /* Retransmissions happen in softirq context: no process is current. hdr.tgid/fd/generation
@@ -165,6 +169,8 @@ struct otelbpf_tcp_retransmit_event {
   __u16 state; /* TCP state (TCP_ESTABLISHED = 1, ...) */
   __u8 local_addr[16];
   __u8 peer_addr[16];
+  __u32 netns; /* the socket's network namespace, as in otelbpf_conn_open_event */
+  __u32 reserved;
 };
 
 /* TCP connection lifecycle, from sock:inet_sock_set_state. The owner (hdr.tgid) is the process

@@ -1,7 +1,5 @@
 #include "agent/agent.h"
 
-#include <dirent.h>
-#include <fnmatch.h>
 #include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
@@ -17,7 +15,9 @@
 #include "capture/connection_tracker.h"
 #include "capture/go_http_probes.h"
 #include "capture/library_probes.h"
+#include "discovery/container.h"
 #include "discovery/process_registry.h"
+#include "discovery/process_selector.h"
 #include "export/otlp/otlp_config.h"
 #include "export/otlp/otlp_trace_exporter.h"
 #include "export/prometheus/prometheus_config.h"
@@ -64,22 +64,6 @@ uint64_t MonotonicNowNs() {
   return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + t.tv_nsec;
 }
 
-std::vector<uint32_t> PidsMatchingExecutable(const ProcessRegistry& processes,
-                                             const std::vector<std::string>& globs) {
-  std::vector<uint32_t> out;
-  DIR* proc = opendir("/proc");
-  if (!proc) return out;
-  while (dirent* d = readdir(proc)) {
-    char* end;
-    unsigned long pid = strtoul(d->d_name, &end, 10);
-    if (*end != '\0' || pid == 0) continue;
-    if (ExecutableMatches(processes.ExecutablePath(static_cast<uint32_t>(pid)), globs))
-      out.push_back(static_cast<uint32_t>(pid));
-  }
-  closedir(proc);
-  return out;
-}
-
 // Printed names of the kernel counters, in enum otelbpf_stat order.
 constexpr const char* kStatNames[] = {"events_sent",   "ringbuf_full",      "args_map_full",
                                       "conn_map_full", "capture_truncated", "iov_truncated",
@@ -102,16 +86,6 @@ MetricsOutputOptions MetricsOptionsFrom(const AgentOptions& options,
 }
 
 }  // namespace
-
-bool ExecutableMatches(const std::string& path, const std::vector<std::string>& globs) {
-  if (path.empty()) return false;
-  std::string name = path.substr(path.rfind('/') + 1);
-  for (const auto& g : globs) {
-    if (fnmatch(g.c_str(), path.c_str(), 0) == 0 || fnmatch(g.c_str(), name.c_str(), 0) == 0)
-      return true;
-  }
-  return false;
-}
 
 int RunAgent(const AgentOptions& options) {
   InstallSignalHandlers();
@@ -172,11 +146,13 @@ int RunAgent(const AgentOptions& options) {
   capture.root_sample_threshold = root_rule.RootRejectionThreshold();
   capture.sampler_parent_based = root_rule.ParentBased();
   capture.pids = options.pids;
-  capture.select_by_pid = !options.pids.empty() || !options.exe_globs.empty();
-  capture.report_exec = !options.exe_globs.empty();
+  ProcessSelector selector(
+      ProcessSelection{options.exe_globs, options.container_ids, options.cgroup_paths}, "/proc",
+      Cgroup2MountOfThisHost());
+  capture.select_by_pid = !options.pids.empty() || selector.active();
+  capture.report_exec = selector.active();
+  for (uint32_t pid : selector.NewlyMatching()) capture.pids.push_back(pid);
   if (!options.exe_globs.empty()) {
-    for (uint32_t pid : PidsMatchingExecutable(processes, options.exe_globs))
-      capture.pids.push_back(pid);
     // Without CAP_SYS_PTRACE, --exe would silently match nothing of other users. (Not probed
     // on PID 1's link: in some containers even root cannot read that one.)
     if (!CanReadOtherUsersExecutables())
@@ -217,9 +193,9 @@ int RunAgent(const AgentOptions& options) {
   tracker.OnAbandon([&](uint32_t pid, int32_t fd, uint64_t generation) {
     bpf->AbandonConnection(pid, fd, generation);
   });
-  if (!options.exe_globs.empty()) {
+  if (selector.active()) {
     tracker.OnProcessExec([&](uint32_t pid) {
-      if (ExecutableMatches(processes.ExecutablePath(pid), options.exe_globs)) bpf->SelectPid(pid);
+      if (selector.Matches(pid)) bpf->SelectPid(pid);
     });
   }
 
@@ -257,6 +233,9 @@ int RunAgent(const AgentOptions& options) {
       last_housekeeping = now;
       bpf->PurgeForgottenProcesses();
       bpf->ReleaseGivenUpSockets();
+      // Children a selected program forked (they exec nothing), processes new since the last
+      // look.
+      for (uint32_t pid : selector.NewlyMatching()) bpf->SelectPid(pid);
       tracker.Expire(MonotonicNowNs());
       if (now - last_library_scan >= std::chrono::seconds(5)) {
         last_library_scan = now;

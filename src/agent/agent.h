@@ -16,6 +16,8 @@ struct AgentOptions {
   CaptureOptions capture;
   std::vector<uint32_t> pids;
   std::vector<std::string> exe_globs;    // fnmatch patterns on the executable path or name
+  std::vector<std::string> container_ids;  // --container: ids or 12+ digit prefixes
+  std::vector<std::string> cgroup_paths;   // --cgroup: a cgroup and everything below it
   std::optional<ConsoleFormat> console;  // unset: text unless OTLP export is configured
   bool console_disabled = false;         // --output none
   size_t max_connections = 65536;
@@ -29,7 +31,5 @@ struct AgentOptions {
 // Returns the process exit code. Prints its own errors.
 int RunAgent(const AgentOptions& options);
 
-// True when `path` (or its last component) matches one of the globs.
-bool ExecutableMatches(const std::string& path, const std::vector<std::string>& globs);
 
 }  // namespace otelbpf

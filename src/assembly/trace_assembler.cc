@@ -7,8 +7,9 @@ namespace otelbpf {
 namespace {
 
 ExchangeKey MakeExchangeKey(const Endpoint& client_local, const Endpoint& client_peer,
-                            const SpanOrigin& origin) {
+                            uint32_t netns, const SpanOrigin& origin) {
   ExchangeKey key{client_local.address, client_peer.address, client_local.port, client_peer.port};
+  key.netns = StitchingNamespace(client_local, client_peer, netns);
   key.by_tcp_seq = origin.request_tcp_seq.has_value();
   key.position = key.by_tcp_seq ? *origin.request_tcp_seq : origin.exchange_index.value_or(0);
   return key;
@@ -30,7 +31,8 @@ size_t ExchangeKeyHash::operator()(const ExchangeKey& k) const {
   size_t h = std::hash<std::string>{}(k.client_address);
   auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2); };
   mix(std::hash<std::string>{}(k.server_address));
-  mix(static_cast<size_t>(k.client_port) << 16 | k.server_port);
+  mix(static_cast<size_t>(k.netns) << 32 | static_cast<size_t>(k.client_port) << 16 |
+      k.server_port);
   mix(std::hash<uint64_t>{}(k.position) ^ k.by_tcp_seq);
   return h;
 }
@@ -85,8 +87,9 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
       (h.span.kind == SpanKind::kClient || h.span.kind == SpanKind::kServer)) {
     h.stitchable = true;
     h.exchange_key = h.span.kind == SpanKind::kClient
-                         ? MakeExchangeKey(connection.local, connection.peer, origin)
-                         : MakeExchangeKey(connection.peer, connection.local, origin);
+                         ? MakeExchangeKey(connection.local, connection.peer, connection.netns, origin)
+                         : MakeExchangeKey(connection.peer, connection.local, connection.netns,
+                                           origin);
   }
   const ParentChoice parent = FindParent(h);
   const Settled* const* gone = std::get_if<const Settled*>(&parent);

@@ -71,6 +71,9 @@ struct AssemblyStats {
 struct ExchangeKey {
   std::string client_address, server_address;
   uint16_t client_port = 0, server_port = 0;
+  // Set where the same tuple can exist in several network namespaces (StitchingNamespace):
+  // two containers' loopback connections are not one connection.
+  uint32_t netns = 0;
   bool by_tcp_seq = false;  // `position` is a TCP sequence number, not an index
   uint64_t position = 0;
   bool operator==(const ExchangeKey&) const = default;

@@ -1,5 +1,7 @@
 #include "capture/bpf_capture.h"
 
+#include "discovery/container.h"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/mman.h>
@@ -36,19 +38,6 @@ std::string Advice(int err) {
     return " (otelbpf needs root, or CAP_BPF + CAP_PERFMON + CAP_DAC_READ_SEARCH)";
   if (err == ENOENT)
     return " (is tracefs mounted at /sys/kernel/tracing? is this tracepoint in this kernel?)";
-  return "";
-}
-
-// Where the cgroup v2 hierarchy is mounted ("" when it is not): /sys/fs/cgroup on most hosts,
-// /sys/fs/cgroup/unified on hybrid ones. Read from /proc/mounts, never assumed.
-std::string Cgroup2Mount() {
-  std::ifstream mounts("/proc/mounts");
-  std::string line;
-  while (std::getline(mounts, line)) {
-    std::istringstream fields(line);
-    std::string device, dir, type;
-    if (fields >> device >> dir >> type && type == "cgroup2") return dir;
-  }
   return "";
 }
 
@@ -156,7 +145,7 @@ void BpfCapture::AttachInjector(const std::function<void(const std::string&, int
   if (bpf_prog_attach(bpf_program__fd(skel_->progs.inject_traceparent),
                       bpf_map__fd(skel_->maps.client_sockets), BPF_SK_MSG_VERDICT, 0))
     fail("the client socket map (sk_msg)", errno);
-  const std::string cgroup = Cgroup2Mount();
+  const std::string cgroup = Cgroup2MountOfThisHost();
   if (cgroup.empty()) fail("the root cgroup (sockops)", ENOENT);
   int fd = open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) fail("the root cgroup " + cgroup + " (sockops)", errno);

@@ -35,9 +35,11 @@ struct ConnectionTracker::Tracked {
   bool mirror_watched = false;             // this host's other end of it is tracked too
 };
 
-std::string TupleKey(const Endpoint& local, const Endpoint& peer) {
+// One connection end's tuple; the namespace only where the tuple alone is ambiguous
+// (StitchingNamespace), so the key of the other end, swapped, is the same.
+std::string TupleKey(const Endpoint& local, const Endpoint& peer, uint32_t netns) {
   return local.address + ":" + std::to_string(local.port) + "|" + peer.address + ":" +
-         std::to_string(peer.port);
+         std::to_string(peer.port) + "@" + std::to_string(StitchingNamespace(local, peer, netns));
 }
 
 std::string FormatAddress(uint16_t family, const uint8_t* addr) {
@@ -249,6 +251,7 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   info.tls = (h.flags & OTELBPF_FLAG_TLS) != 0;
   info.local = {FormatAddress(e.family, e.local_addr), e.local_port};
   info.peer = {FormatAddress(e.family, e.peer_addr), e.peer_port};
+  info.netns = e.netns;
   info.resource = Resolve(h.tgid, e.comm, e.process_start_ns);
   ParserSetup setup;
   setup.role = info.role;
@@ -257,7 +260,7 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   auto t = std::make_unique<Tracked>(std::move(info), protocol->make_parser(setup));
   // An unconnected UDP socket has no one peer: only TCP connections have a tuple to mirror.
   if (t->info.transport == Transport::kTcp)
-    by_tuple_[TupleKey(t->info.local, t->info.peer)] = {h.tgid, h.fd};
+    by_tuple_[TupleKey(t->info.local, t->info.peer, t->info.netns)] = {h.tgid, h.fd};
   fds.emplace(h.fd, std::move(t));
   ++connection_count_;
   ++stats_.connections_opened;
@@ -350,7 +353,7 @@ void ConnectionTracker::TcpRetransmit(const otelbpf_tcp_retransmit_event& e) {
   Endpoint local{FormatAddress(e.family, e.local_addr), e.local_port};
   Endpoint peer{FormatAddress(e.family, e.peer_addr), e.peer_port};
   // The other end, if it is a connection we track on this host: the loss delayed it too.
-  auto mirror = by_tuple_.find(TupleKey(peer, local));
+  auto mirror = by_tuple_.find(TupleKey(peer, local, e.netns));
   if (mirror != by_tuple_.end()) {
     auto p = by_process_.find(mirror->second.first);
     if (p != by_process_.end()) {
@@ -436,7 +439,7 @@ bool ConnectionTracker::LocalParentMayFollow(Tracked& t, const ExchangeSpan& x) 
           t.info.transport != Transport::kTcp)
         return false;
       if (!t.mirror_watched)
-        t.mirror_watched = by_tuple_.count(TupleKey(t.info.peer, t.info.local)) != 0;
+        t.mirror_watched = by_tuple_.count(TupleKey(t.info.peer, t.info.local, t.info.netns)) != 0;
       // The other end's first record may still be on its way (another CPU) on the first
       // exchange we see: hold that one whatever the lookup said.
       return t.mirror_watched || *x.origin.exchange_index == 0;
@@ -502,7 +505,7 @@ void ConnectionTracker::Expire(uint64_t now_ns) {
 }
 
 void ConnectionTracker::Unindex(const Tracked& t) {
-  auto it = by_tuple_.find(TupleKey(t.info.local, t.info.peer));
+  auto it = by_tuple_.find(TupleKey(t.info.local, t.info.peer, t.info.netns));
   if (it != by_tuple_.end() && it->second == std::make_pair(t.info.pid, t.info.fd))
     by_tuple_.erase(it);
 }

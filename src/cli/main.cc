@@ -86,6 +86,16 @@ int main(int argc, char** argv) {
          "Only watch processes whose executable path or name matches this glob (repeatable), "
          "e.g. --exe nginx --exe '/usr/bin/python3*'. Processes started later are picked up too.")
       ->type_name("GLOB");
+  run->add_option("--container", options.container_ids,
+                  "Only watch processes in this container (repeatable): its id or a prefix of at "
+                  "least 12 hex digits, as `docker ps`, `crictl ps` or `podman ps` print it "
+                  "(docker, containerd, CRI-O, podman)")
+      ->type_name("ID");
+  run->add_option("--cgroup", options.cgroup_paths,
+                  "Only watch processes in this cgroup or below it (repeatable), as "
+                  "/proc/PID/cgroup names it (/system.slice/nginx.service) or as a path under the "
+                  "cgroup2 mount (/sys/fs/cgroup/system.slice)")
+      ->type_name("PATH");
   run->add_option("--port", options.capture.ports,
                   "Only watch connections whose local or peer port is one of these (repeatable)")
       ->type_name("PORT")

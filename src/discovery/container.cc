@@ -1,5 +1,7 @@
 #include "discovery/container.h"
 
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 namespace otelbpf {
@@ -176,6 +178,12 @@ std::string Cgroup2MountPoint(std::string_view text) {
     return UnescapeMountField(fields.substr(0, fields.find(' ')));
   }
   return {};
+}
+
+std::string Cgroup2MountOfThisHost() {
+  std::ifstream in("/proc/self/mountinfo");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return Cgroup2MountPoint(text);
 }
 
 bool ContainerIdMatches(std::string_view container_id, std::string_view selector) {

@@ -37,6 +37,8 @@ std::optional<ContainerIdentity> ContainerFromCgroupPath(std::string_view cgroup
 // cgroup2 file system is mounted). Never assumed to be /sys/fs/cgroup: hybrid hosts mount it at
 // /sys/fs/cgroup/unified, containers elsewhere.
 std::string Cgroup2MountPoint(std::string_view mountinfo_text);
+// The same for this process's mount namespace (/proc/self/mountinfo).
+std::string Cgroup2MountOfThisHost();
 
 // True when `selector` names this container: its full id, or a prefix of at least 12 hex
 // digits (the short id `docker ps` prints).

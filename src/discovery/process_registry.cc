@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -282,7 +283,12 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool tru
   if (!exe_name.empty()) SetAttribute(attrs, "process.executable.name", exe_name);
   if (!exe_path.empty()) SetAttribute(attrs, "process.executable.path", exe_path);
   if (!cmdline.empty()) SetAttribute(attrs, "process.command_line", cmdline);
-  if (!defaults_.host_name.empty()) SetAttribute(attrs, "host.name", defaults_.host_name);
+  // The agent's own OTEL_RESOURCE_ATTRIBUTES may name the host (in a pod, the hostname is the
+  // pod's name, and the manifests pass the node's): that wins over gethostname().
+  const bool host_named = std::any_of(attrs.begin(), attrs.end(),
+                                      [](const Attribute& a) { return a.key == "host.name"; });
+  if (!host_named && !defaults_.host_name.empty())
+    SetAttribute(attrs, "host.name", defaults_.host_name);
   if (container) {
     SetAttribute(attrs, "container.id", container->id);
     if (!container->runtime.empty())

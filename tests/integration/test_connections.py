@@ -11,8 +11,8 @@ from otelbpf_it.spans import attr, res, select
 
 
 def runner_service_name() -> str:
-    """The test runner's own service name as the agent must see it: its executable's name."""
-    return expect.exe_name_of_pid(os.getpid())
+    """The test runner's own service name as the agent must see it: the module python runs."""
+    return expect.runner_service_name()
 
 
 def in_request_order(spans: list) -> list:

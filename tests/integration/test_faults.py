@@ -20,7 +20,7 @@ from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
 from otelbpf_it.clients import RawConnection, client_env, curl, get_request
 from otelbpf_it.collectors import BlackHoleCollector, TcpRelay, tcp_local_ports_of
-from otelbpf_it.expect import exe_name_of_pid
+from otelbpf_it.expect import runner_service_name
 from otelbpf_it.ports import free_port
 from otelbpf_it.procs import Process
 from otelbpf_it.selfmetrics import describe_memory, kernel_losses, memory_kib, mib, require_counters, rss_kib
@@ -318,7 +318,7 @@ class ChurnTest(FaultTest):
 
         # 3. One process opening and closing connections: its fd numbers are reused.
         runner = os.getpid()
-        runner_name = exe_name_of_pid(runner)
+        runner_name = runner_service_name()
         for i in range(self.LOOP_CONNECTIONS):
             path = f"/hello/churn/loop/{i}"
             conn = RawConnection(nginx.port)

@@ -37,6 +37,11 @@ TEST(ContainerFromCgroupPath, RecognisesEveryRuntimesPathShape) {
        "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + kId + ".scope",
        "podman", ""},
       {"containerd namespace (nerdctl)", "/default/" + kId, "", ""},
+      // Read from inside a pod with its own cgroup namespace: relative to the agent's cgroup.
+      {"seen from another cgroup namespace",
+       "/../../kubepods.slice/kubepods-pod0d1e2f3a_4b5c_6d7e_8f90_a1b2c3d4e5f6.slice/cri-containerd-" +
+           kId + ".scope",
+       "containerd", "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"},
   };
   for (const Shape& s : shapes) {
     SCOPED_TRACE(s.name);

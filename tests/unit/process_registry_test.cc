@@ -184,3 +184,36 @@ TEST_F(FakeProc, GoneProcessFallsBackToComm) {
 
 }  // namespace
 }  // namespace otelbpf
+
+namespace otelbpf {
+namespace {
+
+class FakeProcIdentity : public FakeProc {};
+
+TEST_F(FakeProcIdentity, ContainerAndHostFromTheProcessAndTheAgent) {
+  const std::string id(64, 'a');
+  Write("42/cgroup", "0::/system.slice/docker-" + id + ".scope\n");
+  ResourceDefaults defaults;
+  defaults.host_name = "pod-otelbpf-x7k2";
+  defaults.agent_attributes = {{"host.name", std::string("node-3")}};
+  ProcessRegistry reg(defaults, root_.string());
+  ResourcePtr r = reg.Get(42, "");
+  EXPECT_EQ(StringAttr(*r, "container.id"), id);
+  EXPECT_EQ(StringAttr(*r, "container.runtime.name"), "docker");
+  // The agent's OTEL_RESOURCE_ATTRIBUTES name the node; the pod's hostname does not replace it.
+  EXPECT_EQ(StringAttr(*r, "host.name"), "node-3");
+  EXPECT_EQ(reg.CgroupPath(42), "/system.slice/docker-" + id + ".scope");
+}
+
+TEST_F(FakeProcIdentity, NoContainerNoAttribute) {
+  Write("42/cgroup", "0::/system.slice/nginx.service\n");
+  ProcessRegistry reg(ResourceDefaults{{}, "host-a"}, root_.string());
+  ResourcePtr r = reg.Get(42, "");
+  EXPECT_EQ(FindAttribute(r->attributes, "container.id"), nullptr);
+  EXPECT_EQ(StringAttr(*r, "host.name"), "host-a");
+  // Named by what was run: the title nginx gave itself.
+  EXPECT_EQ(StringAttr(*r, "service.name"), "nginx");
+}
+
+}  // namespace
+}  // namespace otelbpf

@@ -1,6 +1,23 @@
 #include "protocols/common/connection.h"
 
+#include <string_view>
+
 namespace otelbpf {
+namespace {
+
+// 127.0.0.0/8, ::1, and IPv4 loopback mapped into IPv6, in the text form of Endpoint.
+bool IsLoopback(std::string_view address) {
+  if (address.rfind("::ffff:", 0) == 0) address.remove_prefix(7);
+  return address.rfind("127.", 0) == 0 || address == "::1";
+}
+
+}  // namespace
+
+uint32_t StitchingNamespace(const Endpoint& local, const Endpoint& peer, uint32_t netns) {
+  const bool both_ends_here =
+      (IsLoopback(local.address) && IsLoopback(peer.address)) || local.address == peer.address;
+  return both_ends_here ? netns : 0;
+}
 
 const char* TcpStateName(uint16_t state) {
   static const char* const kNames[] = {

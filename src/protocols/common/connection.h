@@ -57,9 +57,22 @@ struct ConnectionInfo {
   bool tls = false;
   Endpoint local;
   Endpoint peer;
+  // The socket's network namespace (inode number; 0: unknown). Loopback addresses exist once
+  // per namespace: see StitchingNamespace.
+  uint32_t netns = 0;
   ResourcePtr resource;  // the observed process's resource
   KernelContext kernel;  // per exchange, see KernelContext
 };
+
+// The namespace that tells this connection apart from another with the same 4-tuple, as both
+// of its ends see it: its own namespace when both ends are certainly in it (loopback
+// addresses, or the same address at both ends), else 0. Two ends in different namespaces
+// (containers, pods) have addresses routed between them, unique on this host in practice, so
+// the tuple alone pairs them.
+uint32_t StitchingNamespace(const Endpoint& local, const Endpoint& peer, uint32_t netns);
+inline uint32_t StitchingNamespace(const ConnectionInfo& c) {
+  return StitchingNamespace(c.local, c.peer, c.netns);
+}
 
 // Name of a TCP state number, e.g. "ESTABLISHED"; "UNKNOWN" otherwise.
 const char* TcpStateName(uint16_t state);

@@ -31,6 +31,19 @@ def exe_name_of_pid(pid: int) -> str:
     return os.path.basename(os.readlink(f"/proc/{pid}/exe"))
 
 
+def runner_service_name() -> str:
+    """The test runner's service name as the agent names it: what python runs (`python3 -m
+    unittest ...` is "unittest", a script its file name without .py)."""
+    with open("/proc/self/cmdline", "rb") as f:
+        argv = f.read().decode().split("\0")
+    for i, arg in enumerate(argv[1:], start=1):
+        if arg == "-m":
+            return argv[i + 1]
+        if not arg.startswith("-"):
+            return os.path.splitext(os.path.basename(arg))[0]
+    return os.path.basename(argv[0])
+
+
 def assert_span_shape(tc: unittest.TestCase, span: dict) -> None:
     """Fields every span has, with their JSON types, and well-formed ids."""
     for name, kind in SPAN_FIELDS.items():

@@ -1,0 +1,94 @@
+#include "discovery/process_selector.h"
+
+#include <dirent.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <unordered_set>
+
+#include "discovery/container.h"
+
+namespace otelbpf {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string ExecutableOf(const std::string& proc_dir) {
+  char buf[4096];
+  const ssize_t n = readlink((proc_dir + "/exe").c_str(), buf, sizeof(buf) - 1);
+  if (n <= 0) return {};
+  std::string path(buf, static_cast<size_t>(n));
+  static constexpr std::string_view kDeleted = " (deleted)";
+  if (path.size() > kDeleted.size() && path.ends_with(kDeleted)) path.resize(path.size() - kDeleted.size());
+  return path;
+}
+
+}  // namespace
+
+bool ExecutableMatches(const std::string& path, const std::vector<std::string>& globs) {
+  if (path.empty()) return false;
+  const std::string name = path.substr(path.rfind('/') + 1);
+  for (const auto& g : globs) {
+    if (fnmatch(g.c_str(), path.c_str(), 0) == 0 || fnmatch(g.c_str(), name.c_str(), 0) == 0)
+      return true;
+  }
+  return false;
+}
+
+ProcessSelector::ProcessSelector(ProcessSelection selection, std::string proc_root,
+                                 std::string cgroup2_mount)
+    : selection_(std::move(selection)),
+      proc_root_(std::move(proc_root)),
+      cgroup2_mount_(std::move(cgroup2_mount)) {}
+
+bool ProcessSelector::Matches(uint32_t pid) const {
+  const std::string dir = proc_root_ + "/" + std::to_string(pid);
+  if (!selection_.exe_globs.empty() && ExecutableMatches(ExecutableOf(dir), selection_.exe_globs))
+    return true;
+  if (selection_.container_ids.empty() && selection_.cgroup_paths.empty()) return false;
+  const std::string cgroup = CgroupPathOf(ReadFile(dir + "/cgroup"));
+  if (cgroup.empty()) return false;
+  if (!selection_.container_ids.empty()) {
+    if (const auto container = ContainerFromCgroupPath(cgroup)) {
+      for (const std::string& id : selection_.container_ids)
+        if (ContainerIdMatches(container->id, id)) return true;
+    }
+  }
+  for (const std::string& path : selection_.cgroup_paths)
+    if (CgroupPathMatches(cgroup, path, cgroup2_mount_)) return true;
+  return false;
+}
+
+std::vector<uint32_t> ProcessSelector::NewlyMatching() {
+  std::vector<uint32_t> out;
+  if (!active()) return out;
+  DIR* proc = opendir(proc_root_.c_str());
+  if (!proc) return out;
+  std::unordered_set<uint32_t> alive;
+  while (dirent* d = readdir(proc)) {
+    char* end;
+    const unsigned long number = strtoul(d->d_name, &end, 10);
+    if (*end != '\0' || number == 0) continue;
+    const auto pid = static_cast<uint32_t>(number);
+    alive.insert(pid);
+    struct stat st{};
+    if (stat((proc_root_ + "/" + d->d_name).c_str(), &st) != 0) continue;
+    const int64_t born = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+    auto [it, added] = judged_.emplace(pid, born);
+    if (!added && it->second == born) continue;
+    it->second = born;
+    if (Matches(pid)) out.push_back(pid);
+  }
+  closedir(proc);
+  std::erase_if(judged_, [&alive](const auto& entry) { return !alive.count(entry.first); });
+  return out;
+}
+
+}  // namespace otelbpf

@@ -1,0 +1,289 @@
+"""Containers without a container runtime: real cgroups made by the test, named the way docker,
+containerd, CRI-O and podman name theirs, with real servers inside, and real network
+namespaces. Checked through the independent OTLP decoder:
+
+- container.id and container.runtime.name on the resource of a process in each runtime's cgroup
+  shape, in the unified (v2) hierarchy wherever it is mounted, and on a hybrid host in a v1
+  hierarchy while the unified one says "/";
+- --container selects by id prefix (processes running at start, and ones started later), and
+  --cgroup by a cgroup's file system path, with the forked children of a selected process;
+- two network namespaces with the same 4-tuple at the same time (each its own 127.0.0.1, the same
+  ports) are two connections: each server span is linked under the client span of its own
+  namespace, never the other's. TLS makes the case hard: its plaintext has no TCP sequence
+  number, so same-host stitching keys on the tuple and the exchange's index alone.
+
+No container runtime runs here (no registry to pull an image from): the runtimes' only trace
+otelbpf reads is the cgroup path, which the test reproduces exactly.
+"""
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+import unittest
+
+from otelbpf_it import config
+from otelbpf_it.case import IntegrationTest
+from otelbpf_it.clients import curl
+from otelbpf_it.netns import NetnsPair
+from otelbpf_it.nginx import make_certificate
+from otelbpf_it.ports import free_port, wait_listening
+from otelbpf_it.procs import Process, write_file as write
+from otelbpf_it.spans import attr, res
+
+WAIT = 15.0
+
+# A plain HTTP server that forks a worker to serve, like nginx or gunicorn: the worker execs
+# nothing, so only its parent's selection can reach it.
+FORKING_SERVER = r'''
+import http.server, os, socket, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"from a container"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+if os.fork() == 0:
+    server.serve_forever()
+else:
+    os.wait()
+'''
+
+HTTPS_SERVER = r'''
+import http.server, ssl, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"tls in a namespace"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[2], sys.argv[3])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+'''
+
+
+def mounts() -> list:
+    """(mount point, fstype, super options) of every cgroup file system, from mountinfo."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            before, after = line.split(" - ", 1)
+            fstype, _, options = after.split()[:3]
+            if fstype in ("cgroup", "cgroup2"):
+                out.append((before.split()[4].replace("\\040", " "), fstype, options))
+    return out
+
+
+def unified_mount() -> str:
+    found = [point for point, fstype, _ in mounts() if fstype == "cgroup2"]
+    if not found:
+        raise AssertionError("no cgroup2 file system is mounted: otelbpf needs one (sockops, containers)")
+    return found[0]
+
+
+def v1_mount() -> str:
+    """A v1 hierarchy of a hybrid host (the pids controller if mounted), or ""."""
+    v1 = [(point, options) for point, fstype, options in mounts() if fstype == "cgroup"]
+    for point, options in v1:
+        if "pids" in options.split(","):
+            return point
+    return v1[0][0] if v1 else ""
+
+
+def container_id() -> str:
+    return secrets.token_hex(32)
+
+
+class Cgroups:
+    """Cgroup folders made for one test, removed (deepest first) once their processes are gone."""
+
+    def __init__(self, tc: unittest.TestCase):
+        self.tc = tc
+        self.made = []
+        self.top = f"otelbpf-it-{secrets.token_hex(3)}"
+
+    def make(self, root: str, relative: str) -> str:
+        path = root
+        for part in [self.top, *relative.strip("/").split("/")]:
+            path = os.path.join(path, part)
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                self.made.append(path)
+        return path
+
+    def remove(self) -> None:
+        for path in sorted(self.made, key=len, reverse=True):
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)  # a process still exiting
+        self.made = []
+
+
+class ContainerTest(IntegrationTest):
+    def setUp(self):
+        super().setUp()
+        self.start_receiver()
+        self.cgroups = Cgroups(self)
+        self.addCleanup(self.cgroups.remove)
+        self.script = write(os.path.join(self.workdir, "server.py"), FORKING_SERVER)
+
+    def server_in(self, cgroup_dirs: list, name: str) -> tuple:
+        """A forking HTTP server moved into these cgroup folders before it execs python;
+        (process, port)."""
+        port = free_port()
+        steps = [f"echo $$ > '{d}/cgroup.procs'" for d in cgroup_dirs]
+        steps.append(f"exec '{sys.executable}' '{self.script}' {port}")
+        process = Process(name, ["/bin/sh", "-c", " && ".join(steps)], self.workdir)
+        self.addCleanup(process.kill_group)
+        wait_listening(port, timeout=10.0, alive=process.alive)
+        self.ports.add(port)
+        return process, port
+
+    def servers_spans(self, port: int) -> list:
+        return [s for s in self.receiver.spans() if s["kind"] == "SERVER" and attr(s, "server.port") == port]
+
+    def test_container_identity_from_each_runtimes_cgroup_shape(self):
+        unified = unified_mount()
+        shapes = {
+            "docker": ("system.slice/docker-{id}.scope", "docker"),
+            "containerd": ("kubepods.slice/kubepods-besteffort.slice/"
+                           "kubepods-besteffort-pod0d1e2f3a_4b5c_6d7e_8f90_a1b2c3d4e5f6.slice/"
+                           "cri-containerd-{id}.scope", "containerd"),
+            "cri-o": ("kubepods.slice/kubepods-pod0d1e2f3a_4b5c_6d7e_8f90_a1b2c3d4e5f7.slice/crio-{id}.scope",
+                      "cri-o"),
+            "podman": ("machine.slice/libpod-{id}.scope/container", "podman"),
+        }
+        servers = {}
+        for name, (shape, runtime) in shapes.items():
+            cid = container_id()
+            folder = self.cgroups.make(unified, shape.format(id=cid))
+            servers[name] = (cid, runtime, *self.server_in([folder], f"server-{name}"))
+        hybrid = v1_mount()
+        if hybrid:
+            # A hybrid host's docker (cgroupfs driver) names the container in its v1 hierarchies
+            # only; the unified line stays where the parent was.
+            cid = container_id()
+            servers["docker-v1"] = (cid, "docker", *self.server_in([self.cgroups.make(hybrid, f"docker/{cid}")],
+                                                                  "server-docker-v1"))
+        plain_process, plain_port = self.server_in([], "server-outside")
+
+        agent = self.start_agent()
+        for name, (_, _, _, port) in servers.items():
+            curl(f"http://127.0.0.1:{port}/{name}")
+        curl(f"http://127.0.0.1:{plain_port}/outside")
+        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") in self.ports,
+                           len(servers) + 1, "a SERVER span per server", timeout=WAIT)
+        self.stop_agent(agent)
+
+        for name, (cid, runtime, process, port) in servers.items():
+            with self.subTest(name):
+                spans = self.servers_spans(port)
+                self.assertEqual(len(spans), 1, spans)
+                self.assertEqual(res(spans[0], "container.id"), cid, spans[0]["resource"])
+                self.assertEqual(res(spans[0], "container.runtime.name"), runtime, spans[0]["resource"])
+                # The worker (forked, no exec) answered: its own pid, the container's identity.
+                self.assertNotEqual(res(spans[0], "process.pid"), process.pid)
+        outside = self.servers_spans(plain_port)
+        self.assertEqual(len(outside), 1, outside)
+        self.assertIsNone(res(outside[0], "container.id"), "no container is guessed for a plain process")
+        clients = [s for s in self.receiver.spans() if s["kind"] == "CLIENT" and attr(s, "server.port") in self.ports]
+        self.assertEqual(len(clients), len(servers) + 1)
+        self.assertTrue(all(res(s, "container.id") is None for s in clients), "curl runs in no container")
+
+    def test_select_by_container_and_by_cgroup(self):
+        unified = unified_mount()
+        ids = {name: container_id() for name in ("early", "late", "other")}
+        early, early_port = self.server_in([self.cgroups.make(unified, f"system.slice/docker-{ids['early']}.scope")],
+                                           "server-early")
+        other, other_port = self.server_in([self.cgroups.make(unified, f"system.slice/docker-{ids['other']}.scope")],
+                                           "server-other")
+        by_path_folder = self.cgroups.make(unified, "selected.slice/app.service")
+        by_path, by_path_port = self.server_in([by_path_folder], "server-by-cgroup")
+
+        agent = self.start_agent("--container", ids["early"][:12], "--container", ids["late"],
+                                 "--cgroup", os.path.dirname(by_path_folder))
+        # Started after the agent: found by its exec.
+        late, late_port = self.server_in([self.cgroups.make(unified, f"system.slice/docker-{ids['late']}.scope")],
+                                         "server-late")
+        time.sleep(1.5)  # the once-a-second look for processes forked since
+        for port in (early_port, other_port, by_path_port, late_port):
+            curl(f"http://127.0.0.1:{port}/select")
+        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") in self.ports, 3,
+                           "SERVER spans of the selected servers", timeout=WAIT)
+        self.settle()
+        self.stop_agent(agent)
+
+        self.assertEqual(len(self.servers_spans(early_port)), 1, "--container with a 12-digit prefix")
+        self.assertEqual(len(self.servers_spans(late_port)), 1, "--container, started after the agent")
+        self.assertEqual(len(self.servers_spans(by_path_port)), 1, "--cgroup PATH under the cgroup2 mount")
+        self.assertEqual(self.servers_spans(other_port), [], "a container not selected")
+        clients = [s for s in self.receiver.spans() if s["kind"] == "CLIENT" and attr(s, "server.port") in self.ports]
+        self.assertEqual(clients, [], "curl is in no selected container")
+
+
+class NetworkNamespaceTest(IntegrationTest):
+    def test_same_tuple_in_two_namespaces_is_two_connections(self):
+        self.start_receiver()
+        pair = NetnsPair()
+        self.addCleanup(pair.remove)
+        cert, key = make_certificate(self.workdir)
+        script = write(os.path.join(self.workdir, "https_server.py"), HTTPS_SERVER)
+        server_port, client_port = 8443, free_port()
+        for ns in (pair.a, pair.b):
+            server = ns.process(f"server-{ns.name}", [sys.executable, script, server_port, cert, key], self.workdir)
+            self.addCleanup(server.kill_group)
+        for ns in (pair.a, pair.b):
+            ns.run(sys.executable, "-c", "import socket, sys, time\n"
+                   "for _ in range(200):\n"
+                   "    try:\n"
+                   f"        socket.create_connection(('127.0.0.1', {server_port}), timeout=0.5).close(); sys.exit(0)\n"
+                   "    except OSError: time.sleep(0.05)\n"
+                   "sys.exit('not listening')\n")
+        self.ports.add(server_port)
+
+        agent = self.start_agent()
+        # The same client port in both namespaces, at the same time: one 4-tuple, twice.
+        clients = {ns.name: subprocess.Popen(
+            ns.argv(config.tool("curl"), "-sSk", "--http1.1", "--local-port", client_port, "-o", "/dev/null",
+                    f"https://127.0.0.1:{server_port}/{label}"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE) for ns, label in ((pair.a, "ns-a"), (pair.b, "ns-b"))}
+        for name, proc in clients.items():
+            out, err = proc.communicate(timeout=30)
+            self.assertEqual(proc.returncode, 0, f"curl in {name}: {err.decode()}")
+        self.wait_received(lambda s: attr(s, "server.port") == server_port, 4, "2 SERVER + 2 CLIENT spans", timeout=WAIT)
+        self.settle()
+        self.stop_agent(agent)
+
+        spans = [s for s in self.receiver.spans() if attr(s, "server.port") == server_port]
+        by = {(s["kind"], attr(s, "url.path")): s for s in spans}
+        self.assertEqual(sorted(by), [("CLIENT", "/ns-a"), ("CLIENT", "/ns-b"), ("SERVER", "/ns-a"), ("SERVER", "/ns-b")],
+                         spans)
+        for label in ("/ns-a", "/ns-b"):
+            client, server = by[("CLIENT", label)], by[("SERVER", label)]
+            self.assertEqual(attr(server, "url.scheme"), "https")
+            self.assertEqual(attr(server, "network.peer.port"), client_port, "the two connections share their tuple")
+            self.assertEqual(server["parent_span_id"], client["span_id"],
+                             f"the server of {label} under its own namespace's client:\n{client}\n{server}")
+            self.assertEqual(server["trace_id"], client["trace_id"])
+
+
+if __name__ == "__main__":
+    unittest.main()
