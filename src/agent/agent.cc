@@ -110,6 +110,7 @@ int RunAgent(const AgentOptions& options) {
   AssemblyLimits assembly;
   assembly.stitch_same_host = options.stitch_same_host;
   SpanPipeline pipeline(monotonic_to_realtime_ns, sampler, assembly);
+  pipeline.EmitProcessesWithOwnTelemetry(options.trace_sdk_processes);
 
   std::unique_ptr<otlp::OtlpTraceExporter> exporter;
   if (otlp_config.enabled()) exporter = otlp::MakeOtlpTraceExporter(otlp_config);

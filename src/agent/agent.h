@@ -25,6 +25,8 @@ struct AgentOptions {
   bool prometheus = true;
   bool stitch_same_host = true;  // --stitch-same-host
   bool tls = true;               // --tls: OpenSSL uprobes (TLS plaintext)
+  // --trace-sdk-processes: also emit spans of processes that export their own traces.
+  bool trace_sdk_processes = false;
   int poll_interval_ms = 5;
 };
 

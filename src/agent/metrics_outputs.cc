@@ -196,6 +196,7 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   stats_.ambiguous_in_process = a.ambiguous_in_process;
   stats_.released_early = a.released_early;
   stats_.sampled_out = a.sampled_out;
+  stats_.spans_left_to_sdk = pipeline.spans_left_to_sdk();
   const TrackerStats& t = tracker.stats();
   stats_.records = t.records;
   stats_.malformed = t.malformed_records;
@@ -374,6 +375,12 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
                    for (const auto& [outcome, value] : outcomes)
                      out->push_back({{{"outcome", std::string(outcome)}}, load(*value)});
                  });
+  self_.RegisterInt({"otelbpf.spans.left_to_sdk",
+                     "Spans not emitted, nor counted in request metrics, because their process "
+                     "exports its own traces (an OpenTelemetry SDK or agent; "
+                     "--trace-sdk-processes=true emits them too)",
+                     "{span}", MetricKind::kCounter},
+                    [&s, load] { return load(s.spans_left_to_sdk); });
   self_.RegisterInt({"otelbpf.tcp.connections.unattributed",
                      "TCP connection closes not counted: their process had already exited",
                      "{connection}", MetricKind::kCounter},

@@ -58,6 +58,7 @@ struct SelfStats {
   std::atomic<uint64_t> linked_same_host{0}, linked_in_process{0}, linked_propagated{0},
       joined_remote{0},
       new_traces{0}, ambiguous_in_process{0}, released_early{0}, sampled_out{0};
+  std::atomic<uint64_t> spans_left_to_sdk{0};  // processes that export their own traces
 };
 
 class MetricsOutputs : public SpanSink {

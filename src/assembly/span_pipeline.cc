@@ -50,6 +50,10 @@ void SpanPipeline::OnExchange(ExchangeSpan& exchange, const ConnectionInfo& conn
 
 void SpanPipeline::OnSpan(Span span, const ConnectionInfo& connection, const SpanOrigin& origin) {
   ++spans_;
+  if (!emit_own_telemetry_ && span.resource && !span.resource->own_telemetry.empty()) {
+    ++spans_left_to_sdk_;
+    return;
+  }
   for (SpanSink* sink : every_span_sinks_) sink->Consume(span);
   if (sampler_.NeverSamples()) return;  // nothing of it can be exported: skip assembly
   const uint64_t now = std::max(last_tick_unix_ns_, span.end_time_unix_nano);

@@ -55,7 +55,14 @@ class SpanPipeline {
   // Releases every held span (shutdown), before the sinks shut down.
   void Flush() { assembler_.Flush(); }
 
+  // Spans of processes that export their own traces (Resource::own_telemetry) are dropped
+  // here, before request metrics (their SDK reports both) and assembly: a neighbour's span
+  // then joins the SDK's span through the traceparent the SDK put on the wire. true: they are
+  // emitted like any other (--trace-sdk-processes).
+  void EmitProcessesWithOwnTelemetry(bool emit) { emit_own_telemetry_ = emit; }
+
   uint64_t spans() const { return spans_; }
+  uint64_t spans_left_to_sdk() const { return spans_left_to_sdk_; }
   const AssemblyStats& assembly_stats() const { return assembler_.stats(); }
   const SamplerConfig& sampler_config() const { return sampler_.config(); }
 
@@ -68,6 +75,8 @@ class SpanPipeline {
   std::vector<SpanSink*> sinks_;
   std::vector<SpanSink*> every_span_sinks_;
   uint64_t spans_ = 0;
+  bool emit_own_telemetry_ = false;
+  uint64_t spans_left_to_sdk_ = 0;
   uint64_t last_tick_unix_ns_ = 0;
 };
 

@@ -141,6 +141,14 @@ int main(int argc, char** argv) {
                   "traced process (docs/performance.md): false to leave TLS traffic alone")
       ->envname("OTEL_EBPF_TLS")
       ->default_val(true);
+  run->add_option("--trace-sdk-processes", options.trace_sdk_processes,
+                  "Also emit spans (and request metrics) for processes that export their own "
+                  "traces: an OpenTelemetry SDK or agent found in their environment "
+                  "(OTEL_TRACES_EXPORTER, a -javaagent, NODE_OPTIONS, opentelemetry-instrument) "
+                  "or their mapped libraries. Off: they are left to their SDK, and neighbours "
+                  "still join their traces through the traceparent they send")
+      ->envname("OTEL_EBPF_TRACE_SDK_PROCESSES")
+      ->default_val(false);
   std::string protocols = "all";
   run->add_option("--protocols", protocols,
                   "Protocols to follow, comma-separated: all, or some of " +

@@ -2,6 +2,7 @@
 
 #include "discovery/command_line.h"
 #include "discovery/container.h"
+#include "discovery/own_telemetry.h"
 #include "discovery/service_name.h"
 
 #include <dirent.h>
@@ -297,6 +298,8 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool tru
   SetAttribute(attrs, "telemetry.sdk.name", std::string("otelbpf"));
   SetAttribute(attrs, "telemetry.sdk.language", std::string("cpp"));
   SetAttribute(attrs, "telemetry.sdk.version", std::string(OTELBPF_VERSION));
+  r->own_telemetry = OwnTelemetryEvidence(
+      environ_block, trust_proc ? ReadWholeFile(dir + "/maps", 4 << 20) : std::string());
   return r;
 }
 

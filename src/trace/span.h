@@ -61,6 +61,9 @@ using Attributes = std::vector<Attribute>;
 // group spans by resource (pointer identity) without comparing attributes.
 struct Resource {
   Attributes attributes;
+  // Why the process is known to export its own traces (an OpenTelemetry SDK or agent:
+  // discovery/own_telemetry.h); "" when it is not. Its spans are then left to it.
+  std::string own_telemetry;
 };
 using ResourcePtr = std::shared_ptr<const Resource>;
 
