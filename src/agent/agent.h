@@ -9,6 +9,7 @@
 
 #include "capture/bpf_capture.h"
 #include "export/console/console_printer.h"
+#include "routes/route_options.h"
 
 namespace otelbpf {
 
@@ -23,6 +24,9 @@ struct AgentOptions {
   bool prometheus = true;
   bool stitch_same_host = true;  // --stitch-same-host
   bool tls = true;               // --tls: OpenSSL uprobes (TLS plaintext)
+  // HTTP routes, ignored paths and unmatched templates (docs/configuration.md, "Routes"); the
+  // defaults give heuristic templates in url.template and ignore nothing.
+  routes::RouteOptions routes;
   int poll_interval_ms = 5;
 };
 
