@@ -40,7 +40,9 @@ TEST(RoutePattern, InvalidPatternsSayWhatIsWrong) {
     const std::optional<std::string> error = PatternError(c.pattern);
     ASSERT_TRUE(error.has_value()) << c.pattern;
     EXPECT_NE(error->find(c.says), std::string::npos) << c.pattern << ": " << *error;
-    if (*c.pattern != '\0') EXPECT_NE(error->find(c.pattern), std::string::npos) << *error;
+    if (*c.pattern != '\0') {
+      EXPECT_NE(error->find(c.pattern), std::string::npos) << *error;
+    }
   }
 }
 

@@ -10,7 +10,7 @@ namespace {
 
 TEST(PathTemplate, IdLikeSegmentsBecomeThePlaceholder) {
   struct Case {
-    const char* path;
+    std::string path;
     const char* expected;
   };
   const Case cases[] = {
