@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <functional>
-#include <unordered_map>
 #include <utility>
 
 namespace otelbpf::routes {
@@ -83,11 +81,6 @@ std::optional<std::string> ParsePattern(std::string_view pattern, std::vector<Pa
   return std::nullopt;
 }
 
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 }  // namespace
 
 struct RouteMatcher::Node {
@@ -100,7 +93,15 @@ struct RouteMatcher::Node {
              segment.ends_with(suffix);
     }
   };
-  std::unordered_map<std::string, std::unique_ptr<Node>, StringHash, std::equal_to<>> literals;
+  // Literal children, searched linearly: a route tree's nodes have a handful each, and
+  // comparing a few views (lengths first) beats hashing the segment (measured in
+  // bench/routes_bench.cc).
+  std::vector<std::pair<std::string, std::unique_ptr<Node>>> literals;
+  const Node* Literal(std::string_view segment) const {
+    for (const auto& [text, node] : literals)
+      if (text == segment) return node.get();
+    return nullptr;
+  }
   std::vector<Partial> partials;  // most literal text first; same length: as listed
   std::unique_ptr<Node> parameter;
   std::unique_ptr<Node> wildcard;
@@ -155,10 +156,12 @@ void RouteMatcher::Add(std::string_view pattern) {
   for (const PatternSegment& seg : segments) {
     switch (seg.kind) {
       case PatternSegment::Kind::kLiteral: {
-        auto it = node->literals.find(seg.prefix);
-        if (it == node->literals.end())
-          it = node->literals.emplace(std::string(seg.prefix), std::make_unique<Node>()).first;
-        node = it->second.get();
+        Node* next = const_cast<Node*>(node->Literal(seg.prefix));
+        if (next == nullptr) {
+          node->literals.emplace_back(std::string(seg.prefix), std::make_unique<Node>());
+          next = node->literals.back().second.get();
+        }
+        node = next;
         break;
       }
       case PatternSegment::Kind::kPartial: {
@@ -199,8 +202,8 @@ int RouteMatcher::Match(const Node& node, const std::string_view* segments, size
     return -1;
   }
   const std::string_view segment = segments[i];
-  if (auto it = node.literals.find(segment); it != node.literals.end()) {
-    if (int r = Match(*it->second, segments, count, i + 1); r >= 0) return r;
+  if (const Node* literal = node.Literal(segment)) {
+    if (int r = Match(*literal, segments, count, i + 1); r >= 0) return r;
   }
   for (const Node::Partial& p : node.partials) {
     if (!p.Matches(segment)) continue;
