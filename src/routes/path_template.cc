@@ -1,5 +1,6 @@
 #include "routes/path_template.h"
 
+#include <array>
 #include <cstdint>
 
 namespace otelbpf::routes {
@@ -8,14 +9,20 @@ namespace {
 constexpr size_t kMaxWordBytes = 64;
 constexpr size_t kMinTokenBytes = 16;
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
-bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
-bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-// RFC 3986's unreserved characters: what route words are made of.
-bool IsWordByte(char c) {
-  return IsDigit(c) || IsLower(c) || IsUpper(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
+// Byte classes, one table lookup per byte: this loop runs over every unmatched path.
+enum : uint8_t { kDigit = 1, kLower = 2, kUpper = 4, kHex = 8, kWord = 16 };
+constexpr std::array<uint8_t, 256> kClasses = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = kDigit | kHex | kWord;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kLower | kWord | (c <= 'f' ? kHex : 0);
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kUpper | kWord | (c <= 'F' ? kHex : 0);
+  // RFC 3986's other unreserved characters: what route words are made of.
+  for (char c : {'-', '_', '.', '~'}) t[static_cast<uint8_t>(c)] = kWord;
+  return t;
+}();
+uint8_t ClassOf(char c) { return kClasses[static_cast<uint8_t>(c)]; }
+bool IsDigit(char c) { return ClassOf(c) & kDigit; }
+bool IsHex(char c) { return ClassOf(c) & kHex; }
 
 bool IsUuid(std::string_view s) {
   if (s.size() != 36) return false;
@@ -44,17 +51,18 @@ bool LooksLikeId(std::string_view s) {
   if (s.size() > kMaxWordBytes) return true;
   size_t digits = 0, letters = 0, flips = 0;
   bool all_hex = true;
-  char previous_letter = 0;
+  uint8_t previous_case = 0;  // kLower or kUpper of the last letter
   for (char c : s) {
-    if (!IsWordByte(c)) return true;
-    if (IsDigit(c)) {
+    const uint8_t cls = ClassOf(c);
+    if (!(cls & kWord)) return true;
+    if (cls & kDigit) {
       ++digits;
-    } else if (IsLower(c) || IsUpper(c)) {
+    } else if (const uint8_t letter_case = cls & (kLower | kUpper)) {
       ++letters;
-      if (previous_letter != 0 && IsUpper(previous_letter) != IsUpper(c)) ++flips;
-      previous_letter = c;
+      if (previous_case != 0 && previous_case != letter_case) ++flips;
+      previous_case = letter_case;
     }
-    if (!IsHex(c)) all_hex = false;
+    if (!(cls & kHex)) all_hex = false;
   }
   if (digits == s.size()) return true;
   if (IsUuid(s)) return true;
