@@ -97,7 +97,8 @@ RouteVerdict RouteDecorator::Decorate(Span& span) {
 RouteDecorator::ServiceTemplates& RouteDecorator::ServiceOf(const ResourcePtr& resource) {
   const Resource* key = resource.get();
   // Spans come in runs of one process: skip the hash lookup for those.
-  if (last_service_ != nullptr && last_key_ == key && (key == nullptr || !last_service_->resource.expired()))
+  if (last_service_ != nullptr && last_key_ == key &&
+      (key == nullptr || !last_service_->resource.expired()))
     return *last_service_;
   auto it = services_.find(key);
   if (it == services_.end()) {

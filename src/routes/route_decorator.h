@@ -35,11 +35,11 @@ struct RouteVerdict {
 };
 
 struct RouteCounters {
-  uint64_t routes_matched = 0;         // spans whose path matched a route pattern
-  uint64_t templated = 0;              // spans given an unmatched value (template, path, "/**")
-  uint64_t ignored_spans = 0;          // spans whose path matched ignored_patterns
-  uint64_t ignored_measurements = 0;   // of those, left out of metrics (ignore_mode all|metrics)
-  uint64_t templates_overflowed = 0;   // unmatched values replaced by kOverflowTemplate (cap)
+  uint64_t routes_matched = 0;        // spans whose path matched a route pattern
+  uint64_t templated = 0;             // spans given an unmatched value (template, path, "/**")
+  uint64_t ignored_spans = 0;         // spans whose path matched ignored_patterns
+  uint64_t ignored_measurements = 0;  // of those, left out of metrics (ignore_mode all|metrics)
+  uint64_t templates_overflowed = 0;  // unmatched values replaced by kOverflowTemplate (cap)
 };
 
 // Longer unmatched values count as overflow: no route is that long, and each service keeps up

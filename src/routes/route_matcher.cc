@@ -16,7 +16,9 @@ struct PatternSegment {
   std::string_view suffix;  // kPartial: literal text after it ({name}.json)
 };
 
-std::string Quoted(std::string_view pattern) { return "route pattern \"" + std::string(pattern) + "\""; }
+std::string Quoted(std::string_view pattern) {
+  return "route pattern \"" + std::string(pattern) + "\"";
+}
 
 // Parses one segment; an error sentence (without the pattern's name) when it is invalid.
 std::optional<std::string> ParseSegment(std::string_view s, PatternSegment* out) {
@@ -28,15 +30,16 @@ std::optional<std::string> ParseSegment(std::string_view s, PatternSegment* out)
   const size_t open = s.find('{');
   if (open != std::string_view::npos) {
     const size_t close = s.find('}', open);
-    if (close == std::string_view::npos) return "has '{' without '}' in segment \"" + std::string(s) + "\"";
+    if (close == std::string_view::npos)
+      return "has '{' without '}' in segment \"" + std::string(s) + "\"";
     const std::string_view name = s.substr(open + 1, close - open - 1);
     if (name.empty()) return "has an empty parameter name '{}'";
     if (name.find('{') != std::string_view::npos) return "has '{' inside a parameter name";
     const std::string_view prefix = s.substr(0, open);
     const std::string_view suffix = s.substr(close + 1);
     if (prefix.find('}') != std::string_view::npos) return "has '}' without '{'";
-    if (suffix.find_first_of("{}") != std::string_view::npos || suffix.find('*') != std::string_view::npos ||
-        prefix.find('*') != std::string_view::npos)
+    if (suffix.find_first_of("{}") != std::string_view::npos ||
+        suffix.find('*') != std::string_view::npos || prefix.find('*') != std::string_view::npos)
       return "has more than one parameter in segment \"" + std::string(s) + "\"";
     out->kind = prefix.empty() && suffix.empty() ? PatternSegment::Kind::kParameter
                                                  : PatternSegment::Kind::kPartial;
@@ -49,19 +52,22 @@ std::optional<std::string> ParseSegment(std::string_view s, PatternSegment* out)
   if (colon != std::string_view::npos) {
     if (colon + 1 == s.size()) return "has an empty parameter name after ':'";
     const std::string_view prefix = s.substr(0, colon);
-    if (prefix.find('*') != std::string_view::npos) return "has '*' inside a segment (it must be a whole segment)";
+    if (prefix.find('*') != std::string_view::npos)
+      return "has '*' inside a segment (it must be a whole segment)";
     out->kind = prefix.empty() ? PatternSegment::Kind::kParameter : PatternSegment::Kind::kPartial;
     out->prefix = prefix;
     return std::nullopt;
   }
-  if (s.find('*') != std::string_view::npos) return "has '*' inside a segment (it must be a whole segment)";
+  if (s.find('*') != std::string_view::npos)
+    return "has '*' inside a segment (it must be a whole segment)";
   out->kind = PatternSegment::Kind::kLiteral;
   out->prefix = s;
   return std::nullopt;
 }
 
 // The segments of a valid pattern, or the reason it is not valid.
-std::optional<std::string> ParsePattern(std::string_view pattern, std::vector<PatternSegment>* out) {
+std::optional<std::string> ParsePattern(std::string_view pattern,
+                                        std::vector<PatternSegment>* out) {
   out->clear();
   if (pattern.empty()) return "empty route pattern";
   if (pattern.front() != '/') return Quoted(pattern) + " must start with '/'";
@@ -69,11 +75,13 @@ std::optional<std::string> ParsePattern(std::string_view pattern, std::vector<Pa
     return Quoted(pattern) + " has '?' or '#': patterns match the path only";
   std::array<std::string_view, kMaxPathSegments> segments;
   const size_t n = SplitPath(pattern, segments.data(), segments.size());
-  if (n == SIZE_MAX) return Quoted(pattern) + " has more than " + std::to_string(kMaxPathSegments) + " segments";
+  if (n == SIZE_MAX)
+    return Quoted(pattern) + " has more than " + std::to_string(kMaxPathSegments) + " segments";
   int wildcards = 0;
   for (size_t i = 0; i < n; ++i) {
     PatternSegment seg;
-    if (std::optional<std::string> error = ParseSegment(segments[i], &seg)) return Quoted(pattern) + " " + *error;
+    if (std::optional<std::string> error = ParseSegment(segments[i], &seg))
+      return Quoted(pattern) + " " + *error;
     if (seg.kind == PatternSegment::Kind::kWildcard && ++wildcards > 1)
       return Quoted(pattern) + " has more than one '*'";
     out->push_back(seg);
@@ -165,15 +173,18 @@ void RouteMatcher::Add(std::string_view pattern) {
         break;
       }
       case PatternSegment::Kind::kPartial: {
-        auto same = std::find_if(node->partials.begin(), node->partials.end(), [&](const Node::Partial& p) {
-          return p.prefix == seg.prefix && p.suffix == seg.suffix;
-        });
+        auto same =
+            std::find_if(node->partials.begin(), node->partials.end(), [&](const Node::Partial& p) {
+              return p.prefix == seg.prefix && p.suffix == seg.suffix;
+            });
         if (same == node->partials.end()) {
-          Node::Partial p{std::string(seg.prefix), std::string(seg.suffix), std::make_unique<Node>()};
+          Node::Partial p{std::string(seg.prefix), std::string(seg.suffix),
+                          std::make_unique<Node>()};
           // Keep the most literal text first (stable: same length keeps the listed order).
-          auto at = std::find_if(node->partials.begin(), node->partials.end(), [&](const Node::Partial& q) {
-            return q.prefix.size() + q.suffix.size() < p.prefix.size() + p.suffix.size();
-          });
+          auto at = std::find_if(
+              node->partials.begin(), node->partials.end(), [&](const Node::Partial& q) {
+                return q.prefix.size() + q.suffix.size() < p.prefix.size() + p.suffix.size();
+              });
           same = node->partials.insert(at, std::move(p));
         }
         node = same->node.get();

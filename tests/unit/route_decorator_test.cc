@@ -291,7 +291,8 @@ TEST(RouteOptions, ParseOptionValuesAsObiSpellsThem) {
   EXPECT_EQ(ParseUnmatched("wildcard"), Unmatched::kWildcard);
   EXPECT_EQ(ParseUnmatched("heuristic"), Unmatched::kHeuristic);
   EXPECT_EQ(ParseUnmatched("Heuristic"), std::nullopt);
-  for (Unmatched u : {Unmatched::kUnset, Unmatched::kPath, Unmatched::kWildcard, Unmatched::kHeuristic})
+  for (Unmatched u :
+       {Unmatched::kUnset, Unmatched::kPath, Unmatched::kWildcard, Unmatched::kHeuristic})
     EXPECT_EQ(ParseUnmatched(Name(u)), u);
   for (IgnoreMode m : {IgnoreMode::kAll, IgnoreMode::kTraces, IgnoreMode::kMetrics})
     EXPECT_EQ(ParseIgnoreMode(Name(m)), m);

@@ -118,7 +118,8 @@ TEST_F(RouteIgnorePipeline, MetricsModeKeepsTheTrace) {
   ASSERT_EQ(exporter_.spans.size(), 2u);
   EXPECT_EQ(metrics_.Names(), std::vector<std::string>{"SELECT"});
   EXPECT_EQ(pipeline_.assembly_stats().ignored, 0u);
-  const Span* ping = exporter_.spans[0].name == "SELECT" ? &exporter_.spans[0] : &exporter_.spans[1];
+  const Span* ping =
+      exporter_.spans[0].name == "SELECT" ? &exporter_.spans[0] : &exporter_.spans[1];
   const Span* health = ping == &exporter_.spans[0] ? &exporter_.spans[1] : &exporter_.spans[0];
   EXPECT_EQ(ping->parent_span_id, health->span_id);
 }

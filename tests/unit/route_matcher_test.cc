@@ -11,9 +11,9 @@ namespace otelbpf::routes {
 namespace {
 
 TEST(RoutePattern, ValidPatterns) {
-  for (const char* p : {"/", "/users", "/users/", "/users/{id}", "/users/:id", "/api/:version/items",
-                        "/files/{name}.json", "/v1/{name}:cancel", "/@:user", "/static/*",
-                        "/api/*/status", "/assets/**", "/a//b", "/{id:int}"}) {
+  for (const char* p : {"/", "/users", "/users/", "/users/{id}", "/users/:id",
+                        "/api/:version/items", "/files/{name}.json", "/v1/{name}:cancel", "/@:user",
+                        "/static/*", "/api/*/status", "/assets/**", "/a//b", "/{id:int}"}) {
     EXPECT_EQ(PatternError(p), std::nullopt) << p;
   }
 }
@@ -114,17 +114,17 @@ TEST(RouteMatcher, TextAroundAParameter) {
 }
 
 TEST(RouteMatcher, TheLongestTextAroundAParameterWins) {
-  ExpectMatches({"/f/{n}.gz", "/f/{n}.tar.gz"}, {{"/f/a.tar.gz", "/f/{n}.tar.gz"}, {"/f/a.gz", "/f/{n}.gz"}});
+  ExpectMatches({"/f/{n}.gz", "/f/{n}.tar.gz"},
+                {{"/f/a.tar.gz", "/f/{n}.tar.gz"}, {"/f/a.gz", "/f/{n}.gz"}});
 }
 
 TEST(RouteMatcher, TrailingWildcardMatchesThePrefixAndBelow) {
-  ExpectMatches({"/user/*", "/static/**"},
-                {{"/user", "/user/*"},
-                 {"/user/", "/user/*"},
-                 {"/user/123", "/user/*"},
-                 {"/user/123/basket/1", "/user/*"},
-                 {"/static/css/site.css", "/static/**"},
-                 {"/users", nullptr}});
+  ExpectMatches({"/user/*", "/static/**"}, {{"/user", "/user/*"},
+                                            {"/user/", "/user/*"},
+                                            {"/user/123", "/user/*"},
+                                            {"/user/123/basket/1", "/user/*"},
+                                            {"/static/css/site.css", "/static/**"},
+                                            {"/users", nullptr}});
 }
 
 TEST(RouteMatcher, MiddleWildcardTakesOneOrMoreSegments) {
@@ -133,8 +133,8 @@ TEST(RouteMatcher, MiddleWildcardTakesOneOrMoreSegments) {
                  {"/api/a/b/c/status", "/api/*/status"},
                  {"/api/status", "/api/*"},  // '*' needs a segment before /status
                  {"/api/a/b", "/api/*"}});
-  ExpectMatches({"/repos/*/blob/{file}"}, {{"/repos/o/r/blob/x.c", "/repos/*/blob/{file}"},
-                                            {"/repos/o/r/blob", nullptr}});
+  ExpectMatches({"/repos/*/blob/{file}"},
+                {{"/repos/o/r/blob/x.c", "/repos/*/blob/{file}"}, {"/repos/o/r/blob", nullptr}});
 }
 
 TEST(RouteMatcher, WildcardLosesToEverythingElse) {
@@ -142,9 +142,7 @@ TEST(RouteMatcher, WildcardLosesToEverythingElse) {
                 {{"/health", "/health"}, {"/x", "/{page}"}, {"/x/y", "/*"}, {"/", "/*"}});
 }
 
-TEST(RouteMatcher, RootPattern) {
-  ExpectMatches({"/"}, {{"/", "/"}, {"", "/"}, {"/x", nullptr}});
-}
+TEST(RouteMatcher, RootPattern) { ExpectMatches({"/"}, {{"/", "/"}, {"", "/"}, {"/x", nullptr}}); }
 
 TEST(RouteMatcher, SameShapeFirstListedNamesTheRoute) {
   ExpectMatches({"/users/{id}", "/users/:uid"}, {{"/users/1", "/users/{id}"}});

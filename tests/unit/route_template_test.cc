@@ -19,8 +19,8 @@ TEST(PathTemplate, IdLikeSegmentsBecomeThePlaceholder) {
       {"/page/7", "/page/{id}"},
       {"/jobs/0b3d5f7e-1c2a-4e8f-9a6b-7c5d3e1f2a4b/logs", "/jobs/{id}/logs"},
       {"/jobs/0B3D5F7E-1C2A-4E8F-9A6B-7C5D3E1F2A4B", "/jobs/{id}"},
-      {"/blobs/5f1c9a2e77b04c1d", "/blobs/{id}"},                        // 16 hex digits
-      {"/objects/507f1f77bcf86cd799439011", "/objects/{id}"},            // Mongo ObjectId
+      {"/blobs/5f1c9a2e77b04c1d", "/blobs/{id}"},                            // 16 hex digits
+      {"/objects/507f1f77bcf86cd799439011", "/objects/{id}"},                // Mongo ObjectId
       {"/commit/da39a3ee5e6b4b0d3255bfef95601890afd80709", "/commit/{id}"},  // SHA-1
       {"/days/2024-05-01", "/days/{id}"},
       {"/u/user123", "/u/{id}"},
@@ -80,11 +80,11 @@ TEST(PathTemplate, LooksLikeIdEdges) {
   EXPECT_TRUE(LooksLikeId("0"));
   EXPECT_FALSE(LooksLikeId("v1"));
   EXPECT_FALSE(LooksLikeId("v1."));
-  EXPECT_TRUE(LooksLikeId("v1.2.3a4"));  // not a version, 4 digits
-  EXPECT_FALSE(LooksLikeId("a1b2"));     // two digits: kept
-  EXPECT_TRUE(LooksLikeId("a1b2c3"));    // three: an id
-  EXPECT_FALSE(LooksLikeId("abcdefabcdefab1"));   // hex, one digit, 15 long: kept
-  EXPECT_TRUE(LooksLikeId("abcdefabcdefabc1"));   // 16 long: a hash
+  EXPECT_TRUE(LooksLikeId("v1.2.3a4"));          // not a version, 4 digits
+  EXPECT_FALSE(LooksLikeId("a1b2"));             // two digits: kept
+  EXPECT_TRUE(LooksLikeId("a1b2c3"));            // three: an id
+  EXPECT_FALSE(LooksLikeId("abcdefabcdefab1"));  // hex, one digit, 15 long: kept
+  EXPECT_TRUE(LooksLikeId("abcdefabcdefabc1"));  // 16 long: a hash
   EXPECT_TRUE(LooksLikeId(std::string(64, 'x') + "y"));
   EXPECT_FALSE(LooksLikeId(std::string(64, 'x')));
 }
