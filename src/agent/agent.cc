@@ -111,6 +111,12 @@ int RunAgent(const AgentOptions& options) {
   assembly.stitch_same_host = options.stitch_same_host;
   SpanPipeline pipeline(monotonic_to_realtime_ns, sampler, assembly);
   pipeline.EmitProcessesWithOwnTelemetry(options.trace_sdk_processes);
+  {
+    // Bad patterns are skipped with a message each; the agent runs with the rest.
+    std::vector<std::string> route_errors = routes::Validate(options.routes);
+    for (const auto& e : route_errors) spdlog::warn("{}", e);
+    pipeline.SetRoutes(options.routes);
+  }
 
   std::unique_ptr<otlp::OtlpTraceExporter> exporter;
   if (otlp_config.enabled()) exporter = otlp::MakeOtlpTraceExporter(otlp_config);
@@ -311,10 +317,10 @@ int RunAgent(const AgentOptions& options) {
   spdlog::info(
       "traces: new={} joined_remote={} linked_in_process={} linked_same_host={} "
       "ambiguous_in_process={} released_early={} sampled_out={} linked_propagated={} "
-      "decided_on_arrival={}",
+      "decided_on_arrival={} ignored={}",
       as.new_traces, as.joined_remote, as.linked_in_process, as.linked_same_host,
       as.ambiguous_in_process, as.released_early, as.sampled_out, as.linked_propagated,
-      as.decided_on_arrival);
+      as.decided_on_arrival, as.ignored);
   if (exporter) {
     auto s = exporter->stats();
     spdlog::info(

@@ -9,6 +9,7 @@
 
 #include "capture/bpf_capture.h"
 #include "export/console/console_printer.h"
+#include "routes/route_options.h"
 
 namespace otelbpf {
 
@@ -27,6 +28,9 @@ struct AgentOptions {
   bool tls = true;               // --tls: OpenSSL uprobes (TLS plaintext)
   // --trace-sdk-processes: also emit spans of processes that export their own traces.
   bool trace_sdk_processes = false;
+  // HTTP routes, ignored paths and unmatched templates (docs/configuration.md, "Routes"); the
+  // defaults give heuristic templates in url.template and ignore nothing.
+  routes::RouteOptions routes;
   int poll_interval_ms = 5;
 };
 

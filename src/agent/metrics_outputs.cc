@@ -197,6 +197,10 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   stats_.released_early = a.released_early;
   stats_.sampled_out = a.sampled_out;
   stats_.spans_left_to_sdk = pipeline.spans_left_to_sdk();
+  stats_.ignored_spans = a.ignored;
+  const routes::RouteCounters r = pipeline.route_counters();
+  stats_.ignored_measurements = r.ignored_measurements;
+  stats_.route_templates_overflowed = r.templates_overflowed;
   const TrackerStats& t = tracker.stats();
   stats_.records = t.records;
   stats_.malformed = t.malformed_records;
@@ -381,6 +385,21 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
                      "--trace-sdk-processes=true emits them too)",
                      "{span}", MetricKind::kCounter},
                     [&s, load] { return load(s.spans_left_to_sdk); });
+  self_.Register({"otelbpf.routes.ignored",
+                  "Requests whose path matched routes.ignored_patterns, by the signal they were "
+                  "left out of: traces (spans of sampled traces not exported: the matching span "
+                  "and the spans linked below it) or metrics (measurements not recorded)",
+                  "{request}", MetricKind::kCounter},
+                 [&s, load](std::vector<metrics::CallbackPoint>* out) {
+                   out->push_back({{{"signal", std::string("traces")}}, load(s.ignored_spans)});
+                   out->push_back(
+                       {{{"signal", std::string("metrics")}}, load(s.ignored_measurements)});
+                 });
+  self_.RegisterInt({"otelbpf.routes.overflow",
+                     "Requests whose unmatched path template was replaced by /{overflow}: their "
+                     "service already had routes.max_templates_per_service distinct templates",
+                     "{request}", MetricKind::kCounter},
+                    [&s, load] { return load(s.route_templates_overflowed); });
   self_.RegisterInt({"otelbpf.tcp.connections.unattributed",
                      "TCP connection closes not counted: their process had already exited",
                      "{connection}", MetricKind::kCounter},

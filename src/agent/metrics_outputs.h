@@ -59,6 +59,9 @@ struct SelfStats {
       joined_remote{0},
       new_traces{0}, ambiguous_in_process{0}, released_early{0}, sampled_out{0};
   std::atomic<uint64_t> spans_left_to_sdk{0};  // processes that export their own traces
+  // Routes (routes/route_decorator.h): spans not exported and measurements not recorded because
+  // their path matched routes.ignored_patterns; unmatched values past the per-service cap.
+  std::atomic<uint64_t> ignored_spans{0}, ignored_measurements{0}, route_templates_overflowed{0};
 };
 
 class MetricsOutputs : public SpanSink {

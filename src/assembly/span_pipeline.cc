@@ -48,16 +48,26 @@ void SpanPipeline::OnExchange(ExchangeSpan& exchange, const ConnectionInfo& conn
   OnSpan(std::move(exchange.span), connection, exchange.origin);
 }
 
+void SpanPipeline::SetRoutes(const routes::RouteOptions& options, std::vector<std::string>* errors) {
+  routes_ = std::make_unique<routes::RouteDecorator>(options, errors);
+}
+
 void SpanPipeline::OnSpan(Span span, const ConnectionInfo& connection, const SpanOrigin& origin) {
   ++spans_;
   if (!emit_own_telemetry_ && span.resource && !span.resource->own_telemetry.empty()) {
     ++spans_left_to_sdk_;
     return;
   }
-  for (SpanSink* sink : every_span_sinks_) sink->Consume(span);
+  routes::RouteVerdict verdict;
+  if (routes_) verdict = routes_->Decorate(span);
+  if (verdict.metrics) {
+    for (SpanSink* sink : every_span_sinks_) sink->Consume(span);
+  }
   if (sampler_.NeverSamples()) return;  // nothing of it can be exported: skip assembly
   const uint64_t now = std::max(last_tick_unix_ns_, span.end_time_unix_nano);
-  assembler_.Add(std::move(span), connection, origin, now);
+  // An ignored span still goes through assembly, unexported: its children (a health check's
+  // database ping) find it, and are withheld with it instead of starting traces of their own.
+  assembler_.Add(std::move(span), connection, origin, now, /*suppress=*/!verdict.traces);
 }
 
 void SpanPipeline::Tick(uint64_t now_monotonic_ns) {

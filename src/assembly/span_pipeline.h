@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "protocols/common/connection.h"
@@ -13,6 +15,7 @@
 #include "trace/sampler.h"
 #include "trace/span_origin.h"
 #include "assembly/trace_assembler.h"
+#include "routes/route_decorator.h"
 
 namespace otelbpf {
 
@@ -42,6 +45,10 @@ class SpanPipeline {
   // Every span, sampled or not, as soon as it arrives and before it has ids: span-derived
   // metrics must count all requests.
   void AddEverySpanSink(SpanSink* sink) { every_span_sinks_.push_back(sink); }
+  // Routes (docs/design.md, "Routes"): from now on every HTTP span gets its route or template
+  // and span name before any sink or assembly sees it, and ignored paths are withheld from
+  // metrics and/or traces. Invalid patterns are skipped, one message each in `errors`.
+  void SetRoutes(const routes::RouteOptions& options, std::vector<std::string>* errors = nullptr);
 
   // Any protocol's span: ids, parent and sampling are decided here (fields the builder set for
   // them are overwritten). Times are the span's own (unix ns). Assembly holds a span briefly
@@ -65,6 +72,10 @@ class SpanPipeline {
   uint64_t spans_left_to_sdk() const { return spans_left_to_sdk_; }
   const AssemblyStats& assembly_stats() const { return assembler_.stats(); }
   const SamplerConfig& sampler_config() const { return sampler_.config(); }
+  // All zero without SetRoutes.
+  routes::RouteCounters route_counters() const {
+    return routes_ ? routes_->counters() : routes::RouteCounters{};
+  }
 
  private:
   void Deliver(Span&& span);
@@ -74,6 +85,7 @@ class SpanPipeline {
   uint64_t monotonic_to_realtime_ns_;
   std::vector<SpanSink*> sinks_;
   std::vector<SpanSink*> every_span_sinks_;
+  std::unique_ptr<routes::RouteDecorator> routes_;
   uint64_t spans_ = 0;
   bool emit_own_telemetry_ = false;
   uint64_t spans_left_to_sdk_ = 0;

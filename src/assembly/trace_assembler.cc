@@ -57,6 +57,8 @@ struct TraceAssembler::Held {
   // context, for when it is not held here (gone, or another host's).
   TraceContext wire_parent;
   bool indexed = false;  // held (in held_ and the indexes); false while deciding on arrival
+  // Not emitted: it matched routes.ignored_patterns, or it is linked below a span that did.
+  bool suppressed = false;
 };
 
 TraceAssembler::TraceAssembler(const Sampler& sampler, AssemblyLimits limits, Emit emit)
@@ -65,7 +67,7 @@ TraceAssembler::TraceAssembler(const Sampler& sampler, AssemblyLimits limits, Em
 TraceAssembler::~TraceAssembler() = default;
 
 void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const SpanOrigin& origin,
-                         uint64_t now_ns) {
+                         uint64_t now_ns, bool suppress) {
   ++stats_.spans;
   clock_ns_ = std::max(clock_ns_, now_ns);
 
@@ -73,6 +75,7 @@ void TraceAssembler::Add(Span span, const ConnectionInfo& connection, const Span
   // index entry (at tens of thousands of spans a second, those were most of assembly's cost).
   Held h;
   h.seq = next_seq_++;
+  h.suppressed = suppress;
   h.span = std::move(span);
   h.span.span_id = origin.wire ? origin.wire->span_id : ids_.NewSpanId();
   h.span.parent_span_id = SpanId{};
@@ -352,6 +355,7 @@ void TraceAssembler::ReleaseUnder(Held& span, const Settled& parent) {
   view.start_time_unix_nano = parent.start_ns;
   view.end_time_unix_nano = parent.end_ns;
   LinkChild(view, span);
+  span.suppressed = span.suppressed || parent.suppressed;
   const Trace trace = parent.trace;  // copied: settling below may move the deque
   ReleaseTree(span, trace);
 }
@@ -399,6 +403,7 @@ void TraceAssembler::ReleaseTree(Held& root, const Trace& trace) {
     x.span.trace_state = trace.trace_state;
     for (Held* c : children) {
       LinkChild(x.span, *c);
+      c->suppressed = c->suppressed || x.suppressed;
       stack.push_back(c);
     }
     if (!x.indexed) {  // decided on arrival: never held, never indexed
@@ -406,24 +411,29 @@ void TraceAssembler::ReleaseTree(Held& root, const Trace& trace) {
       // and nothing else can name this exchange, so nothing needs to be kept of it.
       if (Held* server = TakeWaitingServer(x)) {
         LinkChild(x.span, *server);
+        server->suppressed = server->suppressed || x.suppressed;
         ++stats_.decided_on_arrival;
         stack.push_back(server);
       } else {
         Settle(x, trace);
       }
-      if (trace.sampled)
-        emit_(std::move(x.span));
-      else
+      if (!trace.sampled)
         ++stats_.sampled_out;
+      else if (x.suppressed)
+        ++stats_.ignored;
+      else
+        emit_(std::move(x.span));
       continue;
     }
     Settle(x, trace);
     Unindex(x);
     auto node = held_.extract(x.seq);
-    if (trace.sampled) {
-      emit_(std::move(node.mapped()->span));
-    } else {
+    if (!trace.sampled) {
       ++stats_.sampled_out;
+    } else if (node.mapped()->suppressed) {
+      ++stats_.ignored;
+    } else {
+      emit_(std::move(node.mapped()->span));
     }
   }
   for (Held* w : relinked) {
@@ -443,6 +453,7 @@ void TraceAssembler::Settle(const Held& span, const Trace& trace) {
   s.end_ns = span.span.end_time_unix_nano;
   s.expire_ns = clock_ns_ + limits_.hold_ns + limits_.root_grace_ns;
   s.kind = span.span.kind;
+  s.suppressed = span.suppressed;
   const uint64_t id = settled_base_ + settled_.size();
   if (client) {
     s.exchange_key = span.exchange_key;

@@ -61,6 +61,9 @@ struct AssemblyStats {
   uint64_t released_early = 0;        // spans released before their hold ended (memory cap)
   uint64_t decided_on_arrival = 0;    // spans that left at once: nothing could change them
   uint64_t sampled_out = 0;           // spans of unsampled traces (never encoded or exported)
+  // Spans of sampled traces not exported because they, or the local span they are linked
+  // below, matched routes.ignored_patterns (Add's `suppress`).
+  uint64_t ignored = 0;
 };
 
 // One exchange of one connection, named from the client's side (its local and peer
@@ -89,8 +92,12 @@ class TraceAssembler {
   TraceAssembler(const Sampler& sampler, AssemblyLimits limits, Emit emit);
   ~TraceAssembler();
 
-  // `now_ns` on the spans' clock (unix ns). The span's own ids are overwritten.
-  void Add(Span span, const ConnectionInfo& connection, const SpanOrigin& origin, uint64_t now_ns);
+  // `now_ns` on the spans' clock (unix ns). The span's own ids are overwritten. `suppress`: the
+  // span is assembled like any other (it gets ids and can be a parent) but neither it nor any
+  // span linked below it here is emitted (a health check's own calls belong to it); its parent,
+  // if any, is emitted without it.
+  void Add(Span span, const ConnectionInfo& connection, const SpanOrigin& origin, uint64_t now_ns,
+           bool suppress = false);
   // Releases the spans whose hold has ended.
   void Advance(uint64_t now_ns);
   // Releases everything (shutdown).
@@ -116,6 +123,7 @@ class TraceAssembler {
     SpanKind kind = SpanKind::kInternal;
     ExchangeKey exchange_key;  // CLIENT: its exchange
     uint64_t thread_key = 0;   // SERVER: its thread
+    bool suppressed = false;   // late children are not emitted either
   };
   struct NoParent {};
   using ParentChoice = std::variant<NoParent, Held*, const Settled*, const TraceContext*>;

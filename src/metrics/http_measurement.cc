@@ -38,6 +38,7 @@ HttpSeriesKey::HttpSeriesKey(const HttpSeriesKeyView& v)
     : method(v.method),
       status_code(v.status_code),
       route(v.route),
+      url_template(v.url_template),
       scheme(v.scheme),
       protocol_version(v.protocol_version),
       error_type(v.error_type),
@@ -45,8 +46,9 @@ HttpSeriesKey::HttpSeriesKey(const HttpSeriesKeyView& v)
       server_port(v.server_port) {}
 
 HttpSeriesKey::operator HttpSeriesKeyView() const {
-  return HttpSeriesKeyView{method,           status_code, route,          scheme,
-                           protocol_version, error_type,  server_address, server_port};
+  return HttpSeriesKeyView{method,     status_code,      route,      url_template,
+                           scheme,     protocol_version, error_type, server_address,
+                           server_port};
 }
 
 size_t HttpSeriesKeyHash::operator()(const HttpSeriesKeyView& k) const {
@@ -55,6 +57,7 @@ size_t HttpSeriesKeyHash::operator()(const HttpSeriesKeyView& k) const {
   size_t h = hs(k.method);
   h = Mix(h, hi(k.status_code));
   h = Mix(h, hs(k.route));
+  h = Mix(h, hs(k.url_template));
   h = Mix(h, hs(k.scheme));
   h = Mix(h, hs(k.protocol_version));
   h = Mix(h, hs(k.error_type));
@@ -84,6 +87,9 @@ bool MeasureHttpSpan(const Span& span, HttpMeasurement* out) {
         } else if (k == "http.route"sv && !client) {
           m.key.route = StringOf(a.value);
         }
+        break;
+      case "url.template"sv.size():
+        if (k == "url.template"sv) m.key.url_template = StringOf(a.value);
         break;
       case "server.port"sv.size():
         if (client && k == "server.port"sv) m.key.server_port = IntOf(a.value);
@@ -120,10 +126,11 @@ bool MeasureHttpSpan(const Span& span, HttpMeasurement* out) {
 
 Attributes ToAttributes(const HttpSeriesKey& key) {
   Attributes out;
-  out.reserve(8);
+  out.reserve(9);
   AddString(out, "http.request.method", key.method);
   if (key.status_code != 0) out.push_back(Attribute{"http.response.status_code", key.status_code});
   AddString(out, "http.route", key.route);
+  AddString(out, "url.template", key.url_template);
   AddString(out, "url.scheme", key.scheme);
   AddString(out, "network.protocol.version", key.protocol_version);
   AddString(out, "error.type", key.error_type);

@@ -20,6 +20,9 @@ struct HttpSeriesKeyView {
   std::string_view method;            // http.request.method (already "_OTHER" for unknown ones)
   int64_t status_code = 0;            // http.response.status_code
   std::string_view route;             // http.route (server only, when a route is known)
+  // url.template (routes/route_decorator.h): the template of a path no route matched, or a
+  // CLIENT's matched pattern. Low cardinality by construction (capped per service).
+  std::string_view url_template;
   std::string_view scheme;            // url.scheme
   std::string_view protocol_version;  // network.protocol.version
   std::string_view error_type;        // error.type
@@ -34,6 +37,7 @@ struct HttpSeriesKey {
   std::string method;
   int64_t status_code = 0;
   std::string route;
+  std::string url_template;
   std::string scheme;
   std::string protocol_version;
   std::string error_type;

@@ -7,8 +7,10 @@
 //   http.client.request.duration, http.client.request.body.size, http.client.response.body.size
 //
 // Series attributes: http.request.method, http.response.status_code, http.route (server, when
-// known), url.scheme, network.protocol.version, error.type, and server.address/server.port on
-// client metrics only. One set of series per resource (observed process).
+// a route pattern matched), url.template (the template of an unmatched path, or a client's
+// matched pattern: routes/route_decorator.h, capped per service), url.scheme,
+// network.protocol.version, error.type, and server.address/server.port on client metrics only.
+// One set of series per resource (observed process).
 //
 // Bounded and forgotten like every span-derived metric (resource_series_table.h): per resource
 // at most `max_series_per_metric` series per side (server/client; the three metrics of a side

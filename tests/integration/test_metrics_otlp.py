@@ -27,17 +27,23 @@ INTERVAL_MS = 500          # OTEL_METRIC_EXPORT_INTERVAL of the periodic tests
 WAIT = 15.0                # for points that must come (many intervals)
 CLOCK_SLACK_NS = 1_000_000  # agent vs test runner wall clock (as in expect.py)
 
-# Exact attribute sets of the series nginx and curl make (no http.route: nginx has none we
-# can see; server.address/server.port on CLIENT series only; error.type on 4xx CLIENT only).
+# Exact attribute sets of the series nginx and curl make (no http.route: no route pattern is
+# configured; url.template: the heuristic template of the path, /hello answered 200 and /missing
+# 404; server.address/server.port on CLIENT series only; error.type on 4xx CLIENT only).
 COMMON = {"http.request.method": "GET", "url.scheme": "http", "network.protocol.version": "1.1"}
 
 
+def template_of(status: int) -> str:
+    return "/hello" if status == 200 else "/missing"
+
+
 def server_attributes(status: int) -> dict:
-    return {**COMMON, "http.response.status_code": status}
+    return {**COMMON, "http.response.status_code": status, "url.template": template_of(status)}
 
 
 def client_attributes(status: int, port: int) -> dict:
-    attrs = {**COMMON, "http.response.status_code": status, "server.address": "127.0.0.1", "server.port": port}
+    attrs = {**COMMON, "http.response.status_code": status, "url.template": template_of(status),
+             "server.address": "127.0.0.1", "server.port": port}
     if status >= 400:
         attrs["error.type"] = str(status)
     return attrs

@@ -146,7 +146,8 @@ Span BuildHttpSpan(const HttpCall& call, const ConnectionInfo& connection,
   span.kind = KindFor(connection.role);
   span.family = SemanticFamily::kHttp;
   const bool known_method = IsKnownMethod(call.method);
-  // Routes are unknown at this stage, and a raw path must never name a span.
+  // A raw path must never name a span: the route or template, when there is one, is appended
+  // later (routes/route_decorator.h, run by SpanPipeline before metrics and assembly).
   span.name = known_method ? std::string(call.method) : "HTTP";
   SetSpanTimes(span, call.first_byte_ns, call.last_byte_ns, options);
 
