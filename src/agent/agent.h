@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,14 @@ struct AgentOptions {
   bool stitch_same_host = true;  // --stitch-same-host
   bool tls = true;               // --tls: OpenSSL uprobes (TLS plaintext)
   int poll_interval_ms = 5;
+  // The config file's discovery.instrument[] entries that name Kubernetes metadata (OBI's
+  // k8s_namespace and k8s_pod_labels, globs; both must match when both are set). Stored for
+  // the Kubernetes selection; RunAgent does not apply them yet.
+  struct KubernetesSelector {
+    std::string namespace_glob;
+    std::map<std::string, std::string> pod_labels;
+  };
+  std::vector<KubernetesSelector> kubernetes_selectors;
 };
 
 // Returns the process exit code. Prints its own errors.
