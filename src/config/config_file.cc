@@ -72,9 +72,11 @@ class Loader {
       std::string child = path.empty() ? name : path + "." + name;
       const std::string child_shown = shown.empty() ? name : shown + "." + name;
       KeyPlace child_place = place;
-      if (!leaves_.count(child) && !sections_.count(child) && !obi_only_.count(child) &&
-          (leaves_.count(path + ".*") || sections_.count(path + ".*"))) {
-        child = path + ".*";  // a name the user chooses, e.g. a metric in attributes.select
+      const std::string wildcard = path + ".*";
+      const bool known = child != wildcard && (leaves_.count(child) || sections_.count(child) ||
+                                               obi_only_.count(child));
+      if (!known && (leaves_.count(wildcard) || sections_.count(wildcard))) {
+        child = wildcard;  // a name the user chooses, e.g. a metric in attributes.select
         child_place.name = name;
       }
       child_place.line = name_node.Mark().line + 1;
@@ -127,7 +129,7 @@ class Loader {
   std::optional<ConfigValue> Parse(const ConfigKey& key, const YAML::Node& node,
                                    const KeyPlace& place) {
     auto bad = [&](const std::string& why) -> std::optional<ConfigValue> {
-      diag_->errors.push_back(Origin(node) + ": key '" + Shown(place) + "' " + why);
+      diag_->errors.push_back(place.origin + " " + why);
       return std::nullopt;
     };
     if (node.IsNull()) return bad("has no value (expected " + std::string(TypeName(key)) + ")");
@@ -218,14 +220,6 @@ class Loader {
       }
     }
     return bad("must be " + std::string(TypeName(key)));
-  }
-
-  // "key 'discovery.instrument[0].open_ports'" is in the origin; the bare path for `bad`.
-  static std::string Shown(const KeyPlace& place) {
-    size_t open = place.origin.find("key '");
-    if (open == std::string::npos) return "";
-    open += 5;
-    return place.origin.substr(open, place.origin.rfind('\'') - open);
   }
 
   // Known names under the same section, closest first; only close ones are offered.

@@ -48,12 +48,16 @@ void ApplySampleRate(RunSettings* settings, const Environment& env, ConfigDiagno
   }
 }
 
+// Decided on the environment as the user gave it: the file's sampler name must not hide the
+// file's sampler argument.
 void ApplyEnvDefaults(const RunSettings& settings, const Environment& env) {
+  std::vector<const EnvDefault*> applied;
   for (const EnvDefault& d : settings.env_defaults) {
     bool overridden = false;
     for (const std::string& name : d.unless_set) overridden = overridden || IsSet(env, name);
-    if (!overridden) env.set(d.name, d.value);
+    if (!overridden) applied.push_back(&d);
   }
+  for (const EnvDefault* d : applied) env.set(d->name, d->value);
 }
 
 // discovery.instrument[]: exe_path selects processes, open_ports connections, each as a

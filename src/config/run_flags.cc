@@ -76,7 +76,7 @@ void AddRunFlags(CLI::App* run, RunSettings* s) {
   run->add_option("--log-level", s->log_level, "debug, info, warn or error")
       ->envname("OTEL_EBPF_LOG_LEVEL")
       ->default_val("info")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}, CLI::ignore_case));
+      ->transform(CLI::IsMember({"debug", "info", "warn", "error"}, CLI::ignore_case));
 }
 
 FlagGiven FlagGivenIn(const CLI::App* run) {

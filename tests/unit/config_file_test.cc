@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 
 #include "config/config_file.h"
@@ -239,7 +240,7 @@ class ScopedEnv {
 };
 
 // Parses `args` as `otelbpf run ARGS`, then loads `yaml` the way main does.
-test::Loaded Run(const std::string& yaml, std::vector<std::string> args,
+test::Loaded RunWith(const std::string& yaml, std::vector<std::string> args,
                  MapEnvironment* environment) {
   CLI::App app;
   test::Loaded out;
@@ -261,7 +262,7 @@ TEST(ConfigPrecedence, FileThenVariableThenFlag) {
   const std::string yaml = "log_level: warn\nebpf:\n  protocols: [redis]\n  tls: false\n";
   MapEnvironment environment;
   {
-    test::Loaded file_only = Run(yaml, {}, &environment);
+    test::Loaded file_only = RunWith(yaml, {}, &environment);
     ASSERT_TRUE(file_only.diagnostics.ok()) << Joined(file_only.diagnostics.errors);
     EXPECT_EQ(file_only.settings.agent.capture.enabled_protocols, Mask("redis"));
     EXPECT_EQ(file_only.settings.log_level, "warn");
@@ -271,7 +272,7 @@ TEST(ConfigPrecedence, FileThenVariableThenFlag) {
   ScopedEnv level("OTEL_EBPF_LOG_LEVEL", "ERROR");
   ScopedEnv tls("OTEL_EBPF_TLS", "true");
   {
-    test::Loaded with_env = Run(yaml, {}, &environment);
+    test::Loaded with_env = RunWith(yaml, {}, &environment);
     ASSERT_TRUE(with_env.diagnostics.ok()) << Joined(with_env.diagnostics.errors);
     EXPECT_EQ(with_env.settings.agent.capture.enabled_protocols, Mask("dns"));
     EXPECT_EQ(with_env.settings.log_level, "error");
@@ -279,7 +280,7 @@ TEST(ConfigPrecedence, FileThenVariableThenFlag) {
   }
   {
     test::Loaded with_flag =
-        Run(yaml, {"--protocols", "http1", "--log-level", "debug", "--tls", "false"}, &environment);
+        RunWith(yaml, {"--protocols", "http1", "--log-level", "debug", "--tls", "false"}, &environment);
     ASSERT_TRUE(with_flag.diagnostics.ok()) << Joined(with_flag.diagnostics.errors);
     EXPECT_EQ(with_flag.settings.agent.capture.enabled_protocols, Mask("http1"));
     EXPECT_EQ(with_flag.settings.log_level, "debug");
@@ -291,7 +292,7 @@ TEST(ConfigPrecedence, RepeatableFlagReplacesTheFileList) {
   MapEnvironment environment;
   const std::string yaml =
       "discovery:\n  instrument:\n    - exe_path: nginx\n      open_ports: 80\n";
-  test::Loaded loaded = Run(yaml, {"--exe", "redis-server"}, &environment);
+  test::Loaded loaded = RunWith(yaml, {"--exe", "redis-server"}, &environment);
   ASSERT_TRUE(loaded.diagnostics.ok()) << Joined(loaded.diagnostics.errors);
   EXPECT_EQ(loaded.settings.agent.exe_globs, (std::vector<std::string>{"redis-server"}));
   EXPECT_EQ(loaded.settings.agent.capture.ports, (std::vector<uint16_t>{80}));
@@ -299,7 +300,7 @@ TEST(ConfigPrecedence, RepeatableFlagReplacesTheFileList) {
 
 TEST(ConfigPrecedence, FlagWithoutFileValueKeepsTheFlag) {
   MapEnvironment environment;
-  test::Loaded loaded = Run("ebpf: {tls: false}\n", {"--capture-bytes", "4096"}, &environment);
+  test::Loaded loaded = RunWith("ebpf: {tls: false}\n", {"--capture-bytes", "4096"}, &environment);
   ASSERT_TRUE(loaded.diagnostics.ok());
   EXPECT_EQ(loaded.settings.agent.capture.capture_bytes, 4096u);
   EXPECT_FALSE(loaded.settings.agent.tls);

@@ -68,7 +68,7 @@ const std::vector<KeyCase>& Cases() {
          EXPECT_EQ(s.agent.kubernetes_selectors[0].pod_labels,
                    (std::map<std::string, std::string>{{"instrument", "obi"}, {"tier", "web*"}}));
        }},
-      {"routes.patterns", "routes: {patterns: [/user/{id}, '/a/:b']}",
+      {"routes.patterns", "routes:\n  patterns:\n    - /user/{id}\n    - /a/:b\n",
        [](const RunSettings& s, const Env&) {
          EXPECT_TRUE(s.routes.configured);
          EXPECT_EQ(s.routes.patterns, (std::vector<std::string>{"/user/{id}", "/a/:b"}));
@@ -271,8 +271,12 @@ TEST(ConfigKeys, ReferencePageNamesEveryKeyFlagAndVariable) {
   const std::string md = ReferenceMarkdown();
   for (const ConfigKey& key : ConfigKeys()) {
     EXPECT_NE(md.find("`" + std::string(key.path) + "`"), std::string::npos) << key.path;
-    if (!key.flag.empty()) EXPECT_NE(md.find("`" + std::string(key.flag) + "`"), std::string::npos);
-    if (!key.env.empty()) EXPECT_NE(md.find("`" + std::string(key.env) + "`"), std::string::npos);
+    if (!key.flag.empty()) {
+      EXPECT_NE(md.find("`" + std::string(key.flag) + "`"), std::string::npos);
+    }
+    if (!key.env.empty()) {
+      EXPECT_NE(md.find("`" + std::string(key.env) + "`"), std::string::npos);
+    }
   }
 }
 
