@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,14 @@ struct AgentOptions {
   // defaults give heuristic templates in url.template and ignore nothing.
   routes::RouteOptions routes;
   int poll_interval_ms = 5;
+  // The config file's discovery.instrument[] entries that name Kubernetes metadata (OBI's
+  // k8s_namespace and k8s_pod_labels, globs; both must match when both are set). Stored for
+  // the Kubernetes selection; RunAgent does not apply them yet.
+  struct KubernetesSelector {
+    std::string namespace_glob;
+    std::map<std::string, std::string> pod_labels;
+  };
+  std::vector<KubernetesSelector> kubernetes_selectors;
 };
 
 // Returns the process exit code. Prints its own errors.

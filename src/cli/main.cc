@@ -1,4 +1,6 @@
-// otelbpf command line: `otelbpf run`, `otelbpf version`, `otelbpf floor` (benchmarks).
+// otelbpf command line: `otelbpf run`, `otelbpf version`, `otelbpf config reference|check`,
+// `otelbpf floor` (benchmarks). The flags of `run` live in config/run_flags.cc, next to the
+// config file's key table.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -7,7 +9,11 @@
 
 #include "agent/agent.h"
 #include "agent/floor.h"
-#include "http_capture.h"
+#include "config/config_file.h"
+#include "config/config_reference.h"
+#include "config/resolve.h"
+#include "config/run_flags.h"
+#include "config/value_parsers.h"
 #include "protocols/selection.h"
 
 namespace {
@@ -54,7 +60,15 @@ Traces:
   that have none (in the kernel; requests it cannot edit safely are left as they are and
   counted in otelbpf.propagation.requests). OTEL_TRACES_SAMPLER/_ARG choose what is kept.
 
+Config file:
+  --config FILE (or OTEL_EBPF_CONFIG_PATH) reads a YAML file with keys named like OBI's
+  (discovery.instrument[] with open_ports / exe_path, routes, otel_traces_export, ebpf, ...);
+  `otelbpf config reference` lists every key, `otelbpf config check FILE` validates one.
+  Precedence: file < environment < flag. OTEL_EBPF_SAMPLE_RATE (0.25, 25 or 25%) keeps that
+  share of new traces unless OTEL_TRACES_SAMPLER is set.
+
 Examples:
+  sudo otelbpf run --config /etc/otelbpf.yaml       # settings from a file
   sudo otelbpf run                                  # every process, spans on the terminal
   sudo otelbpf run --exe nginx --port 8080          # only nginx, only port 8080
   sudo otelbpf run --propagate=headers              # traces continue on the next host
@@ -72,108 +86,26 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("otelbpf ") + OTELBPF_VERSION);
 
-  otelbpf::AgentOptions options;
-  std::string output;
-  std::string log_level = "info";
-  uint32_t ring_mb = 8;
-
+  otelbpf::config::RunSettings settings;
   CLI::App* run = app.add_subcommand("run", "Capture live traffic and emit spans (needs root)");
   run->footer(kRunFooter);
-  run->add_option("--pid", options.pids, "Only watch these process ids (repeatable)")
-      ->type_name("PID");
-  run->add_option(
-         "--exe", options.exe_globs,
-         "Only watch processes whose executable path or name matches this glob (repeatable), "
-         "e.g. --exe nginx --exe '/usr/bin/python3*'. Processes started later are picked up too.")
-      ->type_name("GLOB");
-  run->add_option("--container", options.container_ids,
-                  "Only watch processes in this container (repeatable): its id or a prefix of at "
-                  "least 12 hex digits, as `docker ps`, `crictl ps` or `podman ps` print it "
-                  "(docker, containerd, CRI-O, podman)")
-      ->type_name("ID");
-  run->add_option("--cgroup", options.cgroup_paths,
-                  "Only watch processes in this cgroup or below it (repeatable), as "
-                  "/proc/PID/cgroup names it (/system.slice/nginx.service) or as a path under the "
-                  "cgroup2 mount (/sys/fs/cgroup/system.slice)")
-      ->type_name("PATH");
-  run->add_option("--port", options.capture.ports,
-                  "Only watch connections whose local or peer port is one of these (repeatable)")
-      ->type_name("PORT")
-      ->check(CLI::Range(1, 65535));
-  run->add_option(
-         "--output", output,
-         "Where to print spans: text (one line each), json (one JSON object per line) or none. "
-         "Default: text when no OTLP endpoint is configured, otherwise none")
-      ->check(CLI::IsMember({"text", "json", "none"}));
-  run->add_option(
-         "--capture-bytes", options.capture.capture_bytes,
-         "Bytes copied from each send/receive; the rest is counted, not read. Headers beyond this "
-         "are not seen")
-      ->default_val(OTELBPF_DEFAULT_CAPTURE)
-      ->check(CLI::Range(64, OTELBPF_MAX_CAPTURE));
-  run->add_option("--ring-buffer-mb", ring_mb,
-                  "Kernel-to-user ring buffer size in MiB (power of two); raise it if "
-                  "otelbpf.capture.events.lost{reason=ringbuf_full} grows")
-      ->default_val(8)
-      ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64}));
-  run->add_option("--max-connections", options.max_connections,
-                  "Connections tracked at once; more are counted and skipped")
-      ->default_val(65536);
-  run->add_option("--prometheus", options.prometheus,
-                  "Serve metrics (HTTP RED metrics, tcp.retransmissions, otelbpf.* self-metrics) "
-                  "for Prometheus at "
-                  "OTEL_EXPORTER_PROMETHEUS_HOST:OTEL_EXPORTER_PROMETHEUS_PORT (127.0.0.1:9464)")
-      ->default_val(true);
-  std::string propagate = "none";
-  run->add_option("--propagate", propagate,
-                  "Trace context propagation: none, or headers (insert a W3C traceparent into "
-                  "outgoing HTTP/1.x requests that carry none, in the kernel, so the next "
-                  "host's agent or SDK continues the trace; see docs/configuration.md)")
-      ->default_val("none")
-      ->check(CLI::IsMember({"none", "headers"}));
-  run->add_option("--stitch-same-host", options.stitch_same_host,
-                  "Link a SERVER span to the CLIENT span at the other end of its connection when "
-                  "both ends are on this host (no packet is touched)")
-      ->default_val(true);
-  run->add_option("--tls", options.tls,
-                  "Read TLS plaintext inside OpenSSL (libssl) with uprobes, so HTTPS, PostgreSQL "
-                  "and Redis over TLS are traced. Each probed call costs a uprobe trap in the "
-                  "traced process (docs/performance.md): false to leave TLS traffic alone")
-      ->envname("OTEL_EBPF_TLS")
-      ->default_val(true);
-  run->add_option("--trace-sdk-processes", options.trace_sdk_processes,
-                  "Also emit spans (and request metrics) for processes that export their own "
-                  "traces: an OpenTelemetry SDK or agent found in their environment "
-                  "(OTEL_TRACES_EXPORTER, a -javaagent, NODE_OPTIONS, opentelemetry-instrument) "
-                  "or their mapped libraries. Off: they are left to their SDK, and neighbours "
-                  "still join their traces through the traceparent they send")
-      ->envname("OTEL_EBPF_TRACE_SDK_PROCESSES")
-      ->default_val(false);
-  std::string protocols = "all";
-  run->add_option("--protocols", protocols,
-                  "Protocols to follow, comma-separated: all, or some of " +
-                      otelbpf::KnownProtocolNames() +
-                      ". Others are not even classified in the kernel")
-      ->envname("OTEL_EBPF_PROTOCOLS")
-      ->default_val("all");
-  std::vector<std::string> protocol_ports;
-  run->add_option("--protocol-port", protocol_ports,
-                  "PROTOCOL=PORT (repeatable): connections on this port are tried as this "
-                  "protocol first, and taken as it when their bytes match no protocol, e.g. "
-                  "--protocol-port redis=6380")
-      ->type_name("PROTOCOL=PORT");
-  run->add_option("--log-level", log_level, "debug, info, warn or error")
-      ->default_val("info")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  otelbpf::config::AddRunFlags(run, &settings);
 
   CLI::App* version =
       app.add_subcommand("version", "Print the version and the eBPF capabilities used");
   CLI::App* floor = app.add_subcommand(
       "floor",
       "Benchmarking aid: attach empty eBPF programs to the same hooks as `run` until interrupted");
+  CLI::App* config = app.add_subcommand("config", "The config file: its keys, or check one");
+  config->require_subcommand(1);
+  CLI::App* reference = config->add_subcommand(
+      "reference", "Print every config key as markdown (docs/config-reference.md)");
+  CLI::App* check = config->add_subcommand(
+      "check", "Load a config file as `run --config` would, print its warnings and errors");
+  std::string check_path;
+  check->add_option("FILE", check_path, "The YAML file")->required();
 
   CLI11_PARSE(app, argc, argv);
-  spdlog::set_level(spdlog::level::from_str(log_level));
 
   if (version->parsed()) {
     std::printf("otelbpf %s\n", OTELBPF_VERSION);
@@ -184,26 +116,30 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (floor->parsed()) return otelbpf::RunFloor();
-
-  std::string error;
-  const auto mask = otelbpf::ParseProtocolList(protocols, &error);
-  if (!mask) {
-    std::fprintf(stderr, "otelbpf: --protocols / OTEL_EBPF_PROTOCOLS: %s\n", error.c_str());
-    return 2;
+  if (reference->parsed()) {
+    std::fputs(otelbpf::config::ReferenceMarkdown().c_str(), stdout);
+    return 0;
   }
-  options.capture.enabled_protocols = *mask;
-  for (const std::string& text : protocol_ports) {
-    const auto hint = otelbpf::ParseProtocolPort(text, &error);
-    if (!hint) {
-      std::fprintf(stderr, "otelbpf: %s\n", error.c_str());
-      return 2;
+  if (check->parsed()) {
+    otelbpf::config::RunSettings checked;
+    otelbpf::config::ConfigDiagnostics diagnostics;
+    otelbpf::config::ApplyConfigFile(check_path, nullptr, &checked, &diagnostics);
+    if (diagnostics.ok()) {
+      checked.config_path = check_path;
+      otelbpf::config::FinalizeRunSettings(&checked, &diagnostics);
     }
-    options.capture.port_hints.push_back({hint->port, hint->protocol});
+    for (const std::string& w : diagnostics.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    for (const std::string& e : diagnostics.errors) std::fprintf(stderr, "otelbpf: %s\n", e.c_str());
+    if (!diagnostics.ok()) return 2;
+    std::printf("config %s: ok\n", check_path.c_str());
+    return 0;
   }
-  options.capture.ring_buffer_bytes = ring_mb << 20;
-  options.capture.propagate_headers = propagate == "headers";
-  if (output == "text") options.console = otelbpf::ConsoleFormat::kText;
-  if (output == "json") options.console = otelbpf::ConsoleFormat::kJson;
-  if (output == "none") options.console_disabled = true;
-  return otelbpf::RunAgent(options);
+
+  const otelbpf::config::ConfigDiagnostics diagnostics = otelbpf::config::ResolveRunSettings(
+      &settings, otelbpf::config::FlagGivenIn(run), otelbpf::config::ProcessEnvironment());
+  for (const std::string& e : diagnostics.errors) std::fprintf(stderr, "otelbpf: %s\n", e.c_str());
+  if (!diagnostics.ok()) return 2;
+  spdlog::set_level(spdlog::level::from_str(otelbpf::config::Lower(settings.log_level)));
+  for (const std::string& w : diagnostics.warnings) spdlog::warn("{}", w);
+  return otelbpf::RunAgent(settings.agent);
 }
