@@ -95,6 +95,12 @@ PodResourcePtr PodCache::ForContainer(std::string_view container_id) const {
 }
 
 PodResourcePtr PodCache::ForPodIp(std::string_view ip) const {
+  // A dual-stack socket reports IPv4 peers as IPv4-mapped IPv6; the API writes them as IPv4.
+  constexpr std::string_view kMapped = "::ffff:";
+  if (ip.size() > kMapped.size() && ip.substr(0, kMapped.size()) == kMapped &&
+      ip.find('.') != std::string_view::npos) {
+    ip.remove_prefix(kMapped.size());
+  }
   std::shared_lock lock(mutex_);
   auto it = by_ip_.find(ip);
   return it == by_ip_.end() ? nullptr : it->second;

@@ -34,7 +34,7 @@ class PodCache {
   // the "<runtime>://" prefix; upper case is accepted), or nullptr.
   PodResourcePtr ForContainer(std::string_view container_id) const;
   // The pod-level resource of the pod with this IP (textual, as the API writes it:
-  // "10.1.2.3", "fd00::5"), or nullptr.
+  // "10.1.2.3", "fd00::5"; "::ffff:10.1.2.3" is taken as 10.1.2.3), or nullptr.
   PodResourcePtr ForPodIp(std::string_view ip) const;
 
   size_t pods() const;

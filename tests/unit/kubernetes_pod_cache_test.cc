@@ -13,6 +13,11 @@ namespace {
 using nlohmann::json;
 namespace fx = fixtures;
 
+// A field of a lookup's result, "<none>" when the lookup found nothing.
+std::string Pod(const PodResourcePtr& r) { return r ? r->pod_name : "<none>"; }
+std::string Service(const PodResourcePtr& r) { return r ? r->service_name : "<none>"; }
+std::string Container(const PodResourcePtr& r) { return r ? r->container_name : "<none>"; }
+
 PodEntry Entry(const char* text, const std::function<void(json&)>& edit = nullptr) {
   json object = json::parse(text);
   if (edit) edit(object);
@@ -33,9 +38,10 @@ TEST(KubernetesPodCache, FindsContainersAndPodIps) {
   std::string upper = fx::kCheckoutSidecarId;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   ASSERT_TRUE(cache.ForContainer(upper));
-  EXPECT_EQ(cache.ForContainer(upper)->container_name, "proxy");
-  EXPECT_EQ(cache.ForPodIp("10.244.1.23")->service_name, "payments");
-  EXPECT_EQ(cache.ForPodIp("fd00:10:244:1::11")->pod_name, "checkout-7d9f8b6c5d-x2k4p");
+  EXPECT_EQ(Container(cache.ForContainer(upper)), "proxy");
+  EXPECT_EQ(Service(cache.ForPodIp("10.244.1.23")), "payments");
+  EXPECT_EQ(Pod(cache.ForPodIp("fd00:10:244:1::11")), "checkout-7d9f8b6c5d-x2k4p");
+  EXPECT_EQ(Service(cache.ForPodIp("::ffff:10.244.1.23")), "payments");  // v4-mapped
   EXPECT_FALSE(cache.ForPodIp("10.244.1.99"));
   EXPECT_FALSE(cache.ForContainer("0000"));
   EXPECT_EQ(cache.pods(), 2u);
@@ -53,6 +59,7 @@ TEST(KubernetesPodCache, ModifyReplacesAndDeleteForgets) {
   EXPECT_EQ(cache.Upsert(std::move(modified)), PodCache::Change::kUpdated);
   EXPECT_FALSE(cache.ForContainer(fx::kCheckoutSidecarId));
   ASSERT_TRUE(cache.ForContainer(fx::kReportId));
+  ASSERT_TRUE(cache.ForContainer(fx::kCheckoutAppId));
   EXPECT_EQ(cache.ForContainer(fx::kCheckoutAppId)->labels.at("tier"), "edge");
   EXPECT_EQ(cache.pods(), 1u);
   EXPECT_TRUE(cache.Remove("5f1c7a52-8a0e-4c4e-9d0c-1a2b3c4d5e01"));
@@ -70,10 +77,10 @@ TEST(KubernetesPodCache, ReusedIpBelongsToTheNewerPod) {
     pod["status"]["podIPs"] = json::array({{{"ip", "10.244.1.31"}}});
   });
   cache.Upsert(std::move(newer));
-  EXPECT_EQ(cache.ForPodIp("10.244.1.31")->pod_name, "payments-0");
+  EXPECT_EQ(Pod(cache.ForPodIp("10.244.1.31")), "payments-0");
   cache.Remove("8d3e9f74-ac2f-4e6f-9081-3c4d5e6f7003");  // the older pod goes away
   ASSERT_TRUE(cache.ForPodIp("10.244.1.31"));
-  EXPECT_EQ(cache.ForPodIp("10.244.1.31")->pod_name, "payments-0");
+  EXPECT_EQ(Pod(cache.ForPodIp("10.244.1.31")), "payments-0");
 }
 
 TEST(KubernetesPodCache, RelistReplacesEverything) {
@@ -130,7 +137,7 @@ TEST(KubernetesPodCache, FiveHundredPodsStayBounded) {
   EXPECT_EQ(cache.pods(), 500u);
   EXPECT_EQ(cache.containers(), 1000u);
   EXPECT_EQ(cache.dropped(), 1u);
-  EXPECT_EQ(cache.ForContainer("b499")->pod_name, "pod-499");
+  EXPECT_EQ(Pod(cache.ForContainer("b499")), "pod-499");
   EXPECT_FALSE(cache.ForContainer("a500"));
 }
 

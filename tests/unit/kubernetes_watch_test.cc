@@ -223,6 +223,7 @@ TEST(KubernetesWatch, ListWatchDropGoneAndRelist) {
   EXPECT_FALSE(k8s->ForPodIp("192.168.10.5"));  // host network
   ASSERT_TRUE(k8s->ForPodIp("10.244.1.23"));
   EXPECT_EQ(k8s->ForPodIp("10.244.1.23")->service_name, "payments");
+  ASSERT_TRUE(k8s->ForPodIp("10.244.1.17"));
   EXPECT_EQ(k8s->ForPodIp("10.244.1.17")->service_name, "checkout");
 
   // What the client asked, in order.
