@@ -131,7 +131,8 @@ std::string ApiClient::BearerToken() const {
     if (in) {
       text << in.rdbuf();
       std::string token = text.str();
-      while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+      while (!token.empty() &&
+             (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
         token.pop_back();
       if (!token.empty()) return token;
     }
@@ -190,8 +191,8 @@ ApiClient::Response ApiClient::Get(const std::string& path_and_query, size_t max
                                    const std::atomic<bool>& stop) const {
   Response response;
   std::unique_ptr<curl_slist, SlistDeleter> headers;
-  auto curl = NewHandle(config_, config_.server + path_and_query, BearerToken(), timeout, stop,
-                        &headers);
+  auto curl =
+      NewHandle(config_, config_.server + path_and_query, BearerToken(), timeout, stop, &headers);
   if (!curl) {
     response.error = "libcurl initialisation failed";
     return response;
@@ -209,15 +210,14 @@ ApiClient::Response ApiClient::Get(const std::string& path_and_query, size_t max
   return response;
 }
 
-ApiClient::StreamResult ApiClient::Stream(const std::string& path_and_query,
-                                          size_t max_line_bytes,
+ApiClient::StreamResult ApiClient::Stream(const std::string& path_and_query, size_t max_line_bytes,
                                           std::chrono::milliseconds timeout,
                                           const std::atomic<bool>& stop,
                                           const LineHandler& on_line) const {
   StreamResult result;
   std::unique_ptr<curl_slist, SlistDeleter> headers;
-  auto curl = NewHandle(config_, config_.server + path_and_query, BearerToken(), timeout, stop,
-                        &headers);
+  auto curl =
+      NewHandle(config_, config_.server + path_and_query, BearerToken(), timeout, stop, &headers);
   if (!curl) {
     result.error = "libcurl initialisation failed";
     return result;

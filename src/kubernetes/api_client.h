@@ -17,9 +17,9 @@ class ApiClient {
   explicit ApiClient(ApiServerConfig config) : config_(std::move(config)) {}
 
   struct Response {
-    long status = 0;       // HTTP status; 0 when the transfer failed
-    std::string body;      // at most the max_bytes asked for
-    std::string error;     // transport error ("" when an HTTP response arrived)
+    long status = 0;    // HTTP status; 0 when the transfer failed
+    std::string body;   // at most the max_bytes asked for
+    std::string error;  // transport error ("" when an HTTP response arrived)
     bool truncated = false;
   };
   // GET server + path_and_query. `stop` aborts a transfer in progress (within about a second).
@@ -29,8 +29,8 @@ class ApiClient {
   // Outcome of a streamed GET. on_line returning false ends the stream early (stopped_by_reader).
   struct StreamResult {
     long status = 0;
-    std::string error;          // transport error, "" when the server ended the response cleanly
-    std::string body;           // the body of a non-200 answer (capped)
+    std::string error;  // transport error, "" when the server ended the response cleanly
+    std::string body;   // the body of a non-200 answer (capped)
     bool stopped_by_reader = false;
     size_t oversized_lines = 0;  // lines longer than max_line_bytes, skipped
   };

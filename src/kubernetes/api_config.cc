@@ -181,7 +181,8 @@ std::optional<ApiServerConfig> ParseKubeconfig(std::string_view text, const std:
       return std::nullopt;
     }
     if (user["username"] || user["password"]) {
-      *error = "kubeconfig user '" + user_name + "' uses basic auth, which otelbpf does not support";
+      *error =
+          "kubeconfig user '" + user_name + "' uses basic auth, which otelbpf does not support";
       return std::nullopt;
     }
     config.token = Scalar(user, "token");
@@ -218,8 +219,10 @@ std::optional<ApiServerConfig> LoadKubeconfig(const std::string& path, const std
   }
   auto config =
       ParseKubeconfig(text, std::filesystem::path(first).parent_path().string(), context, error);
-  if (config) config->source += " of " + first;
-  else *error += " (" + first + ")";
+  if (config)
+    config->source += " of " + first;
+  else
+    *error += " (" + first + ")";
   return config;
 }
 
@@ -238,8 +241,9 @@ std::optional<ApiServerConfig> DiscoverApiServerConfig(const EnvLookup& env,
     const std::string path = *home + "/.kube/config";
     if (std::filesystem::exists(path)) return LoadKubeconfig(path, context, error);
   }
-  *error = "no Kubernetes API server: not in a pod (KUBERNETES_SERVICE_HOST unset), no KUBECONFIG"
-           " and no ~/.kube/config";
+  *error =
+      "no Kubernetes API server: not in a pod (KUBERNETES_SERVICE_HOST unset), no KUBECONFIG"
+      " and no ~/.kube/config";
   return std::nullopt;
 }
 

@@ -15,8 +15,8 @@ struct ApiServerConfig {
   // service account token is rotated by the kubelet.
   std::string token;
   std::string token_file;
-  std::string ca_file;   // PEM bundle that signs the server's certificate
-  std::string ca_data;   // the same, in memory (kubeconfig certificate-authority-data, decoded)
+  std::string ca_file;  // PEM bundle that signs the server's certificate
+  std::string ca_data;  // the same, in memory (kubeconfig certificate-authority-data, decoded)
   std::string client_cert_file, client_cert_data;  // client certificate (PEM)
   std::string client_key_file, client_key_data;    // its key (PEM)
   bool insecure_skip_tls_verify = false;

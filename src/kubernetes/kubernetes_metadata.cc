@@ -112,7 +112,8 @@ bool KubernetesSelector::Matches(const PodResource& pod) const {
     const size_t slash = wanted.find('/');
     if (slash == std::string::npos) {
       if (wanted == pod.deployment) return true;
-    } else if (wanted.compare(0, slash, pod.namespace_name) == 0 && slash == pod.namespace_name.size() &&
+    } else if (wanted.compare(0, slash, pod.namespace_name) == 0 &&
+               slash == pod.namespace_name.size() &&
                wanted.compare(slash + 1, std::string::npos, pod.deployment) == 0) {
       return true;
     }

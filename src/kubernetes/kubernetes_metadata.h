@@ -44,13 +44,13 @@
 namespace otelbpf::kubernetes {
 
 struct KubernetesOptions {
-  std::string node_name;            // required: whose pods to watch
-  std::string kubeconfig;           // "" = in a pod the service account, else KUBECONFIG
-  std::string context;              // kubeconfig context ("" = current-context)
+  std::string node_name;               // required: whose pods to watch
+  std::string kubeconfig;              // "" = in a pod the service account, else KUBECONFIG
+  std::string context;                 // kubeconfig context ("" = current-context)
   std::optional<ApiServerConfig> api;  // set: use this instead of discovering one
-  size_t max_pods = 1024;           // pods kept (a node runs at most a few hundred)
+  size_t max_pods = 1024;              // pods kept (a node runs at most a few hundred)
   ServiceNamingOptions naming;
-  std::chrono::seconds watch_timeout{300};  // timeoutSeconds of each watch request
+  std::chrono::seconds watch_timeout{300};           // timeoutSeconds of each watch request
   std::chrono::milliseconds request_timeout{30000};  // lists and single gets
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30000};
@@ -59,18 +59,18 @@ struct KubernetesOptions {
 
 // Self-metrics (monotonic counters, except pods/containers).
 struct KubernetesStats {
-  uint64_t lists = 0;            // successful full lists (the first one included)
-  uint64_t relists = 0;          // lists forced by 410 Gone
-  uint64_t reconnects = 0;       // watches restarted from the last resourceVersion
-  uint64_t watch_errors = 0;     // failed lists/watches, ERROR events other than 410, bad lines
-  uint64_t events = 0;           // ADDED, MODIFIED and DELETED events applied
+  uint64_t lists = 0;         // successful full lists (the first one included)
+  uint64_t relists = 0;       // lists forced by 410 Gone
+  uint64_t reconnects = 0;    // watches restarted from the last resourceVersion
+  uint64_t watch_errors = 0;  // failed lists/watches, ERROR events other than 410, bad lines
+  uint64_t events = 0;        // ADDED, MODIFIED and DELETED events applied
   uint64_t bookmarks = 0;
-  uint64_t bad_objects = 0;      // pods or events that could not be read (ignored)
-  uint64_t pods_dropped = 0;     // pods not kept: max_pods reached
-  uint64_t owner_lookups = 0;    // ReplicaSet / Job reads
+  uint64_t bad_objects = 0;    // pods or events that could not be read (ignored)
+  uint64_t pods_dropped = 0;   // pods not kept: max_pods reached
+  uint64_t owner_lookups = 0;  // ReplicaSet / Job reads
   uint64_t owner_lookup_failures = 0;
-  uint64_t pods = 0;             // pods tracked now
-  uint64_t containers = 0;       // container ids tracked now
+  uint64_t pods = 0;        // pods tracked now
+  uint64_t containers = 0;  // container ids tracked now
 };
 
 class KubernetesMetadata {
@@ -120,9 +120,9 @@ std::string NodeNameFromEnvironment(const std::string& flag, const EnvLookup& en
 
 // Selection of processes by their pod: every non-empty criterion must match.
 struct KubernetesSelector {
-  std::vector<std::string> namespaces;                  // any of
+  std::vector<std::string> namespaces;                      // any of
   std::vector<std::pair<std::string, std::string>> labels;  // all of (key=value)
-  std::vector<std::string> deployments;                 // any of: "name" or "namespace/name"
+  std::vector<std::string> deployments;                     // any of: "name" or "namespace/name"
   bool empty() const { return namespaces.empty() && labels.empty() && deployments.empty(); }
   bool Matches(const PodResource& pod) const;
 };

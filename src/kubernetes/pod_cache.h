@@ -55,10 +55,10 @@ class PodCache {
 
   const size_t max_pods_;
   mutable std::shared_mutex mutex_;
-  StringMap<PodEntry> pods_;                  // by pod uid
-  StringMap<PodResourcePtr> by_container_;    // container id -> resource
-  StringMap<std::string> ip_owner_;           // pod IP -> pod uid
-  StringMap<PodResourcePtr> by_ip_;           // pod IP -> pod-level resource
+  StringMap<PodEntry> pods_;                // by pod uid
+  StringMap<PodResourcePtr> by_container_;  // container id -> resource
+  StringMap<std::string> ip_owner_;         // pod IP -> pod uid
+  StringMap<PodResourcePtr> by_ip_;         // pod IP -> pod-level resource
   std::atomic<uint64_t> dropped_{0};
 };
 

@@ -113,15 +113,16 @@ PodParse ParsePod(const json& object) {
   pod.resource_version = StringAt(*metadata, "resourceVersion");
   pod.terminating = !StringAt(*metadata, "deletionTimestamp").empty();
   pod.controller = ControllerOf(object);
-  result.truncated |= CopyStringMap(ObjectAt(*metadata, "labels"), kMaxLabelsPerPod, "", &pod.labels);
+  result.truncated |=
+      CopyStringMap(ObjectAt(*metadata, "labels"), kMaxLabelsPerPod, "", &pod.labels);
   result.truncated |= CopyStringMap(ObjectAt(*metadata, "annotations"), kMaxAnnotationsPerPod,
                                     kOtelAnnotationPrefix, &pod.otel_annotations);
 
   if (const json* spec = ObjectAt(object, "spec")) {
     pod.node_name = StringAt(*spec, "nodeName");
     auto host_network = spec->find("hostNetwork");
-    pod.host_network = host_network != spec->end() && host_network->is_boolean() &&
-                       host_network->get<bool>();
+    pod.host_network =
+        host_network != spec->end() && host_network->is_boolean() && host_network->get<bool>();
   }
   if (const json* status = ObjectAt(object, "status")) {
     pod.phase = StringAt(*status, "phase");
@@ -129,8 +130,8 @@ PodParse ParsePod(const json& object) {
     if (const json* ips = ArrayAt(*status, "podIPs")) {
       for (const auto& ip : *ips) AddIp(StringAt(ip, "ip"), &pod.ips);
     }
-    for (const char* list : {"containerStatuses", "initContainerStatuses",
-                             "ephemeralContainerStatuses"}) {
+    for (const char* list :
+         {"containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"}) {
       const json* statuses = ArrayAt(*status, list);
       if (statuses == nullptr) continue;
       for (const auto& container : *statuses) {
@@ -142,8 +143,8 @@ PodParse ParsePod(const json& object) {
           result.truncated = true;
           break;
         }
-        pod.containers.push_back(
-            {std::move(name), std::move(id->runtime), std::move(id->id), StringAt(container, "image")});
+        pod.containers.push_back({std::move(name), std::move(id->runtime), std::move(id->id),
+                                  StringAt(container, "image")});
       }
     }
   }

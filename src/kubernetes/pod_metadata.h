@@ -35,12 +35,12 @@ struct PodMetadata {
   std::string namespace_name;
   std::string name;
   std::string uid;
-  std::string node_name;          // spec.nodeName
-  std::string phase;              // status.phase: Pending, Running, Succeeded, Failed, Unknown
-  std::string resource_version;   // metadata.resourceVersion
-  bool host_network = false;      // spec.hostNetwork: the pod's IP is the node's
-  bool terminating = false;       // metadata.deletionTimestamp is set
-  std::vector<std::string> ips;   // status.podIP and status.podIPs[].ip, without duplicates
+  std::string node_name;         // spec.nodeName
+  std::string phase;             // status.phase: Pending, Running, Succeeded, Failed, Unknown
+  std::string resource_version;  // metadata.resourceVersion
+  bool host_network = false;     // spec.hostNetwork: the pod's IP is the node's
+  bool terminating = false;      // metadata.deletionTimestamp is set
+  std::vector<std::string> ips;  // status.podIP and status.podIPs[].ip, without duplicates
   std::optional<OwnerReference> controller;  // the ownerReference with controller: true
   std::map<std::string, std::string> labels;
   // Only the annotations under resource.opentelemetry.io/ (the others are never read).

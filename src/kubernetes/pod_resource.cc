@@ -105,8 +105,7 @@ PodEntry BuildPodEntry(const PodMetadata& pod, const WorkloadOwners& owners,
   entry.pod = BuildPodResource(pod, owners, nullptr, options);
   entry.containers.reserve(pod.containers.size());
   for (const auto& container : pod.containers) {
-    entry.containers.emplace_back(container.id,
-                                  BuildPodResource(pod, owners, &container, options));
+    entry.containers.emplace_back(container.id, BuildPodResource(pod, owners, &container, options));
   }
   return entry;
 }

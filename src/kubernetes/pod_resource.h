@@ -49,8 +49,7 @@ using PodResourcePtr = std::shared_ptr<const PodResource>;
 
 // The resource of `container` in `pod`, or of the pod itself when container is nullptr.
 PodResourcePtr BuildPodResource(const PodMetadata& pod, const WorkloadOwners& owners,
-                                const PodContainer* container,
-                                const ServiceNamingOptions& options);
+                                const PodContainer* container, const ServiceNamingOptions& options);
 
 // A pod ready for the cache: its resources keyed by container id, and the IPs that name it.
 struct PodEntry {

@@ -30,8 +30,8 @@ constexpr auto kOwnerFailureRetry = std::chrono::seconds(60);
 class OwnerLookups {
  public:
   OwnerLookups(const ApiClient& client, const std::atomic<bool>& stop,
-               std::chrono::milliseconds timeout,
-               std::atomic<uint64_t>* lookups, std::atomic<uint64_t>* failures)
+               std::chrono::milliseconds timeout, std::atomic<uint64_t>* lookups,
+               std::atomic<uint64_t>* failures)
       : client_(client), stop_(stop), timeout_(timeout), lookups_(lookups), failures_(failures) {}
 
   std::optional<OwnerReference> ControllerOf(const std::string& namespace_name,
@@ -133,8 +133,8 @@ void KubernetesMetadata::Run() {
     std::vector<PodEntry> entries;
     std::string continue_token;
     do {
-      std::string path = "/api/v1/pods?" + selector +
-                         "&limit=" + std::to_string(options_.list_page_size);
+      std::string path =
+          "/api/v1/pods?" + selector + "&limit=" + std::to_string(options_.list_page_size);
       if (!continue_token.empty()) {
         path += "&continue=" + ApiClient::EscapeQueryValue(continue_token);
       }

@@ -32,11 +32,16 @@ std::optional<WatchEvent> ParseWatchEvent(std::string_view line, std::string* er
     return std::nullopt;
   }
   WatchEvent event;
-  if (type == "ADDED") event.type = WatchEvent::Type::kAdded;
-  else if (type == "MODIFIED") event.type = WatchEvent::Type::kModified;
-  else if (type == "DELETED") event.type = WatchEvent::Type::kDeleted;
-  else if (type == "BOOKMARK") event.type = WatchEvent::Type::kBookmark;
-  else if (type == "ERROR") event.type = WatchEvent::Type::kError;
+  if (type == "ADDED")
+    event.type = WatchEvent::Type::kAdded;
+  else if (type == "MODIFIED")
+    event.type = WatchEvent::Type::kModified;
+  else if (type == "DELETED")
+    event.type = WatchEvent::Type::kDeleted;
+  else if (type == "BOOKMARK")
+    event.type = WatchEvent::Type::kBookmark;
+  else if (type == "ERROR")
+    event.type = WatchEvent::Type::kError;
   else {
     *error = "watch event of unknown type '" + type.substr(0, 32) + "'";
     return std::nullopt;

@@ -116,11 +116,16 @@ class FakeApiServer {
 
   static const char* Reason(int status) {
     switch (status) {
-      case 200: return "OK";
-      case 403: return "Forbidden";
-      case 404: return "Not Found";
-      case 410: return "Gone";
-      default: return "Error";
+      case 200:
+        return "OK";
+      case 403:
+        return "Forbidden";
+      case 404:
+        return "Not Found";
+      case 410:
+        return "Gone";
+      default:
+        return "Error";
     }
   }
 
@@ -151,8 +156,7 @@ class FakeApiServer {
       requests_.push_back(request);
     }
     Reply reply = handler_(request);
-    std::string response = "HTTP/1.1 " + std::to_string(reply.status) + " " +
-                           Reason(reply.status) +
+    std::string response = "HTTP/1.1 " + std::to_string(reply.status) + " " + Reason(reply.status) +
                            "\r\nContent-Type: application/json\r\nConnection: close\r\n";
     if (reply.chunks.empty()) {
       response += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n" + reply.body;

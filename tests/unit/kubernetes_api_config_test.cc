@@ -111,17 +111,17 @@ TEST(KubernetesInCluster, ServiceAccountFiles) {
   std::ofstream(dir / "token") << "sa-token\n";
   std::ofstream(dir / "ca.crt") << "pem";
   std::string error;
-  auto config = InClusterConfig(
-      test_env::MapEnv({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}}),
-      dir.string(), &error);
+  auto config = InClusterConfig(test_env::MapEnv({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+                                                  {"KUBERNETES_SERVICE_PORT", "443"}}),
+                                dir.string(), &error);
   ASSERT_TRUE(config) << error;
   EXPECT_EQ(config->server, "https://10.96.0.1:443");
   EXPECT_EQ(config->token, "sa-token");
   EXPECT_EQ(config->token_file, (dir / "token").string());
   EXPECT_EQ(config->ca_file, (dir / "ca.crt").string());
-  auto v6 = InClusterConfig(
-      test_env::MapEnv({{"KUBERNETES_SERVICE_HOST", "fd00::1"}, {"KUBERNETES_SERVICE_PORT", "443"}}),
-      dir.string(), &error);
+  auto v6 = InClusterConfig(test_env::MapEnv({{"KUBERNETES_SERVICE_HOST", "fd00::1"},
+                                              {"KUBERNETES_SERVICE_PORT", "443"}}),
+                            dir.string(), &error);
   ASSERT_TRUE(v6) << error;
   EXPECT_EQ(v6->server, "https://[fd00::1]:443");
   std::filesystem::remove_all(dir);
@@ -138,8 +138,8 @@ TEST(KubernetesInCluster, DiscoveryOrder) {
   EXPECT_NE(error.find("KUBECONFIG"), std::string::npos) << error;
   auto path = std::filesystem::temp_directory_path() / ("otelbpf-kc-" + std::to_string(getpid()));
   std::ofstream(path) << kKubeconfig;
-  auto config = DiscoverApiServerConfig(test_env::MapEnv({{"KUBECONFIG", path.string() + ":/nope"}}),
-                                        "", "local-admin", &error);
+  auto config = DiscoverApiServerConfig(
+      test_env::MapEnv({{"KUBECONFIG", path.string() + ":/nope"}}), "", "local-admin", &error);
   ASSERT_TRUE(config) << error;
   EXPECT_EQ(config->server, "http://127.0.0.1:8001");
   EXPECT_EQ(config->ca_file, (path.parent_path() / "certs/ca.pem").string());

@@ -53,7 +53,8 @@ TEST(KubernetesPodCache, ModifyReplacesAndDeleteForgets) {
   cache.Upsert(Entry(fx::kCheckoutPod));
   // The proxy container restarted with a new id; the pod got a new label.
   auto modified = Entry(fx::kCheckoutPod, [](json& pod) {
-    pod["status"]["containerStatuses"][1]["containerID"] = std::string("containerd://") + fx::kReportId;
+    pod["status"]["containerStatuses"][1]["containerID"] =
+        std::string("containerd://") + fx::kReportId;
     pod["metadata"]["labels"]["tier"] = "edge";
   });
   EXPECT_EQ(cache.Upsert(std::move(modified)), PodCache::Change::kUpdated);
@@ -127,9 +128,9 @@ TEST(KubernetesPodCache, FiveHundredPodsStayBounded) {
     pod["metadata"]["name"] = "pod-" + std::to_string(i);
     pod["status"]["podIP"] = "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250);
     pod["status"].erase("podIPs");
-    pod["status"]["containerStatuses"] = json::array(
-        {{{"name", "a"}, {"containerID", "containerd://a" + std::to_string(i)}},
-         {{"name", "b"}, {"containerID", "containerd://b" + std::to_string(i)}}});
+    pod["status"]["containerStatuses"] =
+        json::array({{{"name", "a"}, {"containerID", "containerd://a" + std::to_string(i)}},
+                     {{"name", "b"}, {"containerID", "containerd://b" + std::to_string(i)}}});
     auto parsed = ParsePod(pod);
     ASSERT_TRUE(parsed.pod);
     cache.Upsert(BuildPodEntry(*parsed.pod, {}, {}));

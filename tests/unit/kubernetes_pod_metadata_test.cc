@@ -65,7 +65,7 @@ TEST(KubernetesPod, ReadsIdentityAddressesOwnerAndContainers) {
   EXPECT_EQ(pod.containers[0].id, fx::kCheckoutAppId);
   EXPECT_EQ(pod.containers[1].name, "proxy");
   EXPECT_EQ(pod.containers[1].id, fx::kCheckoutSidecarId);  // upper case in the object
-  EXPECT_EQ(pod.containers[2].name, "migrate");  // init containers count too
+  EXPECT_EQ(pod.containers[2].name, "migrate");             // init containers count too
   EXPECT_EQ(pod.containers[2].id, fx::kCheckoutInitId);
 }
 

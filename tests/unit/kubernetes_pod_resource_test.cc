@@ -24,7 +24,8 @@ struct FakeApi {
   std::vector<std::string> asked;
   std::map<std::string, const char*> objects;  // "Kind/ns/name" -> JSON
   ControllerLookup lookup() {
-    return [this](const std::string& ns, const OwnerReference& owned) -> std::optional<OwnerReference> {
+    return [this](const std::string& ns,
+                  const OwnerReference& owned) -> std::optional<OwnerReference> {
       const std::string key = owned.kind + "/" + ns + "/" + owned.name;
       asked.push_back(key);
       auto it = objects.find(key);

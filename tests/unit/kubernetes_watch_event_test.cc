@@ -30,8 +30,8 @@ TEST(KubernetesWatchEvent, TypesAndResourceVersions) {
   EXPECT_EQ(bookmark->type, WatchEvent::Type::kBookmark);
   EXPECT_EQ(bookmark->resource_version, "12746");
 
-  auto gone = ParseWatchEvent(std::string(R"({"type":"ERROR","object":)") + fx::kStatusGone + "}",
-                              &error);
+  auto gone =
+      ParseWatchEvent(std::string(R"({"type":"ERROR","object":)") + fx::kStatusGone + "}", &error);
   ASSERT_TRUE(gone) << error;
   EXPECT_EQ(gone->type, WatchEvent::Type::kError);
   EXPECT_EQ(gone->error_code, 410);
@@ -66,8 +66,8 @@ TEST(KubernetesListPage, ItemsVersionAndContinue) {
   EXPECT_EQ(page->resource_version, "10245");
   EXPECT_EQ(page->continue_token, "ENCODED_CONTINUE_TOKEN");
   EXPECT_EQ(page->items.size(), 1u);
-  auto empty = ParseListPage(R"({"kind":"PodList","metadata":{"resourceVersion":"7"},"items":null})",
-                             &error);
+  auto empty = ParseListPage(
+      R"({"kind":"PodList","metadata":{"resourceVersion":"7"},"items":null})", &error);
   ASSERT_TRUE(empty) << error;
   EXPECT_TRUE(empty->items.empty());
   EXPECT_FALSE(ParseListPage(R"({"items":[]})", &error));  // no resourceVersion to watch from

@@ -128,11 +128,11 @@ class Script {
     json edge = json::parse(fx::kCheckoutPod);
     edge["metadata"]["labels"]["tier"] = "edge";
     if (lists_ == 2) {
-      return {200, PodList("2000", {edge, json::parse(fx::kPaymentsPod),
-                                    json::parse(fx::kPendingPod)})};
+      return {200,
+              PodList("2000", {edge, json::parse(fx::kPaymentsPod), json::parse(fx::kPendingPod)})};
     }
-    return {200, PodList("3000", {edge, json::parse(fx::kPaymentsPod),
-                                  json::parse(fx::kNodeAgentPod)})};
+    return {200,
+            PodList("3000", {edge, json::parse(fx::kPaymentsPod), json::parse(fx::kNodeAgentPod)})};
   }
 
   std::mutex mutex_;
@@ -157,8 +157,9 @@ KubernetesOptions TestOptions(const std::string& url) {
   return options;
 }
 
-const std::function<std::optional<std::string>(std::string_view)> kNoEnv =
-    [](std::string_view) { return std::nullopt; };
+const std::function<std::optional<std::string>(std::string_view)> kNoEnv = [](std::string_view) {
+  return std::nullopt;
+};
 
 TEST(KubernetesWatch, ListWatchDropGoneAndRelist) {
   Script script;
@@ -238,8 +239,8 @@ TEST(KubernetesWatch, ListWatchDropGoneAndRelist) {
   ASSERT_EQ(lists.size(), 4u);  // 2 pages, then 2 relists
   EXPECT_TRUE(Contains(lists[1], "continue=page-2"));
   ASSERT_EQ(watches.size(), 4u);
-  const char* versions[] = {"resourceVersion=1000", "resourceVersion=1500",
-                            "resourceVersion=2000", "resourceVersion=3000"};
+  const char* versions[] = {"resourceVersion=1000", "resourceVersion=1500", "resourceVersion=2000",
+                            "resourceVersion=3000"};
   for (size_t i = 0; i < 4; ++i) {
     EXPECT_TRUE(Contains(watches[i], versions[i])) << watches[i];
     EXPECT_TRUE(Contains(watches[i], "allowWatchBookmarks=true")) << watches[i];
