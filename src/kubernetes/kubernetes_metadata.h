@@ -62,7 +62,7 @@ struct KubernetesStats {
   uint64_t lists = 0;         // successful full lists (the first one included)
   uint64_t relists = 0;       // lists forced by 410 Gone
   uint64_t reconnects = 0;    // watches restarted from the last resourceVersion
-  uint64_t watch_errors = 0;  // failed lists/watches, ERROR events other than 410, bad lines
+  uint64_t watch_errors = 0;  // failed lists and watches, ERROR events other than 410
   uint64_t events = 0;        // ADDED, MODIFIED and DELETED events applied
   uint64_t bookmarks = 0;
   uint64_t bad_objects = 0;    // pods or events that could not be read (ignored)
