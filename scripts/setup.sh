@@ -21,7 +21,7 @@ BUILD_PACKAGES=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
   libcurl4-openssl-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libyaml-cpp-dev  # the config file (--config, src/config)
+  libyaml-cpp-dev  # the config file (--config, src/config) and kubeconfig files
   libmimalloc-dev  # the agent's allocator: ~15 % less agent CPU than glibc malloc (docs/performance.md)
 )
 TEST_PACKAGES=(
