@@ -19,6 +19,7 @@
 #include "discovery/process_registry.h"
 #include "discovery/process_selector.h"
 #include "export/otlp/otlp_config.h"
+#include "kubernetes/kubernetes_metadata.h"
 #include "export/otlp/otlp_trace_exporter.h"
 #include "export/prometheus/prometheus_config.h"
 #include "protocols/registry.h"
@@ -87,6 +88,37 @@ MetricsOutputOptions MetricsOptionsFrom(const AgentOptions& options,
 
 }  // namespace
 
+namespace {
+
+// Starts the Kubernetes metadata watch when the options ask for it (AgentOptions::Kubernetes).
+// False (after printing why) when it was asked for and cannot start.
+bool StartKubernetes(const AgentOptions::Kubernetes& options,
+                     std::unique_ptr<kubernetes::KubernetesMetadata>* out) {
+  const auto env = [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  const bool in_pod = env("KUBERNETES_SERVICE_HOST").has_value();
+  if (options.mode == "false" || (options.mode == "auto" && !in_pod && options.kubeconfig.empty()))
+    return true;
+  kubernetes::KubernetesOptions k8s;
+  k8s.node_name = kubernetes::NodeNameFromEnvironment(options.node, env);
+  k8s.kubeconfig = options.kubeconfig;
+  k8s.context = options.context;
+  k8s.naming.well_known_labels = options.well_known_labels;
+  std::string error;
+  *out = kubernetes::KubernetesMetadata::Start(k8s, env, &error);
+  if (!*out) {
+    spdlog::error("Kubernetes metadata: {}", error);
+    return false;
+  }
+  spdlog::info("Kubernetes metadata: watching the pods of node {} on {}", k8s.node_name,
+               (*out)->api().server);
+  return true;
+}
+
+}  // namespace
+
 int RunAgent(const AgentOptions& options) {
   InstallSignalHandlers();
   const auto started = std::chrono::steady_clock::now();
@@ -103,6 +135,16 @@ int RunAgent(const AgentOptions& options) {
   for (const auto& w : warnings) spdlog::warn("{}", w);
 
   ProcessRegistry processes(ResourceDefaultsFromEnvironment());
+  std::unique_ptr<kubernetes::KubernetesMetadata> k8s;
+  if (!StartKubernetes(options.kubernetes, &k8s)) return 2;
+  if (k8s) {
+    processes.SetContainerAttributes(
+        [&k8s](std::string_view container_id) -> std::shared_ptr<const Attributes> {
+          kubernetes::PodResourcePtr pod = k8s->ForContainer(container_id);
+          // The pod resource's attributes, kept alive by the pod resource itself.
+          return pod ? std::shared_ptr<const Attributes>(pod, &pod->attributes) : nullptr;
+        });
+  }
   std::vector<std::string> sampler_warnings;
   const SamplerConfig sampler = SamplerConfigFromEnv(otlp::ProcessEnv, &sampler_warnings);
   for (const auto& w : sampler_warnings) spdlog::warn("{}", w);

@@ -41,6 +41,16 @@ struct AgentOptions {
     std::map<std::string, std::string> pod_labels;
   };
   std::vector<KubernetesSelector> kubernetes_selectors;
+  // Kubernetes metadata from the API server (src/kubernetes): "auto" watches when otelbpf runs
+  // in a pod (KUBERNETES_SERVICE_HOST) or --kubeconfig is given, "true" always (an error
+  // without an API server configuration), "false" never.
+  struct Kubernetes {
+    std::string mode = "auto";
+    std::string node;        // --k8s-node; else NODE_NAME, else the host name
+    std::string kubeconfig;  // --kubeconfig; else the service account, else KUBECONFIG
+    std::string context;     // --k8s-context
+    bool well_known_labels = false;  // app.kubernetes.io/* labels name services (opt-in)
+  } kubernetes;
 };
 
 // Returns the process exit code. Prints its own errors.

@@ -37,6 +37,29 @@ void AddRunFlags(CLI::App* run, RunSettings* s) {
                   "still join their traces through the traceparent they send")
       ->envname("OTEL_EBPF_TRACE_SDK_PROCESSES")
       ->default_val(false);
+  run->add_option("--kubernetes", options.kubernetes.mode,
+                  "Kubernetes metadata (k8s.* attributes, service.name by the OpenTelemetry "
+                  "rules) from the API server for processes in pods: auto (when otelbpf runs in a "
+                  "pod, or --kubeconfig is given), true or false")
+      ->envname("OTEL_EBPF_KUBERNETES")
+      ->default_val("auto")
+      ->check(CLI::IsMember({"auto", "true", "false"}));
+  run->add_option("--k8s-node", options.kubernetes.node,
+                  "The node whose pods are watched (default: NODE_NAME, which the DaemonSet sets "
+                  "from spec.nodeName, else the host name)")
+      ->type_name("NAME");
+  run->add_option("--kubeconfig", options.kubernetes.kubeconfig,
+                  "Kubeconfig file to reach the API server from outside a pod (default: the "
+                  "service account in a pod, else KUBECONFIG)")
+      ->type_name("FILE");
+  run->add_option("--k8s-context", options.kubernetes.context,
+                  "The kubeconfig context to use (default: its current-context)")
+      ->type_name("NAME");
+  run->add_option("--k8s-well-known-labels", options.kubernetes.well_known_labels,
+                  "Let the app.kubernetes.io/instance and /name labels name services (the "
+                  "OpenTelemetry rules make this opt-in; the resource.opentelemetry.io/service.name "
+                  "annotation and workload owners are always used)")
+      ->default_val(false);
   run->add_option("--port", options.capture.ports,
                   "Only watch connections whose local or peer port is one of these (repeatable)")
       ->type_name("PORT")

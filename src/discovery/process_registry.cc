@@ -126,17 +126,26 @@ ProcessRegistry::ProcessRegistry(ResourceDefaults defaults, std::string proc_roo
 ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t start_ns) {
   auto it = cache_.find(pid);
   if (it != cache_.end() &&
-      (start_ns == 0 || it->second.start_ns == 0 || it->second.start_ns == start_ns))
+      (start_ns == 0 || it->second.start_ns == 0 || it->second.start_ns == start_ns)) {
+    if (!it->second.container_pending) return it->second.resource;
+    // Its container was unknown to the orchestrator's lookup: ask again (a map lookup).
+    Built again = Build(pid, comm, /*trust_proc=*/true, nullptr);
+    if (!again.container_pending) {
+      it->second.resource = std::move(again.resource);
+      it->second.container_pending = false;
+    }
     return it->second.resource;
+  }
   const ProcessSnapshot* snapshot = nullptr;
   auto snap = snapshots_.find(pid);
   if (snap != snapshots_.end() && (start_ns == 0 || snap->second.start_ns == start_ns))
     snapshot = &snap->second;
   const bool trust_proc = SameProcess(pid, start_ns, comm);
-  ResourcePtr r = Build(pid, comm, trust_proc, snapshot);
+  Built built = Build(pid, comm, trust_proc, snapshot);
   if (snap != snapshots_.end()) snapshots_.erase(snap);
-  cache_[pid] = Entry{r, start_ns, trust_proc && go_files_.IsGo(pid)};
-  return r;
+  cache_[pid] = Entry{built.resource, start_ns, trust_proc && go_files_.IsGo(pid),
+                      built.container_pending};
+  return built.resource;
 }
 
 std::vector<ProcessRegistry::RunningProgram> ProcessRegistry::RunningPrograms() {
@@ -243,8 +252,9 @@ std::string PreferSnapshot(const std::string* copy, bool complete, const std::st
 
 }  // namespace
 
-ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool trust_proc,
-                                   const ProcessSnapshot* snapshot) const {
+ProcessRegistry::Built ProcessRegistry::Build(uint32_t pid, std::string_view comm,
+                                              bool trust_proc,
+                                              const ProcessSnapshot* snapshot) const {
   // When /proc/PID now belongs to another process (pid reused), read nothing from it: the
   // kernel's comm is all we know, and it is right.
   const std::string dir =
@@ -270,6 +280,7 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool tru
          ParseResourceAttributes(FindEnvironmentValue(environ_block, "OTEL_RESOURCE_ATTRIBUTES")))
       if (a.key == "service.name") service = std::get<std::string>(a.value);
   }
+  const bool service_declared = !service.empty();
   if (service.empty()) service = ServiceNameFromCommand(argv, exe_name);
   if (service.empty()) service = comm.empty() ? "unknown_service" : std::string(comm);
   const auto container = trust_proc ? ContainerFromCgroupPath(CgroupPathOf(ReadWholeFile(
@@ -290,17 +301,28 @@ ResourcePtr ProcessRegistry::Build(uint32_t pid, std::string_view comm, bool tru
                                       [](const Attribute& a) { return a.key == "host.name"; });
   if (!host_named && !defaults_.host_name.empty())
     SetAttribute(attrs, "host.name", defaults_.host_name);
+  bool container_pending = false;
   if (container) {
     SetAttribute(attrs, "container.id", container->id);
     if (!container->runtime.empty())
       SetAttribute(attrs, "container.runtime.name", container->runtime);
+    if (container_lookup_) {
+      if (auto known = container_lookup_(container->id)) {
+        for (const Attribute& a : *known) {
+          if (a.key == "service.name" && service_declared) continue;
+          SetAttribute(attrs, a.key.str(), a.value);
+        }
+      } else {
+        container_pending = true;
+      }
+    }
   }
   SetAttribute(attrs, "telemetry.sdk.name", std::string("otelbpf"));
   SetAttribute(attrs, "telemetry.sdk.language", std::string("cpp"));
   SetAttribute(attrs, "telemetry.sdk.version", std::string(OTELBPF_VERSION));
   r->own_telemetry = OwnTelemetryEvidence(
       environ_block, trust_proc ? ReadWholeFile(dir + "/maps", 4 << 20) : std::string());
-  return r;
+  return {r, container_pending};
 }
 
 }  // namespace otelbpf

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,9 +40,20 @@ struct ProcessSnapshot {
   bool environ_complete = false;
 };
 
+// Attributes an orchestrator knows about a container (Kubernetes: k8s.*, service.name and
+// service.namespace by its rules), or nullptr when it does not know the container (yet).
+using ContainerAttributesLookup =
+    std::function<std::shared_ptr<const Attributes>(std::string_view container_id)>;
+
 class ProcessRegistry {
  public:
   explicit ProcessRegistry(ResourceDefaults defaults, std::string proc_root = "/proc");
+
+  // Adds the orchestrator's attributes to the resource of every process in a container. Its
+  // service.name replaces the one derived from the command (not one the process declares in
+  // OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES). A container it does not know yet (the pod
+  // watch lags behind a starting container) is asked again at the process's next Get().
+  void SetContainerAttributes(ContainerAttributesLookup lookup) { container_lookup_ = std::move(lookup); }
 
   // The resource of `pid`, built on first use. `comm` names the process if /proc has
   // already lost it (short-lived processes). `start_ns` (the kernel's start_boottime of the
@@ -81,8 +94,13 @@ class ProcessRegistry {
   }
 
  private:
-  ResourcePtr Build(uint32_t pid, std::string_view comm, bool trust_proc,
-                    const ProcessSnapshot* snapshot) const;
+  // Build's result: the resource, and whether a container lookup is still to come.
+  struct Built {
+    ResourcePtr resource;
+    bool container_pending = false;
+  };
+  Built Build(uint32_t pid, std::string_view comm, bool trust_proc,
+              const ProcessSnapshot* snapshot) const;
   // start_boottime in ns from /proc/PID/stat (clock-tick resolution); 0 when unreadable.
   uint64_t ProcStartNs(uint32_t pid) const;
   bool SameProcess(uint32_t pid, uint64_t start_ns, std::string_view comm) const;
@@ -94,9 +112,11 @@ class ProcessRegistry {
     ResourcePtr resource;
     uint64_t start_ns = 0;
     bool go = false;  // a Go program (known only when /proc was this process's)
+    bool container_pending = false;  // in a container the lookup did not know yet
   };
   ResourceDefaults defaults_;
   std::string proc_root_;
+  ContainerAttributesLookup container_lookup_;
   std::unordered_map<uint32_t, Entry> cache_;
   GoExecutableCache go_files_;
   // Snapshots not yet used by Get(). Normally consumed at once (the kernel sends one just

@@ -37,7 +37,7 @@ const ALLOWED_HOST_PATHS = ["/sys/kernel/tracing", "/sys/fs/cgroup"];
 const ALLOWED_VOLUME_TYPES = ["hostPath", "configMap", "secret", "emptyDir", "projected", "downwardAPI"];
 // RBAC: read-only, on exactly these resources ("group/resource", "" for the core group).
 const ALLOWED_RBAC_VERBS = ["get", "list", "watch"];
-const REQUIRED_RBAC_RESOURCES = ["/pods", "apps/replicasets"];
+const REQUIRED_RBAC_RESOURCES = ["/pods", "apps/replicasets", "batch/jobs"];
 // ConfigMap keys the issue asks for: OTLP endpoint, sampling, protocols.
 const REQUIRED_CONFIG_KEYS = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
                               "OTEL_EBPF_PROTOCOLS"];
@@ -247,7 +247,7 @@ function quantity(value) {
 // Environment variable names the agent documents: docs/configuration.md and `otelbpf run --help`
 // (src/cli/main.cc), with their shorthands expanded: OTEL_EXPORTER_OTLP[_TRACES]_{ENDPOINT,PROTOCOL}.
 function documentedEnvNames() {
-  const text = ["docs/configuration.md", "src/cli/main.cc"].map((f) => fs.readFileSync(path.join(REPO, f), "utf8")).join("\n");
+  const text = ["docs/configuration.md", "docs/config-reference.md", "src/cli/main.cc"].map((f) => fs.readFileSync(path.join(REPO, f), "utf8")).join("\n");
   const expand = (pattern) => {
     const m = pattern.match(/\[([A-Z0-9_]+)\]|\{([A-Z0-9_,]+)\}/);
     if (!m) return [pattern];

@@ -7,6 +7,9 @@ namespaces. Checked through the independent OTLP decoder:
   hierarchy while the unified one says "/";
 - --container selects by id prefix (processes running at start, and ones started later), and
   --cgroup by a cgroup's file system path, with the forked children of a selected process;
+- Kubernetes metadata: a pod watch against a stand-in API server (fake_kubernetes_api.py, no
+  cluster can run here) puts the pod's k8s.* attributes and its workload's service.name on a
+  process in the pod's container cgroup;
 - two network namespaces with the same 4-tuple at the same time (each its own 127.0.0.1, the same
   ports) are two connections: each server span is linked under the client span of its own
   namespace, never the other's. TLS makes the case hard: its plaintext has no TCP sequence
@@ -16,6 +19,7 @@ No container runtime runs here (no registry to pull an image from): the runtimes
 otelbpf reads is the cgroup path, which the test reproduces exactly.
 """
 
+import json
 import os
 import secrets
 import subprocess
@@ -137,7 +141,9 @@ class Cgroups:
         self.made = []
 
 
-class ContainerTest(IntegrationTest):
+class CgroupCase(IntegrationTest):
+    """Servers in cgroups made for the test (no tests of its own)."""
+
     def setUp(self):
         super().setUp()
         self.start_receiver()
@@ -160,6 +166,9 @@ class ContainerTest(IntegrationTest):
     def servers_spans(self, port: int) -> list:
         return [s for s in self.receiver.spans() if s["kind"] == "SERVER" and attr(s, "server.port") == port]
 
+
+
+class ContainerTest(CgroupCase):
     def test_container_identity_from_each_runtimes_cgroup_shape(self):
         unified = unified_mount()
         shapes = {
@@ -237,6 +246,86 @@ class ContainerTest(IntegrationTest):
         self.assertEqual(self.servers_spans(other_port), [], "a container not selected")
         clients = [s for s in self.receiver.spans() if s["kind"] == "CLIENT" and attr(s, "server.port") in self.ports]
         self.assertEqual(clients, [], "curl is in no selected container")
+
+
+class KubernetesTest(CgroupCase):
+    NODE = "node-it"
+    TOKEN = "it-bearer-token-3f9a"
+
+    def test_pod_metadata_names_a_process_in_the_pods_container(self):
+        unified = unified_mount()
+        cid = container_id()
+        pod_uid = "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f8"
+        folder = self.cgroups.make(unified, "kubepods.slice/kubepods-pod" + pod_uid.replace("-", "_")
+                                   + f".slice/cri-containerd-{cid}.scope")
+        pod = {"kind": "Pod", "apiVersion": "v1",
+               "metadata": {"name": "checkout-6d8f9c7b5-x2k4q", "namespace": "shop", "uid": pod_uid,
+                            "resourceVersion": "99", "labels": {"app": "checkout"},
+                            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                                 "name": "checkout-6d8f9c7b5", "uid": "rs-uid", "controller": True}]},
+               "spec": {"nodeName": self.NODE, "containers": [{"name": "app", "image": "shop/checkout:1.4"}]},
+               "status": {"phase": "Running", "podIP": "10.244.1.7", "podIPs": [{"ip": "10.244.1.7"}],
+                          "containerStatuses": [{"name": "app", "containerID": f"containerd://{cid}",
+                                                 "ready": True, "image": "shop/checkout:1.4"}]}}
+        other_node_pod = json.loads(json.dumps(pod))
+        other_node_pod["metadata"].update(name="elsewhere", uid="11111111-2222-3333-4444-555555555555")
+        other_node_pod["spec"]["nodeName"] = "another-node"
+        replicaset = {"kind": "ReplicaSet", "apiVersion": "apps/v1",
+                      "metadata": {"name": "checkout-6d8f9c7b5", "namespace": "shop", "uid": "rs-uid",
+                                   "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                                                        "name": "checkout", "uid": "d-uid", "controller": True}]}}
+        objects = write(os.path.join(self.workdir, "objects.json"),
+                        json.dumps({"pods": [pod, other_node_pod], "replicasets": [replicaset],
+                                    "resourceVersion": "100"}))
+        requests_log = os.path.join(self.workdir, "api-requests.log")
+        api_port = free_port()
+        api = Process("fake-kubernetes-api", [sys.executable, os.path.join(os.path.dirname(__file__),
+                                                                           "fake_kubernetes_api.py"),
+                                              api_port, objects, requests_log], self.workdir)
+        self.addCleanup(api.kill_group)
+        wait_listening(api_port, timeout=10.0, alive=api.alive)
+        kubeconfig = write(os.path.join(self.workdir, "kubeconfig"), f"""apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: http://127.0.0.1:{api_port}
+users:
+- name: it
+  user:
+    token: {self.TOKEN}
+contexts:
+- name: it
+  context:
+    cluster: fake
+    user: it
+current-context: it
+""")
+        process, port = self.server_in([folder], "server-in-pod")
+
+        agent = self.start_agent("--kubeconfig", kubeconfig, "--k8s-node", self.NODE)
+        for i in range(2):
+            curl(f"http://127.0.0.1:{port}/pod/{i}")
+        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == port, 2,
+                           "the pod's SERVER spans", timeout=WAIT)
+        self.stop_agent(agent)
+
+        self.assertIn(f"watching the pods of node {self.NODE}", agent.process.stderr())
+        spans = self.servers_spans(port)
+        expected = {"k8s.pod.name": "checkout-6d8f9c7b5-x2k4q", "k8s.namespace.name": "shop",
+                    "k8s.pod.uid": pod_uid, "k8s.container.name": "app", "k8s.node.name": self.NODE,
+                    "k8s.replicaset.name": "checkout-6d8f9c7b5", "k8s.deployment.name": "checkout",
+                    "service.name": "checkout", "container.id": cid}
+        # The last span at least: a span made before the first list was applied may lack them
+        # (the process is looked up again at its next connection).
+        last = max(spans, key=lambda s: s["start_time_unix_nano"])
+        self.assertEqual({k: res(last, k) for k in expected}, expected, last["resource"])
+        with open(requests_log) as f:
+            requests = [json.loads(line) for line in f]
+        self.assertTrue(requests, "the agent asked the API server")
+        self.assertTrue(all(r["authorization"] == f"Bearer {self.TOKEN}" for r in requests), requests)
+        lists = [r["path"] for r in requests if r["path"].startswith("/api/v1/pods?") and "watch" not in r["path"]]
+        self.assertTrue(lists and all("fieldSelector=spec.nodeName%3D" + self.NODE in p for p in lists), requests)
 
 
 class NetworkNamespaceTest(IntegrationTest):

@@ -205,6 +205,44 @@ TEST_F(FakeProcIdentity, ContainerAndHostFromTheProcessAndTheAgent) {
   EXPECT_EQ(reg.CgroupPath(42), "/system.slice/docker-" + id + ".scope");
 }
 
+TEST_F(FakeProcIdentity, OrchestratorAttributesArriveLate) {
+  const std::string id(64, 'b');
+  Write("42/cgroup", "0::/kubepods.slice/cri-containerd-" + id + ".scope\n");
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  std::shared_ptr<const Attributes> pod;  // unknown to the pod watch at first
+  int lookups = 0;
+  reg.SetContainerAttributes([&](std::string_view container) {
+    ++lookups;
+    EXPECT_EQ(container, id);
+    return pod;
+  });
+  ResourcePtr first = reg.Get(42, "");
+  EXPECT_EQ(StringAttr(*first, "service.name"), "nginx");
+  EXPECT_EQ(FindAttribute(first->attributes, "k8s.pod.name"), nullptr);
+  pod = std::make_shared<const Attributes>(Attributes{{"k8s.pod.name", std::string("web-7d9f-x2")},
+                                                      {"service.name", std::string("web")}});
+  ResourcePtr second = reg.Get(42, "");
+  EXPECT_EQ(StringAttr(*second, "k8s.pod.name"), "web-7d9f-x2");
+  EXPECT_EQ(StringAttr(*second, "service.name"), "web") << "the pod's name beats the command's";
+  EXPECT_EQ(StringAttr(*second, "container.id"), id);
+  const int after = lookups;
+  EXPECT_EQ(reg.Get(42, "").get(), second.get()) << "known now: cached, not asked again";
+  EXPECT_EQ(lookups, after);
+}
+
+TEST_F(FakeProcIdentity, ServiceNameTheProcessDeclaresWinsOverThePods) {
+  Write("42/cgroup", "0::/kubepods.slice/cri-containerd-" + std::string(64, 'c') + ".scope\n");
+  Write("42/environ", "OTEL_SERVICE_NAME=checkout\0"s);
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  reg.SetContainerAttributes([](std::string_view) {
+    return std::make_shared<const Attributes>(Attributes{{"service.name", std::string("owner-name")},
+                                                         {"k8s.namespace.name", std::string("shop")}});
+  });
+  ResourcePtr r = reg.Get(42, "");
+  EXPECT_EQ(StringAttr(*r, "service.name"), "checkout");
+  EXPECT_EQ(StringAttr(*r, "k8s.namespace.name"), "shop");
+}
+
 TEST_F(FakeProcIdentity, NoContainerNoAttribute) {
   Write("42/cgroup", "0::/system.slice/nginx.service\n");
   ProcessRegistry reg(ResourceDefaults{{}, "host-a"}, root_.string());
