@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -117,6 +118,33 @@ bool StartKubernetes(const AgentOptions::Kubernetes& options,
   return true;
 }
 
+// The pod selectors of the config file's entries and of the --k8s-* flags.
+std::vector<kubernetes::KubernetesSelector> KubernetesSelectors(const AgentOptions& options,
+                                                               std::string* error) {
+  std::vector<kubernetes::KubernetesSelector> out;
+  for (const auto& entry : options.kubernetes_selectors) {
+    kubernetes::KubernetesSelector& s = out.emplace_back();
+    if (!entry.namespace_glob.empty()) s.namespaces.push_back(entry.namespace_glob);
+    for (const auto& [key, glob] : entry.pod_labels) s.labels.emplace_back(key, glob);
+    if (!entry.deployment_glob.empty()) s.deployments.push_back(entry.deployment_glob);
+  }
+  const AgentOptions::Kubernetes& k = options.kubernetes;
+  if (!k.namespaces.empty() || !k.pod_labels.empty() || !k.deployments.empty()) {
+    kubernetes::KubernetesSelector& s = out.emplace_back();
+    s.namespaces = k.namespaces;
+    s.deployments = k.deployments;
+    for (const std::string& label : k.pod_labels) {
+      const size_t eq = label.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        *error = "--k8s-pod-label '" + label + "': expected KEY=VALUE (the value may be a glob)";
+        return {};
+      }
+      s.labels.emplace_back(label.substr(0, eq), label.substr(eq + 1));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunAgent(const AgentOptions& options) {
@@ -172,6 +200,7 @@ int RunAgent(const AgentOptions& options) {
 
   std::vector<std::string> metric_warnings;
   MetricsOutputOptions metrics_options = MetricsOptionsFrom(options, &metric_warnings);
+  if (k8s) metrics_options.kubernetes_stats = [&k8s] { return k8s->stats(); };
   for (const auto& w : metric_warnings) spdlog::warn("{}", w);
   MetricsOutputs metrics(metrics_options, processes.Get(static_cast<uint32_t>(getpid()), "otelbpf"),
                          exporter.get());
@@ -195,9 +224,30 @@ int RunAgent(const AgentOptions& options) {
   capture.root_sample_threshold = root_rule.RootRejectionThreshold();
   capture.sampler_parent_based = root_rule.ParentBased();
   capture.pids = options.pids;
-  ProcessSelector selector(
-      ProcessSelection{options.exe_globs, options.container_ids, options.cgroup_paths}, "/proc",
-      Cgroup2MountOfThisHost());
+  ProcessSelection selection{options.exe_globs, options.container_ids, options.cgroup_paths, {}};
+  std::string selector_error;
+  auto pod_selectors = KubernetesSelectors(options, &selector_error);
+  if (!selector_error.empty()) {
+    spdlog::error("{}", selector_error);
+    return 2;
+  }
+  if (!pod_selectors.empty()) {
+    if (!k8s) {
+      spdlog::error(
+          "selecting processes by their pod (k8s_namespace, k8s_pod_labels, --k8s-namespace, "
+          "--k8s-pod-label, --k8s-deployment) needs the Kubernetes metadata: run otelbpf in a pod "
+          "or give --kubeconfig");
+      return 2;
+    }
+    selection.container_predicate = [&k8s, pod_selectors](
+                                        std::string_view container_id) -> std::optional<bool> {
+      const kubernetes::PodResourcePtr pod = k8s->ForContainer(container_id);
+      if (!pod) return std::nullopt;  // not (yet) known to the pod watch
+      return std::any_of(pod_selectors.begin(), pod_selectors.end(),
+                         [&pod](const kubernetes::KubernetesSelector& s) { return s.Matches(*pod); });
+    };
+  }
+  ProcessSelector selector(std::move(selection), "/proc", Cgroup2MountOfThisHost());
   capture.select_by_pid = !options.pids.empty() || selector.active();
   capture.report_exec = selector.active();
   for (uint32_t pid : selector.NewlyMatching()) capture.pids.push_back(pid);

@@ -33,12 +33,14 @@ struct AgentOptions {
   // defaults give heuristic templates in url.template and ignore nothing.
   routes::RouteOptions routes;
   int poll_interval_ms = 5;
-  // The config file's discovery.instrument[] entries that name Kubernetes metadata (OBI's
-  // k8s_namespace and k8s_pod_labels, globs; both must match when both are set). Stored for
-  // the Kubernetes selection; RunAgent does not apply them yet.
+  // Processes selected by their pod (needs the Kubernetes metadata): the config file's
+  // discovery.instrument[] entries that name Kubernetes metadata (OBI's k8s_namespace and
+  // k8s_pod_labels, globs; all that are set must match) and one entry from the --k8s-* flags.
+  // A process matching any entry is watched, like --exe and --container.
   struct KubernetesSelector {
     std::string namespace_glob;
     std::map<std::string, std::string> pod_labels;
+    std::string deployment_glob;  // --k8s-deployment: "name" or "namespace/name"
   };
   std::vector<KubernetesSelector> kubernetes_selectors;
   // Kubernetes metadata from the API server (src/kubernetes): "auto" watches when otelbpf runs
@@ -50,6 +52,9 @@ struct AgentOptions {
     std::string kubeconfig;  // --kubeconfig; else the service account, else KUBECONFIG
     std::string context;     // --k8s-context
     bool well_known_labels = false;  // app.kubernetes.io/* labels name services (opt-in)
+    // --k8s-namespace, --k8s-pod-label KEY=GLOB, --k8s-deployment: one more selector entry,
+    // every list given must match (a namespace of the list, all labels, a deployment).
+    std::vector<std::string> namespaces, pod_labels, deployments;
   } kubernetes;
 };
 

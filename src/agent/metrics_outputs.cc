@@ -94,7 +94,7 @@ MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr 
       db_(SpanMetricsWithRetention()),
       rpc_(SpanMetricsWithRetention()),
       self_(std::move(self_resource), UnixNowNs()) {
-  RegisterSelfMetrics(span_exporter);
+  RegisterSelfMetrics(span_exporter, options.kubernetes_stats);
   std::vector<metrics::MetricProducer*> producers = {
       &http_, &db_, &rpc_, &tcp_, &tcp_connections_, &dns_lookups_, &self_};
 
@@ -238,7 +238,9 @@ void MetricsOutputs::PublishParserCounters(const ConnectionTracker& tracker) {
   }
 }
 
-void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_exporter) {
+void MetricsOutputs::RegisterSelfMetrics(
+    const otlp::BatchSpanProcessor* span_exporter,
+    std::function<kubernetes::KubernetesStats()> kubernetes_stats) {
   auto load = [](const std::atomic<uint64_t>& a) {
     return static_cast<int64_t>(a.load(std::memory_order_relaxed));
   };
@@ -405,6 +407,29 @@ void MetricsOutputs::RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_ex
                      "{connection}", MetricKind::kCounter},
                     [&s, load] { return load(s.tcp_lifecycle_unattributed); });
 
+  if (kubernetes_stats) {
+    self_.Register(
+        {"otelbpf.kubernetes.watch",
+         "The Kubernetes pod watch, by event: lists, relists (410 Gone), reconnects, errors, "
+         "watch events and bookmarks applied, objects that could not be read, pods dropped at "
+         "the cache limit, owner (ReplicaSet, Job) lookups and their failures",
+         "{event}", MetricKind::kCounter},
+        [kubernetes_stats](std::vector<metrics::CallbackPoint>* out) {
+          const kubernetes::KubernetesStats st = kubernetes_stats();
+          const std::pair<const char*, uint64_t> events[] = {
+              {"list", st.lists},           {"relist", st.relists},
+              {"reconnect", st.reconnects}, {"error", st.watch_errors},
+              {"event", st.events},         {"bookmark", st.bookmarks},
+              {"bad_object", st.bad_objects}, {"pod_dropped", st.pods_dropped},
+              {"owner_lookup", st.owner_lookups},
+              {"owner_lookup_failure", st.owner_lookup_failures}};
+          for (const auto& [event, value] : events)
+            out->push_back({{{"event", std::string(event)}}, static_cast<int64_t>(value)});
+        });
+    self_.RegisterInt({"otelbpf.kubernetes.pods", "Pods of this node known to otelbpf", "{pod}",
+                       MetricKind::kGauge},
+                      [kubernetes_stats] { return static_cast<int64_t>(kubernetes_stats().pods); });
+  }
   if (span_exporter) {
     self_.Register({"otelbpf.spans.exported", "Spans handed to the OTLP trace exporter, by outcome",
                     "{span}", MetricKind::kCounter},

@@ -6,6 +6,10 @@
 // second, so exporter threads never touch capture-thread state.
 #pragma once
 
+#include <functional>
+
+#include "kubernetes/kubernetes_metadata.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -35,6 +39,9 @@ struct MetricsOutputOptions {
   bool prometheus = true;  // --prometheus / OTEL_METRICS_EXPORTER
   prometheus::PrometheusConfig prometheus_config;
   bool otlp = true;  // when an OTLP metrics endpoint is configured
+  // The Kubernetes pod watch's counters (kubernetes/kubernetes_metadata.h), when it runs;
+  // called from the exporters' threads.
+  std::function<kubernetes::KubernetesStats()> kubernetes_stats;
 };
 
 // Counters the capture thread copies out once a second for the self-metrics.
@@ -103,7 +110,8 @@ class MetricsOutputs : public SpanSink {
   std::string Destinations() const;
 
  private:
-  void RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_exporter);
+  void RegisterSelfMetrics(const otlp::BatchSpanProcessor* span_exporter,
+                           std::function<kubernetes::KubernetesStats()> kubernetes_stats);
 
   metrics::HttpMetrics http_;
   metrics::DbMetrics db_;

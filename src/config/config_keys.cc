@@ -12,10 +12,6 @@
 namespace otelbpf::config {
 namespace {
 
-// Kubernetes selection is being built elsewhere; until it is wired into RunAgent, a selector
-// that names Kubernetes metadata is kept but says so.
-constexpr bool kKubernetesSelectionApplied = false;
-
 std::string Join(const std::vector<std::string>& items, char separator) {
   std::string out;
   for (const std::string& item : items) {
@@ -178,24 +174,16 @@ const std::vector<ConfigKey> kKeys = {
      },
      {}, 0, 0, true},
     {"discovery.instrument[].k8s_namespace", ValueType::kString, "any", "", "",
-     "Glob on the Kubernetes namespace of the process's pod", Effect::kStored,
+     "Glob on the Kubernetes namespace of the process's pod", Effect::kApplied,
      [](const ConfigValue& v, const KeyPlace& p, RunSettings* s, std::vector<std::string>* w) {
        Entry(p, s).k8s_namespace = v.String();
-       if (!kKubernetesSelectionApplied) {
-         w->push_back(p.origin + " is kept, but this build does not select by Kubernetes "
-                                 "metadata yet");
-       }
        return std::string();
      },
      {}, 0, 0, true},
     {"discovery.instrument[].k8s_pod_labels", ValueType::kStringMap, "any", "", "",
-     "Pod labels, each value a glob; all must match", Effect::kStored,
+     "Pod labels, each value a glob; all must match", Effect::kApplied,
      [](const ConfigValue& v, const KeyPlace& p, RunSettings* s, std::vector<std::string>* w) {
        for (const auto& [name, glob] : v.Map()) Entry(p, s).k8s_pod_labels[name] = glob;
-       if (!kKubernetesSelectionApplied) {
-         w->push_back(p.origin + " is kept, but this build does not select by Kubernetes "
-                                 "metadata yet");
-       }
        return std::string();
      },
      {}, 0, 0, true},

@@ -55,6 +55,18 @@ void AddRunFlags(CLI::App* run, RunSettings* s) {
   run->add_option("--k8s-context", options.kubernetes.context,
                   "The kubeconfig context to use (default: its current-context)")
       ->type_name("NAME");
+  run->add_option("--k8s-namespace", options.kubernetes.namespaces,
+                  "Only watch processes in pods of this namespace (repeatable; a glob). With the "
+                  "other --k8s-* selectors, all must match")
+      ->type_name("NAMESPACE");
+  run->add_option("--k8s-pod-label", options.kubernetes.pod_labels,
+                  "Only watch processes in pods with this label (repeatable, all must match), "
+                  "e.g. --k8s-pod-label app=checkout; the value may be a glob")
+      ->type_name("KEY=VALUE");
+  run->add_option("--k8s-deployment", options.kubernetes.deployments,
+                  "Only watch processes in pods of this Deployment (repeatable; NAME or "
+                  "NAMESPACE/NAME, globs)")
+      ->type_name("NAME");
   run->add_option("--k8s-well-known-labels", options.kubernetes.well_known_labels,
                   "Let the app.kubernetes.io/instance and /name labels name services (the "
                   "OpenTelemetry rules make this opt-in; the resource.opentelemetry.io/service.name "

@@ -48,22 +48,27 @@ ProcessSelector::ProcessSelector(ProcessSelection selection, std::string proc_ro
       proc_root_(std::move(proc_root)),
       cgroup2_mount_(std::move(cgroup2_mount)) {}
 
-bool ProcessSelector::Matches(uint32_t pid) const {
+ProcessSelector::Verdict ProcessSelector::Judge(uint32_t pid) const {
   const std::string dir = proc_root_ + "/" + std::to_string(pid);
   if (!selection_.exe_globs.empty() && ExecutableMatches(ExecutableOf(dir), selection_.exe_globs))
-    return true;
-  if (selection_.container_ids.empty() && selection_.cgroup_paths.empty()) return false;
+    return Verdict::kYes;
+  if (selection_.container_ids.empty() && selection_.cgroup_paths.empty() &&
+      !selection_.container_predicate)
+    return Verdict::kNo;
   const std::string cgroup = CgroupPathOf(ReadFile(dir + "/cgroup"));
-  if (cgroup.empty()) return false;
-  if (!selection_.container_ids.empty()) {
-    if (const auto container = ContainerFromCgroupPath(cgroup)) {
-      for (const std::string& id : selection_.container_ids)
-        if (ContainerIdMatches(container->id, id)) return true;
-    }
-  }
+  if (cgroup.empty()) return Verdict::kNo;
   for (const std::string& path : selection_.cgroup_paths)
-    if (CgroupPathMatches(cgroup, path, cgroup2_mount_)) return true;
-  return false;
+    if (CgroupPathMatches(cgroup, path, cgroup2_mount_)) return Verdict::kYes;
+  const auto container = ContainerFromCgroupPath(cgroup);
+  if (!container) return Verdict::kNo;
+  for (const std::string& id : selection_.container_ids)
+    if (ContainerIdMatches(container->id, id)) return Verdict::kYes;
+  if (selection_.container_predicate) {
+    const std::optional<bool> selected = selection_.container_predicate(container->id);
+    if (!selected) return Verdict::kUndecided;
+    if (*selected) return Verdict::kYes;
+  }
+  return Verdict::kNo;
 }
 
 std::vector<uint32_t> ProcessSelector::NewlyMatching() {
@@ -84,7 +89,11 @@ std::vector<uint32_t> ProcessSelector::NewlyMatching() {
     auto [it, added] = judged_.emplace(pid, born);
     if (!added && it->second == born) continue;
     it->second = born;
-    if (Matches(pid)) out.push_back(pid);
+    switch (Judge(pid)) {
+      case Verdict::kYes: out.push_back(pid); break;
+      case Verdict::kUndecided: judged_.erase(it); break;  // asked again at the next look
+      case Verdict::kNo: break;
+    }
   }
   closedir(proc);
   std::erase_if(judged_, [&alive](const auto& entry) { return !alive.count(entry.first); });

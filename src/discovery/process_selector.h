@@ -8,6 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -18,8 +21,12 @@ struct ProcessSelection {
   std::vector<std::string> exe_globs;      // fnmatch on the executable path or its file name
   std::vector<std::string> container_ids;  // full ids or prefixes of >= 12 hex digits
   std::vector<std::string> cgroup_paths;   // a cgroup and everything below it
+  // Whether a container is selected by what an orchestrator knows of it (Kubernetes pods);
+  // nullopt while it knows nothing of the container yet: the process is judged again later.
+  std::function<std::optional<bool>(std::string_view container_id)> container_predicate;
   bool empty() const {
-    return exe_globs.empty() && container_ids.empty() && cgroup_paths.empty();
+    return exe_globs.empty() && container_ids.empty() && cgroup_paths.empty() &&
+           !container_predicate;
   }
 };
 
@@ -34,12 +41,15 @@ class ProcessSelector {
 
   bool active() const { return !selection_.empty(); }
   // Whether the running process `pid` is selected (reads its /proc entry).
-  bool Matches(uint32_t pid) const;
+  bool Matches(uint32_t pid) const { return Judge(pid) == Verdict::kYes; }
   // Processes that match and were not returned before (a /proc scan; a process is read once,
   // and read again only when its pid now belongs to a newer process).
   std::vector<uint32_t> NewlyMatching();
 
  private:
+  enum class Verdict { kNo, kYes, kUndecided };
+  Verdict Judge(uint32_t pid) const;
+
   ProcessSelection selection_;
   std::string proc_root_;
   std::string cgroup2_mount_;

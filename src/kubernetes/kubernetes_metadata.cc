@@ -1,5 +1,7 @@
 #include "kubernetes/kubernetes_metadata.h"
 
+#include <fnmatch.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -98,23 +100,27 @@ std::string NodeNameFromEnvironment(const std::string& flag, const EnvLookup& en
 }
 
 bool KubernetesSelector::Matches(const PodResource& pod) const {
+  // Every criterion is a glob (fnmatch): a plain name matches itself.
+  const auto glob = [](const std::string& pattern, const std::string& text) {
+    return fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
+  };
   if (!namespaces.empty() &&
-      std::find(namespaces.begin(), namespaces.end(), pod.namespace_name) == namespaces.end()) {
+      std::none_of(namespaces.begin(), namespaces.end(),
+                   [&](const std::string& n) { return glob(n, pod.namespace_name); })) {
     return false;
   }
   for (const auto& [key, value] : labels) {
     auto it = pod.labels.find(key);
-    if (it == pod.labels.end() || it->second != value) return false;
+    if (it == pod.labels.end() || !glob(value, it->second)) return false;
   }
   if (deployments.empty()) return true;
   if (pod.deployment.empty()) return false;
   for (const auto& wanted : deployments) {
     const size_t slash = wanted.find('/');
     if (slash == std::string::npos) {
-      if (wanted == pod.deployment) return true;
-    } else if (wanted.compare(0, slash, pod.namespace_name) == 0 &&
-               slash == pod.namespace_name.size() &&
-               wanted.compare(slash + 1, std::string::npos, pod.deployment) == 0) {
+      if (glob(wanted, pod.deployment)) return true;
+    } else if (glob(wanted.substr(0, slash), pod.namespace_name) &&
+               glob(wanted.substr(slash + 1), pod.deployment)) {
       return true;
     }
   }

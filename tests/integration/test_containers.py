@@ -9,7 +9,7 @@ namespaces. Checked through the independent OTLP decoder:
   --cgroup by a cgroup's file system path, with the forked children of a selected process;
 - Kubernetes metadata: a pod watch against a stand-in API server (fake_kubernetes_api.py, no
   cluster can run here) puts the pod's k8s.* attributes and its workload's service.name on a
-  process in the pod's container cgroup;
+  process in the pod's container cgroup, and --k8s-namespace selects by the pod's namespace;
 - two network namespaces with the same 4-tuple at the same time (each its own 127.0.0.1, the same
   ports) are two connections: each server span is linked under the client span of its own
   namespace, never the other's. TLS makes the case hard: its plaintext has no TCP sequence
@@ -270,12 +270,20 @@ class KubernetesTest(CgroupCase):
         other_node_pod = json.loads(json.dumps(pod))
         other_node_pod["metadata"].update(name="elsewhere", uid="11111111-2222-3333-4444-555555555555")
         other_node_pod["spec"]["nodeName"] = "another-node"
+        # A pod of this node in another namespace: --k8s-namespace shop leaves it out.
+        batch_cid = container_id()
+        batch_uid = "22222222-3333-4444-5555-666666666666"
+        batch_pod = json.loads(json.dumps(pod))
+        batch_pod["metadata"].update(name="batch-worker", namespace="jobs", uid=batch_uid, ownerReferences=[])
+        batch_pod["status"]["containerStatuses"][0]["containerID"] = f"containerd://{batch_cid}"
+        batch_folder = self.cgroups.make(unified, "kubepods.slice/kubepods-pod" + batch_uid.replace("-", "_")
+                                         + f".slice/cri-containerd-{batch_cid}.scope")
         replicaset = {"kind": "ReplicaSet", "apiVersion": "apps/v1",
                       "metadata": {"name": "checkout-6d8f9c7b5", "namespace": "shop", "uid": "rs-uid",
                                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
                                                         "name": "checkout", "uid": "d-uid", "controller": True}]}}
         objects = write(os.path.join(self.workdir, "objects.json"),
-                        json.dumps({"pods": [pod, other_node_pod], "replicasets": [replicaset],
+                        json.dumps({"pods": [pod, other_node_pod, batch_pod], "replicasets": [replicaset],
                                     "resourceVersion": "100"}))
         requests_log = os.path.join(self.workdir, "api-requests.log")
         api_port = free_port()
@@ -302,10 +310,13 @@ contexts:
 current-context: it
 """)
         process, port = self.server_in([folder], "server-in-pod")
+        _, batch_port = self.server_in([batch_folder], "server-in-other-namespace")
 
-        agent = self.start_agent("--kubeconfig", kubeconfig, "--k8s-node", self.NODE)
+        agent = self.start_agent("--kubeconfig", kubeconfig, "--k8s-node", self.NODE, "--k8s-namespace", "shop")
+        time.sleep(1.5)  # the first list, then the once-a-second look at processes not yet judged
         for i in range(2):
             curl(f"http://127.0.0.1:{port}/pod/{i}")
+            curl(f"http://127.0.0.1:{batch_port}/pod/{i}")
         self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == port, 2,
                            "the pod's SERVER spans", timeout=WAIT)
         self.stop_agent(agent)
@@ -320,6 +331,9 @@ current-context: it
         # (the process is looked up again at its next connection).
         last = max(spans, key=lambda s: s["start_time_unix_nano"])
         self.assertEqual({k: res(last, k) for k in expected}, expected, last["resource"])
+        self.assertEqual(self.servers_spans(batch_port), [], "--k8s-namespace shop: the jobs pod is not watched")
+        self.assertEqual([s for s in self.receiver.spans() if s["kind"] == "CLIENT"
+                          and attr(s, "server.port") in self.ports], [], "curl is in no pod")
         with open(requests_log) as f:
             requests = [json.loads(line) for line in f]
         self.assertTrue(requests, "the agent asked the API server")
