@@ -50,8 +50,12 @@ Protocols:
   of secret-looking arguments masked (-a, -pPASSWORD, --token=..., user:PASSWORD@ in URLs).
 
 Service names:
-  Each process is named by its own OTEL_SERVICE_NAME (read from its environment) if set,
-  else by its executable name. The agent's own OTEL_SERVICE_NAME names no one else.
+  Each process is named by its own OTEL_SERVICE_NAME (read from its environment) if set; in a
+  Kubernetes pod by its workload (Deployment, StatefulSet, ...; see --kubernetes); else by what
+  was run (redis-server, not the binary its symlink points to; a Python, Node.js, Java, Ruby,
+  Perl or PHP program by its script, module or jar). Containers add container.id. The agent's
+  own OTEL_SERVICE_NAME names no one else. Processes that export their own traces (an
+  OpenTelemetry SDK) are left to it (--trace-sdk-processes).
 
 Traces:
   Spans of one request are linked on this host without touching packets: a server's span
@@ -71,6 +75,7 @@ Examples:
   sudo otelbpf run --config /etc/otelbpf.yaml       # settings from a file
   sudo otelbpf run                                  # every process, spans on the terminal
   sudo otelbpf run --exe nginx --port 8080          # only nginx, only port 8080
+  sudo otelbpf run --container 3f4e5d6c7b8a         # only this container
   sudo otelbpf run --propagate=headers              # traces continue on the next host
   sudo OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 otelbpf run --output json
 )";
