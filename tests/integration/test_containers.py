@@ -38,10 +38,10 @@ from otelbpf_it.spans import attr, res
 
 WAIT = 15.0
 
-# A plain HTTP server that forks a worker to serve, like nginx or gunicorn: the worker execs
-# nothing, so only its parent's selection can reach it.
-FORKING_SERVER = r'''
-import http.server, os, socket, sys
+# An HTTP server (HTTPS when given a certificate and key) that forks a worker to serve, like
+# nginx or gunicorn: the worker execs nothing, so only its parent's selection can reach it.
+SERVER = r'''
+import http.server, os, ssl, sys
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
@@ -53,29 +53,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+if len(sys.argv) > 3:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 if os.fork() == 0:
     server.serve_forever()
 else:
     os.wait()
-'''
-
-HTTPS_SERVER = r'''
-import http.server, ssl, sys
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = b"tls in a namespace"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(sys.argv[2], sys.argv[3])
-server.socket = context.wrap_socket(server.socket, server_side=True)
-server.serve_forever()
 '''
 
 
@@ -149,7 +134,7 @@ class CgroupCase(IntegrationTest):
         self.start_receiver()
         self.cgroups = Cgroups(self)
         self.addCleanup(self.cgroups.remove)
-        self.script = write(os.path.join(self.workdir, "server.py"), FORKING_SERVER)
+        self.script = write(os.path.join(self.workdir, "server.py"), SERVER)
 
     def server_in(self, cgroup_dirs: list, name: str) -> tuple:
         """A forking HTTP server moved into these cgroup folders before it execs python;
@@ -348,7 +333,7 @@ class NetworkNamespaceTest(IntegrationTest):
         pair = NetnsPair()
         self.addCleanup(pair.remove)
         cert, key = make_certificate(self.workdir)
-        script = write(os.path.join(self.workdir, "https_server.py"), HTTPS_SERVER)
+        script = write(os.path.join(self.workdir, "https_server.py"), SERVER)
         server_port, client_port = 8443, free_port()
         for ns in (pair.a, pair.b):
             server = ns.process(f"server-{ns.name}", [sys.executable, script, server_port, cert, key], self.workdir)
