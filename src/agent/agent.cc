@@ -181,6 +181,14 @@ int RunAgent(const AgentOptions& options) {
   assembly.stitch_same_host = options.stitch_same_host;
   SpanPipeline pipeline(monotonic_to_realtime_ns, sampler, assembly);
   pipeline.EmitProcessesWithOwnTelemetry(options.trace_sdk_processes);
+  if (k8s) {
+    pipeline.SetPeerServiceLookup(
+        [&k8s](std::string_view address) -> std::optional<SpanPipeline::PeerService> {
+          const kubernetes::PodResourcePtr pod = k8s->ForPodIp(address);
+          if (!pod || pod->service_name.empty()) return std::nullopt;
+          return SpanPipeline::PeerService{pod->service_name, pod->service_namespace};
+        });
+  }
   {
     // Bad patterns are skipped with a message each; the agent runs with the rest.
     std::vector<std::string> route_errors = routes::Validate(options.routes);

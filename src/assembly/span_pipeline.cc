@@ -45,6 +45,15 @@ void SpanPipeline::OnExchange(ExchangeSpan& exchange, const ConnectionInfo& conn
   if (connection.transport == Transport::kTcp)
     AddKernelContext(connection.kernel, monotonic_to_realtime_ns_, exchange.span);
   exchange.origin.wire = connection.kernel.wire;
+  if (peer_services_ && exchange.span.kind == SpanKind::kClient) {
+    if (auto peer = peer_services_(connection.peer.address)) {
+      exchange.span.attributes.push_back(
+          {AttributeKey::Static("service.peer.name"), std::move(peer->name)});
+      if (!peer->name_space.empty())
+        exchange.span.attributes.push_back(
+            {AttributeKey::Static("service.peer.namespace"), std::move(peer->name_space)});
+    }
+  }
   OnSpan(std::move(exchange.span), connection, exchange.origin);
 }
 

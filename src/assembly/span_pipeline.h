@@ -4,6 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +66,16 @@ class SpanPipeline {
   // Releases every held span (shutdown), before the sinks shut down.
   void Flush() { assembler_.Flush(); }
 
+  // Who is at a peer address, as an orchestrator knows it (Kubernetes: the pod's service):
+  // CLIENT spans to that address get service.peer.name (and service.peer.namespace), so a
+  // service graph reads "checkout -> payments" rather than two addresses. nullopt: unknown.
+  struct PeerService {
+    std::string name;
+    std::string name_space;
+  };
+  using PeerServiceLookup = std::function<std::optional<PeerService>(std::string_view address)>;
+  void SetPeerServiceLookup(PeerServiceLookup lookup) { peer_services_ = std::move(lookup); }
+
   // Spans of processes that export their own traces (Resource::own_telemetry) are dropped
   // here, before request metrics (their SDK reports both) and assembly: a neighbour's span
   // then joins the SDK's span through the traceparent the SDK put on the wire. true: they are
@@ -88,6 +102,7 @@ class SpanPipeline {
   std::unique_ptr<routes::RouteDecorator> routes_;
   uint64_t spans_ = 0;
   bool emit_own_telemetry_ = false;
+  PeerServiceLookup peer_services_;
   uint64_t spans_left_to_sdk_ = 0;
   uint64_t last_tick_unix_ns_ = 0;
 };

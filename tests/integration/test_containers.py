@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import unittest
+import uuid
 
 from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
@@ -237,47 +238,39 @@ class KubernetesTest(CgroupCase):
     NODE = "node-it"
     TOKEN = "it-bearer-token-3f9a"
 
-    def test_pod_metadata_names_a_process_in_the_pods_container(self):
-        unified = unified_mount()
-        cid = container_id()
-        pod_uid = "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f8"
-        folder = self.cgroups.make(unified, "kubepods.slice/kubepods-pod" + pod_uid.replace("-", "_")
+    def pod(self, name: str, namespace: str, ip: str, owner: str = None) -> tuple:
+        """A pod of this node with one container "app", and the cgroup folder containerd would give
+        that container; (pod object, container id, folder)."""
+        cid, uid = container_id(), str(uuid.uuid4())
+        folder = self.cgroups.make(unified_mount(), "kubepods.slice/kubepods-pod" + uid.replace("-", "_")
                                    + f".slice/cri-containerd-{cid}.scope")
+        owners = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner, "uid": "rs-uid",
+                   "controller": True}] if owner else []
         pod = {"kind": "Pod", "apiVersion": "v1",
-               "metadata": {"name": "checkout-6d8f9c7b5-x2k4q", "namespace": "shop", "uid": pod_uid,
-                            "resourceVersion": "99", "labels": {"app": "checkout"},
-                            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                                 "name": "checkout-6d8f9c7b5", "uid": "rs-uid", "controller": True}]},
-               "spec": {"nodeName": self.NODE, "containers": [{"name": "app", "image": "shop/checkout:1.4"}]},
-               "status": {"phase": "Running", "podIP": "10.244.1.7", "podIPs": [{"ip": "10.244.1.7"}],
+               "metadata": {"name": name, "namespace": namespace, "uid": uid, "resourceVersion": "99",
+                            "labels": {"app": name}, "ownerReferences": owners},
+               "spec": {"nodeName": self.NODE, "containers": [{"name": "app", "image": f"shop/{name}:1.4"}]},
+               "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
                           "containerStatuses": [{"name": "app", "containerID": f"containerd://{cid}",
-                                                 "ready": True, "image": "shop/checkout:1.4"}]}}
-        other_node_pod = json.loads(json.dumps(pod))
-        other_node_pod["metadata"].update(name="elsewhere", uid="11111111-2222-3333-4444-555555555555")
+                                                 "ready": True, "image": f"shop/{name}:1.4"}]}}
+        return pod, cid, folder
+
+    def start_api(self, pods: list, replicasets: list) -> str:
+        """The stand-in API server with these objects, and a kubeconfig for it (its path)."""
+        other_node_pod = json.loads(json.dumps(pods[0]))
+        other_node_pod["metadata"].update(name="elsewhere", uid=str(uuid.uuid4()))
         other_node_pod["spec"]["nodeName"] = "another-node"
-        # A pod of this node in another namespace: --k8s-namespace shop leaves it out.
-        batch_cid = container_id()
-        batch_uid = "22222222-3333-4444-5555-666666666666"
-        batch_pod = json.loads(json.dumps(pod))
-        batch_pod["metadata"].update(name="batch-worker", namespace="jobs", uid=batch_uid, ownerReferences=[])
-        batch_pod["status"]["containerStatuses"][0]["containerID"] = f"containerd://{batch_cid}"
-        batch_folder = self.cgroups.make(unified, "kubepods.slice/kubepods-pod" + batch_uid.replace("-", "_")
-                                         + f".slice/cri-containerd-{batch_cid}.scope")
-        replicaset = {"kind": "ReplicaSet", "apiVersion": "apps/v1",
-                      "metadata": {"name": "checkout-6d8f9c7b5", "namespace": "shop", "uid": "rs-uid",
-                                   "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
-                                                        "name": "checkout", "uid": "d-uid", "controller": True}]}}
         objects = write(os.path.join(self.workdir, "objects.json"),
-                        json.dumps({"pods": [pod, other_node_pod, batch_pod], "replicasets": [replicaset],
+                        json.dumps({"pods": [*pods, other_node_pod], "replicasets": replicasets,
                                     "resourceVersion": "100"}))
-        requests_log = os.path.join(self.workdir, "api-requests.log")
+        self.requests_log = os.path.join(self.workdir, "api-requests.log")
         api_port = free_port()
         api = Process("fake-kubernetes-api", [sys.executable, os.path.join(os.path.dirname(__file__),
                                                                            "fake_kubernetes_api.py"),
-                                              api_port, objects, requests_log], self.workdir)
+                                              api_port, objects, self.requests_log], self.workdir)
         self.addCleanup(api.kill_group)
         wait_listening(api_port, timeout=10.0, alive=api.alive)
-        kubeconfig = write(os.path.join(self.workdir, "kubeconfig"), f"""apiVersion: v1
+        return write(os.path.join(self.workdir, "kubeconfig"), f"""apiVersion: v1
 kind: Config
 clusters:
 - name: fake
@@ -294,37 +287,71 @@ contexts:
     user: it
 current-context: it
 """)
-        process, port = self.server_in([folder], "server-in-pod")
-        _, batch_port = self.server_in([batch_folder], "server-in-other-namespace")
 
-        agent = self.start_agent("--kubeconfig", kubeconfig, "--k8s-node", self.NODE, "--k8s-namespace", "shop")
-        time.sleep(1.5)  # the first list, then the once-a-second look at processes not yet judged
-        for i in range(2):
-            curl(f"http://127.0.0.1:{port}/pod/{i}")
-            curl(f"http://127.0.0.1:{batch_port}/pod/{i}")
-        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == port, 2,
-                           "the pod's SERVER spans", timeout=WAIT)
-        self.stop_agent(agent)
-
-        self.assertIn(f"watching the pods of node {self.NODE}", agent.process.stderr())
-        spans = self.servers_spans(port)
-        expected = {"k8s.pod.name": "checkout-6d8f9c7b5-x2k4q", "k8s.namespace.name": "shop",
-                    "k8s.pod.uid": pod_uid, "k8s.container.name": "app", "k8s.node.name": self.NODE,
-                    "k8s.replicaset.name": "checkout-6d8f9c7b5", "k8s.deployment.name": "checkout",
-                    "service.name": "checkout", "container.id": cid}
-        # The last span at least: a span made before the first list was applied may lack them
-        # (the process is looked up again at its next connection).
-        last = max(spans, key=lambda s: s["start_time_unix_nano"])
-        self.assertEqual({k: res(last, k) for k in expected}, expected, last["resource"])
-        self.assertEqual(self.servers_spans(batch_port), [], "--k8s-namespace shop: the jobs pod is not watched")
-        self.assertEqual([s for s in self.receiver.spans() if s["kind"] == "CLIENT"
-                          and attr(s, "server.port") in self.ports], [], "curl is in no pod")
-        with open(requests_log) as f:
+    def assert_api_requests(self) -> None:
+        with open(self.requests_log) as f:
             requests = [json.loads(line) for line in f]
         self.assertTrue(requests, "the agent asked the API server")
         self.assertTrue(all(r["authorization"] == f"Bearer {self.TOKEN}" for r in requests), requests)
         lists = [r["path"] for r in requests if r["path"].startswith("/api/v1/pods?") and "watch" not in r["path"]]
         self.assertTrue(lists and all("fieldSelector=spec.nodeName%3D" + self.NODE in p for p in lists), requests)
+
+    def test_pod_metadata_names_a_process_and_its_callers_peer(self):
+        # The pod's address is 127.0.0.1 here (its server listens there): curl's CLIENT span to it
+        # names the pod's service as its peer.
+        pod, cid, folder = self.pod("checkout-6d8f9c7b5-x2k4q", "shop", "127.0.0.1", owner="checkout-6d8f9c7b5")
+        replicaset = {"kind": "ReplicaSet", "apiVersion": "apps/v1",
+                      "metadata": {"name": "checkout-6d8f9c7b5", "namespace": "shop", "uid": "rs-uid",
+                                   "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                                                        "name": "checkout", "uid": "d-uid", "controller": True}]}}
+        kubeconfig = self.start_api([pod], [replicaset])
+        _, port = self.server_in([folder], "server-in-pod")
+
+        agent = self.start_agent("--kubeconfig", kubeconfig, "--k8s-node", self.NODE)
+        time.sleep(1.0)  # the first list
+        for i in range(2):
+            curl(f"http://127.0.0.1:{port}/pod/{i}")
+        self.wait_received(lambda s: attr(s, "server.port") == port, 4, "the pod's SERVER and curl's CLIENT spans",
+                           timeout=WAIT)
+        self.stop_agent(agent)
+
+        self.assertIn(f"watching the pods of node {self.NODE}", agent.process.stderr())
+        expected = {"k8s.pod.name": "checkout-6d8f9c7b5-x2k4q", "k8s.namespace.name": "shop",
+                    "k8s.pod.uid": pod["metadata"]["uid"], "k8s.container.name": "app", "k8s.node.name": self.NODE,
+                    "k8s.replicaset.name": "checkout-6d8f9c7b5", "k8s.deployment.name": "checkout",
+                    "service.name": "checkout", "container.id": cid}
+        # The last span at least: a span made before the first list was applied may lack them
+        # (the process is looked up again at its next connection).
+        last = max(self.servers_spans(port), key=lambda s: s["start_time_unix_nano"])
+        self.assertEqual({k: res(last, k) for k in expected}, expected, last["resource"])
+        clients = [s for s in self.receiver.spans() if s["kind"] == "CLIENT" and attr(s, "server.port") == port]
+        self.assertEqual(len(clients), 2)
+        self.assertEqual(attr(clients[-1], "service.peer.name"), "checkout", clients[-1])
+        self.assertIsNone(res(clients[-1], "k8s.pod.name"), "curl runs in no pod")
+        self.assert_api_requests()
+
+    def test_select_by_namespace(self):
+        shop, _, shop_folder = self.pod("cart", "shop", "10.244.1.8")
+        jobs, _, jobs_folder = self.pod("batch-worker", "jobs", "10.244.1.9")
+        kubeconfig = self.start_api([shop, jobs], [])
+        _, shop_port = self.server_in([shop_folder], "server-in-shop")
+        _, jobs_port = self.server_in([jobs_folder], "server-in-jobs")
+
+        agent = self.start_agent("--kubeconfig", kubeconfig, "--k8s-node", self.NODE, "--k8s-namespace", "shop")
+        time.sleep(1.5)  # the first list, then the once-a-second look at processes not yet judged
+        for i in range(2):
+            curl(f"http://127.0.0.1:{shop_port}/pod/{i}")
+            curl(f"http://127.0.0.1:{jobs_port}/pod/{i}")
+        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == shop_port, 2,
+                           "the shop pod's SERVER spans", timeout=WAIT)
+        self.settle()
+        self.stop_agent(agent)
+
+        self.assertEqual({res(s, "k8s.namespace.name") for s in self.servers_spans(shop_port)}, {"shop"})
+        self.assertEqual(self.servers_spans(jobs_port), [], "--k8s-namespace shop: the jobs pod is not watched")
+        self.assertEqual([s for s in self.receiver.spans() if s["kind"] == "CLIENT"
+                          and attr(s, "server.port") in self.ports], [], "curl is in no pod")
+        self.assert_api_requests()
 
 
 class NetworkNamespaceTest(IntegrationTest):
