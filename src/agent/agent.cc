@@ -293,6 +293,12 @@ int RunAgent(const AgentOptions& options) {
     bpf->MarkDescribed(program.pid, program.go);
   }
   tracker.OnProcessDescribed([&](uint32_t pid) {
+    const ResourcePtr resource = processes.Find(pid);
+    if (resource && !resource->own_telemetry.empty() && !options.trace_sdk_processes)
+      spdlog::info(
+          "pid {} exports its own traces ({}): its spans and request metrics are left to it "
+          "(--trace-sdk-processes=true emits them too)",
+          pid, resource->own_telemetry);
     const bool go = processes.RunsGoroutines(pid);
     if (go) go_probes.AttachFor(pid);
     bpf->MarkDescribed(pid, go);

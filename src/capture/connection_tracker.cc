@@ -1,7 +1,5 @@
 #include "capture/connection_tracker.h"
 
-#include <spdlog/spdlog.h>
-
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -206,11 +204,6 @@ ResourcePtr ConnectionTracker::Resolve(uint32_t pid, const char (&comm)[16],
   const bool known = processes_.Contains(pid);
   ResourcePtr r =
       processes_.Get(pid, std::string_view(comm, strnlen(comm, sizeof(comm))), process_start_ns);
-  if (!known && !r->own_telemetry.empty())
-    spdlog::info(
-        "pid {} exports its own traces ({}): its spans and request metrics are left to it "
-        "(--trace-sdk-processes=true emits them too)",
-        pid, r->own_telemetry);
   if (!known && on_described_) on_described_(pid);
   return r;
 }
