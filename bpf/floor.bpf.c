@@ -30,6 +30,7 @@ EMPTY(syscalls, sys_exit_accept4)
 EMPTY(syscalls, sys_enter_close)
 EMPTY(sched, sched_process_exit)
 EMPTY(sched, sched_process_exec)
+EMPTY(sched, sched_process_fork)
 EMPTY(tcp, tcp_retransmit_skb)
 EMPTY(sock, inet_sock_set_state)
 

@@ -1016,9 +1016,26 @@ int process_exit(void *ctx) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32;
   if ((__u32)id != tgid || tgid == self_tgid) return 0; /* only the group leader's exit */
+  if (filter_tgids) bpf_map_delete_elem(&selected_tgids, &tgid); /* its pid may be reused */
   struct otelbpf_event_header e = {.type = OTELBPF_EV_PROCESS_EXIT, .tgid = tgid, .fd = -1};
   e.start_ns = e.end_ns = bpf_ktime_get_ns();
   emit(&e, sizeof(e), ringbuf_flags(), OTELBPF_EV_PROCESS_EXIT);
+  return 0;
+}
+
+/* A selected process's child is selected too: servers fork their workers (nginx, gunicorn,
+ * PostgreSQL per connection, busybox httpd per request) without an exec user space could see,
+ * and a per-request child is gone before user space's next look at new processes. Threads
+ * (pid != tgid) are not new processes. Typed arguments (tp_btf): the child's task_struct. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child) {
+  if (!filter_tgids) return 0;
+  __u32 child_tgid = BPF_CORE_READ(child, tgid);
+  if (BPF_CORE_READ(child, pid) != child_tgid) return 0;
+  __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+  if (!bpf_map_lookup_elem(&selected_tgids, &parent_tgid)) return 0;
+  __u8 one = 1;
+  bpf_map_update_elem(&selected_tgids, &child_tgid, &one, BPF_ANY);
   return 0;
 }
 

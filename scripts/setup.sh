@@ -37,6 +37,7 @@ TEST_PACKAGES=(
   openssl curl  # certificates made at test time; the HTTPS client of the TLS tests
   nghttp2-client nghttp2-server python3-grpcio  # HTTP/2 and gRPC peers (test_http2_grpc.py)
   systemd  # systemd-analyze verify checks deploy/systemd/otelbpf.service (tests/deploy)
+  podman runc  # one real container in test_containers (runc: crun refuses hybrid cgroup hosts)
 )
 # The independent OTLP decoder in the tests runs on Node.js; some images ship their own
 # nodejs (with npm inside), which conflicts with Debian's npm package.

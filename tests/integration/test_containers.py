@@ -6,7 +6,9 @@ namespaces. Checked through the independent OTLP decoder:
   shape, in the unified (v2) hierarchy wherever it is mounted, and on a hybrid host in a v1
   hierarchy while the unified one says "/";
 - --container selects by id prefix (processes running at start, and ones started later), and
-  --cgroup by a cgroup's file system path, with the forked children of a selected process;
+  --cgroup by a cgroup's file system path, with the forked children of a selected process (a
+  child per request too: the kernel selects it as it forks);
+- podman runs a real container;
 - Kubernetes metadata: a pod watch against a stand-in API server (fake_kubernetes_api.py, no
   cluster can run here) puts the pod's k8s.* attributes and its workload's service.name on a
   process in the pod's container cgroup, and --k8s-namespace selects by the pod's namespace;
@@ -15,8 +17,9 @@ namespaces. Checked through the independent OTLP decoder:
   namespace, never the other's. TLS makes the case hard: its plaintext has no TCP sequence
   number, so same-host stitching keys on the tuple and the exchange's index alone.
 
-No container runtime runs here (no registry to pull an image from): the runtimes' only trace
-otelbpf reads is the cgroup path, which the test reproduces exactly.
+No registry is reachable to pull images from, so docker, containerd and CRI-O are not run: their only trace
+otelbpf reads is the cgroup path, which the test reproduces exactly; podman, which Debian has,
+runs one real container (a static Go server) from an image built at test time FROM scratch.
 """
 
 import json
@@ -62,6 +65,25 @@ if os.fork() == 0:
     server.serve_forever()
 else:
     os.wait()
+'''
+
+
+# A server that forks a child per request (like busybox httpd, inetd, or PostgreSQL per
+# connection): the child is gone before any look at /proc could select it.
+FORK_PER_REQUEST_SERVER = r'''
+import http.server, socketserver, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"a child per request"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+class Server(socketserver.ForkingMixIn, http.server.HTTPServer):
+    pass
+Server(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 '''
 
 
@@ -232,6 +254,89 @@ class ContainerTest(CgroupCase):
         self.assertEqual(self.servers_spans(other_port), [], "a container not selected")
         clients = [s for s in self.receiver.spans() if s["kind"] == "CLIENT" and attr(s, "server.port") in self.ports]
         self.assertEqual(clients, [], "curl is in no selected container")
+
+
+GO_SERVER = r'''
+package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("from podman\n")) })
+	http.ListenAndServe(os.Args[1], nil)
+}
+'''
+
+
+class ForkedChildTest(CgroupCase):
+    def test_children_of_a_selected_process_are_selected_at_fork(self):
+        """The kernel selects a selected process's child when it forks: a per-request child
+        lives too briefly for any look at /proc, yet its request is a span."""
+        folder = self.cgroups.make(unified_mount(), f"system.slice/docker-{container_id()}.scope")
+        self.script = write(os.path.join(self.workdir, "fork_per_request.py"), FORK_PER_REQUEST_SERVER)
+        server, port = self.server_in([folder], "server-fork-per-request")
+        agent = self.start_agent("--cgroup", folder)
+        for i in range(3):
+            curl(f"http://127.0.0.1:{port}/child/{i}")
+        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == port, 3,
+                           "a SERVER span per request", timeout=WAIT)
+        self.stop_agent(agent)
+        pids = {res(s, "process.pid") for s in self.servers_spans(port)}
+        self.assertEqual(len(pids), 3, "each request served by its own child")
+        self.assertNotIn(server.pid, pids)
+
+
+class PodmanTest(IntegrationTest):
+    """A real container: podman from Debian runs a static Go HTTP server from an image built here
+    FROM scratch (no registry is reachable). runc with the cgroupfs manager, since crun refuses
+    hybrid hosts; the host's network, so curl reaches it on 127.0.0.1."""
+
+    def podman(self, *args, timeout: float = 120.0) -> str:
+        result = subprocess.run([config.tool("podman"), "--runtime", config.tool("runc"), "--cgroup-manager",
+                                 "cgroupfs", *map(str, args)], capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise AssertionError(f"podman {' '.join(map(str, args))} failed ({result.returncode}): {result.stderr}")
+        return result.stdout.strip()
+
+    def test_container_of_podman_is_named(self):
+        self.start_receiver()
+        context = os.path.join(self.workdir, "image")
+        os.makedirs(context)
+        source = write(os.path.join(self.workdir, "server.go"), GO_SERVER)
+        env = {**os.environ, "GOCACHE": "/tmp/otelbpf-it-gocache", "GO111MODULE": "off", "CGO_ENABLED": "0",
+               "GOPATH": os.path.join(self.workdir, "gopath")}
+        built = subprocess.run([config.tool("go"), "build", "-o", os.path.join(context, "server"), source],
+                               cwd=self.workdir, env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(built.returncode, 0, f"go build failed:\n{built.stderr}")
+        write(os.path.join(context, "Containerfile"), "FROM scratch\nCOPY server /server\nENTRYPOINT [\"/server\"]\n")
+        image = f"localhost/otelbpf-it-{secrets.token_hex(3)}"
+        self.podman("build", "-q", "-t", image, context)
+        self.addCleanup(lambda: subprocess.run([config.tool("podman"), "rmi", "-f", image], capture_output=True))
+        port = free_port()
+        name = f"otelbpf-it-{secrets.token_hex(3)}"
+        # Host limits: podman's default RLIMIT_NOFILE/NPROC are above what this host allows.
+        cid = self.podman("run", "-d", "--name", name, "--network", "host", "--ulimit", "nofile=1024:1024",
+                          "--ulimit", "nproc=1024:1024", image, f"127.0.0.1:{port}")
+        self.addCleanup(lambda: subprocess.run([config.tool("podman"), "rm", "-f", "-t", "0", name],
+                                               capture_output=True))
+        wait_listening(port, timeout=20.0)
+        self.ports.add(port)
+
+        agent = self.start_agent("--container", cid[:12])
+        curl(f"http://127.0.0.1:{port}/podman")
+        self.wait_received(lambda s: s["kind"] == "SERVER" and attr(s, "server.port") == port, 1,
+                           "the container's SERVER span", timeout=WAIT)
+        self.settle()
+        self.stop_agent(agent)
+
+        spans = [s for s in self.receiver.spans() if attr(s, "server.port") == port]
+        self.assertEqual([s["kind"] for s in spans], ["SERVER"], "--container: only the container's side")
+        self.assertEqual((res(spans[0], "container.id"), res(spans[0], "container.runtime.name")), (cid, "podman"),
+                         spans[0]["resource"])
+        self.assertEqual(res(spans[0], "service.name"), "server")
 
 
 class KubernetesTest(CgroupCase):
