@@ -110,8 +110,14 @@ bool StartKubernetes(const AgentOptions::Kubernetes& options,
   std::string error;
   *out = kubernetes::KubernetesMetadata::Start(k8s, env, &error);
   if (!*out) {
-    spdlog::error("Kubernetes metadata: {}", error);
-    return false;
+    // Asked for (--kubernetes=true, --kubeconfig): an error. Guessed (auto, in a pod): traces are
+    // still worth having without pod names, so say why and go on.
+    if (options.mode == "true" || !options.kubeconfig.empty()) {
+      spdlog::error("Kubernetes metadata: {}", error);
+      return false;
+    }
+    spdlog::warn("Kubernetes metadata off: {} (--kubernetes=false silences this)", error);
+    return true;
   }
   spdlog::info("Kubernetes metadata: watching the pods of node {} on {}", k8s.node_name,
                (*out)->api().server);
