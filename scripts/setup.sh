@@ -22,6 +22,7 @@ BUILD_PACKAGES=(
   protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
   libcurl4-openssl-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libyaml-cpp-dev  # the config file (--config, src/config) and kubeconfig files
+  libsqlite3-dev  # the embedded store (--store, src/store) that otelbpf observe/stats/map read
   libmimalloc-dev  # the agent's allocator: ~15 % less agent CPU than glibc malloc (docs/performance.md)
 )
 TEST_PACKAGES=(

@@ -1,0 +1,102 @@
+// The embedded store's writer: a SpanSink that queues spans and writes them to a SQLite file
+// in batches from its own thread, so capture never waits on the disk. The file stays within
+// --store-max-mb and --store-retention: the oldest spans are evicted first. Whatever cannot be
+// queued or written is counted (otelbpf.store.spans{outcome}), never lost silently.
+//
+// One writer per file: an advisory lock on PATH.lock keeps a second agent out. Readers
+// (`otelbpf observe`, the UI) open their own read-only connections: WAL lets them read while
+// the writer writes, and they never see half a batch.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "trace/span_sink.h"
+
+namespace otelbpf::store {
+
+class Database;
+
+inline constexpr const char* kDefaultStorePath = "/var/lib/otelbpf/otelbpf.db";
+
+struct StoreOptions {
+  std::string path = kDefaultStorePath;
+  uint64_t max_bytes = 256ull << 20;                  // --store-max-mb
+  std::chrono::seconds retention{std::chrono::hours(24)};  // --store-retention
+  size_t queue_capacity = 65536;  // spans waiting for the writer; more are dropped (counted)
+  std::chrono::milliseconds batch_interval{200};
+  // How often the bounds are enforced (an eviction pass), in batches.
+  int bounds_every_batches = 10;
+};
+
+struct StoreStats {
+  uint64_t written = 0;
+  uint64_t dropped_queue_full = 0;
+  uint64_t dropped_write_failed = 0;
+  uint64_t evicted_age = 0;
+  uint64_t evicted_size = 0;
+  uint64_t bytes = 0;  // pages in use × page size, at the last bounds pass
+  uint64_t batches = 0;
+};
+
+class SpanStore : public SpanSink {
+ public:
+  // Opens or creates the file (and its directory), takes the writer lock, migrates the schema
+  // and starts the writer thread. Throws StoreError with the reason when it cannot.
+  explicit SpanStore(StoreOptions options);
+  ~SpanStore() override;
+
+  void Consume(const Span& span) override;
+  void ConsumeOwned(Span&& span) override;
+  // Writes what is queued, then stops the thread.
+  void Shutdown() override;
+  // Blocks until everything queued before the call is committed (tests, benchmarks).
+  void Flush();
+
+  StoreStats stats() const;
+  const std::string& path() const { return options_.path; }
+
+ private:
+  struct Statements;
+  void Run();
+  void WriteBatch(std::vector<Span>& batch);
+  int64_t ResourceId(const ResourcePtr& resource);
+  void EnforceBounds();
+  void Enqueue(Span&& span);
+
+  const StoreOptions options_;
+  int lock_fd_ = -1;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Statements> statements_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable flushed_;
+  std::vector<Span> queue_;
+  bool stopping_ = false;
+  bool flush_requested_ = false;
+  uint64_t enqueued_ = 0;   // guarded by mu_
+  uint64_t committed_ = 0;  // guarded by mu_: spans taken from the queue and done with
+
+  // Writer thread only: resources already in the file, by the Resource object they came from
+  // (weak: a resource that is gone is looked up again by fingerprint if it comes back).
+  struct KnownResource {
+    std::weak_ptr<const Resource> resource;
+    int64_t id;
+  };
+  std::unordered_map<const Resource*, KnownResource> resource_ids_;
+
+  std::atomic<uint64_t> written_{0}, dropped_queue_full_{0}, dropped_write_failed_{0},
+      evicted_age_{0}, evicted_size_{0}, bytes_{0}, batches_{0};
+  std::thread writer_;
+};
+
+}  // namespace otelbpf::store

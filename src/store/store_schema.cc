@@ -1,0 +1,105 @@
+#include "store/store_schema.h"
+
+#include <string>
+#include <vector>
+
+namespace otelbpf::store {
+namespace {
+
+// migrations[v] takes a file from version v to v + 1. Version 0 is an empty file. Append only:
+// a released migration never changes, a new schema version adds one entry.
+const std::vector<const char*>& Migrations() {
+  static const std::vector<const char*> migrations = {
+      // 0 -> 1: spans, their resources (one row per distinct process resource).
+      R"sql(
+CREATE TABLE resources (
+  id                INTEGER PRIMARY KEY,
+  fingerprint       TEXT NOT NULL UNIQUE,  -- the attributes as JSON: equal resources share a row
+  service_name      TEXT NOT NULL,
+  service_namespace TEXT,
+  pid               INTEGER,
+  executable        TEXT,                  -- process.executable.name
+  container_id      TEXT,
+  k8s_namespace     TEXT,
+  k8s_pod           TEXT,
+  attributes        TEXT NOT NULL          -- JSON object
+);
+CREATE TABLE spans (
+  id              INTEGER PRIMARY KEY,     -- insertion order: eviction removes the lowest ids
+  trace_id        BLOB NOT NULL,           -- 16 bytes
+  span_id         BLOB NOT NULL,           -- 8 bytes
+  parent_span_id  BLOB,                    -- 8 bytes; NULL for a root span
+  resource_id     INTEGER NOT NULL,        -- resources.id
+  name            TEXT NOT NULL,
+  kind            INTEGER NOT NULL,        -- OTLP SpanKind: 2 SERVER, 3 CLIENT
+  protocol        TEXT NOT NULL,           -- http, grpc, dns, postgresql, mysql, redis, ...
+  start_ns        INTEGER NOT NULL,        -- Unix nanoseconds
+  duration_ns     INTEGER NOT NULL,
+  status          INTEGER NOT NULL,        -- OTLP StatusCode: 0 unset, 1 ok, 2 error
+  status_message  TEXT,
+  http_method     TEXT,
+  http_status     INTEGER,
+  target          TEXT,   -- url.path, db.query.summary, dns.question.name, rpc.method
+  route           TEXT,   -- http.route or url.template
+  peer_service    TEXT,   -- service.peer.name (the other end, when known)
+  peer_address    TEXT,   -- the other end's address: client of a SERVER span, server of a CLIENT span
+  peer_port       INTEGER,
+  local_port      INTEGER, -- a SERVER span's listening port
+  attributes      TEXT NOT NULL,           -- JSON object, every span attribute
+  events          TEXT                     -- JSON array of span events, NULL when none
+);
+CREATE INDEX spans_by_start ON spans(start_ns);
+CREATE INDEX spans_by_trace ON spans(trace_id);
+CREATE INDEX spans_by_resource ON spans(resource_id, start_ns);
+)sql",
+  };
+  return migrations;
+}
+
+int UserVersion(Database& db) {
+  return static_cast<int>(db.QueryInt("PRAGMA user_version").value_or(0));
+}
+
+}  // namespace
+
+void ConfigureConnection(Database& db, bool writer) {
+  if (writer) {
+    db.Execute("PRAGMA journal_mode=WAL");
+    // NORMAL in WAL mode: a crash of otelbpf (kill -9) loses nothing committed; only a power
+    // loss may lose the last batches. FULL would fsync every batch.
+    db.Execute("PRAGMA synchronous=NORMAL");
+    // The WAL file is truncated back to this after a checkpoint (bytes).
+    db.Execute("PRAGMA journal_size_limit=16777216");
+  }
+  db.Execute("PRAGMA foreign_keys=OFF");
+}
+
+void CreateOrMigrate(Database& db) {
+  const int version = UserVersion(db);
+  if (version > kSchemaVersion)
+    throw StoreError("the store " + db.path() + " has schema version " + std::to_string(version) +
+                     ", written by a newer otelbpf (this one knows version " +
+                     std::to_string(kSchemaVersion) + "): use another --store file");
+  const auto& migrations = Migrations();
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Transaction t(db);
+    db.Execute(migrations[static_cast<size_t>(v)]);
+    db.Execute("PRAGMA user_version=" + std::to_string(v + 1));
+    t.Commit();
+  }
+}
+
+void CheckReadable(Database& db) {
+  const int version = UserVersion(db);
+  if (version == kSchemaVersion) return;
+  if (version == 0)
+    throw StoreError(db.path() + " is not an otelbpf store (or is empty): `otelbpf run` creates " +
+                     "it; --store PATH names another one");
+  if (version < kSchemaVersion)
+    throw StoreError("the store " + db.path() + " has schema version " + std::to_string(version) +
+                     " (older): start `otelbpf run` once with this --store to migrate it");
+  throw StoreError("the store " + db.path() + " has schema version " + std::to_string(version) +
+                   ", written by a newer otelbpf: use that otelbpf to read it");
+}
+
+}  // namespace otelbpf::store
