@@ -13,6 +13,7 @@
 
 #include "agent/metrics_outputs.h"
 #include "agent/preflight.h"
+#include "agent/store_wiring.h"
 #include "capture/connection_tracker.h"
 #include "capture/go_http_probes.h"
 #include "capture/library_probes.h"
@@ -210,6 +211,10 @@ int RunAgent(const AgentOptions& options) {
         std::make_unique<ConsolePrinter>(options.console.value_or(ConsoleFormat::kText), stdout);
     pipeline.AddSink(console.get());
   }
+  bool store_failed = false;
+  std::unique_ptr<store::SpanStore> span_store = OpenStore(options.store, &store_failed);
+  if (store_failed) return 2;
+  if (span_store) pipeline.AddSink(span_store.get());
   if (exporter) pipeline.AddSink(exporter.get());  // last: it takes each span, no copy
 
   std::vector<std::string> metric_warnings;
@@ -221,6 +226,7 @@ int RunAgent(const AgentOptions& options) {
   processes.Forget(
       static_cast<uint32_t>(getpid()));  // otelbpf names itself; it never traces itself
   pipeline.AddEverySpanSink(&metrics);  // request metrics count unsampled traces too
+  if (span_store) metrics.ObserveStore(span_store.get());
 
   SpanBuildOptions span_options;
   span_options.monotonic_to_realtime_ns = monotonic_to_realtime_ns;
@@ -328,6 +334,8 @@ int RunAgent(const AgentOptions& options) {
                 .count();
   std::string target = exporter ? "OTLP " + otlp_config.endpoint : std::string();
   if (console) target += std::string(target.empty() ? "" : " and ") + "the console";
+  if (span_store)
+    target += std::string(target.empty() ? "" : " and ") + "the store " + span_store->path();
   if (target.empty()) target = "nowhere (--output none, no OTLP endpoint)";
   std::string metrics_to = metrics.Destinations();
   spdlog::info(
@@ -388,6 +396,7 @@ int RunAgent(const AgentOptions& options) {
   bpf.reset();
   tracker.CloseAll(MonotonicNowNs());
   pipeline.Flush();
+  if (span_store) span_store->Shutdown();  // writes what is queued: `observe` sees the last spans
   metrics.PublishUserStats(tracker, processes.size(), pipeline);
   metrics.PublishParserCounters(tracker);
   // One flush budget for the whole stop, not one per exporter: the span exporter's final

@@ -2,7 +2,9 @@
 // capture loop until SIGINT/SIGTERM.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,6 +58,14 @@ struct AgentOptions {
     // every list given must match (a namespace of the list, all labels, a deployment).
     std::vector<std::string> namespaces, pod_labels, deployments;
   } kubernetes;
+  // The embedded store (src/store) that `otelbpf observe`, `stats`, `map` and `trace` read.
+  struct Store {
+    // "" : the default file (/var/lib/otelbpf/otelbpf.db), and a store that cannot be opened
+    // there is a warning; a path given by the user must open (an error otherwise); "none": off.
+    std::string path;
+    int64_t max_mb = 256;
+    std::chrono::milliseconds retention = std::chrono::hours(24);
+  } store;
 };
 
 // Returns the process exit code. Prints its own errors.

@@ -449,4 +449,35 @@ void MetricsOutputs::RegisterSelfMetrics(
   }
 }
 
+void MetricsOutputs::ObserveStore(const store::SpanStore* store) {
+  self_.Register({"otelbpf.store.spans",
+                  "Spans handed to the embedded store, by outcome: written, dropped_queue_full "
+                  "(the writer fell behind), dropped_write_failed (the file could not be written)",
+                  "{span}", MetricKind::kCounter},
+                 [store](std::vector<metrics::CallbackPoint>* out) {
+                   const store::StoreStats st = store->stats();
+                   const std::pair<const char*, uint64_t> outcomes[] = {
+                       {"written", st.written},
+                       {"dropped_queue_full", st.dropped_queue_full},
+                       {"dropped_write_failed", st.dropped_write_failed}};
+                   for (const auto& [outcome, value] : outcomes)
+                     out->push_back({{{"outcome", std::string(outcome)}},
+                                     static_cast<int64_t>(value)});
+                 });
+  self_.Register({"otelbpf.store.evicted",
+                  "Spans removed from the embedded store to keep it within its bounds, by reason: "
+                  "age (--store-retention) or size (--store-max-mb)",
+                  "{span}", MetricKind::kCounter},
+                 [store](std::vector<metrics::CallbackPoint>* out) {
+                   const store::StoreStats st = store->stats();
+                   out->push_back({{{"reason", std::string("age")}},
+                                   static_cast<int64_t>(st.evicted_age)});
+                   out->push_back({{{"reason", std::string("size")}},
+                                   static_cast<int64_t>(st.evicted_size)});
+                 });
+  self_.RegisterInt({"otelbpf.store.size", "Bytes of the store's pages in use (not its WAL)", "By",
+                     MetricKind::kGauge},
+                    [store] { return static_cast<int64_t>(store->stats().bytes); });
+}
+
 }  // namespace otelbpf

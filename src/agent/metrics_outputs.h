@@ -21,6 +21,7 @@
 #include "export/otlp/batch_span_processor.h"
 #include "export/otlp/otlp_metrics_exporter.h"
 #include "export/prometheus/prometheus_server.h"
+#include "store/span_store.h"
 #include "trace/span_sink.h"
 #include "metrics/callback_metrics.h"
 #include "metrics/db_metrics.h"
@@ -85,6 +86,9 @@ class MetricsOutputs : public SpanSink {
   // The same, giving up on the final OTLP export at `deadline` (a stop budget shared with the
   // span exporter).
   void Shutdown(std::chrono::steady_clock::time_point deadline);
+  // Self-metrics of the embedded store (otelbpf.store.*), read from its counters; `store` must
+  // outlive the exporters.
+  void ObserveStore(const store::SpanStore* store);
 
   void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
                         uint16_t state);

@@ -15,6 +15,7 @@
 #include "config/run_flags.h"
 #include "config/value_parsers.h"
 #include "protocols/selection.h"
+#include "query/query_commands.h"
 
 namespace {
 
@@ -110,6 +111,8 @@ int main(int argc, char** argv) {
   std::string check_path;
   check->add_option("FILE", check_path, "The YAML file")->required();
 
+  otelbpf::query::QueryCommands queries(&app);
+
   CLI11_PARSE(app, argc, argv);
 
   if (version->parsed()) {
@@ -121,6 +124,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (floor->parsed()) return otelbpf::RunFloor();
+  if (auto code = queries.RunIfChosen()) return *code;
   if (reference->parsed()) {
     std::fputs(otelbpf::config::ReferenceMarkdown().c_str(), stdout);
     return 0;

@@ -244,6 +244,31 @@ const std::vector<ConfigKey> kKeys = {
      },
      {}, 0, 100000, true},
 
+    // --- store ---
+    {"store.path", ValueType::kString, "/var/lib/otelbpf/otelbpf.db", "--store",
+     "OTEL_EBPF_STORE",
+     "The embedded store (SQLite) that otelbpf observe, stats, map and trace read; none: off",
+     Effect::kApplied,
+     [](const ConfigValue& v, const KeyPlace&, RunSettings* s, std::vector<std::string>*) {
+       if (v.String().empty()) return std::string("an empty path: give a file, or none");
+       s->agent.store.path = v.String();
+       return std::string();
+     }},
+    {"store.max_mb", ValueType::kInt, "256", "--store-max-mb", "OTEL_EBPF_STORE_MAX_MB",
+     "Size bound of the store in MiB: the oldest spans are evicted beyond it", Effect::kApplied,
+     [](const ConfigValue& v, const KeyPlace&, RunSettings* s, std::vector<std::string>* w) {
+       s->agent.store.max_mb = v.Int();
+       return Unused(w);
+     },
+     {}, 1, 1000000},
+    {"store.retention", ValueType::kDuration, "24h", "--store-retention",
+     "OTEL_EBPF_STORE_RETENTION", "Spans older than this are evicted from the store",
+     Effect::kApplied,
+     [](const ConfigValue& v, const KeyPlace&, RunSettings* s, std::vector<std::string>* w) {
+       s->agent.store.retention = v.Duration();
+       return Unused(w);
+     }},
+
     // --- attributes ---
     {"attributes.select.*.include", ValueType::kStringList, "the default set", "", "",
      "Attributes (names or globs like k8s.*) the metric named by * reports", Effect::kStored,

@@ -1,5 +1,6 @@
 #include "config/run_flags.h"
 
+#include "config/value_parsers.h"
 #include "http_capture.h"
 #include "protocols/selection.h"
 
@@ -52,6 +53,27 @@ void AddRunFlags(CLI::App* run, RunSettings* s) {
                   "Kubeconfig file to reach the API server from outside a pod (default: the "
                   "service account in a pod, else KUBECONFIG)")
       ->type_name("FILE");
+  run->add_option("--store", options.store.path,
+                  "The embedded store that `otelbpf observe|stats|map|trace` read: a SQLite file "
+                  "(default /var/lib/otelbpf/otelbpf.db), or none")
+      ->envname("OTEL_EBPF_STORE")
+      ->type_name("PATH|none");
+  run->add_option("--store-max-mb", options.store.max_mb,
+                  "Size bound of the store: the oldest spans are evicted beyond it")
+      ->envname("OTEL_EBPF_STORE_MAX_MB")
+      ->default_val(256)
+      ->check(CLI::Range(1, 1000000));
+  run->add_option_function<std::string>(
+         "--store-retention",
+         [&options](const std::string& text) {
+           std::string error;
+           const auto d = ParseDuration(text, &error);
+           if (!d) throw CLI::ValidationError("--store-retention", error);
+           options.store.retention = *d;
+         },
+         "Spans older than this are evicted from the store (default 24h)")
+      ->envname("OTEL_EBPF_STORE_RETENTION")
+      ->type_name("DURATION");
   run->add_option("--k8s-context", options.kubernetes.context,
                   "The kubeconfig context to use (default: its current-context)")
       ->type_name("NAME");

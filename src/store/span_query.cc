@@ -10,9 +10,10 @@
 namespace otelbpf::store {
 namespace {
 
-// Columns every query reads, in the order RowToSpan reads them. `caller` is the service of the
-// local CLIENT span a SERVER span is stitched under (who called).
-constexpr const char* kSelect =
+// Columns every query reads, in the order RowToSpan reads them. The two subqueries name the
+// local CLIENT span a SERVER span is stitched under (who called) and the local SERVER span
+// stitched under a CLIENT span (who was called).
+constexpr const char* kSelectAll =
     "SELECT s.id, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.protocol, "
     "s.start_ns, s.duration_ns, s.status, s.status_message, s.http_method, s.http_status, "
     "s.target, s.route, s.peer_service, s.peer_address, s.peer_port, s.local_port, "
@@ -20,8 +21,21 @@ constexpr const char* kSelect =
     "r.container_id, r.k8s_namespace, r.k8s_pod, r.attributes, "
     "(SELECT cr.service_name FROM spans c JOIN resources cr ON cr.id = c.resource_id "
     " WHERE s.kind = 2 AND c.trace_id = s.trace_id AND c.span_id = s.parent_span_id "
-    " AND c.kind = 3 LIMIT 1) "
+    " AND c.kind = 3 LIMIT 1), "
+    "(SELECT cr.service_name FROM spans c JOIN resources cr ON cr.id = c.resource_id "
+    " WHERE s.kind = 3 AND c.trace_id = s.trace_id AND c.parent_span_id = s.span_id "
+    " AND c.kind = 2 LIMIT 1) "
     "FROM spans s JOIN resources r ON r.id = s.resource_id";
+
+// The same columns with the JSON ones replaced by empty text.
+std::string SelectWithoutAttributes() {
+  std::string sql = kSelectAll;
+  for (const char* column : {"s.attributes", "s.events", "r.attributes"}) {
+    const size_t at = sql.find(std::string(column) + ",");
+    sql.replace(at, std::string(column).size(), "''");
+  }
+  return sql;
+}
 
 template <size_t N>
 void CopyId(const std::string& bytes, std::array<uint8_t, N>* out) {
@@ -60,6 +74,7 @@ StoredSpan RowToSpan(const Statement& q) {
   s.resource.k8s_pod = q.Text(27);
   s.resource.attributes_json = q.Text(28);
   s.caller_service = q.Text(29);
+  s.callee_service = q.Text(30);
   return s;
 }
 
@@ -264,7 +279,8 @@ std::vector<StoredSpan> QuerySpans(Database& db, const SpanFilter& filter) {
     sqlite3_create_function(db.handle(), name.c_str(), 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                             &regexes[i], PathMatches, nullptr, nullptr);
   }
-  std::string sql = std::string(kSelect) + w.Sql();
+  static const std::string kSelectLight = SelectWithoutAttributes();
+  std::string sql = (filter.with_attributes ? std::string(kSelectAll) : kSelectLight) + w.Sql();
   if (filter.last)
     sql += " ORDER BY s.id DESC LIMIT " + std::to_string(filter.last);
   else
@@ -281,7 +297,7 @@ std::vector<StoredSpan> QuerySpans(Database& db, const SpanFilter& filter) {
 }
 
 std::vector<StoredSpan> TraceSpans(Database& db, const TraceId& trace_id) {
-  Statement q(db, std::string(kSelect) + " WHERE s.trace_id = ?1 ORDER BY s.start_ns, s.id");
+  Statement q(db, std::string(kSelectAll) + " WHERE s.trace_id = ?1 ORDER BY s.start_ns, s.id");
   q.BindBlob(1, trace_id.data(), trace_id.size());
   std::vector<StoredSpan> out;
   while (q.Step()) out.push_back(RowToSpan(q));

@@ -46,6 +46,9 @@ struct SpanFilter {
   // The newest `last` spans (returned oldest first); 0: all matching, oldest first.
   size_t last = 0;
   int64_t after_id = 0;  // only spans written after this row (following live data)
+  // false: attributes, events and resource attributes are left empty (aggregating queries such
+  // as `otelbpf stats` read a million spans without parsing their JSON).
+  bool with_attributes = true;
 };
 
 // Opens a store for reading. Throws StoreError with advice when the file is missing or not a

@@ -46,10 +46,12 @@ struct StoredSpan {
   int64_t local_port = 0;
   std::string attributes_json;
   std::string events_json;  // "" when the span has no events
-  // Read back only: the span's resource, and for a SERVER span whose parent is a CLIENT span
-  // on this host, that client's service (who called).
+  // Read back only: the span's resource; for a SERVER span whose parent is a CLIENT span on
+  // this host, that client's service (who called); for a CLIENT span whose request a SERVER
+  // span on this host answered, that server's service (who was called).
   StoredResource resource;
   std::string caller_service;
+  std::string callee_service;
 };
 
 // The protocol name a span is filed under: http, grpc, dns, or the database system

@@ -1,0 +1,40 @@
+// The commands that read the embedded store: `otelbpf observe`, `stats`, `map` and `trace`.
+// They need no privileges beyond reading the store file (root's by default) and never touch
+// the kernel; they work while `otelbpf run` writes and after it stopped.
+#pragma once
+
+#include <optional>
+
+#include <CLI/CLI.hpp>
+
+namespace otelbpf::query {
+
+class QueryCommands {
+ public:
+  // Registers the four subcommands and their flags on `app`.
+  explicit QueryCommands(CLI::App* app);
+  // After parsing: the exit code when one of them was chosen (it ran), else nullopt.
+  std::optional<int> RunIfChosen();
+
+ private:
+  int Observe();
+  int Stats();
+  int Map();
+  int Trace();
+
+  CLI::App* observe_ = nullptr;
+  CLI::App* stats_ = nullptr;
+  CLI::App* map_ = nullptr;
+  CLI::App* trace_ = nullptr;
+  std::string store_path_;
+  std::string output_ = "compact";
+  bool follow_ = false;
+  bool dot_ = false;
+  std::string trace_id_;
+  std::string window_ = "5m";
+  // Bound so CLI11 accepts them; their values are read in command-line order (parse_order).
+  std::vector<std::string> values_[32];
+  bool switches_[2] = {};
+};
+
+}  // namespace otelbpf::query
