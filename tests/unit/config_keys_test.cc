@@ -54,6 +54,14 @@ const std::vector<KeyCase>& Cases() {
        }},
       {"discovery.trace_sdk_processes", "discovery: {trace_sdk_processes: true}",
        [](const RunSettings& s, const Env&) { EXPECT_TRUE(s.agent.trace_sdk_processes); }},
+      {"store.path", "store: {path: /srv/otelbpf.db}",
+       [](const RunSettings& s, const Env&) { EXPECT_EQ(s.agent.store.path, "/srv/otelbpf.db"); }},
+      {"store.max_mb", "store: {max_mb: 64}",
+       [](const RunSettings& s, const Env&) { EXPECT_EQ(s.agent.store.max_mb, 64); }},
+      {"store.retention", "store: {retention: 2h}",
+       [](const RunSettings& s, const Env&) {
+         EXPECT_EQ(s.agent.store.retention, std::chrono::hours(2));
+       }},
       {"discovery.instrument[].open_ports",
        "discovery:\n  instrument:\n    - open_ports: 80,8000-8002\n",
        [](const RunSettings& s, const Env&) {
