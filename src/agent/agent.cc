@@ -442,6 +442,14 @@ int RunAgent(const AgentOptions& options) {
       as.new_traces, as.joined_remote, as.linked_in_process, as.linked_same_host,
       as.ambiguous_in_process, as.released_early, as.sampled_out, as.linked_propagated,
       as.decided_on_arrival, as.ignored);
+  if (span_store) {
+    const store::StoreStats st = span_store->stats();
+    spdlog::info(
+        "store: written={} dropped_queue_full={} dropped_write_failed={} evicted_age={} "
+        "evicted_size={}",
+        st.written, st.dropped_queue_full, st.dropped_write_failed, st.evicted_age,
+        st.evicted_size);
+  }
   if (exporter) {
     auto s = exporter->stats();
     spdlog::info(

@@ -82,7 +82,8 @@ class PrivilegesTest(IntegrationTest):
         """The agent as `uid` with exactly `caps`, watching only this test's servers (--port):
         on a shared machine other traffic could fill the export queue and drop our spans."""
         ports = [a for p in sorted(self.ports) for a in ("--port", str(p))]
-        agent = self.start_agent(*ports, *args, prefix=[*prefix, *setpriv(caps, uid)])
+        # No store: the test's folder is root's (0700), and the question here is the kernel part.
+        agent = self.start_agent(*ports, "--store", "none", *args, prefix=[*prefix, *setpriv(caps, uid)])
         held, agent_uid = effective_caps(agent.pid)
         self.assertEqual((held, agent_uid), (set(caps), uid), "the agent runs with exactly these capabilities")
         return agent

@@ -35,6 +35,10 @@ class Agent:
         """`prefix` runs the agent through another program that execs it (e.g. setpriv to
         drop privileges), so the pid is still the agent's."""
         Agent._count += 1
+        if not any(a == "--store" or a.startswith("--store=") for a in args):
+            # Each agent its own store in the test's folder: parallel tests never share the
+            # default /var/lib/otelbpf/otelbpf.db (one writer per file), and every test writes one.
+            args = [*args, "--store", os.path.join(workdir, f"store-{Agent._count}.db")]
         self.process = Process(f"agent{Agent._count}", [*prefix, config.agent_binary(), "run", *args], workdir,
                                env=env)
         self.pid = self.process.pid

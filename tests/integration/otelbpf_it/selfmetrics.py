@@ -5,11 +5,12 @@ At exit otelbpf logs (stderr, after the level and time):
     kernel: events_sent=.. ringbuf_full=.. args_map_full=.. conn_map_full=.. ...
     user space: records=.. malformed=.. orphan_data=.. connections=.. rejected=.. exchanges=.. spans=..
     otlp: exported=.. dropped_queue_full=.. dropped_export_failed=.. requests=.. failures=..
+    store: written=.. dropped_queue_full=.. dropped_write_failed=.. evicted_age=.. evicted_size=..
 """
 
 import re
 
-SECTIONS = ("kernel", "user space", "otlp")
+SECTIONS = ("kernel", "user space", "otlp", "store")
 
 
 def exit_counters(stderr: str) -> dict:
