@@ -1,5 +1,5 @@
 // otelbpf command line: `otelbpf run`, `otelbpf version`, `otelbpf config reference|check`,
-// `otelbpf floor` (benchmarks). The flags of `run` live in config/run_flags.cc, next to the
+// `otelbpf floor` (benchmarks), and the store's readers `observe|stats|map|trace` (src/query). The flags of `run` live in config/run_flags.cc, next to the
 // config file's key table.
 #include <unistd.h>
 
@@ -41,6 +41,11 @@ Metrics:
   when an endpoint is set, every OTEL_METRIC_EXPORT_INTERVAL ms (60000), with
   OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (cumulative, delta, lowmemory).
   OTEL_METRICS_EXPORTER=otlp|prometheus|none narrows where they go.
+
+Store:
+  Every span also goes into a local SQLite file (--store, default /var/lib/otelbpf/otelbpf.db,
+  bounded by --store-max-mb 256 and --store-retention 24h; --store none turns it off) that
+  `otelbpf observe`, `stats`, `map` and `trace` read, while otelbpf runs or after.
 
 Protocols:
   Every protocol is followed by default; --protocols (or OTEL_EBPF_PROTOCOLS) narrows them,
