@@ -1,6 +1,6 @@
 // otelbpf command line: `otelbpf run`, `otelbpf version`, `otelbpf config reference|check`,
-// `otelbpf floor` (benchmarks), and the store's readers `observe|stats|map|trace` (src/query). The flags of `run` live in config/run_flags.cc, next to the
-// config file's key table.
+// `otelbpf floor` (benchmarks), and the store's readers `observe|stats|map|trace` (src/query).
+// The flags of `run` live in config/run_flags.cc, next to the config file's key table.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
