@@ -445,10 +445,10 @@ int RunAgent(const AgentOptions& options) {
   if (span_store) {
     const store::StoreStats st = span_store->stats();
     spdlog::info(
-        "store: written={} dropped_queue_full={} dropped_write_failed={} evicted_age={} "
-        "evicted_size={}",
-        st.written, st.dropped_queue_full, st.dropped_write_failed, st.evicted_age,
-        st.evicted_size);
+        "store: written={} sampled_out={} over_budget={} dropped_queue_full={} "
+        "dropped_write_failed={} evicted_age={} evicted_size={}",
+        st.written, st.sampled_out, st.over_budget, st.dropped_queue_full,
+        st.dropped_write_failed, st.evicted_age, st.evicted_size);
   }
   if (exporter) {
     auto s = exporter->stats();

@@ -65,6 +65,7 @@ struct AgentOptions {
     std::string path;
     int64_t max_mb = 256;
     std::chrono::milliseconds retention = std::chrono::hours(24);
+    int64_t max_spans_per_second = 2000;  // beyond it whole traces are sampled; 0: no limit
   } store;
 };
 

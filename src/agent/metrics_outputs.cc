@@ -451,13 +451,17 @@ void MetricsOutputs::RegisterSelfMetrics(
 
 void MetricsOutputs::ObserveStore(const store::SpanStore* store) {
   self_.Register({"otelbpf.store.spans",
-                  "Spans handed to the embedded store, by outcome: written, dropped_queue_full "
-                  "(the writer fell behind), dropped_write_failed (the file could not be written)",
+                  "Spans handed to the embedded store, by outcome: written, sampled_out (whole "
+                  "traces left out above --store-max-spans-per-second), over_budget (a burst cut "
+                  "off within one second), dropped_queue_full (the writer fell behind), "
+                  "dropped_write_failed (the file could not be written)",
                   "{span}", MetricKind::kCounter},
                  [store](std::vector<metrics::CallbackPoint>* out) {
                    const store::StoreStats st = store->stats();
                    const std::pair<const char*, uint64_t> outcomes[] = {
                        {"written", st.written},
+                       {"sampled_out", st.sampled_out},
+                       {"over_budget", st.over_budget},
                        {"dropped_queue_full", st.dropped_queue_full},
                        {"dropped_write_failed", st.dropped_write_failed}};
                    for (const auto& [outcome, value] : outcomes)

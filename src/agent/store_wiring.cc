@@ -14,6 +14,7 @@ std::unique_ptr<store::SpanStore> OpenStore(const AgentOptions::Store& options, 
   if (named) store_options.path = options.path;
   store_options.max_bytes = static_cast<uint64_t>(options.max_mb) << 20;
   store_options.retention = std::chrono::duration_cast<std::chrono::seconds>(options.retention);
+  store_options.max_spans_per_second = static_cast<uint32_t>(options.max_spans_per_second);
   try {
     return std::make_unique<store::SpanStore>(store_options);
   } catch (const store::StoreError& e) {

@@ -261,6 +261,16 @@ const std::vector<ConfigKey> kKeys = {
        return Unused(w);
      },
      {}, 1, 1000000},
+    {"store.max_spans_per_second", ValueType::kInt, "2000", "--store-max-spans-per-second",
+     "OTEL_EBPF_STORE_MAX_SPANS_PER_SECOND",
+     "Beyond this rate the store keeps a share of whole traces, weighted so stats estimate real "
+     "rates (0: every span)",
+     Effect::kApplied,
+     [](const ConfigValue& v, const KeyPlace&, RunSettings* s, std::vector<std::string>* w) {
+       s->agent.store.max_spans_per_second = v.Int();
+       return Unused(w);
+     },
+     {}, 0, 10000000},
     {"store.retention", ValueType::kDuration, "24h", "--store-retention",
      "OTEL_EBPF_STORE_RETENTION", "Spans older than this are evicted from the store",
      Effect::kApplied,

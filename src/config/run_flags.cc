@@ -63,6 +63,13 @@ void AddRunFlags(CLI::App* run, RunSettings* s) {
       ->envname("OTEL_EBPF_STORE_MAX_MB")
       ->default_val(256)
       ->check(CLI::Range(1, 1000000));
+  run->add_option("--store-max-spans-per-second", options.store.max_spans_per_second,
+                  "Beyond this rate the store keeps a share of whole traces (weighted, so "
+                  "`otelbpf stats` still estimates real rates); writing costs ~11 us a span. "
+                  "0: every span")
+      ->envname("OTEL_EBPF_STORE_MAX_SPANS_PER_SECOND")
+      ->default_val(2000)
+      ->check(CLI::Range(0, 10000000));
   run->add_option_function<std::string>(
          "--store-retention",
          [&options](const std::string& text) {

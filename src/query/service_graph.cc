@@ -32,7 +32,7 @@ std::string DotQuoted(const std::string& text) {
 std::vector<GraphEdge> ComputeGraph(const std::vector<store::StoredSpan>& spans,
                                     uint64_t window_ns) {
   using Key = std::tuple<std::string, std::string, std::string>;
-  std::map<Key, std::pair<GraphEdge, std::vector<uint64_t>>> edges;
+  std::map<Key, std::pair<GraphEdge, std::vector<WeightedDuration>>> edges;
   for (const auto& s : spans) {
     std::string from, to;
     if (s.kind == SpanKind::kClient) {
@@ -50,16 +50,16 @@ std::vector<GraphEdge> ComputeGraph(const std::vector<store::StoredSpan>& spans,
     edge.from = from;
     edge.to = to;
     edge.protocol = s.protocol;
-    ++edge.count;
-    if (s.status == StatusCode::kError) ++edge.errors;
-    durations.push_back(s.duration_ns);
+    edge.count += s.weight;
+    if (s.status == StatusCode::kError) edge.errors += s.weight;
+    durations.push_back({s.duration_ns, s.weight});
   }
   std::vector<GraphEdge> out;
   const double window_s = window_ns ? static_cast<double>(window_ns) / 1e9 : 1.0;
   for (auto& [key, value] : edges) {
     auto& [edge, durations] = value;
     std::sort(durations.begin(), durations.end());
-    edge.rate_per_s = static_cast<double>(edge.count) / window_s;
+    edge.rate_per_s = edge.count / window_s;
     edge.p99_ns = Percentile(durations, 99);
     out.push_back(std::move(edge));
   }
@@ -70,11 +70,9 @@ std::string FormatGraphText(const std::vector<GraphEdge>& edges) {
   std::string out;
   for (const GraphEdge& e : edges) {
     char line[512];
-    std::snprintf(line, sizeof line, "%s -> %s  %s  %llu calls  %.2f/s  %.1f%% errors  p99 %s\n",
-                  e.from.c_str(), e.to.c_str(), e.protocol.c_str(),
-                  static_cast<unsigned long long>(e.count), e.rate_per_s,
-                  e.count ? 100.0 * static_cast<double>(e.errors) / static_cast<double>(e.count)
-                          : 0.0,
+    std::snprintf(line, sizeof line, "%s -> %s  %s  %s calls  %.2f/s  %.1f%% errors  p99 %s\n",
+                  e.from.c_str(), e.to.c_str(), e.protocol.c_str(), FormatCount(e.count).c_str(),
+                  e.rate_per_s, e.count > 0 ? 100.0 * e.errors / e.count : 0.0,
                   FormatDuration(e.p99_ns).c_str());
     out += line;
   }
@@ -85,9 +83,8 @@ std::string FormatGraphDot(const std::vector<GraphEdge>& edges) {
   std::string out = "digraph otelbpf {\n  rankdir=LR;\n  node [shape=box];\n";
   for (const GraphEdge& e : edges) {
     char label[256];
-    std::snprintf(label, sizeof label, "%s %.2f/s %llu err p99 %s", e.protocol.c_str(),
-                  e.rate_per_s, static_cast<unsigned long long>(e.errors),
-                  FormatDuration(e.p99_ns).c_str());
+    std::snprintf(label, sizeof label, "%s %.2f/s %s err p99 %s", e.protocol.c_str(),
+                  e.rate_per_s, FormatCount(e.errors).c_str(), FormatDuration(e.p99_ns).c_str());
     out += "  " + DotQuoted(e.from) + " -> " + DotQuoted(e.to) + " [label=" + DotQuoted(label) +
            "];\n";
   }

@@ -16,8 +16,8 @@ struct GraphEdge {
   std::string from;
   std::string to;
   std::string protocol;
-  uint64_t count = 0;
-  uint64_t errors = 0;
+  double count = 0;   // estimated calls (weighted, as in red_stats.h)
+  double errors = 0;
   double rate_per_s = 0;
   uint64_t p99_ns = 0;
 };

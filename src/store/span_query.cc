@@ -6,25 +6,19 @@
 
 #include "store/sqlite_db.h"
 #include "store/store_schema.h"
+#include "store/trace_bloom.h"
 
 namespace otelbpf::store {
 namespace {
 
-// Columns every query reads, in the order RowToSpan reads them. The two subqueries name the
-// local CLIENT span a SERVER span is stitched under (who called) and the local SERVER span
-// stitched under a CLIENT span (who was called).
+// Columns every query reads, in the order RowToSpan reads them.
 constexpr const char* kSelectAll =
     "SELECT s.id, s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.protocol, "
     "s.start_ns, s.duration_ns, s.status, s.status_message, s.http_method, s.http_status, "
     "s.target, s.route, s.peer_service, s.peer_address, s.peer_port, s.local_port, "
     "s.attributes, s.events, r.service_name, r.service_namespace, r.pid, r.executable, "
-    "r.container_id, r.k8s_namespace, r.k8s_pod, r.attributes, "
-    "(SELECT cr.service_name FROM spans c JOIN resources cr ON cr.id = c.resource_id "
-    " WHERE s.kind = 2 AND c.trace_id = s.trace_id AND c.span_id = s.parent_span_id "
-    " AND c.kind = 3 LIMIT 1), "
-    "(SELECT cr.service_name FROM spans c JOIN resources cr ON cr.id = c.resource_id "
-    " WHERE s.kind = 3 AND c.trace_id = s.trace_id AND c.parent_span_id = s.span_id "
-    " AND c.kind = 2 LIMIT 1) "
+    "r.container_id, r.k8s_namespace, r.k8s_pod, r.attributes, s.caller_service, "
+    "s.callee_service, s.weight "
     "FROM spans s JOIN resources r ON r.id = s.resource_id";
 
 // The same columns with the JSON ones replaced by empty text.
@@ -75,6 +69,7 @@ StoredSpan RowToSpan(const Statement& q) {
   s.resource.attributes_json = q.Text(28);
   s.caller_service = q.Text(29);
   s.callee_service = q.Text(30);
+  s.weight = q.Double(31);
   return s;
 }
 
@@ -117,15 +112,13 @@ std::optional<int64_t> AsPort(const std::string& value) {
 
 // The other end of the span matches `value`: its service, address, port or address:port.
 std::string PeerMatches(WhereBuilder& w, const std::string& value, bool server_span) {
+  // The local end stitched to this span names the other end too: the client above a SERVER
+  // span, the server below a CLIENT span.
   std::string clause = "s.peer_service = " + w.Param(value) + " OR s.peer_address = " +
                        w.Param(value) +
-                       " OR (s.peer_address || ':' || s.peer_port) = " + w.Param(value);
-  if (server_span) {
-    // Who called a SERVER span: also the local client stitched above it.
-    clause += " OR EXISTS (SELECT 1 FROM spans c JOIN resources cr ON cr.id = c.resource_id "
-              "WHERE c.trace_id = s.trace_id AND c.span_id = s.parent_span_id AND c.kind = 3 "
-              "AND cr.service_name = " + w.Param(value) + ")";
-  }
+                       " OR (s.peer_address || ':' || s.peer_port) = " + w.Param(value) +
+                       (server_span ? " OR s.caller_service = " : " OR s.callee_service = ") +
+                       w.Param(value);
   if (auto port = AsPort(value)) clause += " OR s.peer_port = " + w.Param(*port);
   return clause;
 }
@@ -173,7 +166,35 @@ void PathMatches(sqlite3_context* context, int argc, sqlite3_value** argv) {
                      text && std::regex_search(reinterpret_cast<const char*>(text), *pattern));
 }
 
-std::string ConditionClause(WhereBuilder& w, const SpanCondition& c,
+// The blocks of rows whose Bloom filter may hold the trace (store/trace_bloom.h).
+std::vector<int64_t> CandidateBlocks(Database& db, const TraceId& id) {
+  std::vector<int64_t> blocks;
+  Statement q(db, "SELECT block, bloom FROM trace_blooms ORDER BY block");
+  while (q.Step())
+    if (TraceBloom(q.Blob(1)).MayContain(id)) blocks.push_back(q.Int(0));
+  return blocks;
+}
+
+// s.trace_id = ID, limited to the row ranges of the candidate blocks so SQLite scans those
+// rows by id instead of the whole table.
+std::string TraceClause(WhereBuilder& w, Database& db, const TraceId& id) {
+  std::string ranges;
+  for (int64_t block : CandidateBlocks(db, id)) {
+    ranges += ranges.empty() ? "(" : " OR ";
+    ranges += "s.id BETWEEN " + std::to_string(block * kRowsPerBlock) + " AND " +
+              std::to_string((block + 1) * kRowsPerBlock - 1);
+  }
+  if (ranges.empty()) return "0";
+  std::string hex;
+  for (uint8_t b : id) {
+    static const char kDigits[] = "0123456789abcdef";
+    hex += kDigits[b >> 4];
+    hex += kDigits[b & 15];
+  }
+  return ranges + ") AND s.trace_id = x'" + hex + "'";  // hex we made: no user text in SQL
+}
+
+std::string ConditionClause(WhereBuilder& w, Database& db, const SpanCondition& c,
                             std::vector<std::regex>* regexes) {
   using F = SpanCondition::Field;
   std::vector<std::string> alternatives;
@@ -222,7 +243,7 @@ std::string ConditionClause(WhereBuilder& w, const SpanCondition& c,
           case F::kTraceId: {
             const auto id = ParseTraceId(v);
             if (!id) throw StoreError("not a trace id (32 hex digits): \"" + v + "\"");
-            alternatives.push_back("s.trace_id = x'" + v + "'");  // validated hex only
+            alternatives.push_back(TraceClause(w, db, *id));
             break;
           }
           case F::kKind:
@@ -272,7 +293,7 @@ std::vector<StoredSpan> QuerySpans(Database& db, const SpanFilter& filter) {
   if (filter.after_id) w.Add("s.id > " + w.Param(filter.after_id));
   for (const SpanCondition& c : filter.conditions) {
     if (regexes.size() >= 16) throw StoreError("at most 16 --http-path expressions");
-    w.Add(ConditionClause(w, c, &regexes));
+    w.Add(ConditionClause(w, db, c, &regexes));
   }
   for (size_t i = 0; i < regexes.size(); ++i) {
     const std::string name = "path_matches_" + std::to_string(i);
@@ -297,8 +318,9 @@ std::vector<StoredSpan> QuerySpans(Database& db, const SpanFilter& filter) {
 }
 
 std::vector<StoredSpan> TraceSpans(Database& db, const TraceId& trace_id) {
-  Statement q(db, std::string(kSelectAll) + " WHERE s.trace_id = ?1 ORDER BY s.start_ns, s.id");
-  q.BindBlob(1, trace_id.data(), trace_id.size());
+  WhereBuilder w;
+  Statement q(db, std::string(kSelectAll) + " WHERE " + TraceClause(w, db, trace_id) +
+                      " ORDER BY s.start_ns, s.id");
   std::vector<StoredSpan> out;
   while (q.Step()) out.push_back(RowToSpan(q));
   return out;

@@ -1,6 +1,6 @@
 #include "store/span_record.h"
 
-#include <nlohmann/json.hpp>
+#include "store/json_text.h"
 
 namespace otelbpf::store {
 namespace {
@@ -23,13 +23,6 @@ int64_t IntAttr(const Attributes& attrs, std::string_view key) {
     return end && *end == '\0' ? parsed : 0;
   }
   return 0;
-}
-
-nlohmann::json ToJson(const Attributes& attributes) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const Attribute& a : attributes)
-    std::visit([&](const auto& v) { out[a.key.str()] = v; }, a.value);
-  return out;
 }
 
 // What the span is about, in one short string: the path, query summary, question or method.
@@ -75,18 +68,6 @@ std::string ProtocolOf(const Span& span) {
       break;
   }
   return "unknown";
-}
-
-std::string AttributesJson(const Attributes& attributes) { return ToJson(attributes).dump(); }
-
-std::string EventsJson(const std::vector<SpanEvent>& events) {
-  if (events.empty()) return {};
-  nlohmann::json out = nlohmann::json::array();
-  for (const SpanEvent& e : events)
-    out.push_back({{"time_unix_nano", e.time_unix_nano},
-                   {"name", e.name},
-                   {"attributes", ToJson(e.attributes)}});
-  return out.dump();
 }
 
 StoredSpan ToStoredSpan(const Span& span) {

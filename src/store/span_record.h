@@ -46,12 +46,14 @@ struct StoredSpan {
   int64_t local_port = 0;
   std::string attributes_json;
   std::string events_json;  // "" when the span has no events
-  // Read back only: the span's resource; for a SERVER span whose parent is a CLIENT span on
-  // this host, that client's service (who called); for a CLIENT span whose request a SERVER
-  // span on this host answered, that server's service (who was called).
-  StoredResource resource;
+  // For a SERVER span whose parent is a CLIENT span on this host, that client's service (who
+  // called); for a CLIENT span whose request a SERVER span on this host answered, that
+  // server's service (who was called). Filled by the writer (store/recent_spans.h).
   std::string caller_service;
   std::string callee_service;
+  double weight = 1.0;  // spans this one stands for (store/write_sampler.h)
+  // Read back only: the span's resource.
+  StoredResource resource;
 };
 
 // The protocol name a span is filed under: http, grpc, dns, or the database system
@@ -60,8 +62,5 @@ std::string ProtocolOf(const Span& span);
 
 StoredSpan ToStoredSpan(const Span& span);
 StoredResource ToStoredResource(const Resource& resource);
-// Span events as a JSON array: [{"time_unix_nano":..,"name":..,"attributes":{..}}]; "" if none.
-std::string EventsJson(const std::vector<SpanEvent>& events);
-std::string AttributesJson(const Attributes& attributes);
 
 }  // namespace otelbpf::store

@@ -1,6 +1,7 @@
 #include "store/span_store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,19 +53,29 @@ struct SpanStore::Statements {
                     "INSERT INTO spans (trace_id, span_id, parent_span_id, resource_id, name, kind, "
                     "protocol, start_ns, duration_ns, status, status_message, http_method, "
                     "http_status, target, route, peer_service, peer_address, peer_port, "
-                    "local_port, attributes, events) VALUES "
-                    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"),
+                    "local_port, attributes, events, caller_service, callee_service, weight) "
+                    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+                    "?20,?21,?22,?23,?24)"),
         insert_resource(db,
                         "INSERT OR IGNORE INTO resources (fingerprint, service_name, "
                         "service_namespace, pid, executable, container_id, k8s_namespace, k8s_pod, "
                         "attributes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
-        find_resource(db, "SELECT id FROM resources WHERE fingerprint = ?1") {}
+        find_resource(db, "SELECT id FROM resources WHERE fingerprint = ?1"),
+        set_caller(db, "UPDATE spans SET caller_service = ?2 WHERE id = ?1"),
+        set_callee(db, "UPDATE spans SET callee_service = ?2 WHERE id = ?1"),
+        load_bloom(db, "SELECT bloom FROM trace_blooms WHERE block = ?1"),
+        save_bloom(db, "INSERT OR REPLACE INTO trace_blooms (block, bloom) VALUES (?1, ?2)") {}
   Statement insert_span;
   Statement insert_resource;
   Statement find_resource;
+  Statement set_caller;
+  Statement set_callee;
+  Statement load_bloom;
+  Statement save_bloom;
 };
 
-SpanStore::SpanStore(StoreOptions options) : options_(std::move(options)) {
+SpanStore::SpanStore(StoreOptions options)
+    : options_(std::move(options)), sampler_(options_.max_spans_per_second) {
   std::error_code ec;
   const std::filesystem::path dir = std::filesystem::path(options_.path).parent_path();
   if (!dir.empty()) {
@@ -95,11 +106,28 @@ SpanStore::~SpanStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-void SpanStore::Enqueue(Span&& span) {
+bool SpanStore::Admit(const Span& span, double* weight) {
+  const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                 std::chrono::steady_clock::now().time_since_epoch())
+                                                 .count());
+  switch (sampler_.Admit(span.trace_id, now, weight)) {
+    case WriteSampler::Verdict::kKeep:
+      return true;
+    case WriteSampler::Verdict::kSampledOut:
+      sampled_out_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    case WriteSampler::Verdict::kOverBudget:
+      over_budget_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+  }
+  return false;
+}
+
+void SpanStore::Enqueue(Span&& span, double weight) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_ && queue_.size() < options_.queue_capacity) {
-      queue_.push_back(std::move(span));
+      queue_.push_back({std::move(span), weight});
       ++enqueued_;
       return;
     }
@@ -107,8 +135,15 @@ void SpanStore::Enqueue(Span&& span) {
   dropped_queue_full_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void SpanStore::Consume(const Span& span) { Enqueue(Span(span)); }
-void SpanStore::ConsumeOwned(Span&& span) { Enqueue(std::move(span)); }
+void SpanStore::Consume(const Span& span) {
+  double weight;
+  if (Admit(span, &weight)) Enqueue(Span(span), weight);  // copied only when kept
+}
+
+void SpanStore::ConsumeOwned(Span&& span) {
+  double weight;
+  if (Admit(span, &weight)) Enqueue(std::move(span), weight);
+}
 
 void SpanStore::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -130,7 +165,8 @@ void SpanStore::Shutdown() {
 }
 
 void SpanStore::Run() {
-  std::vector<Span> batch;
+  pthread_setname_np(pthread_self(), "otelbpf-store");  // tells it apart in top and perf
+  std::vector<Queued> batch;
   batch.reserve(1024);
   int batches_since_bounds = 0;
   for (;;) {
@@ -164,14 +200,15 @@ void SpanStore::Run() {
   EnforceBounds();
 }
 
-int64_t SpanStore::ResourceId(const ResourcePtr& resource) {
+const SpanStore::KnownResource& SpanStore::ResourceRow(const ResourcePtr& resource) {
   static const Resource kNoResource;
-  const Resource& r = resource ? *resource : kNoResource;
   if (resource) {
     auto it = resource_ids_.find(resource.get());
-    if (it != resource_ids_.end() && it->second.resource.lock() == resource) return it->second.id;
+    if (it != resource_ids_.end() && it->second.resource.lock() == resource) return it->second;
+  } else if (no_resource_row_.id != 0) {
+    return no_resource_row_;
   }
-  const StoredResource row = ToStoredResource(r);
+  const StoredResource row = ToStoredResource(resource ? *resource : kNoResource);
   Statement& insert = statements_->insert_resource;
   insert.Reset();
   insert.Bind(1, row.fingerprint);
@@ -188,18 +225,47 @@ int64_t SpanStore::ResourceId(const ResourcePtr& resource) {
   find.Reset();
   find.Bind(1, row.fingerprint);
   if (!find.Step()) throw StoreError("a resource row vanished while being written");
-  const int64_t id = find.Int(0);
-  if (resource) resource_ids_[resource.get()] = {resource, id};
-  return id;
+  KnownResource known{resource, find.Int(0), row.service_name};
+  if (!resource) return no_resource_row_ = std::move(known);
+  return resource_ids_[resource.get()] = std::move(known);
 }
 
-void SpanStore::WriteBatch(std::vector<Span>& batch) {
+void SpanStore::AddToBloom(int64_t row_id, const TraceId& trace) {
+  const int64_t block = BlockOfRow(row_id);
+  if (block != bloom_block_) {
+    SaveBloom();
+    bloom_block_ = block;
+    // A block another run of the agent began (restart mid-block) keeps its trace ids.
+    Statement& load = statements_->load_bloom;
+    load.Reset();
+    load.Bind(1, block);
+    bloom_ = load.Step() ? TraceBloom(load.Blob(0)) : TraceBloom();
+  }
+  bloom_.Add(trace);
+  bloom_dirty_ = true;
+}
+
+void SpanStore::SaveBloom() {
+  if (!bloom_dirty_) return;
+  Statement& save = statements_->save_bloom;
+  save.Reset();
+  save.Bind(1, bloom_block_);
+  save.BindBlob(2, bloom_.bytes().data(), bloom_.bytes().size());
+  save.Step();
+  bloom_dirty_ = false;
+}
+
+void SpanStore::WriteBatch(std::vector<Queued>& batch) {
   try {
     Transaction transaction(*db_);
     Statement& insert = statements_->insert_span;
-    for (const Span& span : batch) {
+    std::vector<RowUpdate> updates;
+    for (const Queued& queued : batch) {
+      const Span& span = queued.span;
       const StoredSpan row = ToStoredSpan(span);
-      const int64_t resource_id = ResourceId(span.resource);
+      const KnownResource& resource = ResourceRow(span.resource);
+      const int64_t resource_id = resource.id;
+      const RecentSpans::Links links = recent_.Find(span, resource.service, &updates);
       insert.Reset();
       insert.BindBlob(1, row.trace_id.data(), row.trace_id.size());
       insert.BindBlob(2, row.span_id.data(), row.span_id.size());
@@ -225,8 +291,23 @@ void SpanStore::WriteBatch(std::vector<Span>& batch) {
       if (row.local_port) insert.Bind(19, row.local_port); else insert.BindNull(19);
       insert.Bind(20, row.attributes_json);
       insert.BindOptional(21, row.events_json);
+      insert.BindOptional(22, links.caller);
+      insert.BindOptional(23, links.callee);
+      insert.Bind(24, queued.weight);
       insert.Step();
+      const int64_t row_id = db_->LastInsertId();
+      AddToBloom(row_id, span.trace_id);
+      recent_.Remember(span, resource.service, row_id,
+                       !links.caller.empty() || !links.callee.empty());
     }
+    for (const RowUpdate& u : updates) {
+      Statement& update = u.caller ? statements_->set_caller : statements_->set_callee;
+      update.Reset();
+      update.Bind(1, u.row_id);
+      update.Bind(2, u.service);
+      update.Step();
+    }
+    SaveBloom();
     transaction.Commit();
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
     batches_.fetch_add(1, std::memory_order_relaxed);
@@ -236,7 +317,12 @@ void SpanStore::WriteBatch(std::vector<Span>& batch) {
       spdlog::warn("store {}: cannot write spans ({}); they are counted in "
                    "otelbpf.store.spans{{outcome=dropped_write_failed}}",
                    options_.path, e.what());
-    resource_ids_.clear();  // the rollback may have taken new resource rows with it
+    // The rollback may have taken new resource rows and the block's filter with it.
+    resource_ids_.clear();
+    no_resource_row_ = {};
+    bloom_block_ = -1;
+    bloom_dirty_ = false;
+    recent_ = RecentSpans();
   }
 }
 
@@ -273,11 +359,17 @@ void SpanStore::EnforceBounds() {
       evicted_size_.fetch_add(static_cast<uint64_t>(db_->Changes()), std::memory_order_relaxed);
       used = used_bytes();
     }
-    // Resources no span refers to any more (processes long gone).
+    // Resources no span refers to any more (processes long gone), and the filters of blocks
+    // whose rows are all gone (all of them when no span is left: row ids may start over).
     db_->Execute(
         "DELETE FROM resources WHERE NOT EXISTS "
         "(SELECT 1 FROM spans WHERE spans.resource_id = resources.id)");
-    if (db_->Changes() > 0) resource_ids_.clear();
+    if (db_->Changes() > 0) {
+      resource_ids_.clear();
+      no_resource_row_ = {};
+    }
+    db_->Execute("DELETE FROM trace_blooms WHERE block < IFNULL((SELECT MIN(id) FROM spans) / " +
+                 std::to_string(kRowsPerBlock) + ", (SELECT MAX(block) + 1 FROM trace_blooms))");
     bytes_.store(used, std::memory_order_relaxed);
   } catch (const StoreError& e) {
     spdlog::warn("store {}: eviction failed: {}", options_.path, e.what());
@@ -288,6 +380,8 @@ StoreStats SpanStore::stats() const {
   StoreStats s;
   s.written = written_.load(std::memory_order_relaxed);
   s.dropped_queue_full = dropped_queue_full_.load(std::memory_order_relaxed);
+  s.sampled_out = sampled_out_.load(std::memory_order_relaxed);
+  s.over_budget = over_budget_.load(std::memory_order_relaxed);
   s.dropped_write_failed = dropped_write_failed_.load(std::memory_order_relaxed);
   s.evicted_age = evicted_age_.load(std::memory_order_relaxed);
   s.evicted_size = evicted_size_.load(std::memory_order_relaxed);

@@ -19,6 +19,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/recent_spans.h"
+#include "store/trace_bloom.h"
+#include "store/write_sampler.h"
 #include "trace/span_sink.h"
 
 namespace otelbpf::store {
@@ -32,6 +35,8 @@ struct StoreOptions {
   uint64_t max_bytes = 256ull << 20;                  // --store-max-mb
   std::chrono::seconds retention{std::chrono::hours(24)};  // --store-retention
   size_t queue_capacity = 65536;  // spans waiting for the writer; more are dropped (counted)
+  // --store-max-spans-per-second: under more load whole traces are sampled (write_sampler.h).
+  uint32_t max_spans_per_second = 2000;
   std::chrono::milliseconds batch_interval{200};
   // How often the bounds are enforced (an eviction pass), in batches.
   int bounds_every_batches = 10;
@@ -40,6 +45,8 @@ struct StoreOptions {
 struct StoreStats {
   uint64_t written = 0;
   uint64_t dropped_queue_full = 0;
+  uint64_t sampled_out = 0;   // traces left out to stay within max_spans_per_second
+  uint64_t over_budget = 0;   // a burst cut off within one second
   uint64_t dropped_write_failed = 0;
   uint64_t evicted_age = 0;
   uint64_t evicted_size = 0;
@@ -67,10 +74,23 @@ class SpanStore : public SpanSink {
  private:
   struct Statements;
   void Run();
-  void WriteBatch(std::vector<Span>& batch);
-  int64_t ResourceId(const ResourcePtr& resource);
+  struct Queued {
+    Span span;
+    double weight;
+  };
+  void WriteBatch(std::vector<Queued>& batch);
+  struct KnownResource {
+    std::weak_ptr<const Resource> resource;
+    int64_t id;
+    std::string service;
+  };
+  const KnownResource& ResourceRow(const ResourcePtr& resource);
+  void AddToBloom(int64_t row_id, const TraceId& trace);
+  void SaveBloom();
   void EnforceBounds();
-  void Enqueue(Span&& span);
+  // Consume's first step: false when the span is not stored (counted).
+  bool Admit(const Span& span, double* weight);
+  void Enqueue(Span&& span, double weight);
 
   const StoreOptions options_;
   int lock_fd_ = -1;
@@ -80,7 +100,8 @@ class SpanStore : public SpanSink {
   std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable flushed_;
-  std::vector<Span> queue_;
+  std::vector<Queued> queue_;
+  WriteSampler sampler_;  // capture thread only (Consume)
   bool stopping_ = false;
   bool flush_requested_ = false;
   uint64_t enqueued_ = 0;   // guarded by mu_
@@ -88,13 +109,17 @@ class SpanStore : public SpanSink {
 
   // Writer thread only: resources already in the file, by the Resource object they came from
   // (weak: a resource that is gone is looked up again by fingerprint if it comes back).
-  struct KnownResource {
-    std::weak_ptr<const Resource> resource;
-    int64_t id;
-  };
   std::unordered_map<const Resource*, KnownResource> resource_ids_;
+  KnownResource no_resource_row_;
+  // Writer thread only: the Bloom filter of the block being filled (trace_bloom.h) and the
+  // spans that may still meet their other end (recent_spans.h).
+  int64_t bloom_block_ = -1;
+  TraceBloom bloom_;
+  bool bloom_dirty_ = false;
+  RecentSpans recent_;
 
-  std::atomic<uint64_t> written_{0}, dropped_queue_full_{0}, dropped_write_failed_{0},
+  std::atomic<uint64_t> written_{0}, dropped_queue_full_{0}, sampled_out_{0}, over_budget_{0},
+      dropped_write_failed_{0},
       evicted_age_{0}, evicted_size_{0}, bytes_{0}, batches_{0};
   std::thread writer_;
 };

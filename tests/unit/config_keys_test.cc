@@ -58,6 +58,8 @@ const std::vector<KeyCase>& Cases() {
        [](const RunSettings& s, const Env&) { EXPECT_EQ(s.agent.store.path, "/srv/otelbpf.db"); }},
       {"store.max_mb", "store: {max_mb: 64}",
        [](const RunSettings& s, const Env&) { EXPECT_EQ(s.agent.store.max_mb, 64); }},
+      {"store.max_spans_per_second", "store: {max_spans_per_second: 0}",
+       [](const RunSettings& s, const Env&) { EXPECT_EQ(s.agent.store.max_spans_per_second, 0); }},
       {"store.retention", "store: {retention: 2h}",
        [](const RunSettings& s, const Env&) {
          EXPECT_EQ(s.agent.store.retention, std::chrono::hours(2));

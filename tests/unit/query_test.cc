@@ -85,6 +85,7 @@ class QueryStoreTest : public ::testing::Test {
     store::StoreOptions o;
     o.path = dir_.File();
     o.retention = std::chrono::seconds(0);  // the fixed times below are "old"
+    o.max_spans_per_second = 0;
     store::SpanStore writer(o);
     auto curl = MakeResource("curl", 100);
     auto nginx = MakeResource("nginx", 200);
@@ -150,8 +151,8 @@ TEST_F(QueryStoreTest, FiltersSelectWhatTheyName) {
 TEST_F(QueryStoreTest, FromAndToFollowTheCallDirection) {
   // curl calls: its CLIENT spans (10) and the nginx SERVER spans under them (10). DNS too.
   EXPECT_EQ(Query({{"from", "curl"}}).size(), 21u);
-  // nginx is called (its SERVER spans) and calls (its CLIENT spans: from nginx).
-  EXPECT_EQ(Query({{"to", "nginx"}}).size(), 10u);
+  // nginx is called (its SERVER spans, curl's CLIENT spans) and calls (its CLIENT spans).
+  EXPECT_EQ(Query({{"to", "nginx"}}).size(), 20u);  // its SERVER spans, and curl's calls to it
   EXPECT_EQ(Query({{"from", "nginx"}}).size(), 10u);
   // The untraced upstream, by address, port and address:port.
   EXPECT_EQ(Query({{"to", "10.0.0.5"}}).size(), 20u);  // curl's and nginx's client spans
@@ -221,6 +222,38 @@ TEST_F(QueryStoreTest, JsonLinesCarryIdsAndAttributes) {
   EXPECT_EQ(json["from"], "curl");
   EXPECT_EQ(json["attributes"]["url.path"], "/api/1");
   EXPECT_EQ(json["resource"]["service.name"], "nginx");
+}
+
+}  // namespace
+}  // namespace otelbpf::query
+
+namespace otelbpf::query {
+namespace {
+
+TEST(RedStatsTest, WeightsEstimateWhatTheStoreSampledOut) {
+  // Two stored spans standing for 10 calls each (the store kept a tenth of the traces) and
+  // one slow span standing for itself.
+  std::vector<store::StoredSpan> spans(3);
+  for (auto& s : spans) {
+    s.resource.service_name = "api";
+    s.kind = SpanKind::kServer;
+    s.protocol = "http";
+    s.http_method = "GET";
+    s.route = "/items";
+  }
+  spans[0].duration_ns = 1 * kMs, spans[0].weight = 10;
+  spans[1].duration_ns = 2 * kMs, spans[1].weight = 10, spans[1].status = StatusCode::kError;
+  spans[2].duration_ns = 900 * kMs, spans[2].weight = 1;
+  const auto rows = ComputeRed(spans, 7'000 * kMs);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(rows[0].count, 21);
+  EXPECT_DOUBLE_EQ(rows[0].errors, 10);
+  EXPECT_DOUBLE_EQ(rows[0].rate_per_s, 3);
+  EXPECT_EQ(rows[0].p50_ns, 2 * kMs);    // cumulative weight 10, 20, 21: half is 10.5
+  EXPECT_EQ(rows[0].p90_ns, 2 * kMs);    // 18.9 <= 20
+  EXPECT_EQ(rows[0].p99_ns, 900 * kMs);  // 20.79 > 20
+  EXPECT_EQ(FormatCount(21), "21");
+  EXPECT_EQ(FormatCount(20.6), "~21");
 }
 
 }  // namespace
