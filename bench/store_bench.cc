@@ -2,7 +2,7 @@
 // capture thread (copy + enqueue) and the writer thread (SQLite insert), and how long the query
 // commands take on a store holding N spans (default 1 000 000).
 //
-//   otelbpf_store_bench [SPANS] [DIR] [write-only]   (DIR: where the store file goes; /tmp)
+//   otelbpf_store_bench [SPANS] [DIR] [write-only|keep]   (DIR: where the store file goes; /tmp)
 //
 // The spans are shaped like the agent's: pairs of a CLIENT span and the SERVER span stitched
 // under it, 12 services, 40 routes, 2 % server errors, about twenty attributes each.
@@ -184,6 +184,10 @@ int main(int argc, char** argv) {
   if (argc > 3 && std::string(argv[3]) == "write-only") {  // for perf record of the writes
     for (const char* suffix : {"", "-wal", "-shm", ".lock"})
       std::filesystem::remove(path + suffix);
+    return 0;
+  }
+  if (argc > 3 && std::string(argv[3]) == "keep") {  // for EXPLAIN QUERY PLAN by hand
+    std::printf("kept %s\n", path.c_str());
     return 0;
   }
   auto db = store::OpenForReading(path);

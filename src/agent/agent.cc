@@ -234,10 +234,20 @@ int RunAgent(const AgentOptions& options) {
       processes, [&](ExchangeSpan& x, const ConnectionInfo& c) { pipeline.OnExchange(x, c); },
       options.max_connections, span_options);
   tracker.OnRetransmit([&](const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
-                           uint16_t state) { metrics.RecordRetransmit(r, local, peer, state); });
+                           uint16_t state) {
+    metrics.RecordRetransmit(r, local, peer, state);
+    if (span_store)
+      span_store->RecordNetEvent(RetransmitEventOf(r, local, peer, state, UnixNowNs()));
+  });
   tracker.OnResourceRetired([&](const ResourcePtr& r) { metrics.RetireResource(r); });
-  tracker.OnTcpConnection([&](const TcpConnectionEvent& e) { metrics.RecordTcpConnection(e); });
-  tracker.OnDnsLookup([&](const DnsLookupEvent& e) { metrics.RecordDnsLookup(e); });
+  tracker.OnTcpConnection([&](const TcpConnectionEvent& e) {
+    metrics.RecordTcpConnection(e);
+    if (span_store) span_store->RecordNetEvent(NetEventOf(e, monotonic_to_realtime_ns));
+  });
+  tracker.OnDnsLookup([&](const DnsLookupEvent& e) {
+    metrics.RecordDnsLookup(e);
+    if (span_store) span_store->RecordNetEvent(NetEventOf(e, monotonic_to_realtime_ns));
+  });
 
   CaptureOptions capture = options.capture;
   const Sampler root_rule(sampler);  // the kernel's injector applies the same rule to new traces
@@ -446,9 +456,11 @@ int RunAgent(const AgentOptions& options) {
     const store::StoreStats st = span_store->stats();
     spdlog::info(
         "store: written={} sampled_out={} over_budget={} dropped_queue_full={} "
-        "dropped_write_failed={} evicted_age={} evicted_size={}",
+        "dropped_write_failed={} evicted_age={} evicted_size={} net_events_written={} "
+        "net_events_dropped={}",
         st.written, st.sampled_out, st.over_budget, st.dropped_queue_full,
-        st.dropped_write_failed, st.evicted_age, st.evicted_size);
+        st.dropped_write_failed, st.evicted_age, st.evicted_size, st.net_events_written,
+        st.net_events_dropped);
   }
   if (exporter) {
     auto s = exporter->stats();

@@ -479,6 +479,18 @@ void MetricsOutputs::ObserveStore(const store::SpanStore* store) {
                    out->push_back({{{"reason", std::string("size")}},
                                    static_cast<int64_t>(st.evicted_size)});
                  });
+  self_.Register({"otelbpf.store.net_events",
+                  "TCP connection, retransmission and DNS lookup events handed to the embedded "
+                  "store, by outcome: written, dropped (beyond its per-second cap, a full queue "
+                  "or a failed write)",
+                  "{event}", MetricKind::kCounter},
+                 [store](std::vector<metrics::CallbackPoint>* out) {
+                   const store::StoreStats st = store->stats();
+                   out->push_back({{{"outcome", std::string("written")}},
+                                   static_cast<int64_t>(st.net_events_written)});
+                   out->push_back({{{"outcome", std::string("dropped")}},
+                                   static_cast<int64_t>(st.net_events_dropped)});
+                 });
   self_.RegisterInt({"otelbpf.store.size", "Bytes of the store's pages in use (not its WAL)", "By",
                      MetricKind::kGauge},
                     [store] { return static_cast<int64_t>(store->stats().bytes); });

@@ -98,6 +98,8 @@ QueryCommands::QueryCommands(CLI::App* app) {
       "stats", "Rate, errors and p50/p90/p99 per service and operation over a window");
   map_ = app->add_subcommand("map", "Who calls whom on this host: the service graph as text or dot");
   trace_ = app->add_subcommand("trace", "One trace as a waterfall in the terminal");
+  events_ = app->add_subcommand(
+      "events", "TCP connections (up, failed, down), retransmissions and getaddrinfo lookups");
   observe_->footer(kObserveFooter);
 
   size_t slot = 0;
@@ -129,6 +131,17 @@ QueryCommands::QueryCommands(CLI::App* app) {
   trace_->add_option("ID", trace_id_, "The trace id (32 hex digits), as observe prints it")
       ->required();
   AddStoreFlag(trace_, &store_path_);
+
+  events_->add_option("--kind", event_kinds_,
+                      "tcp_up, tcp_failed, tcp_down, tcp_retransmit or dns_lookup (repeatable)")
+      ->check(CLI::IsMember({"tcp_up", "tcp_failed", "tcp_down", "tcp_retransmit", "dns_lookup"}));
+  events_->add_option("--service", values_[6], "Only these services (repeatable)");
+  events_->add_option("--since", window_, "Events this long ago or later (default 5m)")
+      ->default_val("5m");
+  events_->add_option("--last", events_last_, "The newest N events");
+  events_->add_option("-o,--output", output_, "compact or json")
+      ->check(CLI::IsMember({"compact", "json"}));
+  AddStoreFlag(events_, &store_path_);
 }
 
 std::optional<int> QueryCommands::RunIfChosen() {
@@ -137,6 +150,7 @@ std::optional<int> QueryCommands::RunIfChosen() {
     if (stats_->parsed()) return Stats();
     if (map_->parsed()) return Map();
     if (trace_->parsed()) return Trace();
+    if (events_->parsed()) return Events();
   } catch (const store::StoreError& e) {
     std::fprintf(stderr, "otelbpf: %s\n", e.what());
     return 1;
@@ -240,6 +254,32 @@ int QueryCommands::Trace() {
     return 1;
   }
   std::fputs(FormatWaterfall(spans).c_str(), stdout);
+  return 0;
+}
+
+int QueryCommands::Events() {
+  store::NetEventFilter filter;
+  const auto since = ParseTimePoint(window_, NowNs());
+  if (!since) {
+    std::fprintf(stderr, "otelbpf: --since %s: a time ago (30s, 5m, 2h, 1d) or an RFC 3339 UTC "
+                         "time\n", window_.c_str());
+    return 2;
+  }
+  filter.since_ns = *since;
+  filter.kinds = event_kinds_;
+  filter.services = values_[6];
+  if (!events_last_.empty()) {
+    char* end = nullptr;
+    const long long n = std::strtoll(events_last_.c_str(), &end, 10);
+    if (*end || n <= 0) {
+      std::fprintf(stderr, "otelbpf: --last %s: a positive number\n", events_last_.c_str());
+      return 2;
+    }
+    filter.last = static_cast<size_t>(n);
+  }
+  auto db = store::OpenForReading(store_path_);
+  for (const auto& e : store::QueryNetEvents(*db, filter))
+    std::printf("%s\n", (output_ == "json" ? FormatNetEventJson(e) : FormatNetEvent(e)).c_str());
   return 0;
 }
 

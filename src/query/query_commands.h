@@ -1,4 +1,5 @@
-// The commands that read the embedded store: `otelbpf observe`, `stats`, `map` and `trace`.
+// The commands that read the embedded store: `otelbpf observe`, `stats`, `map`, `trace` and
+// `events`.
 // They need no privileges beyond reading the store file (root's by default) and never touch
 // the kernel; they work while `otelbpf run` writes and after it stopped.
 #pragma once
@@ -11,7 +12,7 @@ namespace otelbpf::query {
 
 class QueryCommands {
  public:
-  // Registers the four subcommands and their flags on `app`.
+  // Registers the subcommands and their flags on `app`.
   explicit QueryCommands(CLI::App* app);
   // After parsing: the exit code when one of them was chosen (it ran), else nullopt.
   std::optional<int> RunIfChosen();
@@ -21,11 +22,15 @@ class QueryCommands {
   int Stats();
   int Map();
   int Trace();
+  int Events();
 
   CLI::App* observe_ = nullptr;
   CLI::App* stats_ = nullptr;
   CLI::App* map_ = nullptr;
   CLI::App* trace_ = nullptr;
+  CLI::App* events_ = nullptr;
+  std::vector<std::string> event_kinds_;
+  std::string events_last_;
   std::string store_path_;
   std::string output_ = "compact";
   bool follow_ = false;

@@ -102,6 +102,32 @@ std::string FormatCompact(const store::StoredSpan& s) {
          "  trace=" + ToHex(s.trace_id).substr(0, 12);
 }
 
+std::string FormatNetEvent(const store::NetEvent& e) {
+  std::string who = e.service.empty() ? "?" : e.service;
+  if (e.pid) who += "(" + std::to_string(e.pid) + ")";
+  std::string what = e.kind == "dns_lookup"
+                         ? e.name + (e.result ? " failed (" + std::to_string(e.result) + ")" : "")
+                         : Endpoint("", e.local_address, e.local_port) + " -> " +
+                               Endpoint("", e.peer_address, e.peer_port);
+  if (e.kind == "tcp_failed") what += e.result ? " errno " + std::to_string(e.result) : " given up";
+  std::string line = FormatClock(e.time_ns) + "  " + e.kind + "  " + who + "  " + what;
+  if (e.duration_ns) line += "  " + FormatDuration(e.duration_ns);
+  if (!e.details_json.empty() && e.details_json != "{}") line += "  " + e.details_json;
+  return line;
+}
+
+std::string FormatNetEventJson(const store::NetEvent& e) {
+  nlohmann::json out = {{"time", FormatIso8601(e.time_ns)}, {"kind", e.kind},
+                        {"service", e.service},             {"duration_ns", e.duration_ns}};
+  if (e.pid) out["pid"] = e.pid;
+  if (!e.local_address.empty()) out["local"] = Endpoint("", e.local_address, e.local_port);
+  if (!e.peer_address.empty()) out["peer"] = Endpoint("", e.peer_address, e.peer_port);
+  if (!e.name.empty()) out["name"] = e.name;
+  if (e.kind == "tcp_failed" || e.kind == "dns_lookup") out["result"] = e.result;
+  out["details"] = ParsedOrEmpty(e.details_json, nlohmann::json::object());
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string FormatJson(const store::StoredSpan& s) {
   nlohmann::json out = {
       {"time", FormatIso8601(s.start_ns)},

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "store/net_event.h"
 #include "store/span_record.h"
 
 namespace otelbpf::query {
@@ -25,6 +26,9 @@ std::string FormatClock(uint64_t unix_ns);  // "05:09:01.123" (UTC)
 std::string FormatIso8601(uint64_t unix_ns);  // "2026-12-04T05:09:01.123456789Z"
 
 std::string FormatCompact(const store::StoredSpan& span);
+// A connection or lookup event: time, kind, process, endpoints or name, duration, details.
+std::string FormatNetEvent(const store::NetEvent& event);
+std::string FormatNetEventJson(const store::NetEvent& event);
 std::string FormatJson(const store::StoredSpan& span);
 // Rows of cells as aligned columns (two spaces apart), one line each.
 std::string AlignColumns(const std::vector<std::vector<std::string>>& rows);

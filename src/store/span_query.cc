@@ -302,10 +302,14 @@ std::vector<StoredSpan> QuerySpans(Database& db, const SpanFilter& filter) {
   }
   static const std::string kSelectLight = SelectWithoutAttributes();
   std::string sql = (filter.with_attributes ? std::string(kSelectAll) : kSelectLight) + w.Sql();
+  // With a time window, order by start time so the start_ns index serves both the window and
+  // the order (ordered by id, SQLite scanned the whole table to skip a sort: 480 ms at 1 M
+  // spans); without one, by row id (insertion order: `--last N` reads the table's tail).
+  const std::string order = filter.since_ns && !filter.after_id ? "s.start_ns" : "s.id";
   if (filter.last)
-    sql += " ORDER BY s.id DESC LIMIT " + std::to_string(filter.last);
+    sql += " ORDER BY " + order + " DESC LIMIT " + std::to_string(filter.last);
   else
-    sql += " ORDER BY s.id";
+    sql += " ORDER BY " + order;
   Statement q(db, sql);
   w.BindAll(q);
   std::vector<StoredSpan> out;
@@ -323,6 +327,44 @@ std::vector<StoredSpan> TraceSpans(Database& db, const TraceId& trace_id) {
                       " ORDER BY s.start_ns, s.id");
   std::vector<StoredSpan> out;
   while (q.Step()) out.push_back(RowToSpan(q));
+  return out;
+}
+
+std::vector<NetEvent> QueryNetEvents(Database& db, const NetEventFilter& filter) {
+  WhereBuilder w;
+  if (filter.since_ns) w.Add("e.time_ns >= " + w.Param(static_cast<int64_t>(filter.since_ns)));
+  std::vector<std::string> kinds, services;
+  for (const auto& k : filter.kinds) kinds.push_back("e.kind = " + w.Param(k));
+  for (const auto& svc : filter.services) services.push_back("r.service_name = " + w.Param(svc));
+  if (!kinds.empty()) w.Add(OrOf(kinds));
+  if (!services.empty()) w.Add(OrOf(services));
+  std::string sql =
+      "SELECT e.id, e.time_ns, e.kind, e.local_address, e.local_port, e.peer_address, "
+      "e.peer_port, e.duration_ns, e.name, e.result, e.details, r.service_name, r.pid "
+      "FROM net_events e LEFT JOIN resources r ON r.id = e.resource_id" + w.Sql();
+  sql += filter.last ? " ORDER BY e.time_ns DESC LIMIT " + std::to_string(filter.last)
+                     : " ORDER BY e.time_ns";
+  Statement q(db, sql);
+  w.BindAll(q);
+  std::vector<NetEvent> out;
+  while (q.Step()) {
+    NetEvent e;
+    e.id = q.Int(0);
+    e.time_ns = static_cast<uint64_t>(q.Int(1));
+    e.kind = q.Text(2);
+    e.local_address = q.Text(3);
+    e.local_port = q.Int(4);
+    e.peer_address = q.Text(5);
+    e.peer_port = q.Int(6);
+    e.duration_ns = static_cast<uint64_t>(q.Int(7));
+    e.name = q.Text(8);
+    e.result = q.Int(9);
+    e.details_json = q.Text(10);
+    e.service = q.Text(11);
+    e.pid = q.Int(12);
+    out.push_back(std::move(e));
+  }
+  if (filter.last) std::reverse(out.begin(), out.end());
   return out;
 }
 

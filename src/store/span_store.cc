@@ -64,7 +64,11 @@ struct SpanStore::Statements {
         set_caller(db, "UPDATE spans SET caller_service = ?2 WHERE id = ?1"),
         set_callee(db, "UPDATE spans SET callee_service = ?2 WHERE id = ?1"),
         load_bloom(db, "SELECT bloom FROM trace_blooms WHERE block = ?1"),
-        save_bloom(db, "INSERT OR REPLACE INTO trace_blooms (block, bloom) VALUES (?1, ?2)") {}
+        save_bloom(db, "INSERT OR REPLACE INTO trace_blooms (block, bloom) VALUES (?1, ?2)"),
+        insert_net_event(db,
+                         "INSERT INTO net_events (time_ns, kind, resource_id, local_address, "
+                         "local_port, peer_address, peer_port, duration_ns, name, result, details) "
+                         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)") {}
   Statement insert_span;
   Statement insert_resource;
   Statement find_resource;
@@ -72,6 +76,7 @@ struct SpanStore::Statements {
   Statement set_callee;
   Statement load_bloom;
   Statement save_bloom;
+  Statement insert_net_event;
 };
 
 SpanStore::SpanStore(StoreOptions options)
@@ -128,11 +133,33 @@ void SpanStore::Enqueue(Span&& span, double weight) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_ && queue_.size() < options_.queue_capacity) {
       queue_.push_back({std::move(span), weight});
-      ++enqueued_;
       return;
     }
   }
   dropped_queue_full_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SpanStore::RecordNetEvent(NetEvent&& event) {
+  const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                 std::chrono::steady_clock::now().time_since_epoch())
+                                                 .count());
+  if (now - net_window_start_ns_ >= 1000000000ull) {
+    net_window_start_ns_ = now;
+    net_in_window_ = 0;
+  }
+  if (options_.max_net_events_per_second && net_in_window_ >= options_.max_net_events_per_second) {
+    net_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  ++net_in_window_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_ && net_queue_.size() < options_.queue_capacity) {
+      net_queue_.push_back(std::move(event));
+      return;
+    }
+  }
+  net_dropped_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void SpanStore::Consume(const Span& span) {
@@ -147,10 +174,11 @@ void SpanStore::ConsumeOwned(Span&& span) {
 
 void SpanStore::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
-  const uint64_t target = enqueued_;
   flush_requested_ = true;
   wake_.notify_one();
-  flushed_.wait(lock, [&] { return committed_ >= target || !writer_.joinable(); });
+  flushed_.wait(lock, [&] {
+    return (queue_.empty() && net_queue_.empty() && !writing_) || !writer_.joinable();
+  });
 }
 
 void SpanStore::Shutdown() {
@@ -167,6 +195,7 @@ void SpanStore::Shutdown() {
 void SpanStore::Run() {
   pthread_setname_np(pthread_self(), "otelbpf-store");  // tells it apart in top and perf
   std::vector<Queued> batch;
+  std::vector<NetEvent> events;
   batch.reserve(1024);
   int batches_since_bounds = 0;
   for (;;) {
@@ -176,16 +205,18 @@ void SpanStore::Run() {
       wake_.wait_for(lock, options_.batch_interval,
                      [&] { return stopping_ || flush_requested_ || queue_.size() >= 4096; });
       batch.swap(queue_);
+      events.swap(net_queue_);
       flush_requested_ = false;
+      writing_ = !batch.empty() || !events.empty();
       stop = stopping_;
     }
-    if (!batch.empty()) {
-      WriteBatch(batch);
-      const size_t done = batch.size();
+    if (!batch.empty() || !events.empty()) {
+      WriteBatch(batch, events);
       batch.clear();
+      events.clear();
       {
         std::lock_guard<std::mutex> lock(mu_);
-        committed_ += done;
+        writing_ = false;
       }
       flushed_.notify_all();
       if (++batches_since_bounds >= options_.bounds_every_batches) {
@@ -255,9 +286,29 @@ void SpanStore::SaveBloom() {
   bloom_dirty_ = false;
 }
 
-void SpanStore::WriteBatch(std::vector<Queued>& batch) {
+void SpanStore::WriteNetEvents(std::vector<NetEvent>& events) {
+  Statement& insert = statements_->insert_net_event;
+  for (const NetEvent& e : events) {
+    insert.Reset();
+    insert.Bind(1, static_cast<int64_t>(e.time_ns));
+    insert.Bind(2, e.kind);
+    if (e.resource) insert.Bind(3, ResourceRow(e.resource).id); else insert.BindNull(3);
+    insert.BindOptional(4, e.local_address);
+    if (e.local_port) insert.Bind(5, e.local_port); else insert.BindNull(5);
+    insert.BindOptional(6, e.peer_address);
+    if (e.peer_port) insert.Bind(7, e.peer_port); else insert.BindNull(7);
+    insert.Bind(8, static_cast<int64_t>(e.duration_ns));
+    insert.BindOptional(9, e.name);
+    insert.Bind(10, e.result);
+    insert.BindOptional(11, e.details_json);
+    insert.Step();
+  }
+}
+
+void SpanStore::WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& events) {
   try {
     Transaction transaction(*db_);
+    WriteNetEvents(events);
     Statement& insert = statements_->insert_span;
     std::vector<RowUpdate> updates;
     for (const Queued& queued : batch) {
@@ -310,9 +361,11 @@ void SpanStore::WriteBatch(std::vector<Queued>& batch) {
     SaveBloom();
     transaction.Commit();
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
+    net_written_.fetch_add(events.size(), std::memory_order_relaxed);
     batches_.fetch_add(1, std::memory_order_relaxed);
   } catch (const StoreError& e) {
     // A full disk, a file removed under us: this batch is lost (counted), the next is tried.
+    net_dropped_.fetch_add(events.size(), std::memory_order_relaxed);
     if (dropped_write_failed_.fetch_add(batch.size(), std::memory_order_relaxed) == 0)
       spdlog::warn("store {}: cannot write spans ({}); they are counted in "
                    "otelbpf.store.spans{{outcome=dropped_write_failed}}",
@@ -337,6 +390,9 @@ void SpanStore::EnforceBounds() {
         old.Bind(1, static_cast<int64_t>(now - retention_ns));
         old.Step();
         evicted_age_.fetch_add(static_cast<uint64_t>(db_->Changes()), std::memory_order_relaxed);
+        Statement old_events(*db_, "DELETE FROM net_events WHERE time_ns < ?1");
+        old_events.Bind(1, static_cast<int64_t>(now - retention_ns));
+        old_events.Step();
       }
     }
     const int64_t page_size = db_->QueryInt("PRAGMA page_size").value_or(4096);
@@ -350,20 +406,25 @@ void SpanStore::EnforceBounds() {
     // oldest share until the pages in use fit.
     while (used > options_.max_bytes) {
       const int64_t count = db_->QueryInt("SELECT COUNT(*) FROM spans").value_or(0);
-      if (count == 0) break;
-      const int64_t evict = std::max<int64_t>(1, static_cast<int64_t>(count * kEvictShare));
+      const int64_t events = db_->QueryInt("SELECT COUNT(*) FROM net_events").value_or(0);
+      if (count == 0 && events == 0) break;
       Statement oldest(*db_,
                        "DELETE FROM spans WHERE id < (SELECT MIN(id) FROM spans) + ?1");
-      oldest.Bind(1, evict);
+      oldest.Bind(1, std::max<int64_t>(1, static_cast<int64_t>(count * kEvictShare)));
       oldest.Step();
       evicted_size_.fetch_add(static_cast<uint64_t>(db_->Changes()), std::memory_order_relaxed);
+      Statement oldest_events(
+          *db_, "DELETE FROM net_events WHERE id < (SELECT MIN(id) FROM net_events) + ?1");
+      oldest_events.Bind(1, std::max<int64_t>(1, static_cast<int64_t>(events * kEvictShare)));
+      oldest_events.Step();
       used = used_bytes();
     }
     // Resources no span refers to any more (processes long gone), and the filters of blocks
     // whose rows are all gone (all of them when no span is left: row ids may start over).
     db_->Execute(
         "DELETE FROM resources WHERE NOT EXISTS "
-        "(SELECT 1 FROM spans WHERE spans.resource_id = resources.id)");
+        "(SELECT 1 FROM spans WHERE spans.resource_id = resources.id) AND NOT EXISTS "
+        "(SELECT 1 FROM net_events WHERE net_events.resource_id = resources.id)");
     if (db_->Changes() > 0) {
       resource_ids_.clear();
       no_resource_row_ = {};
@@ -383,6 +444,8 @@ StoreStats SpanStore::stats() const {
   s.sampled_out = sampled_out_.load(std::memory_order_relaxed);
   s.over_budget = over_budget_.load(std::memory_order_relaxed);
   s.dropped_write_failed = dropped_write_failed_.load(std::memory_order_relaxed);
+  s.net_events_written = net_written_.load(std::memory_order_relaxed);
+  s.net_events_dropped = net_dropped_.load(std::memory_order_relaxed);
   s.evicted_age = evicted_age_.load(std::memory_order_relaxed);
   s.evicted_size = evicted_size_.load(std::memory_order_relaxed);
   s.bytes = bytes_.load(std::memory_order_relaxed);

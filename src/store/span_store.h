@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/net_event.h"
 #include "store/recent_spans.h"
 #include "store/trace_bloom.h"
 #include "store/write_sampler.h"
@@ -37,6 +38,9 @@ struct StoreOptions {
   size_t queue_capacity = 65536;  // spans waiting for the writer; more are dropped (counted)
   // --store-max-spans-per-second: under more load whole traces are sampled (write_sampler.h).
   uint32_t max_spans_per_second = 2000;
+  // Connection and lookup events kept per second at most (a connection-per-request load opens
+  // thousands a second); more are dropped and counted.
+  uint32_t max_net_events_per_second = 1000;
   std::chrono::milliseconds batch_interval{200};
   // How often the bounds are enforced (an eviction pass), in batches.
   int bounds_every_batches = 10;
@@ -48,6 +52,8 @@ struct StoreStats {
   uint64_t sampled_out = 0;   // traces left out to stay within max_spans_per_second
   uint64_t over_budget = 0;   // a burst cut off within one second
   uint64_t dropped_write_failed = 0;
+  uint64_t net_events_written = 0;
+  uint64_t net_events_dropped = 0;  // over max_net_events_per_second, or the queue was full
   uint64_t evicted_age = 0;
   uint64_t evicted_size = 0;
   uint64_t bytes = 0;  // pages in use × page size, at the last bounds pass
@@ -65,6 +71,8 @@ class SpanStore : public SpanSink {
   void ConsumeOwned(Span&& span) override;
   // Writes what is queued, then stops the thread.
   void Shutdown() override;
+  // A connection or lookup event (capture thread, like Consume). Never blocks.
+  void RecordNetEvent(NetEvent&& event);
   // Blocks until everything queued before the call is committed (tests, benchmarks).
   void Flush();
 
@@ -78,7 +86,8 @@ class SpanStore : public SpanSink {
     Span span;
     double weight;
   };
-  void WriteBatch(std::vector<Queued>& batch);
+  void WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& events);
+  void WriteNetEvents(std::vector<NetEvent>& events);
   struct KnownResource {
     std::weak_ptr<const Resource> resource;
     int64_t id;
@@ -101,11 +110,13 @@ class SpanStore : public SpanSink {
   std::condition_variable wake_;
   std::condition_variable flushed_;
   std::vector<Queued> queue_;
+  std::vector<NetEvent> net_queue_;
+  uint64_t net_window_start_ns_ = 0;  // capture thread only: the per-second cap
+  uint32_t net_in_window_ = 0;
   WriteSampler sampler_;  // capture thread only (Consume)
   bool stopping_ = false;
   bool flush_requested_ = false;
-  uint64_t enqueued_ = 0;   // guarded by mu_
-  uint64_t committed_ = 0;  // guarded by mu_: spans taken from the queue and done with
+  bool writing_ = false;  // guarded by mu_: a batch taken from the queues is being written
 
   // Writer thread only: resources already in the file, by the Resource object they came from
   // (weak: a resource that is gone is looked up again by fingerprint if it comes back).
@@ -119,7 +130,7 @@ class SpanStore : public SpanSink {
   RecentSpans recent_;
 
   std::atomic<uint64_t> written_{0}, dropped_queue_full_{0}, sampled_out_{0}, over_budget_{0},
-      dropped_write_failed_{0},
+      dropped_write_failed_{0}, net_written_{0}, net_dropped_{0},
       evicted_age_{0}, evicted_size_{0}, bytes_{0}, batches_{0};
   std::thread writer_;
 };

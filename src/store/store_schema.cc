@@ -59,6 +59,22 @@ CREATE TABLE trace_blooms (
   block INTEGER PRIMARY KEY,
   bloom BLOB NOT NULL
 );
+-- What the kernel saw besides requests (store/net_event.h).
+CREATE TABLE net_events (
+  id             INTEGER PRIMARY KEY,
+  time_ns        INTEGER NOT NULL,  -- Unix nanoseconds
+  kind           TEXT NOT NULL,     -- tcp_up, tcp_failed, tcp_down, tcp_retransmit, dns_lookup
+  resource_id    INTEGER,           -- resources.id; NULL when the process is unknown
+  local_address  TEXT,
+  local_port     INTEGER,
+  peer_address   TEXT,
+  peer_port      INTEGER,
+  duration_ns    INTEGER,
+  name           TEXT,              -- dns_lookup: the name
+  result         INTEGER,           -- tcp_failed: errno; dns_lookup: getaddrinfo's return
+  details        TEXT               -- JSON
+);
+CREATE INDEX net_events_by_time ON net_events(time_ns);
 )sql",
   };
   return migrations;
