@@ -26,6 +26,8 @@
 #include "export/prometheus/prometheus_config.h"
 #include "protocols/registry.h"
 #include "assembly/span_pipeline.h"
+#include "ui/ui_address.h"
+#include "ui/ui_server.h"
 
 namespace otelbpf {
 namespace {
@@ -158,6 +160,20 @@ int RunAgent(const AgentOptions& options) {
   InstallSignalHandlers();
   const auto started = std::chrono::steady_clock::now();
 
+  // The web UI's address and token are checked before anything is attached: an address other
+  // hosts can reach without a token is refused outright (docs/ui.md, "Security").
+  std::optional<ui::UiAddress> ui_address;
+  {
+    std::string error;
+    ui_address = ui::ParseUiAddress(
+        options.ui.address.empty() ? ui::kDefaultUiAddress : options.ui.address, &error);
+    if (ui_address) error = ui::ValidateUiSecurity(*ui_address, options.ui.token);
+    if (!error.empty()) {
+      spdlog::error("{}", error);
+      return 2;
+    }
+  }
+
   PreflightResult pre = RunPreflight();
   for (const auto& a : pre.actions) spdlog::info("{}", a);
   if (!pre.errors.empty()) {
@@ -215,6 +231,26 @@ int RunAgent(const AgentOptions& options) {
   std::unique_ptr<store::SpanStore> span_store = OpenStore(options.store, &store_failed);
   if (store_failed) return 2;
   if (span_store) pipeline.AddSink(span_store.get());
+  // The UI serves from its own threads and reads the store through its own connections:
+  // nothing here waits on it.
+  std::unique_ptr<ui::UiServer> ui_server;
+  if (ui_address) {
+    ui::UiServerOptions ui_options;
+    ui_options.address = *ui_address;
+    ui_options.token = options.ui.token;
+    ui_options.store_path = span_store ? span_store->path() : "";
+    ui_server = std::make_unique<ui::UiServer>(std::move(ui_options));
+    std::string error;
+    if (!ui_server->Start(&error)) {
+      ui_server.reset();
+      if (!options.ui.address.empty()) {  // an address the user asked for must be served
+        spdlog::error("web UI: {} (--ui none turns it off)", error);
+        return 2;
+      }
+      spdlog::warn("web UI: {}; running without it (--ui ADDR:PORT moves it, --ui none "
+                   "silences this)", error);
+    }
+  }
   if (exporter) pipeline.AddSink(exporter.get());  // last: it takes each span, no copy
 
   std::vector<std::string> metric_warnings;
@@ -348,9 +384,14 @@ int RunAgent(const AgentOptions& options) {
     target += std::string(target.empty() ? "" : " and ") + "the store " + span_store->path();
   if (target.empty()) target = "nowhere (--output none, no OTLP endpoint)";
   std::string metrics_to = metrics.Destinations();
+  const std::string ui_at =
+      ui_server ? "; web UI on http://" +
+                      ui::FormatUiAddress({ui_address->host, ui_server->port()}) + "/"
+                : "";
   spdlog::info(
-      "otelbpf is ready: {} hooks attached in {} ms; spans go to {} (sampler {}); metrics to {}",
-      bpf->AttachedHooks(), ms, target, Describe(sampler), metrics_to.empty() ? "nowhere" : metrics_to);
+      "otelbpf is ready: {} hooks attached in {} ms; spans go to {} (sampler {}); metrics to {}{}",
+      bpf->AttachedHooks(), ms, target, Describe(sampler), metrics_to.empty() ? "nowhere" : metrics_to,
+      ui_at);
 
   uint64_t reported_losses = 0;
   size_t connections_at_last_trim = 0;
@@ -401,6 +442,7 @@ int RunAgent(const AgentOptions& options) {
   }
 
   spdlog::info("stopping: detaching eBPF programs and flushing exporters");
+  ui_server.reset();  // no page is answered from a half-stopped agent
   bpf->Poll(0);  // whatever the kernel queued before we detach
   const CaptureCounters counters = metrics.PublishKernelStats(*bpf);
   bpf.reset();

@@ -67,6 +67,14 @@ struct AgentOptions {
     std::chrono::milliseconds retention = std::chrono::hours(24);
     int64_t max_spans_per_second = 2000;  // beyond it whole traces are sampled; 0: no limit
   } store;
+  // The web UI (src/ui, docs/ui.md) that shows the store.
+  struct Ui {
+    // "": the default 127.0.0.1:9465, and a busy port there is a warning; ADDR:PORT given by
+    // the user must be served (an error otherwise); "none": off.
+    std::string address;
+    // Needed for an address other hosts can reach; then checked on every request.
+    std::string token;
+  } ui;
 };
 
 // Returns the process exit code. Prints its own errors.

@@ -8,6 +8,7 @@
 #include "config/value_parsers.h"
 #include "http_capture.h"
 #include "protocols/selection.h"
+#include "ui/ui_address.h"
 
 namespace otelbpf::config {
 namespace {
@@ -277,6 +278,18 @@ const std::vector<ConfigKey> kKeys = {
      [](const ConfigValue& v, const KeyPlace&, RunSettings* s, std::vector<std::string>* w) {
        s->agent.store.retention = v.Duration();
        return Unused(w);
+     }},
+
+    // --- ui ---
+    {"ui.address", ValueType::kString, "127.0.0.1:9465", "--ui", "OTEL_EBPF_UI",
+     "The web UI's ADDR:PORT, or none; an address other hosts can reach needs --ui-token "
+     "(OTEL_EBPF_UI_TOKEN)",
+     Effect::kApplied,
+     [](const ConfigValue& v, const KeyPlace&, RunSettings* s, std::vector<std::string>*) {
+       std::string error;
+       if (v.String() != "none" && !ui::ParseUiAddress(v.String(), &error)) return error;
+       s->agent.ui.address = v.String();
+       return std::string();
      }},
 
     // --- attributes ---

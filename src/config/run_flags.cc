@@ -81,6 +81,18 @@ void AddRunFlags(CLI::App* run, RunSettings* s) {
          "Spans older than this are evicted from the store (default 24h)")
       ->envname("OTEL_EBPF_STORE_RETENTION")
       ->type_name("DURATION");
+  run->add_option("--ui", options.ui.address,
+                  "The web UI (service map, RED, spans, traces, DNS, TCP) on ADDR:PORT (default "
+                  "127.0.0.1:9465; a busy default port is only a warning), or none. An address "
+                  "other hosts can reach needs --ui-token")
+      ->envname("OTEL_EBPF_UI")
+      ->type_name("ADDR:PORT|none");
+  run->add_option("--ui-token", options.ui.token,
+                  "The token the web UI asks for on every request (Authorization: Bearer TOKEN, "
+                  "or ?token=TOKEN once, which sets a cookie); required off loopback. Prefer the "
+                  "environment variable: a flag is visible to every user in ps")
+      ->envname("OTEL_EBPF_UI_TOKEN")
+      ->type_name("TOKEN");
   run->add_option("--k8s-context", options.kubernetes.context,
                   "The kubeconfig context to use (default: its current-context)")
       ->type_name("NAME");

@@ -64,6 +64,8 @@ const std::vector<KeyCase>& Cases() {
        [](const RunSettings& s, const Env&) {
          EXPECT_EQ(s.agent.store.retention, std::chrono::hours(2));
        }},
+      {"ui.address", "ui: {address: '[::1]:9470'}",
+       [](const RunSettings& s, const Env&) { EXPECT_EQ(s.agent.ui.address, "[::1]:9470"); }},
       {"discovery.instrument[].open_ports",
        "discovery:\n  instrument:\n    - open_ports: 80,8000-8002\n",
        [](const RunSettings& s, const Env&) {
