@@ -211,6 +211,18 @@ ApiResponse MapApi(store::Database& db, const QueryParams& params, uint64_t now_
                     window->window_ns)};
 }
 
+ApiResponse OverviewApi(store::Database& db, const QueryParams& params, uint64_t now_ns) {
+  std::string error;
+  auto window = WindowFrom(params, now_ns, &error);
+  if (!window) return BadRequest(error);
+  const auto spans = store::QuerySpans(db, window->filter);
+  return {200, "{\"map\":" + GraphJson(query::ComputeGraph(spans, window->window_ns),
+                                       window->window_ns) +
+                   ",\"stats\":" + RedJson(query::ComputeRed(spans, window->window_ns),
+                                            window->window_ns) +
+                   "}"};
+}
+
 ApiResponse EventsApi(store::Database& db, const QueryParams& params, uint64_t now_ns) {
   static const std::vector<std::string> kKinds = {"tcp_up", "tcp_failed", "tcp_down",
                                                   "tcp_retransmit", "dns_lookup"};

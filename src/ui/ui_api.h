@@ -45,6 +45,10 @@ ApiResponse TraceApi(store::Database& db, const std::string& trace_id_hex);
 ApiResponse StatsApi(store::Database& db, const QueryParams& params, uint64_t now_ns);
 // The service graph (`otelbpf map`): since (default 5m), service, protocol.
 ApiResponse MapApi(store::Database& db, const QueryParams& params, uint64_t now_ns);
+// The first view's data in one read: {"map": MapApi's body, "stats": StatsApi's body}. The two
+// aggregate the same spans, and reading them is most of the cost (docs/ui.md), so the page
+// asks once.
+ApiResponse OverviewApi(store::Database& db, const QueryParams& params, uint64_t now_ns);
 // Connection and lookup events (`otelbpf events`): kind, service (repeatable), since (default
 // 5m), last (default 500, at most 5000); newest first.
 ApiResponse EventsApi(store::Database& db, const QueryParams& params, uint64_t now_ns);

@@ -173,6 +173,11 @@ struct UiServer::Impl {
         return MapApi(db, OrderedParams(req), options.now_ns());
       });
     });
+    server.Get("/api/overview", [this](const httplib::Request& req, httplib::Response& res) {
+      Api(res, [&](store::Database& db) {
+        return OverviewApi(db, OrderedParams(req), options.now_ns());
+      });
+    });
     server.Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) {
       Api(res, [&](store::Database& db) {
         return EventsApi(db, OrderedParams(req), options.now_ns());

@@ -218,6 +218,11 @@ TEST_F(UiApiTest, StatsAndMapAreTheCommandsFigures) {
   for (const json& n : graph["nodes"]) nodes.insert(n["name"]);
   EXPECT_EQ(nodes, (std::set<std::string>{"curl", "nginx", "10.0.0.5:8080", "127.0.0.53:53"}));
 
+  // The overview is both in one read, the same figures.
+  const json overview = Get(OverviewApi(*db_, ParseQueryString("since=20s"), kNow));
+  EXPECT_EQ(overview["map"], graph);
+  EXPECT_EQ(overview["stats"], stats);
+
   // The window and the service filter narrow both.
   EXPECT_EQ(Get(MapApi(*db_, ParseQueryString("since=5500ms"), kNow))["edges"].size(), 1u);
   const json curl_rows = Get(StatsApi(*db_, ParseQueryString("since=1h&service=curl"), kNow));
@@ -291,6 +296,7 @@ TEST_F(UiServerTest, ServesEmbeddedPagesAndTheApi) {
   EXPECT_EQ(json::parse(trace->body)["spans"].size(), 3u);
   EXPECT_EQ(client.Get("/api/stats?since=1h")->status, 200);
   EXPECT_EQ(client.Get("/api/map?since=1h")->status, 200);
+  EXPECT_EQ(client.Get("/api/overview?since=1h")->status, 200);
   EXPECT_EQ(client.Get("/api/events?kind=dns_lookup&since=1h")->status, 200);
   EXPECT_EQ(json::parse(client.Get("/api/status")->body)["store"], dir_.File());
 }

@@ -136,8 +136,8 @@ function drawMap(svg, graph) {
 }
 
 async function loadOverview() {
-  const since = [['since', windowValue()]];
-  const [graph, stats] = await Promise.all([api('map', since), api('stats', since)]);
+  // One call for both: they aggregate the same spans, and reading those is most of the cost.
+  const {map: graph, stats} = await api('overview', [['since', windowValue()]]);
   drawMap($('#map'), graph);
   fill($('#red tbody'), stats.rows.map((r) => el('tr', {onclick: () => openSpans(`--service '${r.service}' --kind ${r.kind} --protocol ${r.protocol}`)},
     el('td', {}, r.service), el('td', {}, r.kind), el('td', {}, r.protocol), el('td', {class: 'wrap'}, r.operation),
