@@ -39,6 +39,10 @@ class Agent:
             # Each agent its own store in the test's folder: parallel tests never share the
             # default /var/lib/otelbpf/otelbpf.db (one writer per file), and every test writes one.
             args = [*args, "--store", os.path.join(workdir, f"store-{Agent._count}.db")]
+        if not any(a == "--ui" or a.startswith("--ui=") for a in args):
+            # No web UI unless a test asks for one (test_ui.py): agents of tests run in parallel
+            # would otherwise race for its default port 127.0.0.1:9465.
+            args = [*args, "--ui", "none"]
         self.process = Process(f"agent{Agent._count}", [*prefix, config.agent_binary(), "run", *args], workdir,
                                env=env)
         self.pid = self.process.pid
