@@ -92,7 +92,7 @@ function drawMap(svg, graph) {
   }
   const columns = [];
   for (const n of graph.nodes) (columns[rank[n.name]] = columns[rank[n.name]] || []).push(n);
-  const W = 190, H = 44, GX = 150, GY = 34, PAD = 20;
+  const W = 190, H = 44, GX = 240, GY = 34, PAD = 20;
   const pos = {};
   columns.forEach((col, c) => col.forEach((n, r) => { pos[n.name] = {x: PAD + c * (W + GX), y: PAD + r * (H + GY)}; }));
   const width = PAD * 2 + columns.length * W + (columns.length - 1) * GX;
@@ -101,12 +101,15 @@ function drawMap(svg, graph) {
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svg.append(el('defs', {}, el('marker', {id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse'},
     el('path', {d: 'M 0 0 L 10 5 L 0 10 z', fill: '#8d97ab'}))));
-  graph.edges.forEach((e, i) => {
+  // Labels sit just before the arrow head they belong to (right-aligned), stacked when several
+  // edges end at one service, so they never pile up in the middle of the gap.
+  const incoming = {};
+  graph.edges.forEach((e) => {
     const a = pos[e.from], b = pos[e.to];
-    let d, lx, ly;
+    let d, lx, ly, anchor = 'end';
     if (e.from === e.to) {
       d = `M ${a.x + W - 30} ${a.y} C ${a.x + W} ${a.y - 40}, ${a.x + W + 30} ${a.y}, ${a.x + W} ${a.y + 12}`;
-      lx = a.x + W; ly = a.y - 22;
+      lx = a.x + W; ly = a.y - 22; anchor = 'middle';
     } else {
       const forward = b.x > a.x;
       const x1 = forward ? a.x + W : a.x + W / 2, y1 = forward ? a.y + H / 2 : a.y + H;
@@ -114,14 +117,16 @@ function drawMap(svg, graph) {
       const bend = forward ? (x2 - x1) / 2 : 40;
       d = forward ? `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`
                   : `M ${x1} ${y1} C ${x1 + bend} ${y1 + bend}, ${x2 + bend} ${y2 - bend}, ${x2} ${y2}`;
-      lx = (x1 + x2) / 2; ly = (y1 + y2) / 2 - 6 + (i % 2) * 12;
+      const k = incoming[e.to] = (incoming[e.to] || 0) + 1;
+      if (forward) { lx = x2 - 10; ly = y2 - 6 - 12 * (k - 1); }
+      else { lx = x2 + W / 2 + 4; ly = y2 - 6 - 12 * (k - 1); anchor = 'start'; }
     }
     const label = `${fmtRate(e.rate_per_s)}/s · ${fmtPct(e.error_pct)} err · p99 ${fmtDur(e.p99_ns)}`;
     svg.append(el('g', {class: 'edge' + (e.errors > 0 ? ' errors' : ''), 'data-from': e.from, 'data-to': e.to,
                         onclick: () => openSpans(`--from '${e.from}' --to '${e.to}'`)},
       el('title', {}, `${e.from} → ${e.to} (${e.protocol}): ${fmtCount(e.count)} calls, ${label}`),
       el('path', {d, 'marker-end': 'url(#arrow)'}),
-      el('text', {x: lx, y: ly, 'text-anchor': 'middle'}, `${e.protocol} ${label}`)));
+      el('text', {x: lx, y: ly, 'text-anchor': anchor}, `${e.protocol} ${label}`)));
   });
   for (const n of graph.nodes) {
     const p = pos[n.name];
@@ -210,8 +215,12 @@ async function loadTrace(id) {
     if (k.retransmits) notes.push(`${k.retransmits} tcp retransmit${k.retransmits > 1 ? 's' : ''}`);
     if (k.rtt_s !== undefined) notes.push(`rtt ${fmtDur(k.rtt_s * 1e9)}`);
     if (notes.length) {
-      const end = (s.start_ns - t.start_ns + s.duration_ns) / total;
-      track.append(el('span', {class: 'wf-kernel', style: end < 0.7 ? `left:calc(${pct(s.start_ns - t.start_ns + s.duration_ns)} + 4px)` : 'right:0'}, notes.join(' · ')));
+      // Beside the bar where there is room: after it, else before it, else over it.
+      const begin = (s.start_ns - t.start_ns) / total, end = begin + s.duration_ns / total;
+      const place = end < 0.7 ? `left:calc(${(100 * end).toFixed(3)}% + 4px)`
+                  : begin > 0.3 ? `right:calc(${(100 - 100 * begin).toFixed(3)}% + 4px)`
+                  : `left:calc(${(100 * begin).toFixed(3)}% + 4px);color:#fff`;
+      track.append(el('span', {class: 'wf-kernel', style: place}, notes.join(' · ')));
     }
     const row = el('div', {class: 'wf-row', 'data-span': s.span_id},
       el('div', {class: 'wf-label', style: `padding-left:${8 + 16 * s.depth}px`, title: s.operation},
