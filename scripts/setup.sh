@@ -24,6 +24,7 @@ BUILD_PACKAGES=(
   libyaml-cpp-dev  # the config file (--config, src/config) and kubeconfig files
   libsqlite3-dev  # the embedded store (--store, src/store) that otelbpf observe/stats/map read
   libmimalloc-dev  # the agent's allocator: ~15 % less agent CPU than glibc malloc (docs/performance.md)
+  libcpp-httplib-dev  # the web UI's HTTP server (src/ui, docs/ui.md)
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -39,6 +40,7 @@ TEST_PACKAGES=(
   nghttp2-client nghttp2-server python3-grpcio  # HTTP/2 and gRPC peers (test_http2_grpc.py)
   systemd  # systemd-analyze verify checks deploy/systemd/otelbpf.service (tests/deploy)
   podman runc  # one real container in test_containers (runc: crun refuses hybrid cgroup hosts)
+  chromium chromium-driver python3-selenium  # the web UI in a real headless browser (test_ui.py)
 )
 # The independent OTLP decoder in the tests runs on Node.js; some images ship their own
 # nodejs (with npm inside), which conflicts with Debian's npm package.

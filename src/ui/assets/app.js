@@ -94,9 +94,24 @@ function drawMap(svg, graph) {
   for (const n of graph.nodes) (columns[rank[n.name]] = columns[rank[n.name]] || []).push(n);
   const W = 190, H = 44, GX = 240, GY = 34, PAD = 20;
   const pos = {};
-  columns.forEach((col, c) => col.forEach((n, r) => { pos[n.name] = {x: PAD + c * (W + GX), y: PAD + r * (H + GY)}; }));
-  const width = PAD * 2 + columns.length * W + (columns.length - 1) * GX;
-  const height = PAD * 2 + Math.max(...columns.map((c) => (c ? c.length : 0))) * (H + GY) - GY;
+  let width, height;
+  // Calls that come back around (a ring of services) stretch the layers into a long chain: past
+  // five layers the services go on a circle instead, edges bending through the middle.
+  const circle = columns.length > 5;
+  if (circle) {
+    // An ellipse on which neighbours are a box apart across or a box apart down.
+    const step = 2 * Math.sin(Math.PI / names.length);
+    const rx = Math.max(250, (W + 30) / step), ry = Math.max(140, (H + 30) / step);
+    width = 2 * rx + W + 2 * PAD; height = 2 * ry + H + 2 * PAD;
+    graph.nodes.forEach((n, i) => {
+      const a = 2 * Math.PI * i / graph.nodes.length - Math.PI / 2;
+      pos[n.name] = {x: PAD + rx + rx * Math.cos(a), y: PAD + ry + ry * Math.sin(a)};
+    });
+  } else {
+    columns.forEach((col, c) => col.forEach((n, r) => { pos[n.name] = {x: PAD + c * (W + GX), y: PAD + r * (H + GY)}; }));
+    width = PAD * 2 + columns.length * W + (columns.length - 1) * GX;
+    height = PAD * 2 + Math.max(...columns.map((c) => (c ? c.length : 0))) * (H + GY) - GY;
+  }
   svg.setAttribute('width', width); svg.setAttribute('height', height);
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svg.append(el('defs', {}, el('marker', {id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse'},
@@ -107,7 +122,22 @@ function drawMap(svg, graph) {
   graph.edges.forEach((e) => {
     const a = pos[e.from], b = pos[e.to];
     let d, lx, ly, anchor = 'end';
-    if (e.from === e.to) {
+    if (circle && e.from !== e.to) {
+      // Centre to centre, bent toward the middle of the circle; the label 60 % along.
+      let x1 = a.x + W / 2, y1 = a.y + H / 2, x2 = b.x + W / 2, y2 = b.y + H / 2;
+      const cx = width / 2, cy = height / 2, mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
+      const qx = mx + (cx - mx) * 0.35, qy = my + (cy - my) * 0.35;
+      // Start and end on the boxes' borders, so the arrow head shows.
+      const border = (x, y) => {
+        const dx = x - qx, dy = y - qy;
+        const f = Math.min(dx ? (W / 2) / Math.abs(dx) : Infinity, dy ? (H / 2) / Math.abs(dy) : Infinity, 1);
+        return [x - dx * f, y - dy * f];
+      };
+      [x1, y1] = border(x1, y1);
+      [x2, y2] = border(x2, y2);
+      d = `M ${x1} ${y1} Q ${qx} ${qy}, ${x2} ${y2}`;
+      lx = 0.16 * x1 + 0.48 * qx + 0.36 * x2; ly = 0.16 * y1 + 0.48 * qy + 0.36 * y2; anchor = 'middle';
+    } else if (e.from === e.to) {
       d = `M ${a.x + W - 30} ${a.y} C ${a.x + W} ${a.y - 40}, ${a.x + W + 30} ${a.y}, ${a.x + W} ${a.y + 12}`;
       lx = a.x + W; ly = a.y - 22; anchor = 'middle';
     } else {
