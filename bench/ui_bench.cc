@@ -72,8 +72,7 @@ Span HttpSpan(const ResourcePtr& resource, SpanKind kind, const TraceId& trace, 
 }
 
 std::string WriteStore(size_t spans, std::string* a_trace) {
-  const std::string path =
-      "/tmp/otelbpf-ui-bench-" + std::to_string(getpid()) + ".db";
+  const std::string path = "/tmp/otelbpf-ui-bench-" + std::to_string(getpid()) + ".db";
   store::StoreOptions options;
   options.path = path;
   options.max_bytes = 64ull << 30;
@@ -97,16 +96,16 @@ std::string WriteStore(size_t spans, std::string* a_trace) {
     const uint64_t start = start0 + i * (window / spans);
     const std::string route = "/api/v1/items/" + std::to_string(i % 40);
     const int64_t status = i % 100 < 2 ? 503 : 200;
-    writer.Consume(HttpSpan(services[(i / 2) % 12], SpanKind::kClient, trace, client_id, {},
-                            start, 2000000 + (i % 997) * 1000, route, status));
+    writer.Consume(HttpSpan(services[(i / 2) % 12], SpanKind::kClient, trace, client_id, {}, start,
+                            2000000 + (i % 997) * 1000, route, status));
     writer.Consume(HttpSpan(services[(i / 2 + 1) % 12], SpanKind::kServer, trace, server_id,
                             client_id, start + 100000, 1800000, route, status));
     if (i == spans / 2) *a_trace = ToHex(trace);
     if (i % 65536 == 0) writer.Flush();
   }
   writer.Shutdown();
-  std::printf("stored %llu spans in %s\n",
-              static_cast<unsigned long long>(writer.stats().written), path.c_str());
+  std::printf("stored %llu spans in %s\n", static_cast<unsigned long long>(writer.stats().written),
+              path.c_str());
   return path;
 }
 
@@ -174,8 +173,10 @@ int main(int argc, char** argv) {
     std::printf("\nin-process (median / max of %d rounds, ms)\n", rounds);
     std::printf("  QuerySpans, 5m window, light (%zu spans)        %7.1f  %7.1f\n", read.size(),
                 q.median, q.max);
-    std::printf("  ComputeGraph                                    %7.1f  %7.1f\n", g.median, g.max);
-    std::printf("  ComputeRed                                      %7.1f  %7.1f\n", r.median, r.max);
+    std::printf("  ComputeGraph                                    %7.1f  %7.1f\n", g.median,
+                g.max);
+    std::printf("  ComputeRed                                      %7.1f  %7.1f\n", r.median,
+                r.max);
   }
 
   for (bool reuse : {true, false}) {

@@ -60,8 +60,8 @@ std::string ValidateUiSecurity(const UiAddress& address, const std::string& toke
   // The token travels in a cookie and a header: characters that need quoting there are refused
   // rather than escaped (a token is made up by the user, e.g. `openssl rand -hex 16`).
   for (char c : token)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("-._~+/=").find(c) ==
-                                                            std::string_view::npos)
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view("-._~+/=").find(c) == std::string_view::npos)
       return "--ui-token: use letters, digits and -._~+/= only (e.g. openssl rand -hex 16)";
   if (IsLoopback(address.host) || !token.empty()) return "";
   return "--ui " + FormatUiAddress(address) +

@@ -216,11 +216,11 @@ ApiResponse OverviewApi(store::Database& db, const QueryParams& params, uint64_t
   auto window = WindowFrom(params, now_ns, &error);
   if (!window) return BadRequest(error);
   const auto spans = store::QuerySpans(db, window->filter);
-  return {200, "{\"map\":" + GraphJson(query::ComputeGraph(spans, window->window_ns),
-                                       window->window_ns) +
-                   ",\"stats\":" + RedJson(query::ComputeRed(spans, window->window_ns),
-                                            window->window_ns) +
-                   "}"};
+  return {
+      200,
+      "{\"map\":" + GraphJson(query::ComputeGraph(spans, window->window_ns), window->window_ns) +
+          ",\"stats\":" + RedJson(query::ComputeRed(spans, window->window_ns), window->window_ns) +
+          "}"};
 }
 
 ApiResponse EventsApi(store::Database& db, const QueryParams& params, uint64_t now_ns) {

@@ -183,11 +183,12 @@ std::string GraphJson(const std::vector<query::GraphEdge>& edges, uint64_t windo
   }
   json out_nodes = json::array();
   for (const auto& [name, n] : nodes)
-    out_nodes.push_back(
-        {{"name", name}, {"calls_in", n.calls_in}, {"calls_out", n.calls_out},
-         {"errors_in", n.errors_in}});
-  return Dump({{"window_ns", window_ns}, {"nodes", std::move(out_nodes)},
-               {"edges", std::move(out_edges)}});
+    out_nodes.push_back({{"name", name},
+                         {"calls_in", n.calls_in},
+                         {"calls_out", n.calls_out},
+                         {"errors_in", n.errors_in}});
+  return Dump(
+      {{"window_ns", window_ns}, {"nodes", std::move(out_nodes)}, {"edges", std::move(out_edges)}});
 }
 
 std::string NetEventsJson(const std::vector<store::NetEvent>& events) {

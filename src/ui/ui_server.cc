@@ -73,7 +73,8 @@ struct UiServer::Impl {
   template <typename Endpoint>
   void Api(httplib::Response& res, Endpoint&& endpoint) {
     if (options.store_path.empty()) {
-      Reply(res, {503, ErrorJson("the agent runs without a store (--store none): nothing to show")});
+      Reply(res,
+            {503, ErrorJson("the agent runs without a store (--store none): nothing to show")});
       return;
     }
     try {
@@ -156,22 +157,19 @@ struct UiServer::Impl {
         });
 
     server.Get("/api/spans", [this](const httplib::Request& req, httplib::Response& res) {
-      Api(res, [&](store::Database& db) {
-        return SpansApi(db, OrderedParams(req), options.now_ns());
-      });
+      Api(res,
+          [&](store::Database& db) { return SpansApi(db, OrderedParams(req), options.now_ns()); });
     });
     server.Get("/api/trace/([^/]*)", [this](const httplib::Request& req, httplib::Response& res) {
       Api(res, [&](store::Database& db) { return TraceApi(db, req.matches[1]); });
     });
     server.Get("/api/stats", [this](const httplib::Request& req, httplib::Response& res) {
-      Api(res, [&](store::Database& db) {
-        return StatsApi(db, OrderedParams(req), options.now_ns());
-      });
+      Api(res,
+          [&](store::Database& db) { return StatsApi(db, OrderedParams(req), options.now_ns()); });
     });
     server.Get("/api/map", [this](const httplib::Request& req, httplib::Response& res) {
-      Api(res, [&](store::Database& db) {
-        return MapApi(db, OrderedParams(req), options.now_ns());
-      });
+      Api(res,
+          [&](store::Database& db) { return MapApi(db, OrderedParams(req), options.now_ns()); });
     });
     server.Get("/api/overview", [this](const httplib::Request& req, httplib::Response& res) {
       Api(res, [&](store::Database& db) {
@@ -179,9 +177,8 @@ struct UiServer::Impl {
       });
     });
     server.Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) {
-      Api(res, [&](store::Database& db) {
-        return EventsApi(db, OrderedParams(req), options.now_ns());
-      });
+      Api(res,
+          [&](store::Database& db) { return EventsApi(db, OrderedParams(req), options.now_ns()); });
     });
     server.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
       const nlohmann::json status = {

@@ -43,13 +43,14 @@ class UiApiTest : public ::testing::Test {
                                   "/api/" + std::to_string(t), failing ? 502 : 200));
       writer.Consume(MakeHttpSpan(nginx, SpanKind::kServer, t, 2, 1, start + kMs, 9 * t * kMs,
                                   "GET", "/api/" + std::to_string(t), failing ? 502 : 200));
-      Span upstream = MakeHttpSpan(nginx, SpanKind::kClient, t, 3, 2, start + 2 * kMs,
-                                   8 * t * kMs, "GET", "/backend", failing ? 502 : 200);
+      Span upstream = MakeHttpSpan(nginx, SpanKind::kClient, t, 3, 2, start + 2 * kMs, 8 * t * kMs,
+                                   "GET", "/backend", failing ? 502 : 200);
       if (t == 10) {
         upstream.attributes.push_back({"otelbpf.tcp.retransmits", int64_t{2}});
         upstream.attributes.push_back({"otelbpf.tcp.rtt", 0.0125});
         for (uint64_t at : {start + 10 * kMs, start + 30 * kMs})
-          upstream.events.push_back({at, "otelbpf.tcp.retransmit",
+          upstream.events.push_back({at,
+                                     "otelbpf.tcp.retransmit",
                                      {{"otelbpf.tcp.state", std::string("ESTABLISHED")},
                                       {"otelbpf.tcp.side", std::string("local")}}});
       }
@@ -319,10 +320,11 @@ TEST_F(UiServerTest, TokenByHeaderOrCookieFromAQueryToken) {
   EXPECT_EQ(client.Get("/api/spans", {{"Authorization", "Bearer wrong"}})->status, 401);
   EXPECT_EQ(client.Get("/api/spans", {{"Authorization", "Bearer s3cret"}})->status, 200);
   // Any Host is fine once the token is checked (the UI is meant to be reached from elsewhere).
-  EXPECT_EQ(client.Get("/api/status", {{"Authorization", "Bearer s3cret"},
-                                       {"Host", "node-7.example:9465"}})
-                ->status,
-            200);
+  EXPECT_EQ(
+      client
+          .Get("/api/status", {{"Authorization", "Bearer s3cret"}, {"Host", "node-7.example:9465"}})
+          ->status,
+      200);
 
   auto opened = client.Get("/?token=s3cret");  // a page: the cookie, and the token leaves the URL
   ASSERT_TRUE(opened);
