@@ -457,10 +457,10 @@ int RunAgent(const AgentOptions& options) {
     spdlog::info(
         "store: written={} sampled_out={} over_budget={} dropped_queue_full={} "
         "dropped_write_failed={} evicted_age={} evicted_size={} net_events_written={} "
-        "net_events_dropped={}",
+        "net_events_dropped={} metric_points_written={}",
         st.written, st.sampled_out, st.over_budget, st.dropped_queue_full,
         st.dropped_write_failed, st.evicted_age, st.evicted_size, st.net_events_written,
-        st.net_events_dropped);
+        st.net_events_dropped, st.metric_points_written);
   }
   if (exporter) {
     auto s = exporter->stats();

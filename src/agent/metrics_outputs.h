@@ -86,9 +86,10 @@ class MetricsOutputs : public SpanSink {
   // The same, giving up on the final OTLP export at `deadline` (a stop budget shared with the
   // span exporter).
   void Shutdown(std::chrono::steady_clock::time_point deadline);
-  // Self-metrics of the embedded store (otelbpf.store.*), read from its counters; `store` must
-  // outlive the exporters.
-  void ObserveStore(const store::SpanStore* store);
+  // Self-metrics of the embedded store (otelbpf.store.*), read from its counters, and the
+  // store's metric snapshots, collected from every producer here; `store` must outlive the
+  // exporters.
+  void ObserveStore(store::SpanStore* store);
 
   void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
                         uint16_t state);
@@ -125,6 +126,8 @@ class MetricsOutputs : public SpanSink {
   metrics::DnsLookupMetrics dns_lookups_;
   metrics::CallbackMetrics self_;
   SelfStats stats_;
+  std::vector<metrics::MetricProducer*> producers_;  // every one above
+  store::SpanStore* store_ = nullptr;  // collects snapshots from producers_ until we go
   std::unique_ptr<prometheus::PrometheusServer> prometheus_;
   std::unique_ptr<otlp::OtlpMetricsExporter> otlp_;
 };
