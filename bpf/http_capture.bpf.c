@@ -190,6 +190,24 @@ struct {
   __type(value, struct scratch);
 } scratch_buf SEC(".maps");
 
+/* Per-CPU room for the connection-open event that detect_tcp and handle_datagram fill. On the
+ * stack it took the exit program's call chain (exit_data -> handle_bytes -> classify_user_bytes)
+ * to 544 bytes, past the verifier's 512 on 6.18 kernels. Only syscall-exit programs use it
+ * (never the softirq ones: retransmissions, state changes), so no program nests on it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct otelbpf_conn_open_event);
+} conn_open_scratch SEC(".maps");
+
+static __always_inline struct otelbpf_conn_open_event *conn_open_begin(void) {
+  __u32 zero = 0;
+  struct otelbpf_conn_open_event *e = bpf_map_lookup_elem(&conn_open_scratch, &zero);
+  if (e) __builtin_memset(e, 0, sizeof(*e));
+  return e;
+}
+
 static __always_inline void count(enum otelbpf_stat stat) {
   __u32 key = stat;
   __u64 *v = bpf_map_lookup_elem(&stats, &key);
@@ -507,9 +525,10 @@ static __always_inline bool detect_tcp(struct otelbpf_conn_state *c, __u32 tgid,
     c->verdict = OTELBPF_VERDICT_IGNORED;
     return false;
   }
-  struct otelbpf_conn_open_event e = {};
-  fill_addresses(&e, sk);
-  const __u8 hint = port_hint(e.local_port, e.peer_port);
+  struct otelbpf_conn_open_event *e = conn_open_begin();
+  if (!e) return false;
+  fill_addresses(e, sk);
+  const __u8 hint = port_hint(e->local_port, e->peer_port);
   const int verdict = classify_user_bytes((__u64)first_bytes, first_len, total, hint);
   __u8 proto = verdict & 0xff;
   const int kind = verdict >> 8;
@@ -518,7 +537,7 @@ static __always_inline bool detect_tcp(struct otelbpf_conn_state *c, __u32 tgid,
     switch_to_tls(c, tgid, fd);
     return false;
   }
-  if (proto == OTELBPF_PROTO_UNKNOWN && e.peer_port == OTELBPF_DNS_PORT &&
+  if (proto == OTELBPF_PROTO_UNKNOWN && e->peer_port == OTELBPF_DNS_PORT &&
       protocol_enabled(OTELBPF_PROTO_DNS))
     proto = OTELBPF_PROTO_DNS;
   if (proto == OTELBPF_PROTO_UNKNOWN) {
@@ -531,7 +550,7 @@ static __always_inline bool detect_tcp(struct otelbpf_conn_state *c, __u32 tgid,
     }
     proto = hint; /* the user said what this port carries: let its parser judge the bytes */
   }
-  if (is_our_exports_far_end(&e) || !port_selected(e.local_port, e.peer_port)) {
+  if (is_our_exports_far_end(e) || !port_selected(e->local_port, e->peer_port)) {
     c->verdict = OTELBPF_VERDICT_IGNORED;
     return false;
   }
@@ -547,7 +566,7 @@ static __always_inline bool detect_tcp(struct otelbpf_conn_state *c, __u32 tgid,
   c->proto = proto;
   c->verdict = OTELBPF_VERDICT_SHIPPING;
   c->sk = (__u64)sk;
-  return announce(c, tgid, fd, &e, proto, OTELBPF_TRANSPORT_TCP);
+  return announce(c, tgid, fd, e, proto, OTELBPF_TRANSPORT_TCP);
 }
 
 /* The addresses of one UDP datagram (`addr`: the sockaddr the call named, 0 if none). True
@@ -716,14 +735,14 @@ __noinline int handle_bytes(struct otelbpf_conn_state *c, struct call_args *args
 __noinline int handle_datagram(struct otelbpf_conn_state *c, struct call_args *args,
                                struct message_ref *m) {
   if (!c || !args || !m) return 0;
-  struct otelbpf_conn_open_event e = {};
-  if (!udp_dns_datagram(c, m->addr, &e)) return 0;
+  struct otelbpf_conn_open_event *e = conn_open_begin();
+  if (!e || !udp_dns_datagram(c, m->addr, e)) return 0;
   if (c->verdict != OTELBPF_VERDICT_SHIPPING) {
-    if (!protocol_enabled(OTELBPF_PROTO_DNS) || !port_selected(e.local_port, e.peer_port)) return 0;
+    if (!protocol_enabled(OTELBPF_PROTO_DNS) || !port_selected(e->local_port, e->peer_port)) return 0;
     c->role = OTELBPF_ROLE_CLIENT;
     c->proto = OTELBPF_PROTO_DNS;
     c->verdict = OTELBPF_VERDICT_SHIPPING;
-    if (!announce(c, m->tgid, args->fd, &e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return 0;
+    if (!announce(c, m->tgid, args->fd, e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return 0;
   }
   ship_bytes(c, args, m);
   return 0;
