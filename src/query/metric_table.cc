@@ -119,17 +119,18 @@ std::vector<MetricRow> ComputeMetricRows(const std::vector<store::MetricPoint>& 
 
 std::string FormatMetricTable(const std::vector<MetricRow>& rows) {
   std::vector<std::vector<std::string>> table = {
-      {"SERVICE", "METRIC", "ATTRIBUTES", "VALUE", "INCREASE", "RATE/s", "MEAN", "P50<=", "P99<="}};
+      {"SERVICE", "METRIC", "VALUE", "INCREASE", "RATE/s", "MEAN", "P50<=", "P99<=", "ATTRIBUTES"}};
   for (const MetricRow& r : rows) {
     const bool cumulative = IsCumulative(r.kind);
     const bool histogram = r.kind == metrics::MetricKind::kHistogram;
     char rate[32];
     std::snprintf(rate, sizeof rate, "%.2f", r.rate_per_s);
+    // Attributes last: they are the long column.
     table.push_back({r.service, r.name + (r.unit.empty() ? "" : " [" + r.unit + "]"),
-                     r.attributes.empty() ? "-" : r.attributes, FormatNumber(r.value),
-                     cumulative ? FormatNumber(r.increase) : "-", cumulative ? rate : "-",
-                     histogram ? FormatNumber(r.mean) : "-", histogram ? FormatNumber(r.p50) : "-",
-                     histogram ? FormatNumber(r.p99) : "-"});
+                     FormatNumber(r.value), cumulative ? FormatNumber(r.increase) : "-",
+                     cumulative ? rate : "-", histogram ? FormatNumber(r.mean) : "-",
+                     histogram ? FormatNumber(r.p50) : "-", histogram ? FormatNumber(r.p99) : "-",
+                     r.attributes.empty() ? "-" : r.attributes});
   }
   return AlignColumns(table);
 }
