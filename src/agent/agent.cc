@@ -81,6 +81,7 @@ MetricsOutputOptions MetricsOptionsFrom(const AgentOptions& options,
   MetricsOutputOptions m;
   m.prometheus_config = prometheus::PrometheusConfigFromEnv(otlp::ProcessEnv, warnings);
   m.prometheus = options.prometheus;
+  m.attribute_select = options.attribute_select;
   if (auto v = otlp::ProcessEnv("OTEL_METRICS_EXPORTER"); v && !v->empty()) {
     m.prometheus = m.prometheus && v->find("prometheus") != std::string::npos;
     m.otlp = v->find("otlp") != std::string::npos;

@@ -96,6 +96,14 @@ MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr 
       self_(std::move(self_resource), UnixNowNs()) {
   RegisterSelfMetrics(span_exporter, options.kubernetes_stats);
   producers_ = {&http_, &db_, &rpc_, &tcp_, &tcp_connections_, &dns_lookups_, &self_};
+  attribute_select_ = options.attribute_select;
+  if (!attribute_select_.empty()) {
+    for (metrics::MetricProducer*& producer : producers_) {
+      selecting_.push_back(
+          std::make_unique<metrics::SelectingProducer>(producer, &attribute_select_));
+      producer = selecting_.back().get();
+    }
+  }
   const std::vector<metrics::MetricProducer*>& producers = producers_;
 
   if (options.prometheus) {
