@@ -1,5 +1,8 @@
 #include "query/query_commands.h"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -10,6 +13,7 @@
 #include "query/service_graph.h"
 #include "query/span_lines.h"
 #include "query/trace_waterfall.h"
+#include "store/commit_feed.h"
 #include "store/metric_points.h"
 #include "store/net_event_query.h"
 #include "store/span_query.h"
@@ -205,21 +209,36 @@ int QueryCommands::Observe() {
   std::vector<store::StoredSpan> spans = store::QuerySpans(*db, *filter);
   print(spans);
   if (!follow_) return 0;
-  // Following: new rows every quarter second (the agent commits a batch every 200 ms), from
-  // the last row printed, or from the newest row when nothing matched yet.
+  // Following, from the last row printed (or the newest row when nothing matched yet). The
+  // running agent says when it commits, over a unix socket (store/commit_feed.h); with no agent
+  // there, or an old one, the file is polled every 250 ms (the agent commits every 200 ms).
   int64_t last_id = spans.empty() ? db->QueryInt("SELECT MAX(id) FROM spans").value_or(0)
                                   : spans.back().id;
   filter->last = 0;
   filter->since_ns = 0;
   std::signal(SIGINT, [](int) { g_interrupted = 1; });
   std::signal(SIGTERM, [](int) { g_interrupted = 1; });
+  int feed = store::ConnectCommitFeed(store_path_);
   while (!g_interrupted) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (feed >= 0) {
+      pollfd ready{feed, POLLIN, 0};
+      // A second at most, so Ctrl-C is seen even if the signal lands outside poll().
+      if (::poll(&ready, 1, 1000) <= 0) continue;  // quiet, or interrupted
+      char lines[256];
+      if (::read(feed, lines, sizeof lines) <= 0) {  // the agent stopped: poll until one is back
+        ::close(feed);
+        feed = -1;
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      feed = store::ConnectCommitFeed(store_path_);
+    }
     filter->after_id = last_id;
     spans = store::QuerySpans(*db, *filter);
     if (!spans.empty()) last_id = spans.back().id;
     print(spans);
   }
+  if (feed >= 0) ::close(feed);
   return 0;
 }
 

@@ -100,12 +100,19 @@ SpanStore::SpanStore(StoreOptions options)
     ::close(lock_fd_);
     throw;
   }
+  try {
+    feed_ = std::make_unique<CommitFeed>(options_.path);
+  } catch (const StoreError& e) {
+    spdlog::warn("store {}: {}; otelbpf observe -f will poll the file instead", options_.path,
+                 e.what());
+  }
   queue_.reserve(1024);
   writer_ = std::thread([this] { Run(); });
 }
 
 SpanStore::~SpanStore() {
   Shutdown();
+  feed_.reset();  // the writer thread, its only user, has stopped
   statements_.reset();
   db_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -341,6 +348,7 @@ void SpanStore::WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& ev
     WriteNetEvents(events);
     Statement& insert = statements_->insert_span;
     std::vector<RowUpdate> updates;
+    int64_t last_row = 0;
     for (const Queued& queued : batch) {
       const Span& span = queued.span;
       const StoredSpan row = ToStoredSpan(span);
@@ -377,6 +385,7 @@ void SpanStore::WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& ev
       insert.Bind(24, queued.weight);
       insert.Step();
       const int64_t row_id = db_->LastInsertId();
+      last_row = row_id;
       AddToBloom(row_id, span.trace_id);
       recent_.Remember(span, resource.service, row_id,
                        !links.caller.empty() || !links.callee.empty());
@@ -390,6 +399,7 @@ void SpanStore::WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& ev
     }
     SaveBloom();
     transaction.Commit();
+    if (feed_ && last_row) feed_->Publish(last_row);
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
     net_written_.fetch_add(events.size(), std::memory_order_relaxed);
     batches_.fetch_add(1, std::memory_order_relaxed);

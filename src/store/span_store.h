@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "metrics/metric_data.h"
+#include "store/commit_feed.h"
 #include "store/metric_points.h"
 #include "store/net_event.h"
 #include "store/recent_spans.h"
@@ -142,6 +143,7 @@ class SpanStore : public SpanSink {
   bool bloom_dirty_ = false;
   RecentSpans recent_;
   MetricPointWriter metric_points_;
+  std::unique_ptr<CommitFeed> feed_;  // null when the socket could not be made (readers poll)
   std::mutex collector_mu_;  // held while collector_ runs, so clearing it waits for the call
   MetricsCollector collector_;
 
