@@ -83,6 +83,7 @@ MetricsOutputOptions MetricsOptionsFrom(const AgentOptions& options,
   MetricsOutputOptions m;
   m.prometheus_config = prometheus::PrometheusConfigFromEnv(otlp::ProcessEnv, warnings);
   m.prometheus = options.prometheus;
+  m.attribute_select = options.attribute_select;
   if (auto v = otlp::ProcessEnv("OTEL_METRICS_EXPORTER"); v && !v->empty()) {
     m.prometheus = m.prometheus && v->find("prometheus") != std::string::npos;
     m.otlp = v->find("otlp") != std::string::npos;
@@ -499,10 +500,10 @@ int RunAgent(const AgentOptions& options) {
     spdlog::info(
         "store: written={} sampled_out={} over_budget={} dropped_queue_full={} "
         "dropped_write_failed={} evicted_age={} evicted_size={} net_events_written={} "
-        "net_events_dropped={}",
+        "net_events_dropped={} metric_points_written={}",
         st.written, st.sampled_out, st.over_budget, st.dropped_queue_full,
         st.dropped_write_failed, st.evicted_age, st.evicted_size, st.net_events_written,
-        st.net_events_dropped);
+        st.net_events_dropped, st.metric_points_written);
   }
   if (exporter) {
     auto s = exporter->stats();

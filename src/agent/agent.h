@@ -12,6 +12,7 @@
 
 #include "capture/bpf_capture.h"
 #include "export/console/console_printer.h"
+#include "metrics/attribute_selection.h"
 #include "routes/route_options.h"
 
 namespace otelbpf {
@@ -34,6 +35,8 @@ struct AgentOptions {
   // HTTP routes, ignored paths and unmatched templates (docs/configuration.md, "Routes"); the
   // defaults give heuristic templates in url.template and ignore nothing.
   routes::RouteOptions routes;
+  // attributes.select: the attributes each metric reports (metrics/attribute_selection.h).
+  metrics::AttributeSelections attribute_select;
   int poll_interval_ms = 5;
   // Processes selected by their pod (needs the Kubernetes metadata): the config file's
   // discovery.instrument[] entries that name Kubernetes metadata (OBI's k8s_namespace and

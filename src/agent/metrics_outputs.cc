@@ -95,8 +95,16 @@ MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr 
       rpc_(SpanMetricsWithRetention()),
       self_(std::move(self_resource), UnixNowNs()) {
   RegisterSelfMetrics(span_exporter, options.kubernetes_stats);
-  std::vector<metrics::MetricProducer*> producers = {
-      &http_, &db_, &rpc_, &tcp_, &tcp_connections_, &dns_lookups_, &self_};
+  producers_ = {&http_, &db_, &rpc_, &tcp_, &tcp_connections_, &dns_lookups_, &self_};
+  attribute_select_ = options.attribute_select;
+  if (!attribute_select_.empty()) {
+    for (metrics::MetricProducer*& producer : producers_) {
+      selecting_.push_back(
+          std::make_unique<metrics::SelectingProducer>(producer, &attribute_select_));
+      producer = selecting_.back().get();
+    }
+  }
+  const std::vector<metrics::MetricProducer*>& producers = producers_;
 
   if (options.prometheus) {
     try {
@@ -121,7 +129,10 @@ MetricsOutputs::MetricsOutputs(const MetricsOutputOptions& options, ResourcePtr 
   }
 }
 
-MetricsOutputs::~MetricsOutputs() { Shutdown(); }
+MetricsOutputs::~MetricsOutputs() {
+  if (store_) store_->SnapshotMetricsFrom(nullptr);  // waits for a collection in progress
+  Shutdown();
+}
 
 void MetricsOutputs::Shutdown() { Shutdown(std::chrono::steady_clock::time_point::max()); }
 
@@ -449,7 +460,13 @@ void MetricsOutputs::RegisterSelfMetrics(
   }
 }
 
-void MetricsOutputs::ObserveStore(const store::SpanStore* store) {
+void MetricsOutputs::ObserveStore(store::SpanStore* store) {
+  store_ = store;
+  store->SnapshotMetricsFrom([this](uint64_t now_unix_nano) {
+    metrics::MetricsSnapshot snapshot;
+    for (metrics::MetricProducer* producer : producers_) producer->Collect(now_unix_nano, &snapshot);
+    return snapshot;
+  });
   self_.Register({"otelbpf.store.spans",
                   "Spans handed to the embedded store, by outcome: written, sampled_out (whole "
                   "traces left out above --store-max-spans-per-second), over_budget (a burst cut "

@@ -23,6 +23,7 @@
 #include "export/prometheus/prometheus_server.h"
 #include "store/span_store.h"
 #include "trace/span_sink.h"
+#include "metrics/attribute_selection.h"
 #include "metrics/callback_metrics.h"
 #include "metrics/db_metrics.h"
 #include "metrics/dns_lookup_metrics.h"
@@ -43,6 +44,8 @@ struct MetricsOutputOptions {
   // The Kubernetes pod watch's counters (kubernetes/kubernetes_metadata.h), when it runs;
   // called from the exporters' threads.
   std::function<kubernetes::KubernetesStats()> kubernetes_stats;
+  // attributes.select, applied to every producer before any output sees its points.
+  metrics::AttributeSelections attribute_select;
 };
 
 // Counters the capture thread copies out once a second for the self-metrics.
@@ -86,9 +89,10 @@ class MetricsOutputs : public SpanSink {
   // The same, giving up on the final OTLP export at `deadline` (a stop budget shared with the
   // span exporter).
   void Shutdown(std::chrono::steady_clock::time_point deadline);
-  // Self-metrics of the embedded store (otelbpf.store.*), read from its counters; `store` must
-  // outlive the exporters.
-  void ObserveStore(const store::SpanStore* store);
+  // Self-metrics of the embedded store (otelbpf.store.*), read from its counters, and the
+  // store's metric snapshots, collected from every producer here; `store` must outlive the
+  // exporters.
+  void ObserveStore(store::SpanStore* store);
 
   void RecordRetransmit(const ResourcePtr& r, const Endpoint& local, const Endpoint& peer,
                         uint16_t state);
@@ -125,6 +129,10 @@ class MetricsOutputs : public SpanSink {
   metrics::DnsLookupMetrics dns_lookups_;
   metrics::CallbackMetrics self_;
   SelfStats stats_;
+  metrics::AttributeSelections attribute_select_;
+  std::vector<std::unique_ptr<metrics::SelectingProducer>> selecting_;  // with attribute_select_
+  std::vector<metrics::MetricProducer*> producers_;  // every one above, as the outputs see them
+  store::SpanStore* store_ = nullptr;  // collects snapshots from producers_ until we go
   std::unique_ptr<prometheus::PrometheusServer> prometheus_;
   std::unique_ptr<otlp::OtlpMetricsExporter> otlp_;
 };

@@ -294,19 +294,19 @@ const std::vector<ConfigKey> kKeys = {
 
     // --- attributes ---
     {"attributes.select.*.include", ValueType::kStringList, "the default set", "", "",
-     "Attributes (names or globs like k8s.*) the metric named by * reports", Effect::kStored,
-     [](const ConfigValue& v, const KeyPlace& p, RunSettings* s, std::vector<std::string>* w) {
+     "Attributes (names or globs like k8s.*) the metric named by * reports (its OpenTelemetry "
+     "or Prometheus name, or a glob: http_*); points left equal are added up",
+     Effect::kApplied,
+     [](const ConfigValue& v, const KeyPlace& p, RunSettings* s, std::vector<std::string>*) {
        s->attribute_select[p.name].include = v.List();
-       w->push_back(p.origin + " is kept, but this build does not select attributes yet");
        return std::string();
      },
      {}, 0, 0, true},
     {"attributes.select.*.exclude", ValueType::kStringList, "none", "", "",
      "Attributes (names or globs) removed from the metric's include list or default set",
-     Effect::kStored,
-     [](const ConfigValue& v, const KeyPlace& p, RunSettings* s, std::vector<std::string>* w) {
+     Effect::kApplied,
+     [](const ConfigValue& v, const KeyPlace& p, RunSettings* s, std::vector<std::string>*) {
        s->attribute_select[p.name].exclude = v.List();
-       w->push_back(p.origin + " is kept, but this build does not select attributes yet");
        return std::string();
      },
      {}, 0, 0, true},

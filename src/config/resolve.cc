@@ -156,6 +156,7 @@ void FinalizeRunSettings(RunSettings* s, ConfigDiagnostics* diag) {
   }
   ApplyInstrument(s, diag);
   if (s->routes.configured) ApplyRoutes(s->routes, &s->agent.routes, diag);
+  s->agent.attribute_select = s->attribute_select;
   s->agent.capture.ring_buffer_bytes = s->ring_mb << 20;
   s->agent.capture.propagate_headers = s->propagate == "headers";
   s->agent.console.reset();

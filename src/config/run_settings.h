@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agent/agent.h"
+#include "metrics/attribute_selection.h"
 
 namespace otelbpf::config {
 
@@ -39,11 +40,8 @@ struct ConfigRoutes {
   uint32_t max_path_segment_cardinality = 10;
 };
 
-// One `attributes.select.<name>` entry: which attributes a metric (or span) keeps.
-struct AttributeSelection {
-  std::vector<std::string> include;
-  std::vector<std::string> exclude;
-};
+// One `attributes.select.<name>` entry: which attributes a metric keeps.
+using AttributeSelection = metrics::AttributeSelection;
 
 // A standard OpenTelemetry variable the file gives a value to. It is set before the
 // exporters read the environment, and only when none of `unless_set` (the variable itself and

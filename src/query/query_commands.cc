@@ -1,14 +1,21 @@
 #include "query/query_commands.h"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
 
 #include "query/filter_flags.h"
+#include "query/metric_table.h"
 #include "query/red_stats.h"
 #include "query/service_graph.h"
 #include "query/span_lines.h"
 #include "query/trace_waterfall.h"
+#include "store/commit_feed.h"
+#include "store/metric_points.h"
+#include "store/net_event_query.h"
 #include "store/span_query.h"
 #include "store/span_store.h"
 #include "store/sqlite_db.h"
@@ -100,6 +107,10 @@ QueryCommands::QueryCommands(CLI::App* app) {
   trace_ = app->add_subcommand("trace", "One trace as a waterfall in the terminal");
   events_ = app->add_subcommand(
       "events", "TCP connections (up, failed, down), retransmissions and getaddrinfo lookups");
+  metrics_ = app->add_subcommand(
+      "metrics",
+      "The agent's metrics as the store snapshots them each minute: per series the latest "
+      "value, its increase and rate over the window, histogram means and percentile bounds");
   observe_->footer(kObserveFooter);
 
   size_t slot = 0;
@@ -142,6 +153,24 @@ QueryCommands::QueryCommands(CLI::App* app) {
   events_->add_option("-o,--output", output_, "compact or json")
       ->check(CLI::IsMember({"compact", "json"}));
   AddStoreFlag(events_, &store_path_);
+
+  metrics_->add_option("--name", metric_names_,
+                       "Only metrics whose name matches this glob (repeatable), e.g. "
+                       "'http.server.*' or 'otelbpf.store.*'");
+  metrics_->add_option("--service", values_[6], "Only these services (repeatable)");
+  metrics_->add_option("--since", metrics_window_, "The window (default 1h)");
+  metrics_->add_option("-o,--output", output_, "table or json (one object per series)")
+      ->check(CLI::IsMember({"compact", "table", "json"}));
+  AddStoreFlag(metrics_, &store_path_);
+  metrics_->footer(R"(
+Counters and histograms are cumulative; INCREASE and RATE/s are over the window, measured from
+the last snapshot before it. P50<= and P99<= are histogram bucket bounds, not exact values.
+Snapshots are taken every minute and at stop, so the newest minute may not be there yet.
+
+Examples:
+  otelbpf metrics --name 'http.server.*' --since 15m
+  otelbpf metrics --service nginx -o json | jq 'select(.rate_per_s > 1)'
+)");
 }
 
 std::optional<int> QueryCommands::RunIfChosen() {
@@ -151,6 +180,7 @@ std::optional<int> QueryCommands::RunIfChosen() {
     if (map_->parsed()) return Map();
     if (trace_->parsed()) return Trace();
     if (events_->parsed()) return Events();
+    if (metrics_->parsed()) return Metrics();
   } catch (const store::StoreError& e) {
     std::fprintf(stderr, "otelbpf: %s\n", e.what());
     return 1;
@@ -179,21 +209,36 @@ int QueryCommands::Observe() {
   std::vector<store::StoredSpan> spans = store::QuerySpans(*db, *filter);
   print(spans);
   if (!follow_) return 0;
-  // Following: new rows every quarter second (the agent commits a batch every 200 ms), from
-  // the last row printed, or from the newest row when nothing matched yet.
+  // Following, from the last row printed (or the newest row when nothing matched yet). The
+  // running agent says when it commits, over a unix socket (store/commit_feed.h); with no agent
+  // there, or an old one, the file is polled every 250 ms (the agent commits every 200 ms).
   int64_t last_id = spans.empty() ? db->QueryInt("SELECT MAX(id) FROM spans").value_or(0)
                                   : spans.back().id;
   filter->last = 0;
   filter->since_ns = 0;
   std::signal(SIGINT, [](int) { g_interrupted = 1; });
   std::signal(SIGTERM, [](int) { g_interrupted = 1; });
+  int feed = store::ConnectCommitFeed(store_path_);
   while (!g_interrupted) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (feed >= 0) {
+      pollfd ready{feed, POLLIN, 0};
+      // A second at most, so Ctrl-C is seen even if the signal lands outside poll().
+      if (::poll(&ready, 1, 1000) <= 0) continue;  // quiet, or interrupted
+      char lines[256];
+      if (::read(feed, lines, sizeof lines) <= 0) {  // the agent stopped: poll until one is back
+        ::close(feed);
+        feed = -1;
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      feed = store::ConnectCommitFeed(store_path_);
+    }
     filter->after_id = last_id;
     spans = store::QuerySpans(*db, *filter);
     if (!spans.empty()) last_id = spans.back().id;
     print(spans);
   }
+  if (feed >= 0) ::close(feed);
   return 0;
 }
 
@@ -280,6 +325,33 @@ int QueryCommands::Events() {
   auto db = store::OpenForReading(store_path_);
   for (const auto& e : store::QueryNetEvents(*db, filter))
     std::printf("%s\n", (output_ == "json" ? FormatNetEventJson(e) : FormatNetEvent(e)).c_str());
+  return 0;
+}
+
+int QueryCommands::Metrics() {
+  const uint64_t now = NowNs();
+  const auto since = ParseTimePoint(metrics_window_, now);
+  if (!since) {
+    std::fprintf(stderr, "otelbpf: --since %s: a time ago (30s, 5m, 2h, 1d) or an RFC 3339 UTC "
+                         "time\n", metrics_window_.c_str());
+    return 2;
+  }
+  store::MetricPointFilter filter;
+  filter.since_ns = *since;
+  filter.name_globs = metric_names_;
+  filter.services = values_[6];
+  auto db = store::OpenForReading(store_path_);
+  std::vector<store::MetricPoint> baselines;
+  const auto points = store::QueryMetricPoints(*db, filter, &baselines);
+  const auto rows = ComputeMetricRows(points, baselines, *since, now);
+  if (output_ == "json") {
+    for (const auto& row : rows) std::printf("%s\n", FormatMetricJson(row).c_str());
+  } else if (rows.empty()) {
+    std::printf("no metric snapshot stored since %s ago (the agent takes one a minute)\n",
+                metrics_window_.c_str());
+  } else {
+    std::fputs(FormatMetricTable(rows).c_str(), stdout);
+  }
   return 0;
 }
 

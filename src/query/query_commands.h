@@ -1,5 +1,5 @@
-// The commands that read the embedded store: `otelbpf observe`, `stats`, `map`, `trace` and
-// `events`.
+// The commands that read the embedded store: `otelbpf observe`, `stats`, `map`, `trace`,
+// `events` and `metrics`.
 // They need no privileges beyond reading the store file (root's by default) and never touch
 // the kernel; they work while `otelbpf run` writes and after it stopped.
 #pragma once
@@ -23,12 +23,16 @@ class QueryCommands {
   int Map();
   int Trace();
   int Events();
+  int Metrics();
 
   CLI::App* observe_ = nullptr;
   CLI::App* stats_ = nullptr;
   CLI::App* map_ = nullptr;
   CLI::App* trace_ = nullptr;
   CLI::App* events_ = nullptr;
+  CLI::App* metrics_ = nullptr;
+  std::vector<std::string> metric_names_;
+  std::string metrics_window_ = "1h";  // its own: the other commands default to 5m
   std::vector<std::string> event_kinds_;
   std::string events_last_;
   std::string store_path_;

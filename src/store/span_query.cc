@@ -7,6 +7,7 @@
 #include "store/sqlite_db.h"
 #include "store/store_schema.h"
 #include "store/trace_bloom.h"
+#include "store/where_builder.h"
 
 namespace otelbpf::store {
 namespace {
@@ -73,34 +74,6 @@ StoredSpan RowToSpan(const Statement& q) {
   return s;
 }
 
-// A bound value: the WHERE clause is built with ?N placeholders only, never with user text.
-using BindValue = std::variant<int64_t, std::string>;
-
-class WhereBuilder {
- public:
-  std::string Param(BindValue v) {
-    binds_.push_back(std::move(v));
-    return "?" + std::to_string(binds_.size());
-  }
-  void Add(std::string clause) { clauses_.push_back(std::move(clause)); }
-  std::string Sql() const {
-    std::string out;
-    for (size_t i = 0; i < clauses_.size(); ++i) out += (i ? " AND " : " WHERE ") + clauses_[i];
-    return out;
-  }
-  void BindAll(Statement& s) const {
-    for (size_t i = 0; i < binds_.size(); ++i) {
-      const int index = static_cast<int>(i + 1);
-      if (const auto* n = std::get_if<int64_t>(&binds_[i])) s.Bind(index, *n);
-      else s.Bind(index, std::get<std::string>(binds_[i]));
-    }
-  }
-
- private:
-  std::vector<std::string> clauses_;
-  std::vector<BindValue> binds_;
-};
-
 std::optional<int64_t> AsPort(const std::string& value) {
   std::string digits = value;
   if (!digits.empty() && digits[0] == ':') digits.erase(0, 1);
@@ -150,12 +123,6 @@ std::pair<int64_t, int64_t> ParseRange(const std::string& range) {
   } catch (const std::exception&) {
     throw StoreError("not a status range: \"" + range + "\" (e.g. 500-599)");
   }
-}
-
-std::string OrOf(const std::vector<std::string>& parts) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) out += (i ? " OR " : "") + parts[i];
-  return "(" + out + ")";
 }
 
 // url.path regular expressions, one per query, called by SQLite as path_matches(text).
@@ -327,44 +294,6 @@ std::vector<StoredSpan> TraceSpans(Database& db, const TraceId& trace_id) {
                       " ORDER BY s.start_ns, s.id");
   std::vector<StoredSpan> out;
   while (q.Step()) out.push_back(RowToSpan(q));
-  return out;
-}
-
-std::vector<NetEvent> QueryNetEvents(Database& db, const NetEventFilter& filter) {
-  WhereBuilder w;
-  if (filter.since_ns) w.Add("e.time_ns >= " + w.Param(static_cast<int64_t>(filter.since_ns)));
-  std::vector<std::string> kinds, services;
-  for (const auto& k : filter.kinds) kinds.push_back("e.kind = " + w.Param(k));
-  for (const auto& svc : filter.services) services.push_back("r.service_name = " + w.Param(svc));
-  if (!kinds.empty()) w.Add(OrOf(kinds));
-  if (!services.empty()) w.Add(OrOf(services));
-  std::string sql =
-      "SELECT e.id, e.time_ns, e.kind, e.local_address, e.local_port, e.peer_address, "
-      "e.peer_port, e.duration_ns, e.name, e.result, e.details, r.service_name, r.pid "
-      "FROM net_events e LEFT JOIN resources r ON r.id = e.resource_id" + w.Sql();
-  sql += filter.last ? " ORDER BY e.time_ns DESC LIMIT " + std::to_string(filter.last)
-                     : " ORDER BY e.time_ns";
-  Statement q(db, sql);
-  w.BindAll(q);
-  std::vector<NetEvent> out;
-  while (q.Step()) {
-    NetEvent e;
-    e.id = q.Int(0);
-    e.time_ns = static_cast<uint64_t>(q.Int(1));
-    e.kind = q.Text(2);
-    e.local_address = q.Text(3);
-    e.local_port = q.Int(4);
-    e.peer_address = q.Text(5);
-    e.peer_port = q.Int(6);
-    e.duration_ns = static_cast<uint64_t>(q.Int(7));
-    e.name = q.Text(8);
-    e.result = q.Int(9);
-    e.details_json = q.Text(10);
-    e.service = q.Text(11);
-    e.pid = q.Int(12);
-    out.push_back(std::move(e));
-  }
-  if (filter.last) std::reverse(out.begin(), out.end());
   return out;
 }
 

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "store/net_event.h"
 #include "store/span_record.h"
 
 namespace otelbpf::store {
@@ -61,16 +60,6 @@ std::vector<StoredSpan> QuerySpans(Database& db, const SpanFilter& filter);
 
 // Every span of one trace, by start time.
 std::vector<StoredSpan> TraceSpans(Database& db, const TraceId& trace_id);
-
-struct NetEventFilter {
-  uint64_t since_ns = 0;  // 0: unbounded
-  std::vector<std::string> kinds;  // tcp_up, tcp_failed, tcp_down, tcp_retransmit, dns_lookup
-  std::vector<std::string> services;
-  size_t last = 0;  // the newest N (returned oldest first); 0: all
-};
-
-// Connection and lookup events, oldest first; `resource` is left empty, service and pid set.
-std::vector<NetEvent> QueryNetEvents(Database& db, const NetEventFilter& filter);
 
 // 32 hex digits → trace id; nullopt when malformed.
 std::optional<TraceId> ParseTraceId(const std::string& hex);

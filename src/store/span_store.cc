@@ -100,12 +100,19 @@ SpanStore::SpanStore(StoreOptions options)
     ::close(lock_fd_);
     throw;
   }
+  try {
+    feed_ = std::make_unique<CommitFeed>(options_.path);
+  } catch (const StoreError& e) {
+    spdlog::warn("store {}: {}; otelbpf observe -f will poll the file instead", options_.path,
+                 e.what());
+  }
   queue_.reserve(1024);
   writer_ = std::thread([this] { Run(); });
 }
 
 SpanStore::~SpanStore() {
   Shutdown();
+  feed_.reset();  // the writer thread, its only user, has stopped
   statements_.reset();
   db_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -181,6 +188,30 @@ void SpanStore::Flush() {
   });
 }
 
+void SpanStore::SnapshotMetricsFrom(MetricsCollector collect) {
+  std::lock_guard<std::mutex> lock(collector_mu_);
+  collector_ = std::move(collect);
+}
+
+void SpanStore::WriteMetricSnapshot() {
+  std::lock_guard<std::mutex> lock(collector_mu_);
+  if (!collector_) return;
+  const uint64_t now = UnixNowNs();
+  const metrics::MetricsSnapshot snapshot = collector_(now);
+  try {
+    Transaction transaction(*db_);
+    const size_t written = metric_points_.Write(
+        *db_, snapshot, now, [this](const ResourcePtr& r) { return ResourceRow(r).id; });
+    transaction.Commit();
+    metric_points_written_.fetch_add(written, std::memory_order_relaxed);
+  } catch (const StoreError& e) {
+    spdlog::warn("store {}: cannot write a metric snapshot: {}", options_.path, e.what());
+    metric_points_.Forget();
+    resource_ids_.clear();
+    no_resource_row_ = {};
+  }
+}
+
 void SpanStore::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -198,6 +229,7 @@ void SpanStore::Run() {
   std::vector<NetEvent> events;
   batch.reserve(1024);
   int batches_since_bounds = 0;
+  auto next_snapshot = std::chrono::steady_clock::now() + options_.metrics_interval;
   for (;;) {
     bool stop;
     {
@@ -227,7 +259,12 @@ void SpanStore::Run() {
       flushed_.notify_all();
     }
     if (stop) break;
+    if (std::chrono::steady_clock::now() >= next_snapshot) {
+      next_snapshot += options_.metrics_interval;
+      WriteMetricSnapshot();
+    }
   }
+  WriteMetricSnapshot();  // the final values, so a short run has them too
   EnforceBounds();
 }
 
@@ -311,6 +348,7 @@ void SpanStore::WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& ev
     WriteNetEvents(events);
     Statement& insert = statements_->insert_span;
     std::vector<RowUpdate> updates;
+    int64_t last_row = 0;
     for (const Queued& queued : batch) {
       const Span& span = queued.span;
       const StoredSpan row = ToStoredSpan(span);
@@ -347,6 +385,7 @@ void SpanStore::WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& ev
       insert.Bind(24, queued.weight);
       insert.Step();
       const int64_t row_id = db_->LastInsertId();
+      last_row = row_id;
       AddToBloom(row_id, span.trace_id);
       recent_.Remember(span, resource.service, row_id,
                        !links.caller.empty() || !links.callee.empty());
@@ -360,6 +399,7 @@ void SpanStore::WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& ev
     }
     SaveBloom();
     transaction.Commit();
+    if (feed_ && last_row) feed_->Publish(last_row);
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
     net_written_.fetch_add(events.size(), std::memory_order_relaxed);
     batches_.fetch_add(1, std::memory_order_relaxed);
@@ -390,9 +430,12 @@ void SpanStore::EnforceBounds() {
         old.Bind(1, static_cast<int64_t>(now - retention_ns));
         old.Step();
         evicted_age_.fetch_add(static_cast<uint64_t>(db_->Changes()), std::memory_order_relaxed);
-        Statement old_events(*db_, "DELETE FROM net_events WHERE time_ns < ?1");
-        old_events.Bind(1, static_cast<int64_t>(now - retention_ns));
-        old_events.Step();
+        for (const char* sql : {"DELETE FROM net_events WHERE time_ns < ?1",
+                                "DELETE FROM metric_points WHERE time_ns < ?1"}) {
+          Statement older(*db_, sql);
+          older.Bind(1, static_cast<int64_t>(now - retention_ns));
+          older.Step();
+        }
       }
     }
     const int64_t page_size = db_->QueryInt("PRAGMA page_size").value_or(4096);
@@ -407,7 +450,8 @@ void SpanStore::EnforceBounds() {
     while (used > options_.max_bytes) {
       const int64_t count = db_->QueryInt("SELECT COUNT(*) FROM spans").value_or(0);
       const int64_t events = db_->QueryInt("SELECT COUNT(*) FROM net_events").value_or(0);
-      if (count == 0 && events == 0) break;
+      const int64_t points = db_->QueryInt("SELECT COUNT(*) FROM metric_points").value_or(0);
+      if (count == 0 && events == 0 && points == 0) break;
       Statement oldest(*db_,
                        "DELETE FROM spans WHERE id < (SELECT MIN(id) FROM spans) + ?1");
       oldest.Bind(1, std::max<int64_t>(1, static_cast<int64_t>(count * kEvictShare)));
@@ -417,6 +461,10 @@ void SpanStore::EnforceBounds() {
           *db_, "DELETE FROM net_events WHERE id < (SELECT MIN(id) FROM net_events) + ?1");
       oldest_events.Bind(1, std::max<int64_t>(1, static_cast<int64_t>(events * kEvictShare)));
       oldest_events.Step();
+      Statement oldest_points(
+          *db_, "DELETE FROM metric_points WHERE id < (SELECT MIN(id) FROM metric_points) + ?1");
+      oldest_points.Bind(1, std::max<int64_t>(1, static_cast<int64_t>(points * kEvictShare)));
+      oldest_points.Step();
       used = used_bytes();
     }
     // Resources no span refers to any more (processes long gone), and the filters of blocks
@@ -424,10 +472,12 @@ void SpanStore::EnforceBounds() {
     db_->Execute(
         "DELETE FROM resources WHERE NOT EXISTS "
         "(SELECT 1 FROM spans WHERE spans.resource_id = resources.id) AND NOT EXISTS "
-        "(SELECT 1 FROM net_events WHERE net_events.resource_id = resources.id)");
+        "(SELECT 1 FROM net_events WHERE net_events.resource_id = resources.id) AND NOT EXISTS "
+        "(SELECT 1 FROM metric_points WHERE metric_points.resource_id = resources.id)");
     if (db_->Changes() > 0) {
       resource_ids_.clear();
       no_resource_row_ = {};
+      metric_points_.Forget();  // its keys hold resource row ids
     }
     db_->Execute("DELETE FROM trace_blooms WHERE block < IFNULL((SELECT MIN(id) FROM spans) / " +
                  std::to_string(kRowsPerBlock) + ", (SELECT MAX(block) + 1 FROM trace_blooms))");
@@ -446,6 +496,7 @@ StoreStats SpanStore::stats() const {
   s.dropped_write_failed = dropped_write_failed_.load(std::memory_order_relaxed);
   s.net_events_written = net_written_.load(std::memory_order_relaxed);
   s.net_events_dropped = net_dropped_.load(std::memory_order_relaxed);
+  s.metric_points_written = metric_points_written_.load(std::memory_order_relaxed);
   s.evicted_age = evicted_age_.load(std::memory_order_relaxed);
   s.evicted_size = evicted_size_.load(std::memory_order_relaxed);
   s.bytes = bytes_.load(std::memory_order_relaxed);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "metrics/metric_data.h"
+#include "store/commit_feed.h"
+#include "store/metric_points.h"
 #include "store/net_event.h"
 #include "store/recent_spans.h"
 #include "store/trace_bloom.h"
@@ -35,12 +39,16 @@ struct StoreOptions {
   std::string path = kDefaultStorePath;
   uint64_t max_bytes = 256ull << 20;                  // --store-max-mb
   std::chrono::seconds retention{std::chrono::hours(24)};  // --store-retention
-  size_t queue_capacity = 65536;  // spans waiting for the writer; more are dropped (counted)
+  // Spans waiting for the writer; more are dropped (counted). Eight thousand is four seconds
+  // at the default max_spans_per_second, ~16 MiB at most: room for a slow disk, not a leak.
+  size_t queue_capacity = 8192;
   // --store-max-spans-per-second: under more load whole traces are sampled (write_sampler.h).
   uint32_t max_spans_per_second = 2000;
   // Connection and lookup events kept per second at most (a connection-per-request load opens
   // thousands a second); more are dropped and counted.
   uint32_t max_net_events_per_second = 1000;
+  // How often the agent's metrics are snapshotted into the store (metric_points.h).
+  std::chrono::milliseconds metrics_interval{60000};
   std::chrono::milliseconds batch_interval{200};
   // How often the bounds are enforced (an eviction pass), in batches.
   int bounds_every_batches = 10;
@@ -54,6 +62,7 @@ struct StoreStats {
   uint64_t dropped_write_failed = 0;
   uint64_t net_events_written = 0;
   uint64_t net_events_dropped = 0;  // over max_net_events_per_second, or the queue was full
+  uint64_t metric_points_written = 0;
   uint64_t evicted_age = 0;
   uint64_t evicted_size = 0;
   uint64_t bytes = 0;  // pages in use × page size, at the last bounds pass
@@ -75,6 +84,10 @@ class SpanStore : public SpanSink {
   void RecordNetEvent(NetEvent&& event);
   // Blocks until everything queued before the call is committed (tests, benchmarks).
   void Flush();
+  // Where metric snapshots come from: called on the writer thread every metrics_interval and
+  // once at Shutdown. nullptr stops it (and waits for a call in progress).
+  using MetricsCollector = std::function<metrics::MetricsSnapshot(uint64_t now_unix_nano)>;
+  void SnapshotMetricsFrom(MetricsCollector collect);
 
   StoreStats stats() const;
   const std::string& path() const { return options_.path; }
@@ -88,6 +101,7 @@ class SpanStore : public SpanSink {
   };
   void WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& events);
   void WriteNetEvents(std::vector<NetEvent>& events);
+  void WriteMetricSnapshot();
   struct KnownResource {
     std::weak_ptr<const Resource> resource;
     int64_t id;
@@ -128,9 +142,13 @@ class SpanStore : public SpanSink {
   TraceBloom bloom_;
   bool bloom_dirty_ = false;
   RecentSpans recent_;
+  MetricPointWriter metric_points_;
+  std::unique_ptr<CommitFeed> feed_;  // null when the socket could not be made (readers poll)
+  std::mutex collector_mu_;  // held while collector_ runs, so clearing it waits for the call
+  MetricsCollector collector_;
 
   std::atomic<uint64_t> written_{0}, dropped_queue_full_{0}, sampled_out_{0}, over_budget_{0},
-      dropped_write_failed_{0}, net_written_{0}, net_dropped_{0},
+      dropped_write_failed_{0}, net_written_{0}, net_dropped_{0}, metric_points_written_{0},
       evicted_age_{0}, evicted_size_{0}, bytes_{0}, batches_{0};
   std::thread writer_;
 };

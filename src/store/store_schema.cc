@@ -10,7 +10,8 @@ namespace {
 // a released migration never changes, a new schema version adds one entry.
 const std::vector<const char*>& Migrations() {
   static const std::vector<const char*> migrations = {
-      // 0 -> 1: spans, their resources (one row per distinct process resource).
+      // 0 -> 1: spans and their resources (one row per distinct process resource), network
+      // events, metric snapshots.
       R"sql(
 CREATE TABLE resources (
   id                INTEGER PRIMARY KEY,
@@ -75,6 +76,21 @@ CREATE TABLE net_events (
   details        TEXT               -- JSON
 );
 CREATE INDEX net_events_by_time ON net_events(time_ns);
+-- The agent's metrics, every minute, the points that changed (store/metric_points.h).
+CREATE TABLE metric_points (
+  id           INTEGER PRIMARY KEY,
+  time_ns      INTEGER NOT NULL,  -- Unix nanoseconds: collected
+  start_ns     INTEGER NOT NULL,  -- the series' start (cumulative values count from it)
+  resource_id  INTEGER NOT NULL,  -- resources.id (otelbpf's own for its self-metrics)
+  name         TEXT NOT NULL,
+  unit         TEXT,
+  kind         INTEGER NOT NULL,  -- 0 counter, 1 up-down counter, 2 gauge, 3 histogram
+  attributes   TEXT NOT NULL,     -- JSON object
+  value        REAL NOT NULL,     -- counters, gauges: the value; histograms: the sum
+  count        INTEGER,           -- histograms: observations
+  buckets      TEXT               -- histograms: {"bounds":[..],"counts":[..]}
+);
+CREATE INDEX metric_points_by_time ON metric_points(time_ns);
 )sql",
   };
   return migrations;
@@ -98,9 +114,10 @@ void ConfigureConnection(Database& db, bool writer) {
     db.Execute("PRAGMA synchronous=NORMAL");
     // The WAL file is truncated back to this after a checkpoint (bytes).
     db.Execute("PRAGMA journal_size_limit=16777216");
-    // The trace-id index takes random keys: every insert touches a leaf somewhere in it. With
-    // SQLite's 2 MiB default cache those leaves were read back from the page cache on every
-    // batch (pread was ~17 % of the writer's CPU at 200k spans; docs/performance.md).
+    // With SQLite's 2 MiB default cache the writer read pages back on every batch (pread was
+    // ~17 % of its CPU at 200k spans, measured while a trace-id index still existed;
+    // docs/performance.md). 8 MiB holds the hot leaves of both indexes and the last blocks.
+    // It is also the largest part of the store's memory (test_store measures the agent's RSS).
     db.Execute("PRAGMA cache_size=-8192");  // KiB
   }
   db.Execute("PRAGMA foreign_keys=OFF");

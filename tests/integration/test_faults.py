@@ -18,7 +18,7 @@ import unittest
 
 from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
-from otelbpf_it.clients import RawConnection, client_env, curl, get_request
+from otelbpf_it.clients import RawConnection, client_env, curl, get_request, keep_alive_gets
 from otelbpf_it.collectors import BlackHoleCollector, TcpRelay, tcp_local_ports_of
 from otelbpf_it.expect import runner_service_name
 from otelbpf_it.ports import free_port
@@ -41,17 +41,7 @@ REQUESTS_PER_CONNECTION = 500
 
 
 def send_requests(port: int, paths: list) -> None:
-    """GETs each path in order over keep-alive connections from the test runner, checking
-    every answer is 200 (nginx answers /hello/... with 200)."""
-    for start in range(0, len(paths), REQUESTS_PER_CONNECTION):
-        conn = RawConnection(port)
-        try:
-            for path in paths[start:start + REQUESTS_PER_CONNECTION]:
-                status, _ = conn.get(path)
-                if status != 200:
-                    raise AssertionError(f"nginx answered {status} to {path}")
-        finally:
-            conn.close()
+    keep_alive_gets(port, paths, REQUESTS_PER_CONNECTION)
 
 
 def paths(prefix: str, count: int) -> list:
@@ -83,7 +73,9 @@ class FaultTest(IntegrationTest):
 
 
 class ExportFaultTest(FaultTest):
-    """The collector misbehaves; capture must not care, and nothing may be lost silently."""
+    """The collector misbehaves; capture must not care, and nothing may be lost silently.
+    These agents write no store: the RSS ceilings below are the export queue's, and the store's
+    own bounded memory is test_store's to measure."""
 
     def assert_accounted(self, counters: dict) -> None:
         """Every span the pipeline built was exported or counted as dropped, exactly."""
@@ -134,7 +126,7 @@ class ExportFaultTest(FaultTest):
         collector_port = free_port()
         relay = TcpRelay(collector_port, receiver.http_port)
         self.addCleanup(lambda: relay.stop())
-        agent = self.start_scoped_agent(export=False, extra_env={
+        agent = self.start_scoped_agent("--store", "none", export=False, extra_env={
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector_port}",
             "OTEL_EXPORTER_OTLP_TIMEOUT": "500",
             "OTEL_BSP_EXPORT_TIMEOUT": "2000",  # give up on a batch quickly while the collector is down
@@ -186,7 +178,7 @@ class ExportFaultTest(FaultTest):
         nginx = self.start_nginx()
         hole = BlackHoleCollector()
         self.addCleanup(hole.stop)
-        agent = self.start_scoped_agent("--output", "json", export=False, extra_env={
+        agent = self.start_scoped_agent("--output", "json", "--store", "none", export=False, extra_env={
             "OTEL_EXPORTER_OTLP_ENDPOINT": hole.endpoint(),
             "OTEL_EXPORTER_OTLP_TIMEOUT": "500",
         })

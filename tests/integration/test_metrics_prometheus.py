@@ -1,5 +1,6 @@
 """A real Prometheus server (Debian's) scrapes otelbpf's endpoint; its query API must return the
-request counts of the traffic the test made, and the live exposition must pass promtool."""
+request counts of the traffic the test made, and the live exposition must pass promtool. Also:
+attributes.select from a config file narrows a metric's labels, adding up what becomes equal."""
 
 import json
 import os
@@ -87,6 +88,35 @@ class PrometheusScrapeTest(IntegrationTest):
         self.assertEqual(len(events), 1)
         self.assertGreater(float(events[0]["value"][1]), 0)
         self.stop_agent(agent)
+
+    def test_attributes_select_narrows_labels_and_adds_up(self):
+        nginx = self.start_nginx()
+        metrics_port = free_port()
+        config_file = os.path.join(self.workdir, "otelbpf.yaml")
+        with open(config_file, "w") as f:
+            f.write("attributes:\n  select:\n    http_server_request_duration:\n"
+                    "      include: [http.response.status_code]\n")
+        self.start_agent("--config", config_file, "--output", "none", "--port", str(nginx.port), export=False,
+                         extra_env={"OTEL_EXPORTER_PROMETHEUS_PORT": str(metrics_port)})
+        # Two paths, one status: one series once the path and method labels are gone.
+        curl(nginx.url("/hello"), nginx.url("/hello/a"), nginx.url("/hello/b"), nginx.url("/missing"))
+
+        def nginx_counts() -> dict:
+            exposition = http_get(f"http://127.0.0.1:{metrics_port}/metrics")
+            lines = [l for l in exposition.splitlines()
+                     if l.startswith("http_server_request_duration_seconds_count{") and 'job="nginx"' in l]
+            return {l.split("{", 1)[1].split("}", 1)[0]: float(l.rsplit(" ", 1)[1]) for l in lines}
+
+        deadline = time.monotonic() + 15
+        counts = nginx_counts()
+        while time.monotonic() < deadline and sum(counts.values()) < 4:
+            time.sleep(0.3)
+            counts = nginx_counts()
+        self.assertEqual(len(counts), 2, counts)  # 200 and 404
+        for labels, value in counts.items():
+            self.assertNotIn("url_template", labels)
+            self.assertNotIn("http_request_method", labels)
+            self.assertEqual(value, 3.0 if 'http_response_status_code="200"' in labels else 1.0, counts)
 
 
 if __name__ == "__main__":

@@ -2,24 +2,32 @@
 traffic (curl → nginx, curl → the Python backend) into its store while exporting over OTLP;
 `otelbpf observe`, `stats`, `map` and `trace` are then checked against what curl sent and what
 the independent OTLP decoder received. Also: following live spans (-f), a store left by an
-agent killed with SIGKILL, and one writer per store file."""
+agent killed with SIGKILL, one writer per store file, the connection and lookup events that
+`otelbpf events` lists, and the agent's memory while its store takes bursts."""
 
 import json
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import time
 import unittest
 
 from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
-from otelbpf_it.clients import curl
-from otelbpf_it.selfmetrics import require_counters
+from otelbpf_it.clients import curl, keep_alive_gets
+from otelbpf_it.measured import report
+from otelbpf_it.ports import free_port
+from otelbpf_it.selfmetrics import mib, require_counters, rss_kib
 from otelbpf_it.spans import attr
 
 OK, ERRORS, MISSING = 5, 3, 2  # requests to nginx: /hello (200), /error (500), /missing (404)
 BACKEND_FAILURES = 2           # requests to the Python backend answered 503
+# What the store may add to the agent's RSS under sustained traffic: SQLite's page cache
+# (8 MiB, store_schema.cc), the writer's queue (bounded, span_store.h), the recent-spans table
+# that decides callers, and allocator slack.
+STORE_CEILING_KIB = 20 * 1024
 
 
 def otelbpf(*args, timeout: float = 30.0) -> subprocess.CompletedProcess:
@@ -129,7 +137,27 @@ class StoreQueriesTest(IntegrationTest):
         self.assertEqual(counters["dropped_queue_full"] + counters["dropped_write_failed"], 0, counters)
         self.assertGreaterEqual(counters["written"], 2 * (OK + ERRORS + MISSING + BACKEND_FAILURES))
 
+        # The agent's metrics, snapshotted at stop: nginx's request-duration histogram counted
+        # every request, by status code.
+        self.assertGreater(counters["metric_points_written"], 0, counters)
+        metrics = otelbpf("metrics", "--store", self.store, "--since", "10m", "--service", "nginx",
+                          "--name", "http.server.request.duration", "-o", "json")
+        self.assertEqual(metrics.returncode, 0, metrics.stderr)
+        by_status = {}
+        for row in json_lines(metrics.stdout):
+            self.assertEqual(row["kind"], "histogram")
+            status = row["attributes"]["http.response.status_code"]
+            by_status[status] = by_status.get(status, 0) + row["increase"]
+        self.assertEqual(by_status, {200: OK, 500: ERRORS, 404: MISSING}, metrics.stdout)
+        table = otelbpf("metrics", "--store", self.store, "--since", "10m", "--name", "otelbpf.store.*")
+        self.assertEqual(table.returncode, 0, table.stderr)
+        self.assertIn("otelbpf.store.spans", table.stdout)
+
     def test_follow_prints_new_spans_as_they_are_stored(self):
+        # The running agent tells followers when it commits, over an owner-only socket.
+        live = os.stat(self.store + ".live")
+        self.assertTrue(stat.S_ISSOCK(live.st_mode))
+        self.assertEqual(stat.S_IMODE(live.st_mode), 0o600)
         follower = subprocess.Popen([config.agent_binary(), "observe", "--store", self.store, "-f", "-o", "json",
                                      "--kind", "server", "--to", str(self.nginx.port)],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -192,6 +220,86 @@ class StoreDurabilityTest(IntegrationTest):
                                 capture_output=True, text=True, timeout=30)
         self.assertEqual(second.returncode, 2, second.stderr)
         self.assertIn("another otelbpf is writing the store", second.stderr)
+
+
+class NetEventsTest(IntegrationTest):
+    def test_events_lists_connections_failures_and_lookups(self):
+        nginx = self.start_nginx()
+        refused = free_port()  # nothing listens there
+        store = os.path.join(self.workdir, "otelbpf.db")
+        # Unscoped: a process selected by --exe is chosen when user space sees its exec, and
+        # getent's lookup comes sooner than that. Events are told apart by port and name below.
+        self.start_agent("--store", store, "--output", "none", "--prometheus=false", export=False)
+        curl(nginx.url("/hello"))
+        failed = subprocess.run([config.tool("curl"), "-sS", "--noproxy", "*", f"http://127.0.0.1:{refused}/"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(failed.returncode, 7, failed.stderr)  # curl: failed to connect
+        # getaddrinfo() of a name (curl resolves "localhost" itself, without libc).
+        lookup = subprocess.run(["getent", "ahosts", "localhost"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(lookup.returncode, 0, lookup.stderr)
+
+        def events(*args) -> list:
+            done = otelbpf("events", "--store", store, "-o", "json", "--since", "5m", *args)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            return json_lines(done.stdout)
+
+        nginx_end = f"127.0.0.1:{nginx.port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            seen = events()
+            kinds = {(e["kind"], e.get("peer", e.get("name"))) for e in seen}
+            if {("tcp_up", nginx_end), ("tcp_down", nginx_end),
+                ("tcp_failed", f"127.0.0.1:{refused}"), ("dns_lookup", "localhost")} <= kinds:
+                break
+            time.sleep(0.3)
+        self.assertIn(("tcp_up", nginx_end), kinds, seen)
+        self.assertIn(("tcp_down", nginx_end), kinds, seen)
+        failure = [e for e in seen if e["kind"] == "tcp_failed" and e["peer"] == f"127.0.0.1:{refused}"]
+        self.assertEqual(len(failure), 1, seen)
+        self.assertEqual(failure[0]["result"], 111, failure)  # ECONNREFUSED
+        self.assertEqual(failure[0]["service"], "curl")
+        lookups = [e for e in seen if e["kind"] == "dns_lookup" and e.get("name") == "localhost"]
+        self.assertGreaterEqual(len(lookups), 1, seen)
+        self.assertEqual(lookups[0]["result"], 0, lookups)  # getaddrinfo succeeded
+        self.assertEqual(lookups[0]["service"], "getent", lookups)
+        ours = [e for e in seen if e["kind"].startswith("tcp_") and e["peer"] in (nginx_end, f"127.0.0.1:{refused}")]
+        self.assertTrue(ours and all(e["service"] == "curl" for e in ours), ours)
+
+        only_failures = events("--kind", "tcp_failed")
+        self.assertEqual({e["kind"] for e in only_failures}, {"tcp_failed"})
+        table = otelbpf("events", "--store", store, "--since", "5m", "--kind", "dns_lookup")
+        self.assertEqual(table.returncode, 0, table.stderr)
+        self.assertIn("localhost", table.stdout)
+        bad = otelbpf("events", "--store", store, "--kind", "tcp_sideways")
+        self.assertNotEqual(bad.returncode, 0, bad.stdout)
+        self.assertIn("tcp_sideways", bad.stderr)
+
+
+class StoreMemoryTest(IntegrationTest):
+    def test_memory_stays_bounded_while_the_store_takes_bursts(self):
+        nginx = self.start_nginx()
+        store = os.path.join(self.workdir, "otelbpf.db")
+        agent = self.start_agent("--port", str(nginx.port), "--store", store, "--output", "none",
+                                 "--prometheus=false", export=False)
+        start = rss_kib(agent.pid)
+        samples = []
+        # 4 bursts of 1,500 requests (3,000 spans each, above --store-max-spans-per-second).
+        for burst in range(4):
+            keep_alive_gets(nginx.port, [f"/hello/burst{burst}/{i}" for i in range(1500)])
+            time.sleep(1.5)
+            samples.append(rss_kib(agent.pid))
+        report(f"store under bursts: agent RSS at start {mib(start)}, after each burst "
+               + ", ".join(mib(s) for s in samples))
+        self.assertLess(max(samples), start + STORE_CEILING_KIB,
+                        f"RSS grew past start + {mib(STORE_CEILING_KIB)}: {samples} KiB")
+        self.stop_agent(agent)
+        counters = require_counters(self, agent, "store")["store"]
+        report(f"store under bursts: {counters}")
+        self.assertEqual(counters["dropped_queue_full"] + counters["dropped_write_failed"], 0, counters)
+        # Every span was written or left out as part of a sampled trace, and counted.
+        user_space = require_counters(self, agent, "user space")["user space"]
+        self.assertEqual(counters["written"] + counters["sampled_out"] + counters["over_budget"],
+                         user_space["spans"], counters)
 
 
 if __name__ == "__main__":

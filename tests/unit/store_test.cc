@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/net_event_query.h"
 #include "store/span_query.h"
 #include "store/span_store.h"
 #include "store/sqlite_db.h"
@@ -247,6 +248,86 @@ TEST(StoreTest, AWriterKilledMidWayLeavesAReadableStore) {
                             "/", 200));
   next.Flush();
   EXPECT_EQ(CountSpans(path), before + 1);
+}
+
+NetEvent MakeNetEvent(const std::string& kind, ResourcePtr resource, uint64_t time_ns,
+                      int64_t peer_port) {
+  NetEvent e;
+  e.kind = kind;
+  e.time_ns = time_ns;
+  e.local_address = "127.0.0.1";
+  e.local_port = 40000;
+  e.peer_address = "127.0.0.1";
+  e.peer_port = peer_port;
+  e.details_json = "{\"role\":\"client\"}";
+  e.resource = std::move(resource);
+  return e;
+}
+
+TEST(StoreTest, NetEventsAreWrittenFilteredAndEvictedByAge) {
+  TempStoreDir dir;
+  StoreOptions o = OptionsFor(dir.File());
+  o.retention = std::chrono::seconds(3600);
+  SpanStore store(o);
+  const uint64_t now = Now();
+  auto curl = MakeResource("curl", 7);
+  auto nginx = MakeResource("nginx", 8);
+  store.RecordNetEvent(MakeNetEvent("tcp_up", curl, now - 7200 * kSecond, 80));  // too old
+  store.RecordNetEvent(MakeNetEvent("tcp_up", curl, now - 2 * kSecond, 80));
+  NetEvent failed = MakeNetEvent("tcp_failed", curl, now - kSecond, 81);
+  failed.result = 111;
+  store.RecordNetEvent(std::move(failed));
+  NetEvent lookup = MakeNetEvent("dns_lookup", nginx, now, 0);
+  lookup.name = "example.test";
+  lookup.duration_ns = 1500000;
+  store.RecordNetEvent(std::move(lookup));
+  store.Flush();
+  store.Shutdown();  // a last bounds pass
+  EXPECT_EQ(store.stats().net_events_written, 4u);
+
+  auto db = OpenForReading(dir.File());
+  const auto all = QueryNetEvents(*db, NetEventFilter{});
+  ASSERT_EQ(all.size(), 3u);  // the two-hour-old one was evicted
+  EXPECT_EQ(all[0].kind, "tcp_up");  // oldest first
+  EXPECT_EQ(all[0].service, "curl");
+  EXPECT_EQ(all[0].pid, 7);
+  EXPECT_EQ(all[0].peer_port, 80);
+  EXPECT_EQ(all[0].details_json, "{\"role\":\"client\"}");
+  EXPECT_EQ(all[1].result, 111);
+  EXPECT_EQ(all[2].name, "example.test");
+  EXPECT_EQ(all[2].duration_ns, 1500000u);
+
+  NetEventFilter failures;
+  failures.kinds = {"tcp_failed"};
+  ASSERT_EQ(QueryNetEvents(*db, failures).size(), 1u);
+  NetEventFilter of_nginx;
+  of_nginx.services = {"nginx"};
+  ASSERT_EQ(QueryNetEvents(*db, of_nginx).size(), 1u);
+  NetEventFilter newest;
+  newest.last = 2;
+  const auto two = QueryNetEvents(*db, newest);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].kind, "tcp_failed");
+  EXPECT_EQ(two[1].kind, "dns_lookup");
+  NetEventFilter recent;
+  recent.since_ns = now - kSecond / 2;
+  ASSERT_EQ(QueryNetEvents(*db, recent).size(), 1u);
+}
+
+TEST(StoreTest, NetEventsOverTheRateAreDroppedAndCounted) {
+  TempStoreDir dir;
+  StoreOptions o = OptionsFor(dir.File());
+  o.max_net_events_per_second = 5;
+  SpanStore store(o);
+  auto curl = MakeResource("curl", 7);
+  for (int i = 0; i < 12; ++i) store.RecordNetEvent(MakeNetEvent("tcp_up", curl, Now(), 80));
+  store.Flush();
+  // Twelve within well under a second: the first five kept, seven dropped. (A slow machine
+  // may cross a second boundary and keep up to five more; never fewer than five.)
+  const StoreStats st = store.stats();
+  EXPECT_EQ(st.net_events_written + st.net_events_dropped, 12u);
+  EXPECT_GE(st.net_events_written, 5u);
+  EXPECT_LE(st.net_events_written, 10u);
 }
 
 }  // namespace

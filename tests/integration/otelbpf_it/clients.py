@@ -107,3 +107,18 @@ class RawConnection:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def keep_alive_gets(port: int, paths: list, per_connection: int = 500) -> None:
+    """GETs each path in order over keep-alive connections from the test runner (a new one every
+    `per_connection` requests: nginx closes one after keepalive_requests), checking every answer
+    is 200 (nginx answers /hello/... with 200)."""
+    for start in range(0, len(paths), per_connection):
+        conn = RawConnection(port)
+        try:
+            for path in paths[start:start + per_connection]:
+                status, _ = conn.get(path)
+                if status != 200:
+                    raise AssertionError(f"nginx answered {status} to {path}")
+        finally:
+            conn.close()
