@@ -7,6 +7,7 @@
 #include "query/filter_flags.h"
 #include "query/red_stats.h"
 #include "query/service_graph.h"
+#include "store/net_event_query.h"
 #include "store/span_query.h"
 #include "store/sqlite_db.h"
 #include "ui/ui_json.h"
