@@ -6,6 +6,7 @@ trace must open with one bar per span, the DNS and TCP panels must list what cur
 page may log a console error. Screenshots are kept as artifacts (OTELBPF_IT_ARTIFACTS, default
 /tmp/otelbpf-it-artifacts/test_ui/). Also: the address and token rules, over plain HTTP."""
 
+import http.client
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ from otelbpf_it.ports import free_port
 OK, ERRORS, MISSING = 5, 3, 2  # requests to nginx: /hello (200), /error (500), /missing (404)
 BACKEND_FAILURES = 2           # requests to the Python backend answered 503
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+LOSS_TABLE = "otelbpf_it_ui_loss"
 
 
 def artifacts_dir(test_id: str) -> str:
@@ -212,6 +214,47 @@ class UiInBrowserTest(IntegrationTest):
         self.assertEqual([e for e in logs if e.get("level") in ("SEVERE", "WARNING")], [], logs)
         self.stop_agent(self.agent)
         print(f"\n[measured] overview loaded in {measured['overview_load_ms']} ms; screenshots in {self.artifacts}")
+
+
+    def add_loss(self, port: int, percent: int) -> None:
+        """Drops `percent`% of the TCP packets to and from `port` in the INPUT hook (as
+        test_tcp_context.py does: our kernel has no netem; a drop in OUTPUT is no retransmission)."""
+        def nft(*args):
+            subprocess.run([config.tool("nft"), *args], check=True, capture_output=True, text=True)
+        nft("add", "table", "inet", LOSS_TABLE)
+        self.addCleanup(lambda: subprocess.run([config.tool("nft"), "delete", "table", "inet", LOSS_TABLE],
+                                               capture_output=True))
+        nft("add", "chain", "inet", LOSS_TABLE, "in", "{ type filter hook input priority 0; }")
+        for direction in ("dport", "sport"):
+            nft("add", "rule", "inet", LOSS_TABLE, "in", "tcp", direction, str(port),
+                "numgen", "random", "mod", "100", "<", str(percent), "drop")
+
+    def test_retransmissions_are_marked_on_the_bar(self):
+        self.add_loss(self.backend.port, 10)
+        body = b"x" * 32768  # several segments each way: more chances to lose one
+        conn = http.client.HTTPConnection("127.0.0.1", self.backend.port, timeout=30)
+        for i in range(40):
+            conn.request("POST", f"/echo?i={i}", body=body, headers={"Content-Length": str(len(body))})
+            self.assertEqual(len(conn.getresponse().read()), len(body))
+        conn.close()
+        query = f"/api/spans?since=10m&last=1000&kind=client&to={self.backend.port}"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and len(self.api(query)["spans"]) < 40:
+            time.sleep(0.2)
+        slowed = [s for s in self.api(query)["spans"] if s.get("kernel", {}).get("retransmits", 0) > 0]
+        self.assertTrue(slowed, "10% loss over 40 requests of 32 KiB each way retransmitted nothing on any span")
+        span = slowed[0]
+        count = span["kernel"]["retransmits"]
+
+        driver = self.start_browser()
+        driver.get(self.base + "/#trace/" + span["trace_id"])
+        self.wait_state(driver, "ready:trace")
+        row = driver.find_element("css selector", f"#waterfall .wf-row[data-span='{span['span_id']}']")
+        self.assertEqual(len(row.find_elements("css selector", ".wf-mark")), count)
+        note = row.find_element("css selector", ".wf-kernel").text
+        self.assertIn(f"{count} tcp retransmit", note)
+        driver.save_screenshot(os.path.join(self.artifacts, "retransmissions.png"))
+        self.assertEqual([e for e in driver.get_log("browser") if e.get("level") in ("SEVERE", "WARNING")], [])
 
 
 class UiAddressAndTokenTest(IntegrationTest):
