@@ -2,8 +2,9 @@
 and chromium-driver, driven with Debian's python3-selenium): real traffic (curl → nginx, curl →
 the Python backend) goes into the agent's store, then every page is loaded and read back. The
 map must show the services that talked, the span search must filter like `otelbpf observe`, a
-trace must open with one bar per span, the DNS and TCP panels must list what curl did, and no
-page may log a console error. Screenshots are kept as artifacts (OTELBPF_IT_ARTIFACTS, default
+trace must open with one bar per span, the DNS and TCP panels must list what curl did, a span
+slowed by packet loss must show its retransmissions on its bar, and no page may log a console
+error. Screenshots are kept as artifacts (OTELBPF_IT_ARTIFACTS, default
 /tmp/otelbpf-it-artifacts/test_ui/). Also: the address and token rules, over plain HTTP."""
 
 import http.client
