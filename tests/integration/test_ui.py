@@ -148,7 +148,9 @@ class UiInBrowserTest(IntegrationTest):
         red = self.rows(driver, "#red")
         error_row = [r for r in red if r[0] == "nginx" and r[1] == "server" and r[3] == "GET /error"]
         self.assertEqual(len(error_row), 1, red)
-        self.assertEqual(error_row[0][4], str(ERRORS))
+        # At least ours: every process on the host is watched, and another test's nginx would be
+        # "nginx" too (the span search below counts exactly, by this test's port).
+        self.assertGreaterEqual(int(error_row[0][4]), ERRORS, error_row)
         self.assertEqual(error_row[0][6], "100.0%")
         driver.save_screenshot(os.path.join(self.artifacts, "1-overview.png"))
 
