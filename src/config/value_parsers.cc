@@ -6,14 +6,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include "trace/text.h"
+
 namespace otelbpf::config {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<uint32_t> ParsePort(std::string_view text) {
   uint32_t v = 0;
@@ -25,7 +21,7 @@ std::optional<uint32_t> ParsePort(std::string_view text) {
 
 // A finite number, the whole text (from_chars: no locale, no leading '+').
 std::optional<double> ParseNumber(std::string_view text) {
-  text = Trim(text);
+  text = TrimWhitespace(text);
   if (text.empty()) return std::nullopt;
   double v = 0;
   const char* end = text.data() + text.size();
@@ -47,10 +43,11 @@ std::optional<std::vector<PortRange>> ParsePortList(std::string_view text, std::
   std::string_view rest = text;
   while (true) {
     size_t comma = rest.find(',');
-    std::string_view item = Trim(rest.substr(0, comma));
+    std::string_view item = TrimWhitespace(rest.substr(0, comma));
     size_t dash = item.find('-');
-    auto first = ParsePort(Trim(item.substr(0, dash)));
-    auto last = dash == std::string_view::npos ? first : ParsePort(Trim(item.substr(dash + 1)));
+    auto first = ParsePort(TrimWhitespace(item.substr(0, dash)));
+    auto last = dash == std::string_view::npos ? first
+                                               : ParsePort(TrimWhitespace(item.substr(dash + 1)));
     if (!first || !last || *last < *first) {
       *error = "'" + std::string(item) + "' is not a port (1-65535) or a range like 8000-8999";
       return std::nullopt;
@@ -63,7 +60,7 @@ std::optional<std::vector<PortRange>> ParsePortList(std::string_view text, std::
 }
 
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text, std::string* error) {
-  std::string_view t = Trim(text);
+  std::string_view t = TrimWhitespace(text);
   size_t unit_at = t.size();
   while (unit_at > 0 && std::isalpha(static_cast<unsigned char>(t[unit_at - 1]))) --unit_at;
   std::string unit = Lower(t.substr(unit_at));
@@ -77,14 +74,14 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text, st
 }
 
 std::optional<double> ParseSampleRate(std::string_view text, std::string* error) {
-  std::string_view t = Trim(text);
+  std::string_view t = TrimWhitespace(text);
   bool percent = !t.empty() && t.back() == '%';
   if (percent) t.remove_suffix(1);
   auto number = ParseNumber(t);
   if (number && !percent && *number > 1) percent = true;  // "25" as users write it
   if (number && percent) *number /= 100;
   if (!number || *number < 0 || *number > 1) {
-    *error = "'" + std::string(Trim(text)) +
+    *error = "'" + std::string(TrimWhitespace(text)) +
              "' is not a sample rate: a ratio from 0 to 1 (0.25) or a percentage up to 100 "
              "(25 or 25%)";
     return std::nullopt;
@@ -95,7 +92,7 @@ std::optional<double> ParseSampleRate(std::string_view text, std::string* error)
 std::optional<double> ParseRatio(std::string_view text, std::string* error) {
   auto number = ParseNumber(text);
   if (!number || *number < 0 || *number > 1) {
-    *error = "'" + std::string(Trim(text)) + "' is not a ratio from 0 to 1";
+    *error = "'" + std::string(TrimWhitespace(text)) + "' is not a ratio from 0 to 1";
     return std::nullopt;
   }
   return number;

@@ -3,6 +3,7 @@
 #include "discovery/command_line.h"
 #include "discovery/container.h"
 #include "discovery/own_telemetry.h"
+#include "discovery/proc_files.h"
 #include "discovery/service_name.h"
 
 #include <dirent.h>
@@ -10,21 +11,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <unordered_map>
 
 namespace otelbpf {
 namespace {
-
-std::string ReadWholeFile(const std::string& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::string out(limit, '\0');
-  in.read(out.data(), static_cast<std::streamsize>(limit));
-  out.resize(static_cast<size_t>(in.gcount()));
-  return out;
-}
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -120,6 +111,19 @@ ResourceDefaults ResourceDefaultsFromEnvironment() {
   return d;
 }
 
+namespace {
+
+// The orchestrator's attributes of a process's container; its service.name only when the
+// process did not declare its own.
+void AddContainerAttributes(const Attributes& known, bool service_declared, Attributes* attrs) {
+  for (const Attribute& a : known) {
+    if (a.key == "service.name" && service_declared) continue;
+    SetAttribute(*attrs, a.key.str(), a.value);
+  }
+}
+
+}  // namespace
+
 ProcessRegistry::ProcessRegistry(ResourceDefaults defaults, std::string proc_root)
     : defaults_(std::move(defaults)), proc_root_(proc_root), go_files_(std::move(proc_root)) {}
 
@@ -127,14 +131,19 @@ ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t s
   auto it = cache_.find(pid);
   if (it != cache_.end() &&
       (start_ns == 0 || it->second.start_ns == 0 || it->second.start_ns == start_ns)) {
-    if (!it->second.container_pending) return it->second.resource;
-    // Its container was unknown to the orchestrator's lookup: ask again (a map lookup).
-    Built again = Build(pid, comm, /*trust_proc=*/true, nullptr);
-    if (!again.container_pending) {
-      it->second.resource = std::move(again.resource);
-      it->second.container_pending = false;
+    Entry& entry = it->second;
+    if (!entry.container_pending) return entry.resource;
+    // Its container was unknown to the orchestrator's lookup: ask again (a map lookup), and
+    // add what it knows now to the resource already built; /proc is not read again (a
+    // container outside any pod stays unknown, and each of its connections comes here).
+    if (auto known = container_lookup_ ? container_lookup_(entry.container_id) : nullptr) {
+      auto r = std::make_shared<Resource>(*entry.resource);
+      AddContainerAttributes(*known, entry.service_declared, &r->attributes);
+      entry.resource = std::move(r);
+      entry.container_pending = false;
+      entry.container_id.clear();
     }
-    return it->second.resource;
+    return entry.resource;
   }
   const ProcessSnapshot* snapshot = nullptr;
   auto snap = snapshots_.find(pid);
@@ -144,7 +153,9 @@ ResourcePtr ProcessRegistry::Get(uint32_t pid, std::string_view comm, uint64_t s
   Built built = Build(pid, comm, trust_proc, snapshot);
   if (snap != snapshots_.end()) snapshots_.erase(snap);
   cache_[pid] = Entry{built.resource, start_ns, trust_proc && go_files_.IsGo(pid),
-                      built.container_pending};
+                      built.container_pending,
+                      built.container_pending ? built.container_id : std::string(),
+                      built.service_declared};
   return built.resource;
 }
 
@@ -225,17 +236,7 @@ std::string ProcessRegistry::CgroupPath(uint32_t pid) const {
 }
 
 std::string ProcessRegistry::ExecutablePath(uint32_t pid) const {
-  char buf[4096];
-  std::string link = proc_root_ + "/" + std::to_string(pid) + "/exe";
-  ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
-  if (n <= 0) return {};
-  std::string path(buf, static_cast<size_t>(n));
-  // A binary replaced on disk while running reads as "/path (deleted)".
-  static constexpr std::string_view kDeleted = " (deleted)";
-  if (path.size() > kDeleted.size() &&
-      path.compare(path.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
-    path.resize(path.size() - kDeleted.size());
-  return path;
+  return ExecutableOf(proc_root_ + "/" + std::to_string(pid));
 }
 
 namespace {
@@ -307,14 +308,10 @@ ProcessRegistry::Built ProcessRegistry::Build(uint32_t pid, std::string_view com
     if (!container->runtime.empty())
       SetAttribute(attrs, "container.runtime.name", container->runtime);
     if (container_lookup_) {
-      if (auto known = container_lookup_(container->id)) {
-        for (const Attribute& a : *known) {
-          if (a.key == "service.name" && service_declared) continue;
-          SetAttribute(attrs, a.key.str(), a.value);
-        }
-      } else {
+      if (auto known = container_lookup_(container->id))
+        AddContainerAttributes(*known, service_declared, &attrs);
+      else
         container_pending = true;
-      }
     }
   }
   SetAttribute(attrs, "telemetry.sdk.name", std::string("otelbpf"));
@@ -322,7 +319,7 @@ ProcessRegistry::Built ProcessRegistry::Build(uint32_t pid, std::string_view com
   SetAttribute(attrs, "telemetry.sdk.version", std::string(OTELBPF_VERSION));
   r->own_telemetry = OwnTelemetryEvidence(
       environ_block, trust_proc ? ReadWholeFile(dir + "/maps", 4 << 20) : std::string());
-  return {r, container_pending};
+  return {r, container_pending, container ? container->id : std::string(), service_declared};
 }
 
 }  // namespace otelbpf

@@ -98,6 +98,8 @@ class ProcessRegistry {
   struct Built {
     ResourcePtr resource;
     bool container_pending = false;
+    std::string container_id;       // what to ask the lookup again
+    bool service_declared = false;  // OTEL_SERVICE_NAME & co: the lookup's name does not win
   };
   Built Build(uint32_t pid, std::string_view comm, bool trust_proc,
               const ProcessSnapshot* snapshot) const;
@@ -113,6 +115,8 @@ class ProcessRegistry {
     uint64_t start_ns = 0;
     bool go = false;  // a Go program (known only when /proc was this process's)
     bool container_pending = false;  // in a container the lookup did not know yet
+    std::string container_id;        // set while pending
+    bool service_declared = false;
   };
   ResourceDefaults defaults_;
   std::string proc_root_;

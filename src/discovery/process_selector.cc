@@ -6,31 +6,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <unordered_set>
 
 #include "discovery/container.h"
+#include "discovery/proc_files.h"
 
 namespace otelbpf {
-namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::string ExecutableOf(const std::string& proc_dir) {
-  char buf[4096];
-  const ssize_t n = readlink((proc_dir + "/exe").c_str(), buf, sizeof(buf) - 1);
-  if (n <= 0) return {};
-  std::string path(buf, static_cast<size_t>(n));
-  static constexpr std::string_view kDeleted = " (deleted)";
-  if (path.size() > kDeleted.size() && path.ends_with(kDeleted)) path.resize(path.size() - kDeleted.size());
-  return path;
-}
-
-}  // namespace
 
 bool ExecutableMatches(const std::string& path, const std::vector<std::string>& globs) {
   if (path.empty()) return false;
@@ -55,7 +36,7 @@ ProcessSelector::Verdict ProcessSelector::Judge(uint32_t pid) const {
   if (selection_.container_ids.empty() && selection_.cgroup_paths.empty() &&
       !selection_.container_predicate)
     return Verdict::kNo;
-  const std::string cgroup = CgroupPathOf(ReadFile(dir + "/cgroup"));
+  const std::string cgroup = CgroupPathOf(ReadWholeFile(dir + "/cgroup", 16 * 1024));
   if (cgroup.empty()) return Verdict::kNo;
   for (const std::string& path : selection_.cgroup_paths)
     if (CgroupPathMatches(cgroup, path, cgroup2_mount_)) return Verdict::kYes;

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "trace/text.h"
+
 namespace otelbpf {
 namespace {
 
@@ -42,12 +44,6 @@ std::string Lowercase(std::string_view s) {
   return out;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<double> ParseRatio(std::string_view text) {
   double value = 0;
   const char* end = text.data() + text.size();
@@ -63,7 +59,7 @@ SamplerConfig SamplerConfigFromEnv(const SamplerEnvLookup& env,
                                    std::vector<std::string>* warnings) {
   SamplerConfig config;
   const std::optional<std::string> raw = env("OTEL_TRACES_SAMPLER");
-  const std::string name = Lowercase(Trim(raw.value_or("")));
+  const std::string name = Lowercase(TrimWhitespace(raw.value_or("")));
   if (!name.empty()) {
     auto found = std::find_if(std::begin(kKinds), std::end(kKinds),
                               [&](const NamedKind& k) { return k.name == name; });
@@ -80,7 +76,7 @@ SamplerConfig SamplerConfigFromEnv(const SamplerEnvLookup& env,
     }
   }
   if (!TakesRatio(config.kind)) return config;
-  const std::string arg(Trim(env("OTEL_TRACES_SAMPLER_ARG").value_or("")));
+  const std::string arg(TrimWhitespace(env("OTEL_TRACES_SAMPLER_ARG").value_or("")));
   if (arg.empty()) return config;  // the specification's default ratio: 1.0
   if (std::optional<double> ratio = ParseRatio(arg)) {
     config.ratio = *ratio;

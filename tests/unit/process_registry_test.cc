@@ -230,6 +230,26 @@ TEST_F(FakeProcIdentity, OrchestratorAttributesArriveLate) {
   EXPECT_EQ(lookups, after);
 }
 
+TEST_F(FakeProcIdentity, APendingContainerIsAskedAgainWithoutReadingProcAgain) {
+  const std::string id(64, 'd');
+  Write("42/cgroup", "0::/system.slice/docker-" + id + ".scope\n");  // outside any pod
+  Write("42/environ", "OTEL_SERVICE_NAME=billing\0"s);
+  ProcessRegistry reg(ResourceDefaults{}, root_.string());
+  std::shared_ptr<const Attributes> pod;
+  reg.SetContainerAttributes([&](std::string_view) { return pod; });
+  ResourcePtr first = reg.Get(42, "");
+  // /proc changes under the process (it would not, but that tells a re-read apart): the cached
+  // resource is what later Gets build on.
+  Write("42/environ", "OTEL_SERVICE_NAME=other\0"s);
+  EXPECT_EQ(reg.Get(42, "").get(), first.get()) << "still unknown: the same resource";
+  pod = std::make_shared<const Attributes>(Attributes{{"k8s.pod.name", std::string("billing-0")},
+                                                      {"service.name", std::string("owner")}});
+  ResourcePtr known = reg.Get(42, "");
+  EXPECT_EQ(StringAttr(*known, "k8s.pod.name"), "billing-0");
+  EXPECT_EQ(StringAttr(*known, "service.name"), "billing") << "declared, and not read again";
+  EXPECT_EQ(StringAttr(*known, "container.id"), id);
+}
+
 TEST_F(FakeProcIdentity, ServiceNameTheProcessDeclaresWinsOverThePods) {
   Write("42/cgroup", "0::/kubepods.slice/cri-containerd-" + std::string(64, 'c') + ".scope\n");
   Write("42/environ", "OTEL_SERVICE_NAME=checkout\0"s);

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "trace/text.h"
+
 namespace otelbpf::otlp {
 namespace {
 
@@ -16,13 +18,6 @@ constexpr uint64_t kMaxSetting = 0x7fffffff;
 
 void Warn(std::vector<std::string>* warnings, std::string message) {
   if (warnings != nullptr) warnings->push_back(std::move(message));
-}
-
-std::string_view Trim(std::string_view s) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 std::string ToLower(std::string_view s) {
@@ -50,8 +45,8 @@ class Env {
   // The spec treats an empty variable like an unset one.
   std::optional<Setting> Get(const std::string& name) const {
     auto v = getenv_(name);
-    if (!v || Trim(*v).empty()) return std::nullopt;
-    return Setting{name, std::string(Trim(*v))};
+    if (!v || TrimWhitespace(*v).empty()) return std::nullopt;
+    return Setting{name, std::string(TrimWhitespace(*v))};
   }
 
   // OTEL_EXPORTER_OTLP_<SIGNAL>_<suffix>, e.g. OTEL_EXPORTER_OTLP_TRACES_TIMEOUT.
@@ -241,16 +236,16 @@ OtlpHeaders ParseOtlpHeaders(std::string_view text, std::vector<std::string>* wa
   OtlpHeaders headers;
   while (!text.empty()) {
     size_t comma = text.find(',');
-    std::string_view member = Trim(text.substr(0, comma));
+    std::string_view member = TrimWhitespace(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     if (member.empty()) continue;
     size_t eq = member.find('=');
-    std::string_view key = Trim(member.substr(0, eq));
+    std::string_view key = TrimWhitespace(member.substr(0, eq));
     if (eq == std::string_view::npos || !IsHeaderName(key)) {
       Warn(warnings, "ignoring malformed OTLP header \"" + std::string(member) + "\"");
       continue;
     }
-    auto value = PercentDecode(Trim(member.substr(eq + 1)));
+    auto value = PercentDecode(TrimWhitespace(member.substr(eq + 1)));
     if (!value) {
       Warn(warnings, "ignoring OTLP header \"" + std::string(key) + "\": bad %-encoding");
       continue;

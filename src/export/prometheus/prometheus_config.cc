@@ -3,20 +3,15 @@
 #include <cctype>
 #include <charconv>
 
+#include "trace/text.h"
+
 namespace otelbpf::prometheus {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<std::string> Get(const EnvLookup& getenv, std::string_view name) {
   std::optional<std::string> v = getenv(name);
-  if (!v || Trim(*v).empty()) return std::nullopt;
-  return std::string(Trim(*v));
+  if (!v || TrimWhitespace(*v).empty()) return std::nullopt;
+  return std::string(TrimWhitespace(*v));
 }
 
 void Warn(std::vector<std::string>* warnings, std::string message) {
@@ -26,7 +21,7 @@ void Warn(std::vector<std::string>* warnings, std::string message) {
 bool ListsPrometheus(std::string_view list) {
   while (!list.empty()) {
     const size_t comma = list.find(',');
-    std::string item(Trim(list.substr(0, comma)));
+    std::string item(TrimWhitespace(list.substr(0, comma)));
     for (char& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (item == "prometheus") return true;
     if (comma == std::string_view::npos) break;
