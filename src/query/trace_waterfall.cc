@@ -34,17 +34,16 @@ std::string Bar(uint64_t start, uint64_t duration, uint64_t t0, uint64_t total, 
 
 }  // namespace
 
-std::string FormatWaterfall(const std::vector<store::StoredSpan>& spans, size_t width) {
-  if (spans.empty()) return "";
-  uint64_t t0 = spans.front().start_ns, t1 = 0;
+WaterfallOrder OrderForWaterfall(const std::vector<store::StoredSpan>& spans) {
+  WaterfallOrder order;
+  if (spans.empty()) return order;
+  order.start_ns = spans.front().start_ns;
   std::map<SpanId, const store::StoredSpan*> by_id;
   for (const auto& s : spans) {
-    t0 = std::min(t0, s.start_ns);
-    t1 = std::max(t1, s.start_ns + s.duration_ns);
+    order.start_ns = std::min(order.start_ns, s.start_ns);
+    order.end_ns = std::max(order.end_ns, s.start_ns + s.duration_ns);
     by_id[s.span_id] = &s;
   }
-  // Children by parent; spans whose parent is not in this trace's stored spans are roots
-  // (their parent is on another host, or was not kept).
   std::map<SpanId, std::vector<const store::StoredSpan*>> children;
   std::vector<const store::StoredSpan*> roots;
   for (const auto& s : spans) {
@@ -58,20 +57,29 @@ std::string FormatWaterfall(const std::vector<store::StoredSpan>& spans, size_t 
   };
   std::sort(roots.begin(), roots.end(), by_start);
   for (auto& [id, list] : children) std::sort(list.begin(), list.end(), by_start);
-
-  std::vector<std::vector<std::string>> rows = {{"OFFSET", "DURATION", "SPAN", "OUTCOME", ""}};
   auto visit = [&](auto&& self, const store::StoredSpan* s, size_t depth) -> void {
+    order.rows.push_back({s, depth});
+    auto it = children.find(s->span_id);
+    if (it == children.end()) return;
+    for (const auto* child : it->second) self(self, child, depth + 1);
+  };
+  for (const auto* root : roots) visit(visit, root, 0);
+  return order;
+}
+
+std::string FormatWaterfall(const std::vector<store::StoredSpan>& spans, size_t width) {
+  if (spans.empty()) return "";
+  const WaterfallOrder order = OrderForWaterfall(spans);
+  const uint64_t t0 = order.start_ns, t1 = order.end_ns;
+  std::vector<std::vector<std::string>> rows = {{"OFFSET", "DURATION", "SPAN", "OUTCOME", ""}};
+  for (const auto& [s, depth] : order.rows) {
     const std::string kind = s->kind == SpanKind::kServer ? "server" : "client";
     const std::string label = std::string(depth * 2, ' ') + s->resource.service_name + " " +
                               kind + " " + s->protocol + " " + OperationOf(*s);
     rows.push_back({FormatDuration(s->start_ns - t0), FormatDuration(s->duration_ns), label,
                     OutcomeOf(*s),
                     Bar(s->start_ns, s->duration_ns, t0, t1 - t0, width) + KernelNote(*s)});
-    auto it = children.find(s->span_id);
-    if (it == children.end()) return;
-    for (const auto* child : it->second) self(self, child, depth + 1);
-  };
-  for (const auto* root : roots) visit(visit, root, 0);
+  }
   return "trace " + ToHex(spans.front().trace_id) + "  " + std::to_string(spans.size()) +
          " spans  " + FormatDuration(t1 - t0) + "\n" + AlignColumns(rows);
 }

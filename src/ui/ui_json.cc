@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "query/span_lines.h"
+#include "query/trace_waterfall.h"
 #include "trace/ids.h"
 
 namespace otelbpf::ui {
@@ -97,31 +98,10 @@ std::string SpanListJson(const std::vector<store::StoredSpan>& spans, size_t lim
 
 std::string TraceJson(const std::vector<store::StoredSpan>& spans) {
   if (spans.empty()) return Dump({{"spans", json::array()}});
-  uint64_t t0 = spans.front().start_ns, t1 = 0;
-  std::map<SpanId, const store::StoredSpan*> by_id;
-  for (const auto& s : spans) {
-    t0 = std::min(t0, s.start_ns);
-    t1 = std::max(t1, s.start_ns + s.duration_ns);
-    by_id[s.span_id] = &s;
-  }
-  // The same tree as the terminal waterfall (query/trace_waterfall.cc): a span whose parent is
-  // not stored here (another host, or not kept) is a root.
-  std::map<SpanId, std::vector<const store::StoredSpan*>> children;
-  std::vector<const store::StoredSpan*> roots;
-  for (const auto& s : spans) {
-    if (s.parent_span_id != SpanId{} && by_id.count(s.parent_span_id))
-      children[s.parent_span_id].push_back(&s);
-    else
-      roots.push_back(&s);
-  }
-  auto by_start = [](const store::StoredSpan* a, const store::StoredSpan* b) {
-    return a->start_ns < b->start_ns;
-  };
-  std::sort(roots.begin(), roots.end(), by_start);
-  for (auto& [id, list] : children) std::sort(list.begin(), list.end(), by_start);
-
+  // The same order as the terminal's waterfall.
+  const query::WaterfallOrder order = query::OrderForWaterfall(spans);
   json out_spans = json::array();
-  auto visit = [&](auto&& self, const store::StoredSpan* s, int depth) -> void {
+  for (const auto& [s, depth] : order.rows) {
     json j = SpanSummary(*s);
     j["depth"] = depth;
     json attributes = Parsed(s->attributes_json, json::object());
@@ -133,14 +113,10 @@ std::string TraceJson(const std::vector<store::StoredSpan>& spans) {
     j["resource"] = Parsed(s->resource.attributes_json, json::object());
     if (!s->status_message.empty()) j["status_message"] = s->status_message;
     out_spans.push_back(std::move(j));
-    auto it = children.find(s->span_id);
-    if (it == children.end()) return;
-    for (const auto* child : it->second) self(self, child, depth + 1);
-  };
-  for (const auto* root : roots) visit(visit, root, 0);
+  }
   return Dump({{"trace_id", ToHex(spans.front().trace_id)},
-               {"start_ns", t0},
-               {"duration_ns", t1 - t0},
+               {"start_ns", order.start_ns},
+               {"duration_ns", order.end_ns - order.start_ns},
                {"spans", std::move(out_spans)}});
 }
 
