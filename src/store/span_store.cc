@@ -446,25 +446,21 @@ void SpanStore::EnforceBounds() {
     };
     uint64_t used = used_bytes();
     // Deleting frees pages for reuse (the file does not shrink, it stops growing): evict the
-    // oldest share until the pages in use fit.
-    while (used > options_.max_bytes) {
-      const int64_t count = db_->QueryInt("SELECT COUNT(*) FROM spans").value_or(0);
-      const int64_t events = db_->QueryInt("SELECT COUNT(*) FROM net_events").value_or(0);
-      const int64_t points = db_->QueryInt("SELECT COUNT(*) FROM metric_points").value_or(0);
-      if (count == 0 && events == 0 && points == 0) break;
-      Statement oldest(*db_,
-                       "DELETE FROM spans WHERE id < (SELECT MIN(id) FROM spans) + ?1");
-      oldest.Bind(1, std::max<int64_t>(1, static_cast<int64_t>(count * kEvictShare)));
+    // oldest share (lowest row ids: insertion order) of each table until the pages in use fit.
+    auto evict_oldest_share = [&](const std::string& table) -> int64_t {
+      const int64_t rows = db_->QueryInt("SELECT COUNT(*) FROM " + table).value_or(0);
+      if (rows == 0) return 0;
+      Statement oldest(*db_, "DELETE FROM " + table + " WHERE id < (SELECT MIN(id) FROM " +
+                                 table + ") + ?1");
+      oldest.Bind(1, std::max<int64_t>(1, static_cast<int64_t>(rows * kEvictShare)));
       oldest.Step();
-      evicted_size_.fetch_add(static_cast<uint64_t>(db_->Changes()), std::memory_order_relaxed);
-      Statement oldest_events(
-          *db_, "DELETE FROM net_events WHERE id < (SELECT MIN(id) FROM net_events) + ?1");
-      oldest_events.Bind(1, std::max<int64_t>(1, static_cast<int64_t>(events * kEvictShare)));
-      oldest_events.Step();
-      Statement oldest_points(
-          *db_, "DELETE FROM metric_points WHERE id < (SELECT MIN(id) FROM metric_points) + ?1");
-      oldest_points.Bind(1, std::max<int64_t>(1, static_cast<int64_t>(points * kEvictShare)));
-      oldest_points.Step();
+      return db_->Changes();
+    };
+    while (used > options_.max_bytes) {
+      const int64_t spans = evict_oldest_share("spans");
+      evicted_size_.fetch_add(static_cast<uint64_t>(spans), std::memory_order_relaxed);
+      const int64_t others = evict_oldest_share("net_events") + evict_oldest_share("metric_points");
+      if (spans == 0 && others == 0) break;  // nothing left to evict
       used = used_bytes();
     }
     // Resources no span refers to any more (processes long gone), and the filters of blocks
