@@ -8,6 +8,8 @@
 #                     OTLP/HTTP to a discarding sink (bench/lib/otlp_sink.py)
 #   otelbpf-noexport  `otelbpf run --output none` with no OTLP endpoint: capture, spans and
 #                     metrics are built, nothing leaves the agent but the Prometheus endpoint
+#   otelbpf-compare   with --compare PATH: the otelbpf mode run by another build of the agent
+#                     (before/after a change, measured in the same rounds)
 # Each round runs every mode once (order rotated each round), so slow drifts of this noisy
 # machine hit all modes alike. Reported: median req/s per mode, the per-round ratio to the
 # same round's baseline (median, min..max, IQR), CPU per request (service, agent, sink), eBPF
@@ -15,13 +17,14 @@
 #
 # Usage: sudo bench/overhead.sh [--service nginx|python] [--export otlp|none|both] [--close] [--tls]
 #          [--rounds N] [--duration S] [--connections C] [--threads T] [--workers W]
-#          [--agent-args "ARGS"] [--otelbpf PATH] [--out DIR] [--no-bpf-stats]
+#          [--agent-args "ARGS"] [--otelbpf PATH] [--compare PATH] [--out DIR] [--no-bpf-stats]
 #   --service nginx   nginx "hello" (default; --workers sets worker_processes)
 #   --service python  Python's http.server (ThreadingHTTPServer, bench/lib/python_hello.py)
 #   --export otlp     otelbpf mode exports to the sink (default)
 #   --export none     otelbpf-noexport mode only
 #   --export both     both modes, so the report shows the price of export
 #   --close           every mode again with `Connection: close` (a connection per request)
+#   --compare PATH    add the otelbpf-compare mode: the agent binary at PATH, same settings
 #   --tls             nginx over TLS (HTTPS; wrk keeps its TLS connections): the cost of the
 #                     OpenSSL uprobes (SSL_read/SSL_write) on top of the syscall hooks
 # Env: SERVICE, EXPORT, ROUNDS, DURATION, CONNECTIONS, OTELBPF (same as the options).
@@ -50,6 +53,7 @@ WITH_CLOSE=0
 TLS=""
 BPF_STATS=1
 OUT=""
+COMPARE=""
 SETTLE=0.5  # seconds between agent ready and load, and between load end and the last reading
 
 while (($#)); do
@@ -61,6 +65,7 @@ while (($#)); do
     --tls) TLS=tls; shift ;;
     --service) SERVICE=$2; shift 2 ;;
     --export) EXPORT=$2; shift 2 ;;
+    --compare) COMPARE=$2; shift 2 ;;
     *) bench_common_option "$@"; shift "$BENCH_OPT_USED" ;;
   esac
 done
@@ -71,6 +76,8 @@ bench_require_root
 bench_require_tools wrk bpftool python3 sysctl curl
 [[ $SERVICE == nginx ]] && bench_require_tools nginx
 [[ -x $OTELBPF ]] || bench_die "no agent binary at $OTELBPF (build it: scripts/build.sh, or pass --otelbpf PATH)"
+[[ -z $COMPARE || -x $COMPARE ]] || bench_die "--compare: no agent binary at $COMPARE"
+[[ -z $COMPARE || $EXPORT != none ]] || bench_die "--compare needs the otelbpf mode (--export otlp or both)"
 
 WORK=$(mktemp -d /tmp/otelbpf-overhead.XXXXXX)
 OUT=${OUT:-$WORK}
@@ -82,6 +89,7 @@ trap 'bench_log "interrupted"; exit 130' INT TERM
 
 MODES=(baseline floor)
 [[ $EXPORT != none ]] && MODES+=(otelbpf)
+[[ -n $COMPARE ]] && MODES+=(otelbpf-compare)
 [[ $EXPORT != otlp ]] && MODES+=(otelbpf-noexport)
 if ((WITH_CLOSE)); then
   for m in "${MODES[@]}"; do MODES+=("$m-close"); done
@@ -161,10 +169,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
     alog="$WORK/agent-r$r-$mode.log"
     case $kind in
       floor) bench_start_agent "$alog" 60 "$OTELBPF" floor ;;
-      otelbpf)
+      otelbpf | otelbpf-compare)
+        binary=$OTELBPF
+        [[ $kind == otelbpf-compare ]] && binary=$COMPARE
         # shellcheck disable=SC2086
         bench_start_agent "$alog" 60 env OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" \
-          OTEL_EXPORTER_PROMETHEUS_PORT="$PROM_PORT" "$OTELBPF" run --output none $AGENT_ARGS ;;
+          OTEL_EXPORTER_PROMETHEUS_PORT="$PROM_PORT" "$binary" run --output none $AGENT_ARGS ;;
       otelbpf-noexport)
         # No endpoint at all (also none inherited from the caller's environment).
         # shellcheck disable=SC2086

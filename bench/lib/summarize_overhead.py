@@ -77,7 +77,7 @@ def main():
     for r in rows:
         if r["mode"] not in modes:
             modes.append(r["mode"])
-    order = ["baseline", "floor", "otelbpf", "otelbpf-noexport",
+    order = ["baseline", "floor", "otelbpf", "otelbpf-compare", "otelbpf-noexport",
              "baseline-close", "floor-close", "otelbpf-close", "otelbpf-noexport-close"]
     modes.sort(key=lambda m: order.index(m) if m in order else 99)
     by = {(int(r["round"]), r["mode"]): r for r in rows}

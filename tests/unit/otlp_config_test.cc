@@ -37,7 +37,7 @@ TEST(OtlpConfigTest, DefaultsAreDisabledHttpProtobuf) {
   EXPECT_EQ(p.config.timeout, std::chrono::milliseconds(10000));
   EXPECT_EQ(p.config.compression, OtlpCompression::kNone);
   EXPECT_EQ(p.config.batch.schedule_delay, std::chrono::milliseconds(5000));
-  EXPECT_EQ(p.config.batch.max_queue_size, 2048u);
+  EXPECT_EQ(p.config.batch.max_queue_size, 4096u);
   EXPECT_EQ(p.config.batch.max_export_batch_size, 512u);
   EXPECT_EQ(p.config.batch.export_timeout, std::chrono::milliseconds(30000));
   EXPECT_THAT(p.warnings, IsEmpty());

@@ -53,7 +53,7 @@ void BatchSpanProcessor::Enqueue(Store store) {
 }
 
 void BatchSpanProcessor::Consume(const Span& span) {
-  // Copy-assignment reuses the slot's string and vector capacity: no allocation once warm.
+  // A copy; the pipeline hands its last sink the span itself (ConsumeOwned) instead.
   Enqueue([&span](Span& slot) { slot = span; });
 }
 
@@ -132,10 +132,15 @@ size_t BatchSpanProcessor::TakeBatch() {
   return taken;
 }
 
+void BatchSpanProcessor::ReleaseContents(size_t n) {
+  for (size_t i = 0; i < n; ++i) batch_[i] = Span{};
+}
+
 void BatchSpanProcessor::ExportBatch(size_t n, Clock::time_point deadline, bool single_attempt) {
   batch_ptrs_.clear();
   for (size_t i = 0; i < n; ++i) batch_ptrs_.push_back(&batch_[i]);
   std::string_view body = encoder_.Encode(batch_ptrs_);  // encoded once, resent on retries
+  ReleaseContents(n);
 
   for (int attempt = 1;; ++attempt) {
     stats_.export_requests.fetch_add(1, std::memory_order_relaxed);

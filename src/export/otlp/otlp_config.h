@@ -11,7 +11,7 @@
 //   OTEL_EXPORTER_OTLP[_TRACES]_INSECURE     grpc endpoint without a scheme: true | false (false:
 //                                            TLS, as the specification says)
 //   OTEL_BSP_SCHEDULE_DELAY                  ms between exports (5000)
-//   OTEL_BSP_MAX_QUEUE_SIZE                  spans buffered before dropping (2048)
+//   OTEL_BSP_MAX_QUEUE_SIZE                  spans buffered before dropping (4096)
 //   OTEL_BSP_MAX_EXPORT_BATCH_SIZE           spans per request (512, at most the queue size)
 //   OTEL_BSP_EXPORT_TIMEOUT                  ms for one batch, retries included (30000)
 //
@@ -41,7 +41,7 @@ using OtlpHeaders = std::vector<std::pair<std::string, std::string>>;
 // BatchSpanProcessor settings (OTEL_BSP_*).
 struct BatchConfig {
   std::chrono::milliseconds schedule_delay{5000};
-  size_t max_queue_size = 2048;
+  size_t max_queue_size = 4096;  // an agent's, not an SDK's 2048: see docs/configuration.md
   size_t max_export_batch_size = 512;
   std::chrono::milliseconds export_timeout{30000};
 };
