@@ -91,6 +91,7 @@ fi
 [[ -x $OTELBPF ]] || bench_die "no agent binary at $OTELBPF (build it: cmake -S /work/main -B /work/main/build && make -C /work/main/build -j2 otelbpf)"
 
 WORK=$(mktemp -d /tmp/otelbpf-databases.XXXXXX)
+bench_use_fresh_store "$WORK"
 chmod 755 "$WORK"  # the postgres user keeps its data dir and socket below
 OUT=${OUT:-$WORK}
 mkdir -p "$OUT"

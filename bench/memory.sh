@@ -48,6 +48,7 @@ bench_require_tools nginx wrk bpftool python3
 [[ -x $OTELBPF ]] || bench_die "no agent binary at $OTELBPF"
 
 WORK=$(mktemp -d /tmp/otelbpf-memory.XXXXXX)
+bench_use_fresh_store "$WORK"
 OUT=${OUT:-$WORK}
 mkdir -p "$OUT"
 trap 'bench_cleanup' EXIT

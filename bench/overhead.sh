@@ -80,6 +80,7 @@ bench_require_tools wrk bpftool python3 sysctl curl
 [[ -z $COMPARE || $EXPORT != none ]] || bench_die "--compare needs the otelbpf mode (--export otlp or both)"
 
 WORK=$(mktemp -d /tmp/otelbpf-overhead.XXXXXX)
+bench_use_fresh_store "$WORK"
 OUT=${OUT:-$WORK}
 mkdir -p "$OUT"
 RESULTS="$OUT/rounds.tsv"

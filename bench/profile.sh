@@ -37,6 +37,7 @@ bench_require_tools wrk nginx perf python3 curl
 [[ -x $OTELBPF ]] || bench_die "no agent binary at $OTELBPF"
 
 WORK=$(mktemp -d /tmp/otelbpf-profile.XXXXXX)
+bench_use_fresh_store "$WORK"
 OUT=${OUT:-$WORK}
 mkdir -p "$OUT"
 trap 'bench_cleanup' EXIT

@@ -44,6 +44,7 @@ if [[ ! -d $SDK_DIR/node_modules ]]; then
 fi
 
 WORK=$(mktemp -d /tmp/otelbpf-sdk-compare.XXXXXX)
+bench_use_fresh_store "$WORK"
 OUT=${OUT:-$WORK}
 mkdir -p "$OUT"
 ROWS="$OUT/rounds.tsv"

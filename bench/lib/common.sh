@@ -158,6 +158,13 @@ bench_nginx_workers() {
   echo "$kids"
 }
 
+# Each benchmark's agents write a store of their own under its work directory: the default file
+# outlives runs and grows, and what the agent does at start depends on its size. The caller's
+# OTEL_EBPF_STORE (or --store in --agent-args) still wins.
+bench_use_fresh_store() {  # work_dir
+  export OTEL_EBPF_STORE=${OTEL_EBPF_STORE:-$1/store.db}
+}
+
 # Starts an agent command (otelbpf run|floor ...) with stderr to LOG and waits for
 # "otelbpf is ready". Sets AGENT_PID.
 bench_start_agent() {  # log timeout_s cmd...

@@ -6,6 +6,7 @@
 // first with an UPDATE by row id. Reads then need no join per span.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -22,9 +23,17 @@ struct RowUpdate {
   std::string service;
 };
 
+// How many spans to remember when at most `spans_per_second` are written: four seconds of
+// them. The two ends of a same-host call reach the writer within the trace assembler's hold
+// (0.5 s) and a write batch (0.2 s) of each other; a longer memory only costs the agent's RSS
+// (~130 bytes per span: 65 536 of them were 8 MiB after any burst).
+inline size_t RecentSpansCapacity(uint32_t spans_per_second) {
+  return std::max<size_t>(1024, size_t{spans_per_second} * 4);
+}
+
 class RecentSpans {
  public:
-  explicit RecentSpans(size_t capacity = 65536) : capacity_(capacity) {}
+  explicit RecentSpans(size_t capacity) : capacity_(capacity) {}
 
   struct Links {
     std::string caller;  // for a SERVER span: the local client's service

@@ -80,7 +80,9 @@ struct SpanStore::Statements {
 };
 
 SpanStore::SpanStore(StoreOptions options)
-    : options_(std::move(options)), sampler_(options_.max_spans_per_second) {
+    : options_(std::move(options)),
+      sampler_(options_.max_spans_per_second),
+      recent_(RecentSpansCapacity(options_.max_spans_per_second)) {
   std::error_code ec;
   const std::filesystem::path dir = std::filesystem::path(options_.path).parent_path();
   if (!dir.empty()) {
@@ -415,7 +417,7 @@ void SpanStore::WriteBatch(std::vector<Queued>& batch, std::vector<NetEvent>& ev
     no_resource_row_ = {};
     bloom_block_ = -1;
     bloom_dirty_ = false;
-    recent_ = RecentSpans();
+    recent_ = RecentSpans(RecentSpansCapacity(options_.max_spans_per_second));
   }
 }
 

@@ -87,7 +87,7 @@ Span EndOf(SpanKind kind, uint8_t trace, uint8_t id, uint8_t parent) {
 }
 
 TEST(RecentSpansTest, LinksBothEndsInEitherOrder) {
-  RecentSpans recent;
+  RecentSpans recent(RecentSpansCapacity(2000));
   std::vector<RowUpdate> updates;
   // Client first: the server finds it, and the client's row gets its callee.
   const Span client = EndOf(SpanKind::kClient, 1, 1, 0);
