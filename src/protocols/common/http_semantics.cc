@@ -13,15 +13,14 @@ constexpr uint16_t kHttpPort = 80;
 constexpr uint16_t kHttpsPort = 443;
 
 // IPv6 literals need brackets inside URLs.
-std::string FormatAuthority(std::string_view host, uint16_t port) {
-  std::string out;
+// Appends host:port, bracketing an IPv6 address.
+void AppendAuthority(std::string& out, std::string_view host, uint16_t port) {
   if (host.find(':') != std::string_view::npos) {
     out.append("[").append(host).append("]");
   } else {
     out.append(host);
   }
   out.append(":").append(std::to_string(port));
-  return out;
 }
 
 // The authority the client addressed: from an absolute-form or authority-form target, else the
@@ -35,33 +34,37 @@ std::string_view AddressedAuthority(const TargetParts& target, std::string_view 
 
 // `redacted_query`: RedactQuery of the target's query (computed once per span: it is also
 // url.query), or nullptr when the target has none.
-std::string PathAndQuery(const TargetParts& target, const std::string* redacted_query) {
-  std::string out(target.path);
+void AppendPathAndQuery(std::string& out, const TargetParts& target,
+                        const std::string* redacted_query) {
+  out.append(target.path);
   if (redacted_query) out.append("?").append(*redacted_query);
-  return out;
 }
 
 // url.full for client spans: the absolute URL, reconstructed when the target is origin-form.
+// Built in one string (it is one of a client span's few heap allocations).
 std::optional<std::string> FullUrl(const TargetParts& target, std::string_view authority,
                                    std::string_view scheme, const ConnectionInfo& connection,
                                    const std::string* redacted_query) {
+  std::string url;
+  url.reserve(64);
   if (target.form == TargetParts::Form::kAbsolute) {
-    std::string url(target.scheme);
-    url.append("://");
+    url.append(target.scheme).append("://");
     if (!target.userinfo.empty()) {
       url.append(target.userinfo.find(':') != std::string_view::npos ? "REDACTED:REDACTED@"
                                                                      : "REDACTED@");
     }
-    url.append(target.authority).append(PathAndQuery(target, redacted_query));
+    url.append(target.authority);
+    AppendPathAndQuery(url, target, redacted_query);
     return url;
   }
-  std::string host(authority);
-  if (host.empty()) {
-    if (connection.peer.address.empty()) return std::nullopt;
-    host = FormatAuthority(connection.peer.address, connection.peer.port);
+  if (authority.empty() && connection.peer.address.empty()) return std::nullopt;
+  url.append(scheme).append("://");
+  if (!authority.empty()) {
+    url.append(authority);
+  } else {
+    AppendAuthority(url, connection.peer.address, connection.peer.port);
   }
-  std::string url = std::string(scheme) + "://" + host;
-  if (target.form == TargetParts::Form::kOrigin) url.append(PathAndQuery(target, redacted_query));
+  if (target.form == TargetParts::Form::kOrigin) AppendPathAndQuery(url, target, redacted_query);
   return url;
 }
 
@@ -96,8 +99,28 @@ SpanKind KindFor(ConnectionRole role) {
   return SpanKind::kInternal;  // the caller could not tell the side: claim neither
 }
 
-void AddAttribute(Attributes& attributes, std::string_view key, AttributeValue value) {
-  attributes.push_back(Attribute{AttributeKey::Static(key), std::move(value)});
+namespace {
+AttributeValue& AddKey(Attributes& attributes, std::string_view key) {
+  Attribute& a = attributes.emplace_back();
+  a.key = AttributeKey::Static(key);
+  return a.value;
+}
+}  // namespace
+
+void AddAttribute(Attributes& attributes, std::string_view key, std::string_view text) {
+  AddKey(attributes, key).emplace<std::string>(text);
+}
+
+void AddAttribute(Attributes& attributes, std::string_view key, const char* text) {
+  AddAttribute(attributes, key, std::string_view(text));
+}
+
+void AddAttribute(Attributes& attributes, std::string_view key, std::string&& text) {
+  AddKey(attributes, key).emplace<std::string>(std::move(text));
+}
+
+void AddAttribute(Attributes& attributes, std::string_view key, int64_t number) {
+  AddKey(attributes, key).emplace<int64_t>(number);
 }
 
 uint16_t DefaultPort(const ConnectionInfo& connection) {
@@ -109,7 +132,7 @@ void AddServerAddress(Attributes& attributes, std::string_view authority, SpanKi
   if (!authority.empty()) {
     const HostAndPort host = SplitHostAndPort(authority);
     if (host.host.empty()) return;
-    AddAttribute(attributes, "server.address", std::string(host.host));
+    AddAttribute(attributes, "server.address", host.host);
     AddAttribute(attributes, "server.port",
                  static_cast<int64_t>(host.port.value_or(DefaultPort(connection))));
     return;
@@ -153,11 +176,10 @@ Span BuildHttpSpan(const HttpCall& call, const ConnectionInfo& connection,
 
   Attributes& a = span.attributes;
   a.reserve(20);
-  AddAttribute(a, "http.request.method",
-               known_method ? std::string(call.method) : std::string("_OTHER"));
-  if (!known_method) AddAttribute(a, "http.request.method_original", std::string(call.method));
-  AddAttribute(a, "url.scheme", std::string(scheme));
-  if (!target.path.empty()) AddAttribute(a, "url.path", std::string(target.path));
+  AddAttribute(a, "http.request.method", known_method ? call.method : std::string_view("_OTHER"));
+  if (!known_method) AddAttribute(a, "http.request.method_original", call.method);
+  AddAttribute(a, "url.scheme", scheme);
+  if (!target.path.empty()) AddAttribute(a, "url.path", target.path);
   std::optional<std::string> query;
   if (target.query) query = RedactQuery(*target.query);
   if (query && !query->empty()) AddAttribute(a, "url.query", *query);
@@ -175,9 +197,9 @@ Span BuildHttpSpan(const HttpCall& call, const ConnectionInfo& connection,
   AddPeerAddress(a, connection);
 
   if (!call.protocol_version.empty()) {
-    AddAttribute(a, "network.protocol.version", std::string(call.protocol_version));
+    AddAttribute(a, "network.protocol.version", call.protocol_version);
   }
-  if (call.user_agent) AddAttribute(a, "user_agent.original", std::string(*call.user_agent));
+  if (call.user_agent) AddAttribute(a, "user_agent.original", *call.user_agent);
   if (call.request_body_bytes > 0) {
     AddAttribute(a, "http.request.body.size", static_cast<int64_t>(call.request_body_bytes));
   }

@@ -55,8 +55,13 @@ Span BuildHttpSpan(const HttpCall& call, const ConnectionInfo& connection,
 
 // Shared with the builders of protocols carried by HTTP (gRPC).
 SpanKind KindFor(ConnectionRole role);
-// `key` must be a string literal: kept as a view (see AttributeKey).
-void AddAttribute(Attributes& attributes, std::string_view key, AttributeValue value);
+// `key` must be a string literal: kept as a view (see AttributeKey). Each value is built in
+// its slot of the vector, never as a temporary moved in (span building's largest cost was
+// copying strings and variants around).
+void AddAttribute(Attributes& attributes, std::string_view key, std::string_view text);
+void AddAttribute(Attributes& attributes, std::string_view key, const char* text);
+void AddAttribute(Attributes& attributes, std::string_view key, std::string&& text);
+void AddAttribute(Attributes& attributes, std::string_view key, int64_t number);
 // The port an authority without one means: 443 over TLS, 80 otherwise.
 uint16_t DefaultPort(const ConnectionInfo& connection);
 // server.address/server.port from the authority the client addressed, else from the socket's
