@@ -623,6 +623,82 @@ TEST(Http1StitcherTest, ResponseWithoutRequestIsCountedNotPaired) {
   EXPECT_EQ(c.stitcher().unmatched_responses(), 1u);
 }
 
+// ---------------------------------------------------------------------------------------
+// Resting (ConnectionStitcher::Rest): an idle connection's parsing state released and rebuilt.
+
+TEST(Http1StitcherTest, RestingAfterEveryPieceGivesIdenticalExchanges) {
+  for (const Script& s : SplittableScripts()) {
+    const std::vector<std::string> baseline = RunScript(s.pieces, s.close_at_end);
+    Connection c(ConnectionRole::kServer);
+    size_t rests = 0;
+    for (const Piece& p : s.pieces) {
+      c.Feed(p);
+      rests += c.stitcher().Rest() ? 1 : 0;
+    }
+    if (s.close_at_end) c.Close();
+    EXPECT_EQ(Describe(c.exchanges()), baseline) << s.name;
+    for (size_t i = 0; i < c.exchanges().size(); ++i) EXPECT_EQ(c.exchanges()[i].index, i);
+    if (!s.close_at_end) {
+      EXPECT_GE(rests, 1u) << s.name << ": never at rest after its exchanges";
+    }
+  }
+}
+
+TEST(Http1StitcherTest, RestsOnlyBetweenExchanges) {
+  Connection c(ConnectionRole::kServer);
+  EXPECT_FALSE(c.stitcher().Rest());  // nothing recognised yet
+  c.Feed(Recv(Get("/a")));
+  EXPECT_FALSE(c.stitcher().Rest());  // a request waits for its response
+  c.Feed(Send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe"));
+  EXPECT_FALSE(c.stitcher().Rest());  // inside the response's body
+  EXPECT_FALSE(c.stitcher().resting());
+  c.Feed(Send("llo"));
+  EXPECT_TRUE(c.stitcher().Rest());
+  EXPECT_TRUE(c.stitcher().resting());
+  c.Feed({Recv(Get("/b")), Send(Ok("2"))});
+  EXPECT_FALSE(c.stitcher().resting());
+  ASSERT_EQ(c.exchanges().size(), 2u);
+  EXPECT_EQ(c.exchanges()[1].index, 1u);
+  EXPECT_EQ(Describe(c.exchanges()[1]), "REQ GET /b v1.1 body=0 [Host: h] => RESP 200 v1.1 body=1");
+}
+
+TEST(Http1StitcherTest, CountersAndRoleSurviveARest) {
+  Connection c(ConnectionRole::kUnknown);
+  c.Feed({Recv(Get("/a")), Send(Ok("1"))});
+  constexpr char kJunk[] = "\x16\x03\x01 binary junk \x00\xff GETX";
+  c.Feed(Recv(std::string(kJunk, sizeof(kJunk) - 1) + Get("/b")));
+  c.Feed(Send(Ok("2")));
+  c.Feed(Send(Ok("unsolicited")));
+  ASSERT_EQ(c.stitcher().parse_errors(), 1u);
+  ASSERT_EQ(c.stitcher().unmatched_responses(), 1u);
+  ASSERT_TRUE(c.stitcher().Rest());
+  EXPECT_EQ(c.stitcher().parse_errors(), 1u);
+  EXPECT_EQ(c.stitcher().unmatched_responses(), 1u);
+  EXPECT_EQ(c.stitcher().role(), ConnectionRole::kServer);
+  EXPECT_FALSE(c.stitcher().abandoned());
+  c.Feed({Recv(Get("/c")), Send(Ok("3"))});
+  ASSERT_EQ(c.exchanges().size(), 3u);
+  EXPECT_EQ(c.exchanges()[2].index, 2u);
+  EXPECT_EQ(c.stitcher().parse_errors(), 1u);
+}
+
+TEST(Http1StitcherTest, CloseWhileRestingReportsNothingMore) {
+  Connection c(ConnectionRole::kServer);
+  c.Feed({Recv(Get("/a")), Send(Ok("1"))});
+  ASSERT_TRUE(c.stitcher().Rest());
+  c.Close();
+  c.Feed({Recv(Get("/late")), Send(Ok("x"))});
+  EXPECT_EQ(c.exchanges().size(), 1u);
+}
+
+TEST(Http1StitcherTest, NeverRestsAfterAProtocolSwitch) {
+  Connection c(ConnectionRole::kServer);
+  c.Feed(Recv("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"));
+  c.Feed(Send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"));
+  EXPECT_FALSE(c.stitcher().Rest());
+  EXPECT_TRUE(c.stitcher().abandoned());
+}
+
 // Robustness: random valid traffic cut and gapped at random, mixed with garbage, never
 // crashes, and exchanges keep coming once the garbage stops.
 TEST(Http1StitcherTest, RandomCutsGapsAndGarbageNeverBreakTheStitcher) {

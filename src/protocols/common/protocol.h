@@ -87,7 +87,8 @@ class ConnectionParser {
   virtual void OnData(const Piece& piece) = 0;
   // The connection ended (close, exit); `reset` when it was reset or a pipe broke.
   virtual void OnClose(uint64_t ns, bool reset) = 0;
-  // About once a second: end requests that waited past the protocol's timeout.
+  // About once a second: end requests that waited past the protocol's timeout, and release
+  // per-message state a connection idle since the last call does not need (HTTP/1 rests).
   virtual void Expire(uint64_t now_ns) {}
   // Moves every exchange completed so far, built into spans, to `out` (appends). `connection`
   // is the tracker's view; its `kernel` field is not filled yet.

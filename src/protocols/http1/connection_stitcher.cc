@@ -49,13 +49,40 @@ struct ConnectionStitcher::State {
     Direction direction_;
   };
 
-  explicit State(ConnectionStitcher& owner)
+  State(ConnectionStitcher& owner, const Resting& resting)
       : owner(owner),
         recv_sink(*this, Direction::kRecv),
         send_sink(*this, Direction::kSend),
         recv_parser(StreamKind::kAny, &recv_sink),
-        send_parser(StreamKind::kAny, &send_sink) {
+        send_parser(StreamKind::kAny, &send_sink),
+        responses_to_discard(resting.responses_to_discard),
+        dropped_requests(resting.dropped_requests),
+        unmatched_responses(resting.unmatched_responses),
+        misdirected_messages(resting.misdirected_messages),
+        unrecognized_pieces(resting.unrecognized_pieces),
+        completed_count(resting.completed_count) {
+    recv_parser.Resume(resting.recv);
+    send_parser.Resume(resting.send);
     if (owner.role_ != ConnectionRole::kUnknown) AssignStreamKinds();
+  }
+
+  // Nothing in flight that a new State made from Summary() would not have.
+  bool AtRest() const {
+    return !closed && !protocol_switched && pending.empty() && recv_parser.AtRest() &&
+           send_parser.AtRest() && (recv_parser.recognized_any() || send_parser.recognized_any());
+  }
+
+  Resting Summary() const {
+    Resting r;
+    r.recv = recv_parser.continuity();
+    r.send = send_parser.continuity();
+    r.responses_to_discard = responses_to_discard;
+    r.dropped_requests = dropped_requests;
+    r.unmatched_responses = unmatched_responses;
+    r.misdirected_messages = misdirected_messages;
+    r.unrecognized_pieces = unrecognized_pieces;
+    r.completed_count = completed_count;
+    return r;
   }
 
   MessageParser& parser(Direction d) { return d == Direction::kRecv ? recv_parser : send_parser; }
@@ -200,35 +227,58 @@ struct ConnectionStitcher::State {
 };
 
 ConnectionStitcher::ConnectionStitcher(ConnectionRole role) : role_(role) {
-  state_ = std::make_unique<State>(*this);
+  state_ = std::make_unique<State>(*this, resting_);
 }
 
 ConnectionStitcher::~ConnectionStitcher() = default;
 
+ConnectionStitcher::State& ConnectionStitcher::Awake() {
+  if (!state_) state_ = std::make_unique<State>(*this, resting_);
+  return *state_;
+}
+
+bool ConnectionStitcher::Rest() {
+  if (!state_) return true;
+  if (!state_->AtRest()) return false;
+  resting_ = state_->Summary();
+  state_.reset();
+  return true;
+}
+
 void ConnectionStitcher::OnData(Direction direction, std::string_view captured, uint64_t length,
                                 uint64_t start_ns, uint64_t end_ns, uint32_t tid,
                                 std::optional<uint32_t> tcp_seq) {
-  State& s = *state_;
+  State& s = Awake();
   if (s.closed || s.abandoned()) return;
   s.parser(direction).OnData(captured, length, start_ns, end_ns, tid, tcp_seq);
   if (!s.recv_parser.recognized_any() && !s.send_parser.recognized_any()) ++s.unrecognized_pieces;
 }
 
 void ConnectionStitcher::OnClose(uint64_t /*ns*/, bool reset) {
-  if (state_->closed) return;
-  state_->OnClose(reset);
+  State& s = Awake();
+  if (s.closed) return;
+  s.OnClose(reset);
 }
 
-bool ConnectionStitcher::abandoned() const { return state_->abandoned(); }
+// A resting connection recognised HTTP/1 and did not switch protocols: never abandoned.
+bool ConnectionStitcher::abandoned() const { return state_ && state_->abandoned(); }
 
 uint64_t ConnectionStitcher::parse_errors() const {
   // A message parsed on the wrong side (before the role was known) is a misparse too.
+  if (!state_) {
+    return resting_.recv.parse_errors + resting_.send.parse_errors +
+           resting_.misdirected_messages;
+  }
   return state_->recv_parser.parse_errors() + state_->send_parser.parse_errors() +
          state_->misdirected_messages;
 }
 
-uint64_t ConnectionStitcher::dropped_requests() const { return state_->dropped_requests; }
+uint64_t ConnectionStitcher::dropped_requests() const {
+  return state_ ? state_->dropped_requests : resting_.dropped_requests;
+}
 
-uint64_t ConnectionStitcher::unmatched_responses() const { return state_->unmatched_responses; }
+uint64_t ConnectionStitcher::unmatched_responses() const {
+  return state_ ? state_->unmatched_responses : resting_.unmatched_responses;
+}
 
 }  // namespace otelbpf::http1

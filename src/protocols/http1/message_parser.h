@@ -55,6 +55,21 @@ class MessageParser {
   void StopParsing();
 
   // Episodes of skipping bytes that should have been a message (see skip_expected_).
+  // What a parser carries from one message to the next: a parser at rest (AtRest) can be
+  // destroyed and a new one made with Resume(continuity()) parses on exactly as it would have.
+  using Continuity = ParserContinuity;
+  // At a message boundary with nothing buffered.
+  bool AtRest() const { return state_ == State::kExpectStart && header_buf_.empty(); }
+  Continuity continuity() const {
+    return {skip_expected_, recognized_any_, parse_errors_, skipped_bytes_};
+  }
+  void Resume(const Continuity& c) {
+    skip_expected_ = c.skip_expected;
+    recognized_any_ = c.recognized_any;
+    parse_errors_ = c.parse_errors;
+    skipped_bytes_ = c.skipped_bytes;
+  }
+
   uint64_t parse_errors() const { return parse_errors_; }
   // Captured bytes skipped as unparseable, and whether a start line was ever accepted: together
   // they tell when a connection is not HTTP/1 at all.
