@@ -352,7 +352,7 @@ int RunAgent(const AgentOptions& options) {
       // Children a selected program forked (they exec nothing), processes new since the last
       // look.
       for (uint32_t pid : selector.NewlyMatching()) bpf->SelectPid(pid);
-      tracker.Expire(MonotonicNowNs());
+      const size_t rested = tracker.Expire(MonotonicNowNs());
       if (now - last_library_scan >= std::chrono::seconds(5)) {
         last_library_scan = now;
         library_probes.AttachNew();
@@ -362,10 +362,11 @@ int RunAgent(const AgentOptions& options) {
       metrics.PublishUserStats(tracker, processes.size(), pipeline);
       metrics.PublishParserCounters(tracker);
       metrics.PublishTlsUnreadable(library_probes.unreadable_tls_processes());
-      // After a burst of connections has closed, give the freed heap back (measured with glibc:
-      // 64.8 -> 15.0 MiB after 20k connections). Cheap, and only after big drops.
+      // After a burst of connections has closed, or many went idle and rested, give the freed
+      // heap back (measured with glibc: 64.8 -> 15.0 MiB after 20k connections closed). Cheap,
+      // and only after big drops.
       const size_t connections = tracker.connection_count();
-      if (connections + 1000 < connections_at_last_trim) ReturnFreedMemory();
+      if (connections + 1000 < connections_at_last_trim || rested >= 1000) ReturnFreedMemory();
       if (connections + 1000 < connections_at_last_trim || connections > connections_at_last_trim)
         connections_at_last_trim = connections;
       uint64_t losses = c.values[OTELBPF_STAT_RINGBUF_FULL] + c.values[OTELBPF_STAT_ARGS_MAP_FULL];

@@ -33,6 +33,7 @@ struct ConnectionTracker::Tracked {
   std::vector<WireContext> wire_contexts;  // --propagate=headers, by request start
   uint32_t last_serving_tid = 0;           // the last thread NoteServingThread saw read here
   bool mirror_watched = false;             // this host's other end of it is tracked too
+  bool moved_bytes = false;  // since the last Expire: a quiet connection's parser may Rest
 };
 
 // One connection end's tuple; the namespace only where the tuple alone is ambiguous
@@ -288,6 +289,7 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   if (h.flags & OTELBPF_FLAG_TCP_SEQ) piece.tcp_seq = h.tcp_seq;
   if (!send && t->info.role != ConnectionRole::kClient) NoteServingThread(*t, piece.tid);
   t->parser->OnData(piece);
+  t->moved_bytes = true;
   Drain(*t);
   if (t->parser->abandoned()) {
     ++stats_.connections_abandoned;
@@ -495,13 +497,17 @@ std::array<ParserCounters, OTELBPF_PROTO_COUNT> ConnectionTracker::ProtocolCount
   return sums;
 }
 
-void ConnectionTracker::Expire(uint64_t now_ns) {
+size_t ConnectionTracker::Expire(uint64_t now_ns) {
+  size_t rested = 0;
   for (auto& [pid, fds] : by_process_) {
     for (auto& [fd, t] : fds) {
       t->parser->Expire(now_ns);
       Drain(*t);
+      if (!t->moved_bytes && t->parser->Rest()) ++rested;
+      t->moved_bytes = false;
     }
   }
+  return rested;
 }
 
 void ConnectionTracker::Unindex(const Tracked& t) {

@@ -78,8 +78,10 @@ class ConnectionTracker {
   // shipping its bytes (BpfCapture::AbandonConnection).
   using AbandonHandler = std::function<void(uint32_t pid, int32_t fd, uint64_t generation)>;
   void OnAbandon(AbandonHandler handler) { on_abandon_ = std::move(handler); }
-  // Ends requests still unanswered after their protocol's timeout (call about once a second).
-  void Expire(uint64_t now_ns);
+  // Ends requests still unanswered after their protocol's timeout, and lets connections that
+  // moved no byte since the last call rest (ConnectionParser::Rest). Call about once a second.
+  // Returns how many connections released memory by resting.
+  size_t Expire(uint64_t now_ns);
 
   // TCP connection lifecycle (up, failed, down) and getaddrinfo() calls, with their resource.
   void OnTcpConnection(std::function<void(const TcpConnectionEvent&)> handler) {

@@ -121,6 +121,27 @@ TEST_F(ConnectionTrackerTest, ServerExchangeCarriesConnectionFacts) {
   EXPECT_EQ(tracker_.connection_count(), 0u);
 }
 
+TEST_F(ConnectionTrackerTest, OnlyConnectionsQuietForAWholeExpirePeriodRest) {
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 100);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 200);
+  EXPECT_EQ(tracker_.Expire(1'000'000'000), 0u);  // bytes moved since the last pass
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 300);  // a request waits for its response
+  EXPECT_EQ(tracker_.Expire(2'000'000'000), 0u);
+  EXPECT_EQ(tracker_.Expire(3'000'000'000), 0u);  // quiet, but not between messages
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 400);
+  EXPECT_EQ(tracker_.Expire(4'000'000'000), 0u);
+  EXPECT_EQ(tracker_.Expire(5'000'000'000), 1u);  // quiet and between messages: it rests
+  EXPECT_EQ(tracker_.Expire(6'000'000'000), 0u);  // resting already
+  // It wakes at its next byte, where it left off.
+  Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 500);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 600);
+  ASSERT_EQ(seen_.size(), 3u);
+  EXPECT_EQ(seen_[2].origin.exchange_index, 2u);
+  EXPECT_EQ(IntAttribute(seen_[2].span, "http.response.status_code"), 200);
+  EXPECT_EQ(tracker_.connection_count(), 1u);
+}
+
 TEST_F(ConnectionTrackerTest, DataOfAnOtherGenerationIsNeverMixedIn) {
   Open(10, 5, 1, OTELBPF_ROLE_SERVER);
   Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, 100);

@@ -87,9 +87,12 @@ class ConnectionParser {
   virtual void OnData(const Piece& piece) = 0;
   // The connection ended (close, exit); `reset` when it was reset or a pipe broke.
   virtual void OnClose(uint64_t ns, bool reset) = 0;
-  // About once a second: end requests that waited past the protocol's timeout, and release
-  // per-message state a connection idle since the last call does not need (HTTP/1 rests).
+  // About once a second: end requests that waited past the protocol's timeout.
   virtual void Expire(uint64_t now_ns) {}
+  // The connection moved no byte since the last Expire (about a second): release per-message
+  // state it does not need between messages, to be rebuilt at its next byte. True when memory
+  // was released (an idle keep-alive connection is then cheap: HTTP/1 rests).
+  virtual bool Rest() { return false; }
   // Moves every exchange completed so far, built into spans, to `out` (appends). `connection`
   // is the tracker's view; its `kernel` field is not filled yet.
   virtual void Drain(const ConnectionInfo& connection, const SpanBuildOptions& options,

@@ -13,15 +13,9 @@ class Http1Parser final : public ConnectionParser {
 
   void OnData(const Piece& p) override {
     stitcher_.OnData(p.direction, p.bytes, p.length, p.start_ns, p.end_ns, p.tid, p.tcp_seq);
-    quiet_ = false;
   }
   void OnClose(uint64_t ns, bool reset) override { stitcher_.OnClose(ns, reset); }
-  // A connection without bytes since the last call (about a second) rests: busy connections
-  // keep their state instead of rebuilding it for every request.
-  void Expire(uint64_t /*now_ns*/) override {
-    if (quiet_) stitcher_.Rest();
-    quiet_ = true;
-  }
+  bool Rest() override { return !stitcher_.resting() && stitcher_.Rest(); }
 
   void Drain(const ConnectionInfo& connection, const SpanBuildOptions& options,
              std::vector<ExchangeSpan>& out) override {
@@ -52,7 +46,6 @@ class Http1Parser final : public ConnectionParser {
 
  private:
   ConnectionStitcher stitcher_;
-  bool quiet_ = false;  // no OnData since the last Expire
 };
 
 std::unique_ptr<ConnectionParser> MakeParser(const ParserSetup& setup) {
