@@ -8,6 +8,8 @@
 #   after-load idle again
 #   held       a Python client holds N (default 10000) keep-alive connections open, one request
 #              answered on each: the agent tracks 2N connections (nginx SERVER + client CLIENT)
+#   held-idle  the same connections 3 s later: idle for two of the agent's housekeeping passes,
+#              they rest (ConnectionParser::Rest) and the freed heap is given back
 #   released   the client closed them all (SETTLE seconds later)
 # RSS = VmRSS of the agent (/proc/PID/status), split into anon (its heap), file (libraries and
 # mapped eBPF maps) and the ring buffer's mapping; peak = VmHWM. Map memory = bytes_memlock of
@@ -121,6 +123,8 @@ bench_log "$HELD_LINE"
 sleep "$SETTLE"
 phase held
 read -r MAP_BYTES_HELD _ <<<"$(bench_bpf_map_memory "$AGENT_PID")"
+sleep 3
+phase held-idle
 
 bench_stop_pid "$HOLD_PID" 30
 sleep "$SETTLE"
@@ -141,7 +145,7 @@ verdict() {  # value_kib target_mib
   echo "date=$(date -u +%Y-%m-%dT%H:%MZ) kernel=$(uname -r) cpus=$(nproc) held_connections=$HOLD agent_args=\"$AGENT_ARGS\""
   echo
   printf '%-12s %9s %10s %10s %12s %13s %10s\n' phase "RSS MiB" "anon MiB" "file MiB" "ringbuf MiB" "RSS-ringbuf" "peak MiB"
-  for p in idle wrk-load after-load held released; do
+  for p in idle wrk-load after-load held held-idle released; do
     printf '%-12s %9s %10s %10s %12s %13s %10s\n' "$p" "$(mib "${RSS[$p]}")" "$(mib "${ANON[$p]}")" \
       "$(mib "${FILE[$p]}")" "$(mib "${BPFMAP[$p]}")" "$(mib $((RSS[$p] - BPFMAP[$p])))" "$(mib "${PEAK[$p]}")"
   done
@@ -155,6 +159,8 @@ verdict() {  # value_kib target_mib
   echo "rss_at_${HOLD}_connections_mib=$(mib "${RSS[held]}") target=40 $(verdict "${RSS[held]}" 40)" \
     "(without the ring-buffer mapping: $(mib $((RSS[held] - BPFMAP[held]))) $(verdict $((RSS[held] - BPFMAP[held])) 40);" \
     "anon only: $(mib "${ANON[held]}"))"
+  echo "rss_at_${HOLD}_idle_connections_mib=$(mib "${RSS[held-idle]}") target=40 $(verdict "${RSS[held-idle]}" 40)" \
+    "(anon only: $(mib "${ANON[held-idle]}"); the connections idle 3 s longer, so they rest)"
   echo "anon_growth_per_held_connection_bytes=$(( (ANON[held] - ANON[after-load]) * 1024 / (HOLD > 0 ? HOLD : 1) ))" \
     "(per tracked connection: $(( (ANON[held] - ANON[after-load]) * 1024 / (HOLD > 0 ? 2 * HOLD : 1) )); from after-load to held)"
   echo "ebpf_maps_mib=$(awk -v b="$MAP_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }') maps=$MAP_COUNT" \
