@@ -72,6 +72,10 @@ struct call_args {
    * cleared by its return probe (tls_openssl.bpf.h). Here, not in a map of its own, because the
    * data syscalls inside the call must see it, and they already hold this slot. */
   __u8 tls_direction;
+  /* The thread's process's described_tgids flags, cached once user space has described it (0:
+   * not yet), so shipping an event needs no lookup of them. Only exec changes them for a
+   * described process, and process_exec clears this for its thread (the only one left). */
+  __u8 described;
   __s32 tls_fd;      /* the socket of the first data syscall inside the call (-1: none yet) */
   __u64 tls_ssl;     /* the SSL object (0: not in a TLS call) */
   __u64 tls_buf;     /* the caller's plaintext buffer */
@@ -613,8 +617,10 @@ static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *
   s->hdr.srtt_us = 0;
   s->hdr.tcp_seq = 0;
   s->hdr.reserved = 0;
-  s->hdr.goroutine =
-      runs_goroutines(tgid) ? goroutine_of_syscall(tgid, args->direction == OTELBPF_DIR_SEND) : 0;
+  if (!args->described) args->described = described_flags(tgid);
+  s->hdr.goroutine = (args->described & OTELBPF_DESCRIBED_GOROUTINES)
+                         ? goroutine_of_syscall(tgid, args->direction == OTELBPF_DIR_SEND)
+                         : 0;
   s->hdr.tid = (__u32)bpf_get_current_pid_tgid();
   if (c->sk && c->kind == KIND_TCP) {
     /* Plain loads through a read-only BTF pointer, not a helper call per field: the loads
@@ -823,12 +829,13 @@ static __always_inline void exit_udp_call(struct otelbpf_conn_state *c, __u32 tg
 }
 
 static __always_inline void exit_call(long ret) {
-  struct call_args *ap = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, 0);
-  if (!ap || !ap->active) return;
-  struct call_args args = *ap;
-  ap->active = 0;
+  /* The slot itself, not a copy, is passed on: no stack for it, and scratch_begin caches the
+   * process's described flags in it. */
+  struct call_args *args = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, 0);
+  if (!args || !args->active) return;
+  args->active = 0;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  struct otelbpf_conn_state *c = get_conn(tgid, args.fd);
+  struct otelbpf_conn_state *c = get_conn(tgid, args->fd);
   if (!c) return;
   if (ret <= 0) {
     if (ret == -ECONNRESET || ret == -EPIPE) c->reset = 1;
@@ -836,35 +843,35 @@ static __always_inline void exit_call(long ret) {
   }
   /* Ciphertext: of a TLS call whose plaintext its return probe ships, or outside one (the
    * handshake, alerts). */
-  if (args.tls_ssl && c->kind == KIND_TCP) switch_to_tls(c, tgid, args.fd);
+  if (args->tls_ssl && c->kind == KIND_TCP) switch_to_tls(c, tgid, args->fd);
   if (c->tls) return;
   if (c->kind == KIND_UDP) {
-    exit_udp_call(c, tgid, &args, ret);
+    exit_udp_call(c, tgid, args, ret);
     return;
   }
 
-  switch (args.kind) {
+  switch (args->kind) {
     case CALL_BUF: {
-      struct message_ref m = {.buf = args.ptr, .length = ret, .tgid = tgid};
-      handle_bytes(c, &args, &m);
+      struct message_ref m = {.buf = args->ptr, .length = ret, .tgid = tgid};
+      handle_bytes(c, args, &m);
       break;
     }
     case CALL_IOV: {
-      struct message_ref m = {.iov = args.ptr, .iovcnt = args.count, .length = ret, .tgid = tgid};
-      handle_bytes(c, &args, &m);
+      struct message_ref m = {.iov = args->ptr, .iovcnt = args->count, .length = ret, .tgid = tgid};
+      handle_bytes(c, args, &m);
       break;
     }
     case CALL_MSG: {
       struct user_msghdr m = {};
-      if (bpf_probe_read_user(&m, sizeof(m), (const void *)args.ptr)) return;
+      if (bpf_probe_read_user(&m, sizeof(m), (const void *)args->ptr)) return;
       struct message_ref r = {
           .iov = (__u64)m.msg_iov, .iovcnt = (__u32)m.msg_iovlen, .length = ret, .tgid = tgid};
-      handle_bytes(c, &args, &r);
+      handle_bytes(c, args, &r);
       break;
     }
     case CALL_MMSG: {
       /* ret is the number of messages; each carries its own byte count. */
-      const struct mmsghdr *msgs = (const struct mmsghdr *)args.ptr;
+      const struct mmsghdr *msgs = (const struct mmsghdr *)args->ptr;
       for (int i = 0; i < OTELBPF_MAX_MMSGS; i++) {
         if (i >= ret) break;
         struct mmsghdr m = {};
@@ -873,7 +880,7 @@ static __always_inline void exit_call(long ret) {
         struct message_ref r = {.iov = (__u64)m.msg_hdr.msg_iov,
                                 .iovcnt = (__u32)m.msg_hdr.msg_iovlen, .length = m.msg_len,
                                 .tgid = tgid};
-        handle_bytes(c, &args, &r);
+        handle_bytes(c, args, &r);
       }
       if (ret > OTELBPF_MAX_MMSGS) count(OTELBPF_STAT_IOV_TRUNCATED);
       break;
@@ -882,7 +889,7 @@ static __always_inline void exit_call(long ret) {
       /* File bytes never pass through user memory: ship the length only (a gap) so the
        * parser can still find where the message ends. */
       if (c->verdict != OTELBPF_VERDICT_SHIPPING) return;
-      struct scratch *s = scratch_begin(c, tgid, args.fd, &args, ret);
+      struct scratch *s = scratch_begin(c, tgid, args->fd, args, ret);
       if (s) scratch_send(s);
       break;
     }
@@ -1072,6 +1079,9 @@ int process_exec(void *ctx) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   if (tgid == self_tgid) return 0;
   bool was_described = bpf_map_delete_elem(&described_tgids, &tgid) == 0;
+  /* The exec'ing thread is the process's only one now: its cached flags go with the entry. */
+  struct call_args *a = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, 0);
+  if (a) a->described = 0;
   bpf_map_delete_elem(&snapshot_sent, &tgid);
   /* Only --exe needs to hear of every exec; otherwise only of programs user space knew. */
   if (!report_exec && !was_described) return 0;
