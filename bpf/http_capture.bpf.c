@@ -189,6 +189,9 @@ struct {
 struct scratch {
   struct otelbpf_event_header hdr;
   __u8 payload[2 * OTELBPF_MAX_CAPTURE];
+  /* The message's iovec array, read with one helper call rather than one per entry (each
+   * bpf_probe_read_user has a large fixed cost), and used by both detection and capture. */
+  struct iovec iov[OTELBPF_MAX_IOVECS];
 };
 
 struct {
@@ -598,11 +601,15 @@ static __always_inline bool udp_dns_datagram(struct otelbpf_conn_state *c, __u64
 
 /* ---------------------------------------------------------------- payload capture ---- */
 
-static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *c, __u32 tgid, __s32 fd,
-                                                     struct call_args *args, __u64 length) {
+static __always_inline struct scratch *scratch_get(void) {
   __u32 zero = 0;
-  struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
-  if (!s) return NULL;
+  return bpf_map_lookup_elem(&scratch_buf, &zero);
+}
+
+/* Fills the header of a data event in `s`. */
+static __always_inline void scratch_begin(struct scratch *s, struct otelbpf_conn_state *c,
+                                          __u32 tgid, __s32 fd, struct call_args *args,
+                                          __u64 length) {
   s->hdr.type = OTELBPF_EV_DATA;
   s->hdr.direction = args->direction;
   s->hdr.role = c->role;
@@ -637,7 +644,6 @@ static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *
       s->hdr.flags = OTELBPF_FLAG_TCP_SEQ;
     }
   }
-  return s;
 }
 
 static __always_inline void scratch_send(struct scratch *s) {
@@ -661,30 +667,30 @@ static __always_inline void scratch_append(struct scratch *s, const void *src, _
   if (bpf_probe_read_user(&s->payload[off], n, src) == 0) s->hdr.captured = off + n;
 }
 
-/* Copies the first `length` bytes scattered over an iovec array (capped by the capture
- * limit and OTELBPF_MAX_IOVECS). */
-static __always_inline void scratch_append_iovecs(struct scratch *s, const struct iovec *iov,
-                                                  __u32 iovcnt, __u64 length) {
-  __u32 want = capture_limit(length);
-  for (int i = 0; i < OTELBPF_MAX_IOVECS; i++) {
-    if (i >= iovcnt || s->hdr.captured >= want) break;
-    struct iovec v = {};
-    if (bpf_probe_read_user(&v, sizeof(v), &iov[i])) break;
-    __u64 n = v.iov_len;
-    __u32 room = want - s->hdr.captured;
-    if (n > room) n = room;
-    scratch_append(s, v.iov_base, (__u32)n);
-  }
-  if (iovcnt > OTELBPF_MAX_IOVECS) count(OTELBPF_STAT_IOV_TRUNCATED);
+/* Reads the first entries of an iovec array (up to OTELBPF_MAX_IOVECS) into s->iov. Returns
+ * how many, 0 when there are none or they cannot be read. */
+static __always_inline __u32 scratch_load_iovecs(struct scratch *s, const struct iovec *iov,
+                                                 __u32 iovcnt) {
+  __u32 n = iovcnt < OTELBPF_MAX_IOVECS ? iovcnt : OTELBPF_MAX_IOVECS;
+  asm volatile("" : "+r"(n)); /* keep the bound check below, which the verifier needs */
+  if (n == 0 || n > OTELBPF_MAX_IOVECS) return 0;
+  if (bpf_probe_read_user(s->iov, n * sizeof(struct iovec), iov)) return 0;
+  return n;
 }
 
-/* First data pointer of an iovec array (for detection), with its length. */
-static __always_inline const void *first_iov(const struct iovec *iov, __u32 iovcnt, __u32 *len) {
-  struct iovec v = {};
-  *len = 0;
-  if (iovcnt == 0 || bpf_probe_read_user(&v, sizeof(v), &iov[0])) return NULL;
-  *len = v.iov_len > 0xffffffffull ? 0xffffffff : (__u32)v.iov_len;
-  return v.iov_base;
+/* Copies the first `length` bytes scattered over the `niov` iovecs loaded in s->iov (capped by
+ * the capture limit); `iovcnt` is the array's full size. */
+static __always_inline void scratch_append_iovecs(struct scratch *s, __u32 niov, __u32 iovcnt,
+                                                  __u64 length) {
+  __u32 want = capture_limit(length);
+  for (int i = 0; i < OTELBPF_MAX_IOVECS; i++) {
+    if (i >= niov || s->hdr.captured >= want) break;
+    __u64 n = s->iov[i].iov_len;
+    __u32 room = want - s->hdr.captured;
+    if (n > room) n = room;
+    scratch_append(s, s->iov[i].iov_base, (__u32)n);
+  }
+  if (iovcnt > OTELBPF_MAX_IOVECS) count(OTELBPF_STAT_IOV_TRUNCATED);
 }
 
 #include "propagation.bpf.h"
@@ -700,13 +706,22 @@ struct message_ref {
   __u32 tgid;
 };
 
-/* Sends one message's bytes (a plain buffer or an iovec array) to user space. */
+/* The per-CPU scratch, with the message's iovec array (if any) loaded into it: `niov` gets
+ * how many entries. */
+static __always_inline struct scratch *scratch_for(const struct message_ref *m, __u32 *niov) {
+  struct scratch *s = scratch_get();
+  *niov = 0;
+  if (s && m->iov) *niov = scratch_load_iovecs(s, (const struct iovec *)m->iov, m->iovcnt);
+  return s;
+}
+
+/* Sends one message's bytes (a plain buffer or the `niov` iovecs loaded in `s`) to user space. */
 static __always_inline void ship_bytes(struct otelbpf_conn_state *c, struct call_args *args,
-                                       const struct message_ref *m) {
-  struct scratch *s = scratch_begin(c, m->tgid, args->fd, args, m->length);
-  if (!s) return;
+                                       const struct message_ref *m, struct scratch *s,
+                                       __u32 niov) {
+  scratch_begin(s, c, m->tgid, args->fd, args, m->length);
   if (m->iov)
-    scratch_append_iovecs(s, (const struct iovec *)m->iov, m->iovcnt, m->length);
+    scratch_append_iovecs(s, niov, m->iovcnt, m->length);
   else
     scratch_append(s, (const void *)m->buf, capture_limit(m->length));
   /* Cleartext that turns into TLS (PostgreSQL's SSLRequest, STARTTLS): the hello is not sent. */
@@ -726,18 +741,21 @@ static __always_inline void ship_bytes(struct otelbpf_conn_state *c, struct call
 __noinline int handle_bytes(struct otelbpf_conn_state *c, struct call_args *args,
                             struct message_ref *m) {
   if (!c || !args || !m) return 0;
+  __u32 niov = 0;
+  struct scratch *s = scratch_for(m, &niov);
+  if (!s) return 0;
   if (c->verdict != OTELBPF_VERDICT_SHIPPING) {
     /* Still looking: classify the first bytes (for an iovec array, its first element's). */
     const void *first = (const void *)m->buf;
     __u32 first_len = m->length > 0xffffffffull ? 0xffffffff : (__u32)m->length;
     if (m->iov) {
-      __u32 l0 = 0;
-      first = first_iov((const struct iovec *)m->iov, m->iovcnt, &l0);
-      if (l0 < first_len) first_len = l0;
+      __u64 l0 = niov ? s->iov[0].iov_len : 0;
+      first = niov ? s->iov[0].iov_base : NULL;
+      if (l0 < first_len) first_len = (__u32)l0;
     }
     if (!detect_tcp(c, m->tgid, args->fd, args->direction, first, first_len, m->length)) return 0;
   }
-  ship_bytes(c, args, m);
+  ship_bytes(c, args, m, s, niov);
   return 0;
 }
 
@@ -755,7 +773,9 @@ __noinline int handle_datagram(struct otelbpf_conn_state *c, struct call_args *a
     c->verdict = OTELBPF_VERDICT_SHIPPING;
     if (!announce(c, m->tgid, args->fd, e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return 0;
   }
-  ship_bytes(c, args, m);
+  __u32 niov = 0;
+  struct scratch *s = scratch_for(m, &niov);
+  if (s) ship_bytes(c, args, m, s, niov);
   return 0;
 }
 
@@ -889,8 +909,10 @@ static __always_inline void exit_call(long ret) {
       /* File bytes never pass through user memory: ship the length only (a gap) so the
        * parser can still find where the message ends. */
       if (c->verdict != OTELBPF_VERDICT_SHIPPING) return;
-      struct scratch *s = scratch_begin(c, tgid, args->fd, args, ret);
-      if (s) scratch_send(s);
+      struct scratch *s = scratch_get();
+      if (!s) return;
+      scratch_begin(s, c, tgid, args->fd, args, ret);
+      scratch_send(s);
       break;
     }
   }
