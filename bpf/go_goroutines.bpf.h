@@ -41,9 +41,10 @@ struct {
   __type(value, __u64);
 } go_send_owners SEC(".maps");
 
-static __always_inline bool runs_goroutines(__u32 tgid) {
+/* The process's OTELBPF_DESCRIBED_* flags, 0 until user space has described it. */
+static __always_inline __u8 described_flags(__u32 tgid) {
   __u8 *described = bpf_map_lookup_elem(&described_tgids, &tgid);
-  return described && (*described & OTELBPF_DESCRIBED_GOROUTINES);
+  return described ? *described : 0;
 }
 
 /* The goroutine the current syscall of a Go program was made on: its user R14. */

@@ -29,6 +29,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define ECONNRESET 104
 #define EPIPE 32
 
+/* A kernel pointer as a read-only BTF pointer: its fields are read with plain loads, which the
+ * verifier makes fault-safe (kfunc, any program type, kernel >= 6.2). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 /* Set by user space before load. */
 const volatile __u32 self_tgid = 0;
 const volatile __u32 capture_bytes = OTELBPF_DEFAULT_CAPTURE;
@@ -68,6 +72,10 @@ struct call_args {
    * cleared by its return probe (tls_openssl.bpf.h). Here, not in a map of its own, because the
    * data syscalls inside the call must see it, and they already hold this slot. */
   __u8 tls_direction;
+  /* The thread's process's described_tgids flags, cached once user space has described it (0:
+   * not yet), so shipping an event needs no lookup of them. Only exec changes them for a
+   * described process, and process_exec clears this for its thread (the only one left). */
+  __u8 described;
   __s32 tls_fd;      /* the socket of the first data syscall inside the call (-1: none yet) */
   __u64 tls_ssl;     /* the SSL object (0: not in a TLS call) */
   __u64 tls_buf;     /* the caller's plaintext buffer */
@@ -181,6 +189,9 @@ struct {
 struct scratch {
   struct otelbpf_event_header hdr;
   __u8 payload[2 * OTELBPF_MAX_CAPTURE];
+  /* The message's iovec array, read with one helper call rather than one per entry (each
+   * bpf_probe_read_user has a large fixed cost), and used by both detection and capture. */
+  struct iovec iov[OTELBPF_MAX_IOVECS];
 };
 
 struct {
@@ -590,11 +601,15 @@ static __always_inline bool udp_dns_datagram(struct otelbpf_conn_state *c, __u64
 
 /* ---------------------------------------------------------------- payload capture ---- */
 
-static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *c, __u32 tgid, __s32 fd,
-                                                     struct call_args *args, __u64 length) {
+static __always_inline struct scratch *scratch_get(void) {
   __u32 zero = 0;
-  struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
-  if (!s) return NULL;
+  return bpf_map_lookup_elem(&scratch_buf, &zero);
+}
+
+/* Fills the header of a data event in `s`. */
+static __always_inline void scratch_begin(struct scratch *s, struct otelbpf_conn_state *c,
+                                          __u32 tgid, __s32 fd, struct call_args *args,
+                                          __u64 length) {
   s->hdr.type = OTELBPF_EV_DATA;
   s->hdr.direction = args->direction;
   s->hdr.role = c->role;
@@ -609,24 +624,26 @@ static __always_inline struct scratch *scratch_begin(struct otelbpf_conn_state *
   s->hdr.srtt_us = 0;
   s->hdr.tcp_seq = 0;
   s->hdr.reserved = 0;
-  s->hdr.goroutine =
-      runs_goroutines(tgid) ? goroutine_of_syscall(tgid, args->direction == OTELBPF_DIR_SEND) : 0;
+  if (!args->described) args->described = described_flags(tgid);
+  s->hdr.goroutine = (args->described & OTELBPF_DESCRIBED_GOROUTINES)
+                         ? goroutine_of_syscall(tgid, args->direction == OTELBPF_DIR_SEND)
+                         : 0;
   s->hdr.tid = (__u32)bpf_get_current_pid_tgid();
-  /* A local first: inside BPF_CORE_READ, c->sk itself would get a CO-RE relocation, and
-   * conn_state is ours, not the kernel's. */
-  struct tcp_sock *tp = (struct tcp_sock *)c->sk;
-  if (tp && c->kind == KIND_TCP) {
-    s->hdr.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* the kernel stores it << 3 */
+  if (c->sk && c->kind == KIND_TCP) {
+    /* Plain loads through a read-only BTF pointer, not a helper call per field: the loads
+     * fault safely (they read 0) and cost a few instructions, where each bpf_probe_read_kernel
+     * cost tens of nanoseconds on every data event. */
+    const struct tcp_sock *tp =
+        bpf_rdonly_cast((void *)c->sk, bpf_core_type_id_kernel(struct tcp_sock));
+    s->hdr.srtt_us = tp->srtt_us >> 3; /* the kernel stores it << 3 */
     /* The stream position after this syscall, minus what it moved: its first byte's. */
-    __u32 next = args->direction == OTELBPF_DIR_SEND ? BPF_CORE_READ(tp, write_seq)
-                                                     : BPF_CORE_READ(tp, copied_seq);
+    __u32 next = args->direction == OTELBPF_DIR_SEND ? tp->write_seq : tp->copied_seq;
     /* TLS plaintext has no position of its own in the stream (the ciphertext has). */
     if (!c->tls) {
       s->hdr.tcp_seq = next - (__u32)length;
       s->hdr.flags = OTELBPF_FLAG_TCP_SEQ;
     }
   }
-  return s;
 }
 
 static __always_inline void scratch_send(struct scratch *s) {
@@ -650,30 +667,30 @@ static __always_inline void scratch_append(struct scratch *s, const void *src, _
   if (bpf_probe_read_user(&s->payload[off], n, src) == 0) s->hdr.captured = off + n;
 }
 
-/* Copies the first `length` bytes scattered over an iovec array (capped by the capture
- * limit and OTELBPF_MAX_IOVECS). */
-static __always_inline void scratch_append_iovecs(struct scratch *s, const struct iovec *iov,
-                                                  __u32 iovcnt, __u64 length) {
-  __u32 want = capture_limit(length);
-  for (int i = 0; i < OTELBPF_MAX_IOVECS; i++) {
-    if (i >= iovcnt || s->hdr.captured >= want) break;
-    struct iovec v = {};
-    if (bpf_probe_read_user(&v, sizeof(v), &iov[i])) break;
-    __u64 n = v.iov_len;
-    __u32 room = want - s->hdr.captured;
-    if (n > room) n = room;
-    scratch_append(s, v.iov_base, (__u32)n);
-  }
-  if (iovcnt > OTELBPF_MAX_IOVECS) count(OTELBPF_STAT_IOV_TRUNCATED);
+/* Reads the first entries of an iovec array (up to OTELBPF_MAX_IOVECS) into s->iov. Returns
+ * how many, 0 when there are none or they cannot be read. */
+static __always_inline __u32 scratch_load_iovecs(struct scratch *s, const struct iovec *iov,
+                                                 __u32 iovcnt) {
+  __u32 n = iovcnt < OTELBPF_MAX_IOVECS ? iovcnt : OTELBPF_MAX_IOVECS;
+  asm volatile("" : "+r"(n)); /* keep the bound check below, which the verifier needs */
+  if (n == 0 || n > OTELBPF_MAX_IOVECS) return 0;
+  if (bpf_probe_read_user(s->iov, n * sizeof(struct iovec), iov)) return 0;
+  return n;
 }
 
-/* First data pointer of an iovec array (for detection), with its length. */
-static __always_inline const void *first_iov(const struct iovec *iov, __u32 iovcnt, __u32 *len) {
-  struct iovec v = {};
-  *len = 0;
-  if (iovcnt == 0 || bpf_probe_read_user(&v, sizeof(v), &iov[0])) return NULL;
-  *len = v.iov_len > 0xffffffffull ? 0xffffffff : (__u32)v.iov_len;
-  return v.iov_base;
+/* Copies the first `length` bytes scattered over the `niov` iovecs loaded in s->iov (capped by
+ * the capture limit); `iovcnt` is the array's full size. */
+static __always_inline void scratch_append_iovecs(struct scratch *s, __u32 niov, __u32 iovcnt,
+                                                  __u64 length) {
+  __u32 want = capture_limit(length);
+  for (int i = 0; i < OTELBPF_MAX_IOVECS; i++) {
+    if (i >= niov || s->hdr.captured >= want) break;
+    __u64 n = s->iov[i].iov_len;
+    __u32 room = want - s->hdr.captured;
+    if (n > room) n = room;
+    scratch_append(s, s->iov[i].iov_base, (__u32)n);
+  }
+  if (iovcnt > OTELBPF_MAX_IOVECS) count(OTELBPF_STAT_IOV_TRUNCATED);
 }
 
 #include "propagation.bpf.h"
@@ -689,13 +706,22 @@ struct message_ref {
   __u32 tgid;
 };
 
-/* Sends one message's bytes (a plain buffer or an iovec array) to user space. */
+/* The per-CPU scratch, with the message's iovec array (if any) loaded into it: `niov` gets
+ * how many entries. */
+static __always_inline struct scratch *scratch_for(const struct message_ref *m, __u32 *niov) {
+  struct scratch *s = scratch_get();
+  *niov = 0;
+  if (s && m->iov) *niov = scratch_load_iovecs(s, (const struct iovec *)m->iov, m->iovcnt);
+  return s;
+}
+
+/* Sends one message's bytes (a plain buffer or the `niov` iovecs loaded in `s`) to user space. */
 static __always_inline void ship_bytes(struct otelbpf_conn_state *c, struct call_args *args,
-                                       const struct message_ref *m) {
-  struct scratch *s = scratch_begin(c, m->tgid, args->fd, args, m->length);
-  if (!s) return;
+                                       const struct message_ref *m, struct scratch *s,
+                                       __u32 niov) {
+  scratch_begin(s, c, m->tgid, args->fd, args, m->length);
   if (m->iov)
-    scratch_append_iovecs(s, (const struct iovec *)m->iov, m->iovcnt, m->length);
+    scratch_append_iovecs(s, niov, m->iovcnt, m->length);
   else
     scratch_append(s, (const void *)m->buf, capture_limit(m->length));
   /* Cleartext that turns into TLS (PostgreSQL's SSLRequest, STARTTLS): the hello is not sent. */
@@ -715,18 +741,21 @@ static __always_inline void ship_bytes(struct otelbpf_conn_state *c, struct call
 __noinline int handle_bytes(struct otelbpf_conn_state *c, struct call_args *args,
                             struct message_ref *m) {
   if (!c || !args || !m) return 0;
+  __u32 niov = 0;
+  struct scratch *s = scratch_for(m, &niov);
+  if (!s) return 0;
   if (c->verdict != OTELBPF_VERDICT_SHIPPING) {
     /* Still looking: classify the first bytes (for an iovec array, its first element's). */
     const void *first = (const void *)m->buf;
     __u32 first_len = m->length > 0xffffffffull ? 0xffffffff : (__u32)m->length;
     if (m->iov) {
-      __u32 l0 = 0;
-      first = first_iov((const struct iovec *)m->iov, m->iovcnt, &l0);
-      if (l0 < first_len) first_len = l0;
+      __u64 l0 = niov ? s->iov[0].iov_len : 0;
+      first = niov ? s->iov[0].iov_base : NULL;
+      if (l0 < first_len) first_len = (__u32)l0;
     }
     if (!detect_tcp(c, m->tgid, args->fd, args->direction, first, first_len, m->length)) return 0;
   }
-  ship_bytes(c, args, m);
+  ship_bytes(c, args, m, s, niov);
   return 0;
 }
 
@@ -744,7 +773,9 @@ __noinline int handle_datagram(struct otelbpf_conn_state *c, struct call_args *a
     c->verdict = OTELBPF_VERDICT_SHIPPING;
     if (!announce(c, m->tgid, args->fd, e, OTELBPF_PROTO_DNS, OTELBPF_TRANSPORT_UDP)) return 0;
   }
-  ship_bytes(c, args, m);
+  __u32 niov = 0;
+  struct scratch *s = scratch_for(m, &niov);
+  if (s) ship_bytes(c, args, m, s, niov);
   return 0;
 }
 
@@ -818,12 +849,13 @@ static __always_inline void exit_udp_call(struct otelbpf_conn_state *c, __u32 tg
 }
 
 static __always_inline void exit_call(long ret) {
-  struct call_args *ap = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, 0);
-  if (!ap || !ap->active) return;
-  struct call_args args = *ap;
-  ap->active = 0;
+  /* The slot itself, not a copy, is passed on: no stack for it, and scratch_begin caches the
+   * process's described flags in it. */
+  struct call_args *args = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, 0);
+  if (!args || !args->active) return;
+  args->active = 0;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  struct otelbpf_conn_state *c = get_conn(tgid, args.fd);
+  struct otelbpf_conn_state *c = get_conn(tgid, args->fd);
   if (!c) return;
   if (ret <= 0) {
     if (ret == -ECONNRESET || ret == -EPIPE) c->reset = 1;
@@ -831,35 +863,35 @@ static __always_inline void exit_call(long ret) {
   }
   /* Ciphertext: of a TLS call whose plaintext its return probe ships, or outside one (the
    * handshake, alerts). */
-  if (args.tls_ssl && c->kind == KIND_TCP) switch_to_tls(c, tgid, args.fd);
+  if (args->tls_ssl && c->kind == KIND_TCP) switch_to_tls(c, tgid, args->fd);
   if (c->tls) return;
   if (c->kind == KIND_UDP) {
-    exit_udp_call(c, tgid, &args, ret);
+    exit_udp_call(c, tgid, args, ret);
     return;
   }
 
-  switch (args.kind) {
+  switch (args->kind) {
     case CALL_BUF: {
-      struct message_ref m = {.buf = args.ptr, .length = ret, .tgid = tgid};
-      handle_bytes(c, &args, &m);
+      struct message_ref m = {.buf = args->ptr, .length = ret, .tgid = tgid};
+      handle_bytes(c, args, &m);
       break;
     }
     case CALL_IOV: {
-      struct message_ref m = {.iov = args.ptr, .iovcnt = args.count, .length = ret, .tgid = tgid};
-      handle_bytes(c, &args, &m);
+      struct message_ref m = {.iov = args->ptr, .iovcnt = args->count, .length = ret, .tgid = tgid};
+      handle_bytes(c, args, &m);
       break;
     }
     case CALL_MSG: {
       struct user_msghdr m = {};
-      if (bpf_probe_read_user(&m, sizeof(m), (const void *)args.ptr)) return;
+      if (bpf_probe_read_user(&m, sizeof(m), (const void *)args->ptr)) return;
       struct message_ref r = {
           .iov = (__u64)m.msg_iov, .iovcnt = (__u32)m.msg_iovlen, .length = ret, .tgid = tgid};
-      handle_bytes(c, &args, &r);
+      handle_bytes(c, args, &r);
       break;
     }
     case CALL_MMSG: {
       /* ret is the number of messages; each carries its own byte count. */
-      const struct mmsghdr *msgs = (const struct mmsghdr *)args.ptr;
+      const struct mmsghdr *msgs = (const struct mmsghdr *)args->ptr;
       for (int i = 0; i < OTELBPF_MAX_MMSGS; i++) {
         if (i >= ret) break;
         struct mmsghdr m = {};
@@ -868,7 +900,7 @@ static __always_inline void exit_call(long ret) {
         struct message_ref r = {.iov = (__u64)m.msg_hdr.msg_iov,
                                 .iovcnt = (__u32)m.msg_hdr.msg_iovlen, .length = m.msg_len,
                                 .tgid = tgid};
-        handle_bytes(c, &args, &r);
+        handle_bytes(c, args, &r);
       }
       if (ret > OTELBPF_MAX_MMSGS) count(OTELBPF_STAT_IOV_TRUNCATED);
       break;
@@ -877,8 +909,10 @@ static __always_inline void exit_call(long ret) {
       /* File bytes never pass through user memory: ship the length only (a gap) so the
        * parser can still find where the message ends. */
       if (c->verdict != OTELBPF_VERDICT_SHIPPING) return;
-      struct scratch *s = scratch_begin(c, tgid, args.fd, &args, ret);
-      if (s) scratch_send(s);
+      struct scratch *s = scratch_get();
+      if (!s) return;
+      scratch_begin(s, c, tgid, args->fd, args, ret);
+      scratch_send(s);
       break;
     }
   }
@@ -1067,6 +1101,9 @@ int process_exec(void *ctx) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   if (tgid == self_tgid) return 0;
   bool was_described = bpf_map_delete_elem(&described_tgids, &tgid) == 0;
+  /* The exec'ing thread is the process's only one now: its cached flags go with the entry. */
+  struct call_args *a = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, 0);
+  if (a) a->described = 0;
   bpf_map_delete_elem(&snapshot_sent, &tgid);
   /* Only --exe needs to hear of every exec; otherwise only of programs user space knew. */
   if (!report_exec && !was_described) return 0;
