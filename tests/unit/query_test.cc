@@ -17,8 +17,6 @@ namespace otelbpf::query {
 namespace {
 
 using store::SpanCondition;
-using testing::MakeHttpSpan;
-using testing::MakeResource;
 
 constexpr uint64_t kNow = 1'800'000'000'000'000'000ull;  // 2027-01-15
 constexpr uint64_t kMs = 1'000'000ull;
@@ -77,8 +75,8 @@ TEST(FilterFlagsTest, BadValuesNameTheFlagAndWhatItAccepts) {
   EXPECT_NE(error.find("--not must be followed"), std::string::npos) << error;
 }
 
-// A small world in a real store: curl → nginx (both traced, stitched), nginx → an
-// untraced upstream at 10.0.0.5:8080 returning 502, and one DNS lookup.
+// A small world in a real store (testing::WriteCurlNginxWorld): curl → nginx (both traced,
+// stitched), nginx → an untraced upstream at 10.0.0.5:8080 returning 502, and one DNS lookup.
 class QueryStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -87,33 +85,7 @@ class QueryStoreTest : public ::testing::Test {
     o.retention = std::chrono::seconds(0);  // the fixed times below are "old"
     o.max_spans_per_second = 0;
     store::SpanStore writer(o);
-    auto curl = MakeResource("curl", 100);
-    auto nginx = MakeResource("nginx", 200);
-    for (uint8_t t = 1; t <= 10; ++t) {
-      const uint64_t start = kNow - (20 - t) * 1000 * kMs;
-      const bool failing = t > 8;
-      writer.Consume(MakeHttpSpan(curl, SpanKind::kClient, t, 1, 0, start, 10 * t * kMs, "GET",
-                                  "/api/" + std::to_string(t), failing ? 502 : 200));
-      writer.Consume(MakeHttpSpan(nginx, SpanKind::kServer, t, 2, 1, start + kMs, 9 * t * kMs,
-                                  "GET", "/api/" + std::to_string(t), failing ? 502 : 200));
-      Span upstream = MakeHttpSpan(nginx, SpanKind::kClient, t, 3, 2, start + 2 * kMs,
-                                   8 * t * kMs, "GET", "/backend", failing ? 502 : 200);
-      if (t == 10) upstream.attributes.push_back({"otelbpf.tcp.retransmits", int64_t{2}});
-      writer.Consume(upstream);
-    }
-    Span dns;
-    dns.trace_id[15] = 99;
-    dns.span_id[7] = 1;
-    dns.name = "A";
-    dns.kind = SpanKind::kClient;
-    dns.family = SemanticFamily::kDns;
-    dns.start_time_unix_nano = kNow - 5000 * kMs;
-    dns.end_time_unix_nano = dns.start_time_unix_nano + kMs;
-    dns.attributes = {{"dns.question.name", std::string("example.com")},
-                      {"server.address", std::string("127.0.0.53")},
-                      {"server.port", int64_t{53}}};
-    dns.resource = curl;
-    writer.Consume(dns);
+    testing::WriteCurlNginxWorld(writer, kNow);
     writer.Shutdown();
     db_ = store::OpenForReading(dir_.File());
   }

@@ -17,15 +17,13 @@ namespace otelbpf::ui {
 namespace {
 
 using nlohmann::json;
-using testing::MakeHttpSpan;
-using testing::MakeResource;
 
 constexpr uint64_t kNow = 1'800'000'000'000'000'000ull;
 constexpr uint64_t kMs = 1'000'000ull;
 
-// curl → nginx → an untraced upstream (10.0.0.5:8080), 10 traces over the last 20 s, the last
-// two failing (502), the last one with two TCP retransmissions on nginx's upstream call; one
-// DNS query; connection and lookup events.
+// testing::WriteCurlNginxWorld (curl → nginx → an untraced upstream, 10 traces, the last two
+// failing, the last one with TCP retransmissions; one DNS query), and connection and lookup
+// events.
 class UiApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -34,41 +32,8 @@ class UiApiTest : public ::testing::Test {
     o.retention = std::chrono::seconds(0);  // the fixed times below are "old"
     o.max_spans_per_second = 0;
     store::SpanStore writer(o);
-    auto curl = MakeResource("curl", 100);
-    auto nginx = MakeResource("nginx", 200);
-    for (uint8_t t = 1; t <= 10; ++t) {
-      const uint64_t start = kNow - (20 - t) * 1000 * kMs;
-      const bool failing = t > 8;
-      writer.Consume(MakeHttpSpan(curl, SpanKind::kClient, t, 1, 0, start, 10 * t * kMs, "GET",
-                                  "/api/" + std::to_string(t), failing ? 502 : 200));
-      writer.Consume(MakeHttpSpan(nginx, SpanKind::kServer, t, 2, 1, start + kMs, 9 * t * kMs,
-                                  "GET", "/api/" + std::to_string(t), failing ? 502 : 200));
-      Span upstream = MakeHttpSpan(nginx, SpanKind::kClient, t, 3, 2, start + 2 * kMs, 8 * t * kMs,
-                                   "GET", "/backend", failing ? 502 : 200);
-      if (t == 10) {
-        upstream.attributes.push_back({"otelbpf.tcp.retransmits", int64_t{2}});
-        upstream.attributes.push_back({"otelbpf.tcp.rtt", 0.0125});
-        for (uint64_t at : {start + 10 * kMs, start + 30 * kMs})
-          upstream.events.push_back({at,
-                                     "otelbpf.tcp.retransmit",
-                                     {{"otelbpf.tcp.state", std::string("ESTABLISHED")},
-                                      {"otelbpf.tcp.side", std::string("local")}}});
-      }
-      writer.Consume(upstream);
-    }
-    Span dns;
-    dns.trace_id[15] = 99;
-    dns.span_id[7] = 1;
-    dns.name = "A";
-    dns.kind = SpanKind::kClient;
-    dns.family = SemanticFamily::kDns;
-    dns.start_time_unix_nano = kNow - 5000 * kMs;
-    dns.end_time_unix_nano = dns.start_time_unix_nano + kMs;
-    dns.attributes = {{"dns.question.name", std::string("example.com")},
-                      {"server.address", std::string("127.0.0.53")},
-                      {"server.port", int64_t{53}}};
-    dns.resource = curl;
-    writer.Consume(dns);
+    testing::WriteCurlNginxWorld(writer, kNow);
+    auto curl = testing::MakeResource("curl", 100);  // the same process as the world's curl
     store::NetEvent up;
     up.time_ns = kNow - 3000 * kMs;
     up.kind = "tcp_up";
