@@ -12,6 +12,12 @@
 namespace otelbpf::ui {
 namespace {
 
+// Errors as a percentage of calls; 0 for no calls. Counts may be weighted (store sampling).
+template <typename Count>
+double ErrorPercent(Count errors, Count count) {
+  return count > 0 ? 100.0 * static_cast<double>(errors) / static_cast<double>(count) : 0.0;
+}
+
 using nlohmann::json;
 
 // Bytes that are not UTF-8 (a path of binary junk) become U+FFFD rather than failing a page.
@@ -129,7 +135,7 @@ std::string RedJson(const std::vector<query::RedRow>& rows, uint64_t window_ns) 
                    {"operation", r.operation},
                    {"count", r.count},
                    {"errors", r.errors},
-                   {"error_pct", r.count > 0 ? 100.0 * r.errors / r.count : 0.0},
+                   {"error_pct", ErrorPercent(r.errors, r.count)},
                    {"rate_per_s", r.rate_per_s},
                    {"p50_ns", r.p50_ns},
                    {"p90_ns", r.p90_ns},
@@ -153,7 +159,7 @@ std::string GraphJson(const std::vector<query::GraphEdge>& edges, uint64_t windo
                          {"protocol", e.protocol},
                          {"count", e.count},
                          {"errors", e.errors},
-                         {"error_pct", e.count > 0 ? 100.0 * e.errors / e.count : 0.0},
+                         {"error_pct", ErrorPercent(e.errors, e.count)},
                          {"rate_per_s", e.rate_per_s},
                          {"p99_ns", e.p99_ns}});
   }
