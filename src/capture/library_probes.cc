@@ -40,11 +40,14 @@ void LibraryProbes::OnTlsSeen(uint32_t pid) {
   AttachNew();  // a libssl it loaded since the last scan: covered from now on
   // Gone already (a short-lived client): nothing can be said of it, so nothing is.
   if (libraries_.MapsLibssl(pid).value_or(true)) return;
-  ++unreadable_tls_processes_;
   char target[4096] = {};
   const std::string exe = proc_root_ + "/" + std::to_string(pid) + "/exe";
   const ssize_t n = readlink(exe.c_str(), target, sizeof(target) - 1);
-  const std::string program = n > 0 ? std::string(target, static_cast<size_t>(n)) : exe;
+  // Exiting while its maps were read (its executable already let go): its maps may have been
+  // half torn down, so it is gone as far as we can tell, not unreadable.
+  if (n <= 0) return;
+  ++unreadable_tls_processes_;
+  const std::string program(target, static_cast<size_t>(n));
   if (!unreadable_programs_.insert(program).second) return;
   spdlog::warn(
       "{} (pid {}) speaks TLS through a library otelbpf does not read (not a shared OpenSSL "
