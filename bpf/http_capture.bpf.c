@@ -954,6 +954,7 @@ int exit_data(struct trace_event_raw_sys_exit *ctx) {
 /* ---------------------------------------------------------------- TLS plaintext ---- */
 
 #include "tls_openssl.bpf.h"
+#include "tls_go.bpf.h"
 
 /* ---------------------------------------------------------------- connection lifecycle ---- */
 
@@ -1105,7 +1106,8 @@ int process_exec(void *ctx) {
   struct call_args *a = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, 0);
   if (a) a->described = 0;
   bpf_map_delete_elem(&snapshot_sent, &tgid);
-  /* Only --exe needs to hear of every exec; otherwise only of programs user space knew. */
+  /* User space hears of every exec (--exe selects by it, Go programs get their uprobes at it),
+   * unless told it needs only those of the programs it knew. */
   if (!report_exec && !was_described) return 0;
   struct otelbpf_event_header e = {.type = OTELBPF_EV_PROCESS_EXEC, .tgid = tgid, .fd = -1};
   e.start_ns = e.end_ns = bpf_ktime_get_ns();

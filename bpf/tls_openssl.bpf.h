@@ -31,6 +31,31 @@ struct {
   __type(value, __s32);
 } ssl_fds SEC(".maps");
 
+/* Plaintext a TLS library call moved on socket `fd` (OpenSSL here, Go's crypto/tls in
+ * tls_go.bpf.h), shipped as if one syscall had moved it. `a` is the thread's syscall slot: free
+ * to describe it, since the thread is in no syscall while a probe runs (and off the stack,
+ * which handle_bytes' callees need). */
+static __always_inline void ship_tls_plaintext(struct call_args *a, __u32 tgid, __s32 fd,
+                                               __u64 buf, __u64 length, __u64 enter_ns,
+                                               __u8 direction) {
+  /* Looked up, not made: the syscall that moved this call's ciphertext (or an earlier call's)
+   * made it, ignored or not (a verdict on ciphertext says nothing about the plaintext). */
+  struct otelbpf_conn_key conn_key = {.tgid = tgid, .fd = fd};
+  struct otelbpf_conn_state *c = bpf_map_lookup_elem(&conns, &conn_key);
+  if (!c || c->kind != KIND_TCP) return;
+  switch_to_tls(c, tgid, fd);
+  if (c->verdict == OTELBPF_VERDICT_IGNORED) return; /* user space gave up on the plaintext */
+  /* Dated as a syscall would be: a send from its start, a receive from its return. */
+  a->enter_ns = direction == OTELBPF_DIR_SEND ? enter_ns : 0;
+  a->ptr = buf;
+  a->fd = fd;
+  a->kind = CALL_BUF;
+  a->direction = direction;
+  a->active = 0;
+  struct message_ref m = {.buf = buf, .length = length, .tgid = tgid};
+  handle_bytes(c, a, &m);
+}
+
 static __always_inline void tls_call_enter(__u64 ssl, __u64 buf, __u64 out_len, __u8 direction) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   if (!tgid_selected(tgid) || !ssl) return;
@@ -107,24 +132,7 @@ int BPF_KRETPROBE(ssl_call_return, long rc) {
     count(OTELBPF_STAT_TLS_NO_FD); /* e.g. memory BIOs (asyncio): no socket under the SSL */
     return 0;
   }
-  /* Looked up, not made: the syscall that moved this call's ciphertext (or an earlier call's)
-   * made it, ignored or not (a verdict on ciphertext says nothing about the plaintext). */
-  struct otelbpf_conn_key conn_key = {.tgid = tgid, .fd = fd};
-  struct otelbpf_conn_state *c = bpf_map_lookup_elem(&conns, &conn_key);
-  if (!c || c->kind != KIND_TCP) return 0;
-  switch_to_tls(c, tgid, fd);
-  if (c->verdict == OTELBPF_VERDICT_IGNORED) return 0; /* user space gave up on the plaintext */
-  /* The plaintext as if one syscall had moved it, described in the thread's syscall slot (free:
-   * the thread is in no syscall now; and off the stack, which handle_bytes' callees need).
-   * Dated as a syscall would be: a send from its start, a receive from its return. */
-  a->enter_ns = direction == OTELBPF_DIR_SEND ? enter_ns : 0;
-  a->ptr = buf;
-  a->fd = fd;
-  a->kind = CALL_BUF;
-  a->direction = direction;
-  a->active = 0;
-  struct message_ref m = {.buf = buf, .length = length, .tgid = tgid};
-  handle_bytes(c, a, &m);
+  ship_tls_plaintext(a, tgid, fd, buf, length, enter_ns, direction);
   return 0;
 }
 

@@ -25,6 +25,7 @@ BUILD_PACKAGES=(
   libsqlite3-dev  # the embedded store (--store, src/store) that otelbpf observe/stats/map read
   libmimalloc-dev  # the agent's allocator: ~15 % less agent CPU than glibc malloc (docs/performance.md)
   libcpp-httplib-dev  # the web UI's HTTP server (src/ui, docs/ui.md)
+  libcapstone-dev  # finds the returns of Go functions for the Go TLS probes (src/discovery/x86_returns.cc)
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -49,6 +49,7 @@ enum otelbpf_stat {
   OTELBPF_STAT_FD_UNREADABLE,     /* could not resolve an fd to a socket */
   OTELBPF_STAT_RETRANSMITS,       /* TCP retransmissions seen (attributed or not) */
   OTELBPF_STAT_TLS_NO_FD,         /* TLS plaintext dropped: no socket known for its SSL object */
+  OTELBPF_STAT_GO_TLS_OTHER_CONN, /* Go TLS call left alone: its Conn wraps no *net.TCPConn */
   OTELBPF_STAT_COUNT,
 };
 

@@ -16,7 +16,7 @@
 #include "agent/kubernetes_wiring.h"
 #include "agent/store_wiring.h"
 #include "capture/connection_tracker.h"
-#include "capture/go_http_probes.h"
+#include "capture/go_probes.h"
 #include "capture/library_probes.h"
 #include "discovery/container.h"
 #include "discovery/process_registry.h"
@@ -73,7 +73,8 @@ uint64_t MonotonicNowNs() {
 // Printed names of the kernel counters, in enum otelbpf_stat order.
 constexpr const char* kStatNames[] = {"events_sent",   "ringbuf_full",      "args_map_full",
                                       "conn_map_full", "capture_truncated", "iov_truncated",
-                                      "fd_unreadable", "retransmits",       "tls_no_fd"};
+                                      "fd_unreadable", "retransmits",       "tls_no_fd",
+                                      "go_tls_other_conn"};
 static_assert(sizeof(kStatNames) / sizeof(kStatNames[0]) == OTELBPF_STAT_COUNT,
               "every kernel counter needs a name here");
 
@@ -253,7 +254,9 @@ int RunAgent(const AgentOptions& options) {
   }
   ProcessSelector selector(std::move(selection), "/proc", Cgroup2MountOfThisHost());
   capture.select_by_pid = !options.pids.empty() || selector.active();
-  capture.report_exec = selector.active();
+  // Every exec is reported: --exe selects by it, and a Go program gets its uprobes (goroutines,
+  // crypto/tls) at its exec, before its first connection, instead of after it.
+  capture.report_exec = true;
   for (uint32_t pid : selector.NewlyMatching()) capture.pids.push_back(pid);
   if (!options.exe_globs.empty()) {
     // Without CAP_SYS_PTRACE, --exe would silently match nothing of other users. (Not probed
@@ -277,7 +280,7 @@ int RunAgent(const AgentOptions& options) {
     bpf->ForgetProcess(pid);
     library_probes.Forget(pid);
   });
-  GoHttpProbes go_probes(*bpf);
+  GoProbes go_probes(*bpf, options.tls);
   // Processes already running are described to the kernel at once: Go programs are followed by
   // goroutine from the start, and the others' requests are continued by --propagate=headers
   // from their first one (the kernel continues a request only in a process it knows runs one
@@ -302,16 +305,23 @@ int RunAgent(const AgentOptions& options) {
   tracker.OnAbandon([&](uint32_t pid, int32_t fd, uint64_t generation) {
     bpf->AbandonConnection(pid, fd, generation);
   });
-  if (selector.active()) {
-    tracker.OnProcessExec([&](uint32_t pid) {
-      if (selector.Matches(pid)) bpf->SelectPid(pid);
-    });
-  }
+  tracker.OnProcessExec([&](uint32_t pid) {
+    if (selector.active() && selector.Matches(pid)) bpf->SelectPid(pid);
+    if (processes.ExecutesGo(pid)) go_probes.AttachFor(pid);
+  });
 
   // getaddrinfo() uprobes on every libc, SSL_read/SSL_write on every OpenSSL. Not fatal: the
   // rest of the capture does not depend on them.
   library_probes.AttachAtStart();
-  tracker.OnTlsSeen([&](uint32_t pid) { library_probes.OnTlsSeen(pid); });
+  tracker.OnTlsSeen([&](uint32_t pid) {
+    // A Go program's TLS is its own crypto/tls, read by the Go probes when its executable has
+    // the symbols; otherwise it is one of the processes whose TLS is not read.
+    if (processes.RunsGoroutines(pid)) {
+      go_probes.AttachFor(pid);
+      if (go_probes.ReadsTlsOf(pid)) return;
+    }
+    library_probes.OnTlsSeen(pid);
+  });
 
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)

@@ -28,6 +28,9 @@ constexpr LossReason kLossReasons[] = {
     {OTELBPF_STAT_CONN_MAP_FULL, "conn_map_full"},
     // TLS plaintext whose SSL object has no known socket (memory BIOs, e.g. Python asyncio).
     {OTELBPF_STAT_TLS_NO_FD, "tls_no_socket"},
+    // A Go crypto/tls call on a Conn that wraps something other than a *net.TCPConn: its
+    // socket cannot be proven, so its plaintext is not read.
+    {OTELBPF_STAT_GO_TLS_OTHER_CONN, "tls_unknown_go_conn"},
 };
 
 // Names of the traceparent injector's outcomes, in enum otelbpf_propagation_outcome order.

@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include <fmt/format.h>
+
 #include "capture/openssl_uprobes.h"
 #include "http_capture.skel.h"
 
@@ -221,15 +223,19 @@ bool BpfCapture::AttachUprobes(const std::string& file, std::span<const Uprobe> 
                                std::string* error) {
   std::vector<bpf_link*> links;
   for (const Uprobe& u : uprobes) {
-    LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = u.on_return, .func_name = u.function);
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = u.cookie, .retprobe = u.on_return,
+                .func_name = u.function);
     // pid -1: every process that maps this file, now or later.
-    bpf_link* link = bpf_program__attach_uprobe_opts(u.program, -1, file.c_str(), 0, &opts);
+    bpf_link* link = bpf_program__attach_uprobe_opts(u.program, -1, file.c_str(),
+                                                     u.function ? 0 : u.file_offset, &opts);
     if (link) {
       links.push_back(link);
       continue;
     }
     if (u.optional) continue;  // e.g. SSL_read_ex, which OpenSSL 1.1.0 lacks
-    if (error) *error = std::string(u.function) + ": " + Errno(errno);
+    if (error)
+      *error = (u.function ? std::string(u.function) : fmt::format("offset {:#x}", u.file_offset)) +
+               ": " + Errno(errno);
     for (bpf_link* l : links) bpf_link__destroy(l);
     return false;
   }
@@ -247,6 +253,22 @@ bool BpfCapture::AttachGoHttpClient(const std::string& executable, std::string* 
   const Uprobe uprobes[] = {
       {skel_->progs.go_transport_round_trip, "net/http.(*Transport).roundTrip"},
       {skel_->progs.go_request_write, "net/http.(*Request).write"}};
+  return AttachUprobes(executable, uprobes, error);
+}
+
+bool BpfCapture::AttachGoTls(const std::string& executable, const GoTlsProbePoints& points,
+                             std::string* error) {
+  std::vector<Uprobe> uprobes;
+  for (const auto& [program, function] :
+       {std::pair{skel_->progs.go_tls_read_enter, &points.read},
+        std::pair{skel_->progs.go_tls_write_enter, &points.write}}) {
+    uprobes.push_back({.program = program, .function = nullptr,
+                       .file_offset = function->entry_offset,
+                       .cookie = static_cast<uint64_t>(function->tcp_conn_itab_delta)});
+    for (uint64_t ret : function->return_offsets)
+      uprobes.push_back({.program = skel_->progs.go_tls_return, .function = nullptr,
+                         .file_offset = ret});
+  }
   return AttachUprobes(executable, uprobes, error);
 }
 

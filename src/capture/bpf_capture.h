@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "discovery/go_tls_functions.h"
 #include "http_capture.h"
 
 struct http_capture;
@@ -31,7 +32,7 @@ struct CaptureOptions {
   uint32_t ring_buffer_bytes = 8u << 20;
   std::vector<uint32_t> pids;   // empty: every process
   bool select_by_pid = false;   // true when --pid or --exe narrows the set
-  bool report_exec = false;     // --exe: tell user space about every exec
+  bool report_exec = false;     // tell user space about every exec (--exe, Go probes)
   std::vector<uint16_t> ports;  // empty: every port
   // --protocols: one bit per enum otelbpf_protocol value; the kernel classifies only these.
   uint32_t enabled_protocols = ~0u;
@@ -72,6 +73,10 @@ class BpfCapture {
   // Adds the net/http client uprobes (bpf/go_goroutines.bpf.h) to one Go executable, for every
   // process running it. False with `error` set when it cannot (stripped, or no net/http).
   bool AttachGoHttpClient(const std::string& executable, std::string* error);
+  // Adds the crypto/tls uprobes (bpf/tls_go.bpf.h) to one Go executable: entry probes on Read
+  // and Write, and the return program on each of their RET instructions. All or none.
+  bool AttachGoTls(const std::string& executable, const GoTlsProbePoints& points,
+                   std::string* error);
   // Adds the OpenSSL uprobes (bpf/tls_openssl.bpf.h) to one libssl file (system-wide): TLS
   // plaintext of every process using it. False with `error` set when it cannot.
   bool AttachOpenSsl(const std::string& libssl_path, std::string* error);
@@ -100,9 +105,11 @@ class BpfCapture {
  private:
   struct Uprobe {
     bpf_program* program;
-    const char* function;
+    const char* function;  // nullptr: placed at `file_offset` instead
     bool on_return = false;
     bool optional = false;  // a missing symbol is not an error
+    uint64_t file_offset = 0;
+    uint64_t cookie = 0;  // what bpf_get_attach_cookie() returns in the program
   };
   // All of `uprobes` on `file`, or none (a required one failed: `error` says which).
   bool AttachUprobes(const std::string& file, std::span<const Uprobe> uprobes, std::string* error);

@@ -34,7 +34,7 @@ struct TrackerStats {
   uint64_t exchanges = 0;             // every protocol's
   uint64_t exchanges_by_protocol[OTELBPF_PROTO_COUNT] = {};
   uint64_t process_exits = 0;
-  uint64_t process_execs = 0;  // of processes the agent had described (all of them with --exe)
+  uint64_t process_execs = 0;  // execs the kernel reported (all of them, unless told otherwise)
   uint64_t tls_connections = 0;  // connections whose syscalls turned out to carry TLS records
   uint64_t retransmits = 0;  // retransmit records received
   uint64_t retransmits_unattributed =

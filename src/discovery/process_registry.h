@@ -87,6 +87,9 @@ class ProcessRegistry {
     bool go = false;
   };
   std::vector<RunningProgram> RunningPrograms();
+  // Whether `pid` runs a Go program now, read from its executable (once per file), cached or
+  // not: what an exec is asked before the process's first connection.
+  bool ExecutesGo(uint32_t pid) { return go_files_.IsGo(pid); }
   // Whether the cached process runs Go (go_executable.h): its threads do not identify requests.
   bool RunsGoroutines(uint32_t pid) const {
     auto it = cache_.find(pid);
