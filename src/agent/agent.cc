@@ -316,8 +316,8 @@ int RunAgent(const AgentOptions& options) {
   tracker.OnTlsSeen([&](uint32_t pid) {
     // A Go program's TLS is its own crypto/tls, read by the Go probes when its executable has
     // the symbols; otherwise it is one of the processes whose TLS is not read.
-    if (processes.RunsGoroutines(pid)) {
-      go_probes.AttachFor(pid);
+    if (processes.ExecutesGo(pid)) {
+      go_probes.AttachFor(pid);  // done at its exec already, unless it was running before us
       if (go_probes.ReadsTlsOf(pid)) return;
     }
     library_probes.OnTlsSeen(pid);

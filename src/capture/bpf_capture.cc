@@ -258,17 +258,15 @@ bool BpfCapture::AttachGoHttpClient(const std::string& executable, std::string* 
 
 bool BpfCapture::AttachGoTls(const std::string& executable, const GoTlsProbePoints& points,
                              std::string* error) {
-  std::vector<Uprobe> uprobes;
-  for (const auto& [program, function] :
-       {std::pair{skel_->progs.go_tls_read_enter, &points.read},
-        std::pair{skel_->progs.go_tls_write_enter, &points.write}}) {
-    uprobes.push_back({.program = program, .function = nullptr,
-                       .file_offset = function->entry_offset,
-                       .cookie = static_cast<uint64_t>(function->tcp_conn_itab_delta)});
-    for (uint64_t ret : function->return_offsets)
-      uprobes.push_back({.program = skel_->progs.go_tls_return, .function = nullptr,
-                         .file_offset = ret});
-  }
+  auto entry = [](bpf_program* program, const GoTlsFunction& function) {
+    return Uprobe{.program = program, .function = nullptr, .file_offset = function.entry_offset,
+                  .cookie = static_cast<uint64_t>(function.tcp_conn_itab_delta)};
+  };
+  std::vector<Uprobe> uprobes{entry(skel_->progs.go_tls_read_enter, points.read),
+                              entry(skel_->progs.go_tls_write_enter, points.write)};
+  for (uint64_t ret : points.read.return_offsets)
+    uprobes.push_back({.program = skel_->progs.go_tls_read_return, .function = nullptr,
+                       .file_offset = ret});
   return AttachUprobes(executable, uprobes, error);
 }
 

@@ -74,7 +74,7 @@ class BpfCapture {
   // process running it. False with `error` set when it cannot (stripped, or no net/http).
   bool AttachGoHttpClient(const std::string& executable, std::string* error);
   // Adds the crypto/tls uprobes (bpf/tls_go.bpf.h) to one Go executable: entry probes on Read
-  // and Write, and the return program on each of their RET instructions. All or none.
+  // and Write, and Read's return program on each of its RET instructions. All or none.
   bool AttachGoTls(const std::string& executable, const GoTlsProbePoints& points,
                    std::string* error);
   // Adds the OpenSSL uprobes (bpf/tls_openssl.bpf.h) to one libssl file (system-wide): TLS

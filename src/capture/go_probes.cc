@@ -36,7 +36,7 @@ void GoProbes::AttachFor(uint32_t pid) {
   if (points && bpf_.AttachGoTls(exe, *points, &error)) {
     tls_files_.insert(id);
     spdlog::info("Go program {}: TLS plaintext read from crypto/tls ({} probes)", name,
-                 2 + points->read.return_offsets.size() + points->write.return_offsets.size());
+                 2 + points->read.return_offsets.size());
   } else {
     spdlog::info("Go program {}: its TLS stays unread ({})", name, error);
   }

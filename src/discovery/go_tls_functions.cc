@@ -15,15 +15,16 @@ constexpr const char* kTcpConnItabs[] = {"go.itab.*net.TCPConn,net.Conn",
                                          "go:itab.*net.TCPConn,net.Conn"};
 
 std::optional<GoTlsFunction> Locate(const ElfSymbol& function, uint64_t itab_address,
-                                    std::string* why, const char* name) {
+                                    bool with_returns, std::string* why, const char* name) {
+  GoTlsFunction out;
+  out.entry_offset = function.file_offset;
+  out.tcp_conn_itab_delta = static_cast<int64_t>(itab_address - function.address);
+  if (!with_returns) return out;
   const auto returns = X86ReturnOffsets(function.bytes);
   if (!returns || returns->empty()) {
     *why = std::string(name) + ": its machine code does not decode as x86-64";
     return std::nullopt;
   }
-  GoTlsFunction out;
-  out.entry_offset = function.file_offset;
-  out.tcp_conn_itab_delta = static_cast<int64_t>(itab_address - function.address);
   for (uint32_t offset : *returns) out.return_offsets.push_back(function.file_offset + offset);
   return out;
 }
@@ -49,9 +50,9 @@ std::optional<GoTlsProbePoints> FindGoTlsProbePoints(const std::string& path, st
     *why = "its TLS does not run over net.TCPConn";
     return std::nullopt;
   }
-  auto read_points = Locate(read->second, itab->second.address, why, kRead);
+  auto read_points = Locate(read->second, itab->second.address, true, why, kRead);
   if (!read_points) return std::nullopt;
-  auto write_points = Locate(write->second, itab->second.address, why, kWrite);
+  auto write_points = Locate(write->second, itab->second.address, false, why, kWrite);
   if (!write_points) return std::nullopt;
   return GoTlsProbePoints{std::move(*read_points), std::move(*write_points)};
 }

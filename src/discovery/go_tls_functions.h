@@ -1,6 +1,7 @@
 // Where Go's crypto/tls is probed in one executable (bpf/tls_go.bpf.h): the first instruction
-// and every RET of crypto/tls.(*Conn).Read and Write, and where *net.TCPConn's net.Conn itab
-// lies relative to each function (the probe's check that a Conn wraps a TCP socket).
+// of crypto/tls.(*Conn).Read and Write, every RET of Read (Write's plaintext is read at its
+// entry), and where *net.TCPConn's net.Conn itab lies relative to each function (the probes'
+// check that a Conn wraps a TCP socket).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@ namespace otelbpf {
 struct GoTlsFunction {
   uint64_t entry_offset = 0;              // file offset of the first instruction
   int64_t tcp_conn_itab_delta = 0;        // the itab's address minus the function's
-  std::vector<uint64_t> return_offsets;   // file offsets of its RET instructions
+  std::vector<uint64_t> return_offsets;   // file offsets of its RET instructions (Read only)
 };
 
 struct GoTlsProbePoints {

@@ -34,6 +34,7 @@ import uuid
 from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
 from otelbpf_it.clients import curl
+from otelbpf_it.golang import build_go
 from otelbpf_it.netns import NetnsPair
 from otelbpf_it.nginx import make_certificate
 from otelbpf_it.ports import free_port, wait_listening
@@ -305,12 +306,7 @@ class PodmanTest(IntegrationTest):
         self.start_receiver()
         context = os.path.join(self.workdir, "image")
         os.makedirs(context)
-        source = write(os.path.join(self.workdir, "server.go"), GO_SERVER)
-        env = {**os.environ, "GOCACHE": "/tmp/otelbpf-it-gocache", "GO111MODULE": "off", "CGO_ENABLED": "0",
-               "GOPATH": os.path.join(self.workdir, "gopath")}
-        built = subprocess.run([config.tool("go"), "build", "-o", os.path.join(context, "server"), source],
-                               cwd=self.workdir, env=env, capture_output=True, text=True, timeout=300)
-        self.assertEqual(built.returncode, 0, f"go build failed:\n{built.stderr}")
+        build_go(self.workdir, GO_SERVER, os.path.join(context, "server"), static=True)
         write(os.path.join(context, "Containerfile"), "FROM scratch\nCOPY server /server\nENTRYPOINT [\"/server\"]\n")
         image = f"localhost/otelbpf-it-{secrets.token_hex(3)}"
         self.podman("build", "-q", "-t", image, context)

@@ -11,13 +11,13 @@ not by thread (with --propagate=headers the kernel, which chooses the ids on the
 thread, starts a new trace for a Go program's calls instead)."""
 
 import os
-import subprocess
 import sys
 import time
 
 from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
 from otelbpf_it.clients import curl
+from otelbpf_it.golang import build_go
 from otelbpf_it.measured import report
 from otelbpf_it.ports import free_port, wait_listening
 from otelbpf_it.procs import Process
@@ -111,18 +111,8 @@ asyncio.run(main())
 
 
 def go_binary(workdir: str) -> str:
-    """Builds the Go service with Debian's golang-go (the build cache is kept across tests)."""
-    source = os.path.join(workdir, "service.go")
-    with open(source, "w") as f:
-        f.write(GO_SERVICE)
-    binary = os.path.join(workdir, "go-service")
-    env = {**os.environ, "GOCACHE": "/tmp/otelbpf-it-gocache", "GO111MODULE": "off",
-           "GOPATH": os.path.join(workdir, "gopath")}
-    built = subprocess.run([config.tool("go"), "build", "-o", binary, source], cwd=workdir, env=env,
-                           capture_output=True, text=True, timeout=300)
-    if built.returncode != 0:
-        raise AssertionError(f"go build failed:\n{built.stderr}")
-    return binary
+    """Builds the Go service."""
+    return build_go(workdir, GO_SERVICE, "go-service")
 
 
 class RuntimeCase(IntegrationTest):

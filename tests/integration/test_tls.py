@@ -7,7 +7,9 @@ Debian on 127.0.0.1, checked through the independent OTLP decoder:
 - a Python HTTPS server and client (the ssl module calls SSL_read_ex and SSL_write_ex);
 - a keep-alive HTTPS connection opened before the agent started: its next requests are spans;
 - Redis over TLS (redis-server --tls-port, redis-cli --tls): database spans, no secrets;
-- a Go HTTPS client (crypto/tls, no libssl): its TLS is reported once as unreadable and
+- a Go HTTPS server and client (crypto/tls, no libssl; bpf/tls_go.bpf.h): HTTP/1 spans of both
+  ends linked on this host, and HTTP/2 from curl, all from Go's own TLS, with no libssl;
+- a stripped Go HTTPS client (no symbols to probe): its TLS is reported once as unreadable and
   counted, and nothing is made of its ciphertext;
 - ciphertext never becomes a span: every span of these peers carries a real method or command.
 """
@@ -20,6 +22,7 @@ import unittest
 
 from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
+from otelbpf_it.golang import build_go
 from otelbpf_it.measured import report
 from otelbpf_it.nginx import make_certificate
 from otelbpf_it.ports import free_port, wait_listening
@@ -72,6 +75,9 @@ for n, path in enumerate(paths):
 print("ok", flush=True)
 '''
 
+# A Go HTTPS client (crypto/tls) on one keep-alive HTTP/1.1 connection: waits the seconds given
+# (a service's first calls come a while after it starts), requests each path, then lives on
+# briefly (otelbpf looks at its libraries after seeing its TLS).
 GO_HTTPS_CLIENT = r'''
 package main
 
@@ -81,17 +87,21 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
 func main() {
+	wait, _ := strconv.ParseFloat(os.Args[3], 64)
+	time.Sleep(time.Duration(wait * float64(time.Second)))
 	client := &http.Client{Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
 		ForceAttemptHTTP2: false,
 		TLSNextProto:      map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}}
-	for i := 0; i < 3; i++ {
-		resp, err := client.Get(os.Args[1])
+	for _, path := range strings.Split(os.Args[2], ",") {
+		resp, err := client.Get(os.Args[1] + path)
 		if err != nil {
 			fmt.Println(err)
 			os.Exit(1)
@@ -99,9 +109,32 @@ func main() {
 		io.ReadAll(resp.Body)
 		resp.Body.Close()
 	}
-	// A service lives on: otelbpf looks at its libraries after seeing its TLS.
 	time.Sleep(2 * time.Second)
 	fmt.Println("ok")
+}
+'''
+
+# A Go HTTPS server (crypto/tls): HTTP/1.1, and HTTP/2 to clients that offer h2 (ALPN).
+GO_HTTPS_SERVER = r'''
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/teapot" {
+			w.WriteHeader(http.StatusTeapot)
+		}
+		fmt.Fprint(w, "go over tls")
+	})
+	if err := http.ListenAndServeTLS(os.Args[1], os.Args[2], os.Args[3], nil); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
 }
 '''
 
@@ -259,34 +292,76 @@ class TlsTest(IntegrationTest):
         self.assert_no_secret_left_the_machine([SECRET_PASSWORD, "secret-value-77"])
         report(f"Redis over TLS: {len(spans)} SERVER spans ({', '.join(sorted(set(operations)))}), no secrets")
 
+    # ---- Go: crypto/tls ------------------------------------------------------------------
+
+    def test_go_https_server_and_client_are_read_through_crypto_tls(self):
+        cert, key = make_certificate(self.workdir)
+        server_binary = build_go(self.workdir, GO_HTTPS_SERVER, "go-https-server")
+        client_binary = build_go(self.workdir, GO_HTTPS_CLIENT, "go-https-client")
+        port = free_port()
+        self.ports.add(port)
+        agent = self.start_agent()
+        # Both start after the agent: each gets its probes at its exec, before its first call.
+        server = Process("go-https-server", [server_binary, f"127.0.0.1:{port}", cert, key], self.workdir)
+        self.addCleanup(server.kill_group)
+        wait_listening(port, 10, server.alive)
+        client = Process("go-https-client", [client_binary, f"https://127.0.0.1:{port}", "/a,/teapot,/b", "1"],
+                         self.workdir)
+        self.assertEqual(client.wait(60), 0, client.stdout() + client.stderr())
+        h2 = subprocess.run([config.tool("curl"), "-sk", "--http2", f"https://127.0.0.1:{port}/h2"],
+                            capture_output=True, text=True, timeout=30)
+        self.assertEqual(h2.stdout, "go over tls", h2.stderr)
+        servers = self.wait_received(lambda s: s["kind"] == "SERVER" and res(s, "process.pid") == server.pid, 4,
+                                     "the Go server's SERVER spans (3 from the Go client, 1 from curl)", WAIT)
+        clients = self.wait_received(lambda s: s["kind"] == "CLIENT" and res(s, "process.pid") == client.pid, 3,
+                                     "the Go client's CLIENT spans", WAIT)
+        by_path = {attr(s, "url.path"): s for s in servers}
+        self.assertEqual(set(by_path), {"/a", "/teapot", "/b", "/h2"})
+        self.assertEqual(attr(by_path["/teapot"], "http.response.status_code"), 418)
+        self.assertEqual(attr(by_path["/h2"], "network.protocol.version"), "2", "curl and Go agreed on h2")
+        self.assertEqual(attr(by_path["/a"], "network.protocol.version"), "1.1")
+        for s in servers + clients:
+            self.assertEqual(attr(s, "url.scheme"), "https", s)
+        for c in clients:
+            path = attr(c, "url.full").removeprefix(f"https://127.0.0.1:{port}")
+            self.assertIn(path, ("/a", "/teapot", "/b"))
+            self.assertEqual(by_path[path]["parent_span_id"], c["span_id"],
+                             f"{path}: the Go server's SERVER span is the child of the Go client's CLIENT span")
+            self.assertEqual(by_path[path]["trace_id"], c["trace_id"])
+        self.assert_no_ciphertext_spans({server.pid, client.pid})
+        self.stop_agent(agent)
+        log = agent.process.stderr()
+        self.assertIn("go-https-server: TLS plaintext read from crypto/tls", log)
+        self.assertIn("go-https-client: TLS plaintext read from crypto/tls", log)
+        self.assertNotIn("speaks TLS through a library", log)
+        counters = require_counters(self, agent, "user space")
+        self.assertEqual(counters["user space"]["tls_unreadable_processes"], 0)
+        report(f"Go crypto/tls: {len(servers)} SERVER spans (HTTP/1.1 and h2) and {len(clients)} CLIENT spans, "
+               "https, each client/server pair one trace")
+
     # ---- a TLS library we do not read ------------------------------------------------
 
-    def test_go_crypto_tls_is_reported_unreadable_and_never_parsed(self):
+    def test_stripped_go_tls_is_reported_unreadable_and_never_parsed(self):
         nginx = self.start_nginx(tls=True)
         workers = set(nginx.worker_pids())
-        source = write(os.path.join(self.workdir, "client.go"), GO_HTTPS_CLIENT)
-        binary = os.path.join(self.workdir, "go-https-client")
-        env = {**os.environ, "GOCACHE": "/tmp/otelbpf-it-gocache", "GO111MODULE": "off",
-               "GOPATH": os.path.join(self.workdir, "gopath")}
-        built = subprocess.run([config.tool("go"), "build", "-o", binary, source], cwd=self.workdir, env=env,
-                               capture_output=True, text=True, timeout=300)
-        self.assertEqual(built.returncode, 0, built.stderr)
+        binary = build_go(self.workdir, GO_HTTPS_CLIENT, "go-https-client", stripped=True)
         agent = self.start_agent()
-        client = Process("go-https-client", [binary, nginx.url("/hello")], self.workdir)
+        client = Process("go-https-client", [binary, nginx.url(""), "/hello,/hello,/hello", "0"], self.workdir)
         self.assertEqual(client.wait(60), 0, client.stderr())
         # nginx's side is OpenSSL: its SERVER spans exist; the Go side has none.
         self.wait_received(lambda s: s["kind"] == "SERVER" and res(s, "process.pid") in workers, 3,
                            "nginx SERVER spans of the Go client's requests", WAIT)
         self.assert_no_ciphertext_spans(workers | {client.pid})
         go_spans = [s for s in self.receiver.spans() if res(s, "process.pid") == client.pid]
-        self.assertEqual(go_spans, [], "Go's crypto/tls is not read: no span may come of its ciphertext")
+        self.assertEqual(go_spans, [], "a stripped Go program's TLS is not read: no span may come of its ciphertext")
         self.stop_agent(agent)
         log = agent.process.stderr()
+        self.assertIn("go-https-client: its TLS stays unread (no symbol table (stripped))", log)
         self.assertIn("speaks TLS through a library otelbpf does not read", log)
         self.assertEqual(log.count("go-https-client (pid"), 1, "said once per program")
         counters = require_counters(self, agent, "user space")
         self.assertGreaterEqual(counters["user space"]["tls_unreadable_processes"], 1)
-        report("Go crypto/tls client: reported once as unreadable, counted, no span of its own")
+        report("stripped Go crypto/tls client: reported once as unreadable, counted, no span of its own")
 
 
 if __name__ == "__main__":
