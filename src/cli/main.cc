@@ -23,7 +23,7 @@ constexpr const char* kDescription =
     "otelbpf gives any process on this machine OpenTelemetry traces without touching its code.\n"
     "It watches the bytes services send and receive through eBPF tracepoints (no kprobes needed),\n"
     "recognises HTTP/1.x, HTTP/2 and gRPC, DNS, Redis, Memcached, PostgreSQL and MySQL/MariaDB\n"
-    "(also inside OpenSSL's TLS, read with uprobes), and turns every request/response into a span.";
+    "(also inside OpenSSL's and Go's TLS, read with uprobes), and turns every request/response into a span.";
 
 constexpr const char* kRunFooter = R"(
 Where spans go:

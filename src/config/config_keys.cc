@@ -492,7 +492,8 @@ const std::vector<ConfigKey> kKeys = {
      },
      {}, 1, 1 << 24},
     {"ebpf.tls", ValueType::kBool, "true", "--tls", "OTEL_EBPF_TLS",
-     "Read TLS plaintext inside OpenSSL with uprobes (each probed call costs a uprobe trap)",
+     "Read TLS plaintext inside OpenSSL and Go's crypto/tls with uprobes (each probed call "
+     "costs a uprobe trap)",
      Effect::kApplied,
      [](const ConfigValue& v, const KeyPlace&, RunSettings* s, std::vector<std::string>* w) {
        s->agent.tls = v.Bool();

@@ -152,9 +152,10 @@ void AddRunFlags(CLI::App* run, RunSettings* s) {
                   "both ends are on this host (no packet is touched)")
       ->default_val(true);
   run->add_option("--tls", options.tls,
-                  "Read TLS plaintext inside OpenSSL (libssl) with uprobes, so HTTPS, PostgreSQL "
-                  "and Redis over TLS are traced. Each probed call costs a uprobe trap in the "
-                  "traced process (docs/performance.md): false to leave TLS traffic alone")
+                  "Read TLS plaintext inside OpenSSL (libssl) and Go's crypto/tls with uprobes, so "
+                  "HTTPS, PostgreSQL and Redis over TLS are traced. Each probed call costs a "
+                  "uprobe trap in the traced process (docs/performance.md): false to leave TLS "
+                  "traffic alone")
       ->envname("OTEL_EBPF_TLS")
       ->default_val(true);
   run->add_option("--protocols", s->protocols,
