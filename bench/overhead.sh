@@ -15,18 +15,20 @@
 # same round's baseline (median, min..max, IQR), CPU per request (service, agent, sink), eBPF
 # run time per request, events lost and spans produced vs requests served.
 #
-# Usage: sudo bench/overhead.sh [--service nginx|python] [--export otlp|none|both] [--close] [--tls]
+# Usage: sudo bench/overhead.sh [--service nginx|python|go] [--export otlp|none|both] [--close] [--tls]
 #          [--rounds N] [--duration S] [--connections C] [--threads T] [--workers W]
 #          [--agent-args "ARGS"] [--otelbpf PATH] [--compare PATH] [--out DIR] [--no-bpf-stats]
 #   --service nginx   nginx "hello" (default; --workers sets worker_processes)
 #   --service python  Python's http.server (ThreadingHTTPServer, bench/lib/python_hello.py)
+#   --service go      Go's net/http (bench/lib/go_hello.go, built with golang-go)
 #   --export otlp     otelbpf mode exports to the sink (default)
 #   --export none     otelbpf-noexport mode only
 #   --export both     both modes, so the report shows the price of export
 #   --close           every mode again with `Connection: close` (a connection per request)
 #   --compare PATH    add the otelbpf-compare mode: the agent binary at PATH, same settings
-#   --tls             nginx over TLS (HTTPS; wrk keeps its TLS connections): the cost of the
-#                     OpenSSL uprobes (SSL_read/SSL_write) on top of the syscall hooks
+#   --tls             nginx or go over TLS (HTTPS; wrk keeps its TLS connections): the cost of
+#                     the OpenSSL uprobes (SSL_read/SSL_write) or of the Go crypto/tls ones
+#                     (bpf/tls_go.bpf.h) on top of the syscall hooks
 # Env: SERVICE, EXPORT, ROUNDS, DURATION, CONNECTIONS, OTELBPF (same as the options).
 # OTEL_BSP_* and other OTEL_* variables in the environment reach the agent unchanged.
 # Examples:
@@ -70,7 +72,8 @@ while (($#)); do
   esac
 done
 
-[[ $SERVICE == nginx || $SERVICE == python ]] || { echo "--service: nginx or python, not '$SERVICE'" >&2; bench_usage 2; }
+[[ $SERVICE == nginx || $SERVICE == python || $SERVICE == go ]] ||
+  { echo "--service: nginx, python or go, not '$SERVICE'" >&2; bench_usage 2; }
 [[ $EXPORT == otlp || $EXPORT == none || $EXPORT == both ]] || { echo "--export: otlp, none or both, not '$EXPORT'" >&2; bench_usage 2; }
 bench_require_root
 bench_require_tools wrk bpftool python3 sysctl curl
@@ -107,12 +110,16 @@ if [[ $SERVICE == nginx ]]; then
   # Workers serve the requests; the master only forks them.
   read -r -a SERVICE_PIDS <<<"$(bench_nginx_workers "$NGINX_PID")"
   ((${#SERVICE_PIDS[@]})) || bench_die "nginx has no workers"
+elif [[ $SERVICE == go ]]; then
+  WORKERS=1  # one process; goroutines on as many threads as there are CPUs
+  bench_start_go_hello "$WORK/go" "$SERVICE_PORT" "$TLS"
+  SERVICE_PIDS=("$GOHELLO_PID")
 else
+  [[ -n $TLS ]] && bench_die "--tls: with --service nginx or go"
   WORKERS=1  # one process, one thread per connection
   bench_start_python_hello "$WORK/python_hello.log" "$SERVICE_PORT"
   SERVICE_PIDS=("$PYHELLO_PID")
 fi
-[[ -n $TLS && $SERVICE != nginx ]] && bench_die "--tls: with --service nginx only"
 URL="http${TLS:+s}://127.0.0.1:$SERVICE_PORT/"
 [[ $(curl -sk "$URL") == hello ]] || bench_die "$SERVICE does not answer hello on $URL"
 

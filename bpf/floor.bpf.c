@@ -38,3 +38,8 @@ EMPTY(sock, inet_sock_set_state)
  * program for all, as `run` has. Attached by `otelbpf floor` to every libssl it finds. */
 SEC("uprobe") int floor_ssl_enter(void *ctx) { return 0; }
 SEC("uretprobe") int floor_ssl_return(void *ctx) { return 0; }
+
+/* The Go crypto/tls uprobes (tls_go.bpf.h): plain uprobes on Read's and Write's first
+ * instruction and on each RET of Read, as `run` places them. Attached by `otelbpf floor` to
+ * every Go executable running when it starts. */
+SEC("uprobe") int floor_go_tls(void *ctx) { return 0; }

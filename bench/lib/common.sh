@@ -231,6 +231,25 @@ bench_start_sink() {  # log
 
 # The Python service (python_hello.py: http.server answering "hello") on 127.0.0.1:PORT;
 # sets PYHELLO_PID. One process: its threads' CPU is all in /proc/PYHELLO_PID/stat.
+# The Go hello server (bench/lib/go_hello.go), built with Debian's golang-go into DIR; over TLS
+# with a certificate made now when TLS is "tls".
+bench_start_go_hello() {  # dir port [tls]
+  local dir=$1 port=$2 tls=${3:-} args=()
+  mkdir -p "$dir"
+  command -v go >/dev/null || bench_die "--service go needs golang-go (scripts/setup.sh installs it)"
+  GOCACHE="$dir/gocache" GO111MODULE=off go build -o "$dir/go_hello" "$BENCH_LIB_DIR/go_hello.go" \
+    || bench_die "go build of go_hello.go failed"
+  if [[ $tls == tls ]]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" -days 2 \
+      -subj /CN=localhost >/dev/null 2>&1 || bench_die "openssl could not make a certificate"
+    args=("$dir/cert.pem" "$dir/key.pem")
+  fi
+  "$dir/go_hello" "$port" "${args[@]}" >"$dir/go_hello.log" 2>&1 &
+  GOHELLO_PID=$!
+  BENCH_PIDS+=("$GOHELLO_PID")
+  bench_wait_listening "$port" 10 || { cat "$dir/go_hello.log" >&2; bench_die "go_hello did not start"; }
+}
+
 bench_start_python_hello() {  # log port
   python3 "$BENCH_LIB_DIR/python_hello.py" "$2" >"$1" 2>&1 &
   PYHELLO_PID=$!

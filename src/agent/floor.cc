@@ -3,7 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <filesystem>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -14,12 +18,38 @@
 #include "agent/preflight.h"
 #include "capture/mapped_libraries.h"
 #include "capture/openssl_uprobes.h"
+#include "discovery/go_executable.h"
+#include "discovery/go_tls_functions.h"
 #include "floor.skel.h"
 
 namespace otelbpf {
 namespace {
 std::atomic<bool> g_floor_stop{false};
 void OnFloorSignal(int) { g_floor_stop.store(true); }
+
+// The Go crypto/tls probes' price: `floor_go_tls` on the points `run` probes, in the executable
+// of every Go program running now (once per file).
+void AttachGoTlsFloor(bpf_program* program, std::vector<bpf_link*>* links) {
+  std::set<std::pair<uint64_t, uint64_t>> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string exe = entry.path().string() + "/exe";
+    struct stat st {};
+    if (stat(exe.c_str(), &st) != 0 || !files.emplace(st.st_dev, st.st_ino).second) continue;
+    if (!IsGoExecutable(exe)) continue;
+    std::string why;
+    const auto points = FindGoTlsProbePoints(exe, &why);
+    if (!points) continue;
+    std::vector<uint64_t> offsets{points->read.entry_offset, points->write.entry_offset};
+    offsets.insert(offsets.end(), points->read.return_offsets.begin(),
+                   points->read.return_offsets.end());
+    for (uint64_t offset : offsets) {
+      LIBBPF_OPTS(bpf_uprobe_opts, opts);
+      if (bpf_link* link = bpf_program__attach_uprobe_opts(program, -1, exe.c_str(), offset, &opts))
+        links->push_back(link);
+    }
+  }
+}
 }  // namespace
 
 int RunFloor() {
@@ -46,6 +76,7 @@ int RunFloor() {
         uprobes.push_back(link);
     }
   }
+  AttachGoTlsFloor(skel->progs.floor_go_tls, &uprobes);
   signal(SIGINT, OnFloorSignal);
   signal(SIGTERM, OnFloorSignal);
   spdlog::info("otelbpf is ready: floor programs attached");
