@@ -1,7 +1,8 @@
 /* PostgreSQL (protocol 3.0). From the start of a connection: the client's untyped first message
  * (length, then the protocol code 3.0 or the SSLRequest / GSSENCRequest / CancelRequest magic),
  * which no other protocol starts with. In mid-stream: typed messages (one type byte, a
- * big-endian length that includes itself) whose length agrees with the syscall's. */
+ * big-endian length that includes itself) whose length agrees with the syscall's, or a
+ * BindComplete followed by the start of the next reply message. */
 #ifndef OTELBPF_CLASSIFY_POSTGRESQL_BPF_H
 #define OTELBPF_CLASSIFY_POSTGRESQL_BPF_H
 #include "classify_common.bpf.h"
@@ -42,6 +43,12 @@ static __always_inline int classify_postgresql(const __u8 *p, __u32 n, __u64 tot
     case '1': /* ParseComplete, then BindComplete: the reply to an extended query */
       return (fits && mlen == 4 && n >= 10 && p[5] == '2' && be32(p + 6) == 4) ? CLASSIFY_RESPONSE
                                                                       : CLASSIFY_NONE;
+    case '2': /* BindComplete, then the executed statement's rows or its completion: the reply
+               * to Bind/Execute, all a statement prepared before we watched shows in mid-stream */
+      return (mlen == 4 && n >= 10 && (p[5] == 'D' || p[5] == 'C' || p[5] == 'n' || p[5] == 'T') &&
+              be32(p + 6) >= 4 && be32(p + 6) < (1u << 30))
+                 ? CLASSIFY_RESPONSE
+                 : CLASSIFY_NONE;
     case 'C': /* CommandComplete: an upper-case tag */
       return (fits && mlen > 5 && mlen < 64 && is_upper(p[5])) ? CLASSIFY_RESPONSE : CLASSIFY_NONE;
   }

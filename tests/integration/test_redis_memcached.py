@@ -8,7 +8,9 @@ process, redis-cli, python3-pymemcache), and the independent OTLP decoder:
 - pipelines give one span per command;
 - the db.client.operation.duration histogram;
 - secrets stay home: the password (AUTH, redis-cli -a) and the keys and values never appear in
-  any exported byte (spans, metrics, the agent's own output)."""
+  any exported byte (spans, metrics, the agent's own output);
+- a connection opened (and authenticated) before the agent started: its later commands are
+  spans, classified from the middle of the stream."""
 
 import os
 import subprocess
@@ -19,6 +21,7 @@ import unittest
 from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
 from otelbpf_it.databases import SECRET_PASSWORD, MemcachedServer, RedisServer
+from otelbpf_it.measured import report
 from otelbpf_it.spans import attr, res
 
 WAIT = 15.0
@@ -55,6 +58,25 @@ def _memcached_client(port: int) -> None:
     c.delete("missing-key")
     c.incr("not-a-number-key", 1)
     print("ok")
+
+
+def _redis_early_client(port: int, go_on: str) -> None:
+    """Connects, authenticates and pings, says "waiting", and sends more once GO_ON exists."""
+    import redis
+    r = redis.Redis(host="127.0.0.1", port=port, password=SECRET_PASSWORD, single_connection_client=True)
+    r.ping()
+    print("waiting", flush=True)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(go_on) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    r.set(SECRET_KEY, SECRET_VALUE)
+    assert r.get(SECRET_KEY).decode() == SECRET_VALUE
+    try:
+        r.incr(SECRET_KEY)  # not an integer
+    except redis.ResponseError:
+        pass
+    r.close()
+    print("ok", flush=True)
 
 
 def run_client(test: unittest.TestCase, kind: str, port: int) -> int:
@@ -206,10 +228,44 @@ class ProtocolSelectionTest(IntegrationTest):
         self.assertIn("PROTOCOL=PORT", done.stderr)
 
 
+class RedisConnectionBeforeAgentTest(IntegrationTest):
+    def test_redis_connection_opened_before_the_agent(self):
+        redis = RedisServer(self.workdir, password=SECRET_PASSWORD)
+        self.addCleanup(redis.stop)
+        self.ports.add(redis.port)
+        go_on = os.path.join(self.workdir, "go-on")
+        client = subprocess.Popen([sys.executable, os.path.abspath(__file__), "redis-early", str(redis.port), go_on],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(client.kill)
+        self.assertEqual(client.stdout.readline().strip(), "waiting")
+        self.start_receiver()
+        agent = self.start_agent("--prometheus=false")
+        with open(go_on, "w"):
+            pass
+        out, err = client.communicate(timeout=60)
+        self.assertEqual((client.returncode, out.strip()), (0, "ok"), err)
+        spans = self.wait_received(
+            lambda s: attr(s, "db.system.name") == "redis" and res(s, "process.pid") == client.pid
+            and s["kind"] == "CLIENT", 3, "the early client's CLIENT spans", timeout=WAIT)
+        self.assertEqual([attr(s, "db.operation.name") for s in spans], ["SET", "GET", "INCRBY"])
+        self.assertEqual(attr(spans[0], "db.query.text"), "SET ? ?")
+        self.assertEqual(spans[2]["status"], "ERROR")
+        self.assertEqual(attr(spans[2], "db.response.status_code"), "ERR")
+        servers = self.wait_received(
+            lambda s: attr(s, "db.system.name") == "redis" and res(s, "process.pid") == redis.process.pid
+            and s["kind"] == "SERVER", 3, "redis-server's SERVER spans", timeout=WAIT)
+        self.assertEqual(sorted(attr(s, "db.operation.name") for s in servers), ["GET", "INCRBY", "SET"])
+        self.stop_agent(agent)
+        self.assert_no_secret_left_the_machine([SECRET_PASSWORD, SECRET_KEY, SECRET_VALUE])
+        report("Redis connection opened before the agent: SET, GET, INCRBY (error) as CLIENT and SERVER spans")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "redis":
         _redis_client(int(sys.argv[2]))
     elif len(sys.argv) == 3 and sys.argv[1] == "memcached":
         _memcached_client(int(sys.argv[2]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "redis-early":
+        _redis_early_client(int(sys.argv[2]), sys.argv[3])
     else:
         unittest.main()

@@ -11,9 +11,13 @@ decoder:
   error.type on errors;
 - prepared statements named by their text (pgbench -M prepared), one span per execution;
 - db.client.operation.duration;
-- the password and the literals the clients sent never leave the machine."""
+- the password and the literals the clients sent never leave the machine;
+- connections opened before the agent started: their later queries are spans classified from
+  the middle of the stream; a statement prepared before (pgbench -M prepared) is named by what
+  the server says it did, never by an invented text, and counted (unknown_statements)."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -64,6 +68,29 @@ def _mysql_client(port: int) -> None:
         pass
     conn.close()
     print("ok")
+
+
+def _mysql_early_client(port: int, go_on: str) -> None:
+    """Connects and queries once, says "waiting", and queries again once GO_ON exists."""
+    import pymysql
+    conn = pymysql.connect(host="127.0.0.1", port=port, user=MariaDbServer.USER, password=SECRET_PASSWORD,
+                           database=MariaDbServer.DATABASE, autocommit=True)
+    cur = conn.cursor()
+    cur.execute("SELECT 1")
+    print("waiting", flush=True)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(go_on) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    cur.execute("CREATE TABLE early_items (id INT PRIMARY KEY, note VARCHAR(64))")
+    cur.execute("INSERT INTO early_items VALUES (%s, %s)", (1, SECRET_LITERAL))
+    cur.execute("SELECT note FROM early_items WHERE id = %s", (1,))
+    assert cur.fetchone()[0] == SECRET_LITERAL
+    try:
+        cur.execute("SELECT * FROM missing_table")
+    except pymysql.err.ProgrammingError:
+        pass
+    conn.close()
+    print("ok", flush=True)
 
 
 class SqlDatabasesTest(IntegrationTest):
@@ -192,11 +219,82 @@ class SqlDatabasesTest(IntegrationTest):
         self.wait_metric(pid, "mariadb")
         self.assert_exported_nothing_of([SECRET_PASSWORD, SECRET_LITERAL])
 
+    # ---- connections opened before the agent ---------------------------------------------
+
+    def test_postgresql_statements_prepared_before_the_agent(self):
+        pg = PostgresServer(self.workdir)
+        self.addCleanup(pg.stop)
+        self.ports.add(pg.port)
+        env = dict(os.environ, PGPASSWORD=SECRET_PASSWORD)
+        common = ["-h", "127.0.0.1", "-p", str(pg.port), "-U", pg.USER]
+        init = subprocess.run([_postgres_bin("pgbench"), "-i", "-s", "1", "-q", *common, pg.DATABASE],
+                              env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(init.returncode, 0, init.stderr)
+        # One connection, its statement prepared (Parse) at its first transaction, then
+        # executed (Bind/Execute) for 6 s: the agent starts in the middle.
+        bench = subprocess.Popen([_postgres_bin("pgbench"), "-M", "prepared", "-S", "-c", "1", "-T", "6", *common,
+                                  pg.DATABASE], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(bench.kill)
+        time.sleep(1.5)
+        self.start_receiver()
+        agent = self.start_agent("--prometheus=false")
+        out, err = bench.communicate(timeout=60)
+        self.assertEqual(bench.returncode, 0, err)
+        clients = self.spans_of(bench.pid, "CLIENT", 20, "postgresql")
+        for s in clients:
+            # The server's CommandComplete says SELECT; the statement's text was never seen.
+            self.assertEqual(attr(s, "db.operation.name"), "SELECT", s)
+            self.assertEqual(s["name"], "SELECT", s)
+            self.assertIsNone(attr(s, "db.query.text"), f"an invented statement text: {s}")
+            self.assertIsNone(attr(s, "db.collection.name"), s)
+            self.assertEqual(attr(s, "server.port"), pg.port)
+        servers = self.wait_received(
+            lambda s: s["kind"] == "SERVER" and attr(s, "db.system.name") == "postgresql"
+            and attr(s, "server.port") == pg.port, 20, "the backend's SERVER spans", timeout=WAIT)
+        self.assertEqual({attr(s, "db.query.text") for s in servers}, {None})
+        self.stop_agent(agent)
+        counted = [int(n) for n in re.findall(r"postgresql: [^\n]*unknown_statements=(\d+)", agent.process.stderr())]
+        self.assertTrue(counted and counted[-1] >= len(clients),
+                        f"executions of statements prepared before the agent are counted: {counted}")
+        report(f"pgbench -M prepared started before the agent: {len(clients)} CLIENT + {len(servers)} SERVER "
+               f"spans named SELECT (no invented text), unknown_statements={counted[-1]}")
+
+    def test_mariadb_connection_opened_before_the_agent(self):
+        db = MariaDbServer(self.workdir)
+        self.addCleanup(db.stop)
+        self.ports.add(db.port)
+        go_on = os.path.join(self.workdir, "go-on")
+        client = subprocess.Popen([sys.executable, os.path.abspath(__file__), "mysql-early", str(db.port), go_on],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(client.kill)
+        self.assertEqual(client.stdout.readline().strip(), "waiting")
+        self.start_receiver()
+        agent = self.start_agent("--prometheus=false")
+        with open(go_on, "w"):
+            pass
+        out, err = client.communicate(timeout=60)
+        self.assertEqual((client.returncode, out.strip()), (0, "ok"), err)
+        # The server's greeting, which names MariaDB, was before the agent: the wire protocol's
+        # name is all that is known.
+        spans = self.spans_of(client.pid, "CLIENT", 4, "mysql")
+        by_summary = {attr(s, "db.query.summary") or s["name"]: s for s in spans}
+        select = by_summary["SELECT early_items"]
+        self.assertEqual(attr(select, "db.query.text"), "SELECT note FROM early_items WHERE id = ?")
+        self.assertIsNone(attr(select, "db.namespace"), "the handshake that named the database was not seen")
+        self.assertIn("INSERT early_items", by_summary)
+        errors = [s for s in spans if s["status"] == "ERROR"]
+        self.assertEqual([attr(s, "db.response.status_code") for s in errors], ["1146"])
+        self.stop_agent(agent)
+        self.assert_exported_nothing_of([SECRET_PASSWORD, SECRET_LITERAL])
+        report(f"MariaDB connection opened before the agent: {len(spans)} CLIENT spans of its later queries")
+
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "postgres":
         _postgres_client(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "mysql":
         _mysql_client(int(sys.argv[2]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "mysql-early":
+        _mysql_early_client(int(sys.argv[2]), sys.argv[3])
     else:
         unittest.main()

@@ -67,6 +67,9 @@ std::vector<Sample> Samples() {
       {"pg parse/bind complete", OTELBPF_PROTO_POSTGRESQL, CLASSIFY_RESPONSE,
        Pg('1', "") + Pg('2', "") + Pg('C', S("SELECT 1\0", 9)) + Pg('Z', "I")},
       {"pg command complete", OTELBPF_PROTO_POSTGRESQL, CLASSIFY_RESPONSE, Pg('C', S("INSERT 0 1\0", 11)) + Pg('Z', "I")},
+      // pgbench -M prepared met in mid-stream: Bind/Execute of a statement parsed before.
+      {"pg bind complete and a row", OTELBPF_PROTO_POSTGRESQL, CLASSIFY_RESPONSE,
+       Pg('2', "") + Pg('D', S("\0\1", 2) + Be32(4) + "1234") + Pg('C', S("SELECT 1\0", 9)) + Pg('Z', "I")},
       {"mariadb greeting", OTELBPF_PROTO_MYSQL, CLASSIFY_RESPONSE, My(0, greeting_body)},
       {"mysql 8 greeting", OTELBPF_PROTO_MYSQL, CLASSIFY_RESPONSE, My(0, mysql8)},
       {"COM_QUERY", OTELBPF_PROTO_MYSQL, CLASSIFY_REQUEST, My(0, "\x03SELECT note FROM items WHERE id = 1")},
