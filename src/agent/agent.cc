@@ -428,11 +428,14 @@ int RunAgent(const AgentOptions& options) {
   const auto parser_counters = tracker.ProtocolCounters();
   for (const Protocol* p : RegisteredProtocols()) {
     const ParserCounters& c = parser_counters[p->id];
-    if (c.parse_errors + c.unmatched_responses + c.dropped_requests + c.unknown_statements == 0)
-      continue;
+    const uint64_t events = c.parse_errors + c.unmatched_responses + c.dropped_requests +
+                            c.unknown_statements + c.unknown_header_fields;
+    if (events == 0) continue;
     parser_events += fmt::format(
-        " {}: parse_errors={} unmatched_responses={} dropped_requests={} unknown_statements={};",
-        p->name, c.parse_errors, c.unmatched_responses, c.dropped_requests, c.unknown_statements);
+        " {}: parse_errors={} unmatched_responses={} dropped_requests={} unknown_statements={} "
+        "unknown_header_fields={};",
+        p->name, c.parse_errors, c.unmatched_responses, c.dropped_requests, c.unknown_statements,
+        c.unknown_header_fields);
   }
   if (!parser_events.empty()) spdlog::info("protocols:{}", parser_events);
   const AssemblyStats& as = pipeline.assembly_stats();

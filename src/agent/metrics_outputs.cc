@@ -239,7 +239,8 @@ constexpr std::pair<const char*, uint64_t ParserCounters::*> kParserEvents[] = {
     {"parse_error", &ParserCounters::parse_errors},
     {"unmatched_response", &ParserCounters::unmatched_responses},
     {"dropped_request", &ParserCounters::dropped_requests},
-    {"unknown_statement", &ParserCounters::unknown_statements}};
+    {"unknown_statement", &ParserCounters::unknown_statements},
+    {"unknown_header_field", &ParserCounters::unknown_header_fields}};
 static_assert(std::size(kParserEvents) == std::extent_v<decltype(SelfStats::parser_events), 1>);
 
 }  // namespace

@@ -57,7 +57,7 @@ struct SelfStats {
   std::atomic<uint64_t> exchanges_by_protocol[OTELBPF_PROTO_COUNT] = {};
   // ParserCounters by protocol: parse_error, unmatched_response, dropped_request,
   // unknown_statement (the order of kParserEvents in metrics_outputs.cc).
-  std::atomic<uint64_t> parser_events[OTELBPF_PROTO_COUNT][4] = {};
+  std::atomic<uint64_t> parser_events[OTELBPF_PROTO_COUNT][5] = {};
   std::atomic<uint64_t> connections_abandoned{0};  // their parser found another protocol
   std::atomic<uint64_t> connections_tracked{0}, connections_rejected{0}, processes{0};
   std::atomic<uint64_t> ringbuf_used{0}, ringbuf_size{0};

@@ -296,6 +296,8 @@ TEST(Http2ConnectionParserTest, AMidstreamConnectionMarksWhatItCannotKnow) {
   EXPECT_EQ(IntAttr(spans[2].span, "http.response.status_code"), 204);
   EXPECT_EQ(c.parser().counters().unmatched_responses, 1u);
   EXPECT_EQ(c.parser().decoder(Direction::kRecv).counters().unknown_fields, 4u);
+  // ... and the parser's counters, which become otelbpf.protocol.events{event=unknown_header_field}.
+  EXPECT_EQ(c.parser().counters().unknown_header_fields, 4u);
 }
 
 TEST(Http2ConnectionParserTest, PushPromiseBlocksKeepTheTableInStep) {

@@ -63,12 +63,16 @@ struct ParserCounters {
   uint64_t unmatched_responses = 0;  // responses with no request to answer (e.g. mid-stream)
   uint64_t dropped_requests = 0;     // requests forgotten unanswered (pending cap, close)
   uint64_t unknown_statements = 0;   // executions of statements prepared before we watched
+  // Header fields whose name or value refers to compression state set up before we watched
+  // (HTTP/2's HPACK dynamic table): marked unknown on the span, never guessed.
+  uint64_t unknown_header_fields = 0;
 
   ParserCounters& operator+=(const ParserCounters& o) {
     parse_errors += o.parse_errors;
     unmatched_responses += o.unmatched_responses;
     dropped_requests += o.dropped_requests;
     unknown_statements += o.unknown_statements;
+    unknown_header_fields += o.unknown_header_fields;
     return *this;
   }
 };

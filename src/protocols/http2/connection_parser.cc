@@ -277,6 +277,7 @@ ParserCounters Http2Parser::counters() const {
   ParserCounters c;
   for (const Side& s : sides_) {
     c.parse_errors += s.reader.parse_errors() + s.hpack.counters().decode_errors;
+    c.unknown_header_fields += s.hpack.counters().unknown_fields;
   }
   c.parse_errors += undecodable_requests_ + unknown_outcomes_;
   c.unmatched_responses = unmatched_responses_;
