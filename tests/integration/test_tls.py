@@ -7,8 +7,8 @@ Debian on 127.0.0.1, checked through the independent OTLP decoder:
 - a Python HTTPS server and client (the ssl module calls SSL_read_ex and SSL_write_ex);
 - a keep-alive HTTPS connection opened before the agent started: its next requests are spans;
 - Redis over TLS (redis-server --tls-port, redis-cli --tls): database spans, no secrets;
-- a Go HTTPS server and client (crypto/tls, no libssl; bpf/tls_go.bpf.h): HTTP/1 spans of both
-  ends linked on this host, and HTTP/2 from curl, all from Go's own TLS, with no libssl;
+- a Go HTTPS server and clients (crypto/tls, no libssl; bpf/tls_go.bpf.h): HTTP/1.1 and
+  HTTP/2 (Go to Go, and curl to Go), both ends' spans linked on this host;
 - a stripped Go HTTPS client (no symbols to probe): its TLS is reported once as unreadable and
   counted, and nothing is made of its ciphertext;
 - ciphertext never becomes a span: every span of these peers carries a real method or command.
@@ -75,9 +75,9 @@ for n, path in enumerate(paths):
 print("ok", flush=True)
 '''
 
-# A Go HTTPS client (crypto/tls) on one keep-alive HTTP/1.1 connection: waits the seconds given
-# (a service's first calls come a while after it starts), requests each path, then lives on
-# briefly (otelbpf looks at its libraries after seeing its TLS).
+# A Go HTTPS client (crypto/tls) on one keep-alive connection, HTTP/1.1 (or HTTP/2 with a fourth
+# argument "h2"): waits the seconds given (a service's first calls come a while after it starts),
+# requests each path, then lives on briefly (otelbpf looks at its libraries after seeing its TLS).
 GO_HTTPS_CLIENT = r'''
 package main
 
@@ -95,11 +95,13 @@ import (
 func main() {
 	wait, _ := strconv.ParseFloat(os.Args[3], 64)
 	time.Sleep(time.Duration(wait * float64(time.Second)))
-	client := &http.Client{Transport: &http.Transport{
-		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
-		ForceAttemptHTTP2: false,
-		TLSNextProto:      map[string]func(string, *tls.Conn) http.RoundTripper{},
-	}}
+	transport := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	if len(os.Args) > 4 && os.Args[4] == "h2" {
+		transport.ForceAttemptHTTP2 = true
+	} else {
+		transport.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
+	client := &http.Client{Transport: transport}
 	for _, path := range strings.Split(os.Args[2], ",") {
 		resp, err := client.Get(os.Args[1] + path)
 		if err != nil {
@@ -233,7 +235,7 @@ class TlsTest(IntegrationTest):
         self.assertEqual({attr(s, "url.scheme") for s in servers + clients}, {"https"})
         teapot = next(s for s in clients if attr(s, "url.full", "").endswith("/teapot"))
         self.assertEqual(attr(teapot, "http.response.status_code"), 418)
-        self.assert_no_ciphertext_spans({server.pid, client.pid})
+        self.assert_no_ciphertext_spans({server.pid, client.pid, go_h2.pid})
         self.stop_agent(agent)
         report("Python ssl (SSL_read_ex/SSL_write_ex): 3 SERVER + 3 CLIENT https spans")
 
@@ -311,17 +313,27 @@ class TlsTest(IntegrationTest):
         h2 = subprocess.run([config.tool("curl"), "-sk", "--http2", f"https://127.0.0.1:{port}/h2"],
                             capture_output=True, text=True, timeout=30)
         self.assertEqual(h2.stdout, "go over tls", h2.stderr)
-        servers = self.wait_received(lambda s: s["kind"] == "SERVER" and res(s, "process.pid") == server.pid, 4,
-                                     "the Go server's SERVER spans (3 from the Go client, 1 from curl)", WAIT)
+        # Go to Go over HTTP/2 (ALPN h2): streams on one connection.
+        go_h2 = Process("go-h2-client", [client_binary, f"https://127.0.0.1:{port}", "/h2a,/h2b", "1", "h2"],
+                        self.workdir)
+        self.assertEqual(go_h2.wait(60), 0, go_h2.stdout() + go_h2.stderr())
+        servers = self.wait_received(lambda s: s["kind"] == "SERVER" and res(s, "process.pid") == server.pid, 6,
+                                     "the Go server's SERVER spans (3 + 2 from Go clients, 1 from curl)", WAIT)
+        h2_clients = self.wait_received(lambda s: s["kind"] == "CLIENT" and res(s, "process.pid") == go_h2.pid, 2,
+                                        "the Go HTTP/2 client's CLIENT spans", WAIT)
         clients = self.wait_received(lambda s: s["kind"] == "CLIENT" and res(s, "process.pid") == client.pid, 3,
                                      "the Go client's CLIENT spans", WAIT)
         by_path = {attr(s, "url.path"): s for s in servers}
-        self.assertEqual(set(by_path), {"/a", "/teapot", "/b", "/h2"})
+        self.assertEqual(set(by_path), {"/a", "/teapot", "/b", "/h2", "/h2a", "/h2b"})
         self.assertEqual(attr(by_path["/teapot"], "http.response.status_code"), 418)
         self.assertEqual(attr(by_path["/h2"], "network.protocol.version"), "2", "curl and Go agreed on h2")
         self.assertEqual(attr(by_path["/a"], "network.protocol.version"), "1.1")
-        for s in servers + clients:
+        for s in servers + clients + h2_clients:
             self.assertEqual(attr(s, "url.scheme"), "https", s)
+        for c in h2_clients:
+            self.assertEqual(attr(c, "network.protocol.version"), "2", c)
+            self.assertEqual(by_path[attr(c, "url.path")]["parent_span_id"], c["span_id"],
+                             "an HTTP/2 stream's SERVER span is the child of its CLIENT span")
         for c in clients:
             path = attr(c, "url.full").removeprefix(f"https://127.0.0.1:{port}")
             self.assertIn(path, ("/a", "/teapot", "/b"))
@@ -336,8 +348,8 @@ class TlsTest(IntegrationTest):
         self.assertNotIn("speaks TLS through a library", log)
         counters = require_counters(self, agent, "user space")
         self.assertEqual(counters["user space"]["tls_unreadable_processes"], 0)
-        report(f"Go crypto/tls: {len(servers)} SERVER spans (HTTP/1.1 and h2) and {len(clients)} CLIENT spans, "
-               "https, each client/server pair one trace")
+        report(f"Go crypto/tls: {len(servers)} SERVER spans (HTTP/1.1 and h2) and {len(clients) + len(h2_clients)} "
+               "CLIENT spans (HTTP/1.1 and h2), https, each client/server pair one trace")
 
     # ---- a TLS library we do not read ------------------------------------------------
 
