@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
   if (version->parsed()) {
     std::printf("otelbpf %s\n", OTELBPF_VERSION);
     std::printf(
-        "hooks: syscall, sched, sock and tcp tracepoints; uprobes on libc's getaddrinfo; with "
+        "hooks: syscall, sched, sock and tcp tracepoints; uprobes on libc's getaddrinfo, "
+        "OpenSSL's SSL_read/SSL_write and Go's crypto/tls (no uretprobes in Go); with "
         "--propagate=headers, sockops + sk_msg (no kprobes, no fentry/fexit)\n");
     std::printf("protocols: %s\n", otelbpf::KnownProtocolNames().c_str());
     return 0;
