@@ -76,7 +76,7 @@ struct call_args {
    * not yet), so shipping an event needs no lookup of them. Only exec changes them for a
    * described process, and process_exec clears this for its thread (the only one left). */
   __u8 described;
-  __s32 tls_fd;      /* the first TCP socket a data syscall used inside the call (-1: none yet) */
+  __s32 tls_fd;      /* the socket of the first data syscall inside the call (-1: none yet) */
   __u64 tls_ssl;     /* the SSL object (0: not in a TLS call) */
   __u64 tls_buf;     /* the caller's plaintext buffer */
   __u64 tls_out_len; /* SSL_read_ex / SSL_write_ex: where the byte count goes; 0 otherwise */
@@ -796,6 +796,8 @@ static __always_inline void enter_call(__s32 fd, __u64 ptr, __u64 addr, __u32 co
   /* A receive is dated by its exit (when the bytes were there): its entry time says only when
    * the process began to wait, so it is not read. A send's entry is when it started. */
   a->enter_ns = direction == OTELBPF_DIR_SEND ? bpf_ktime_get_ns() : 0;
+  /* Inside SSL_read/SSL_write: this syscall moves its ciphertext, so its fd is the SSL's socket. */
+  if (a->tls_ssl && a->tls_fd < 0) a->tls_fd = fd;
   a->ptr = ptr;
   a->addr = addr;
   a->count = count_arg;
@@ -855,10 +857,6 @@ static __always_inline void exit_call(long ret) {
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   struct otelbpf_conn_state *c = get_conn(tgid, args->fd);
   if (!c) return;
-  /* Inside SSL_read/SSL_write, the first TCP socket the library moves bytes on (its ciphertext,
-   * or EAGAIN) is the SSL's. Only a socket: a library that reads a file first inside the call
-   * must not tie the SSL to that file. */
-  if (args->tls_ssl && args->tls_fd < 0 && c->kind == KIND_TCP) args->tls_fd = args->fd;
   if (ret <= 0) {
     if (ret == -ECONNRESET || ret == -EPIPE) c->reset = 1;
     return;
