@@ -233,19 +233,10 @@ class RedisConnectionBeforeAgentTest(IntegrationTest):
         redis = RedisServer(self.workdir, password=SECRET_PASSWORD)
         self.addCleanup(redis.stop)
         self.ports.add(redis.port)
-        go_on = os.path.join(self.workdir, "go-on")
-        client = subprocess.Popen([sys.executable, os.path.abspath(__file__), "redis-early", str(redis.port), go_on],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(client.kill)
-        self.assertEqual(client.stdout.readline().strip(), "waiting")
-        self.start_receiver()
-        agent = self.start_agent("--prometheus=false")
-        with open(go_on, "w"):
-            pass
-        out, err = client.communicate(timeout=60)
-        self.assertEqual((client.returncode, out.strip()), (0, "ok"), err)
+        pid, agent = self.agent_after_client_connected(
+            [sys.executable, os.path.abspath(__file__), "redis-early", str(redis.port)], "--prometheus=false")
         spans = self.wait_received(
-            lambda s: attr(s, "db.system.name") == "redis" and res(s, "process.pid") == client.pid
+            lambda s: attr(s, "db.system.name") == "redis" and res(s, "process.pid") == pid
             and s["kind"] == "CLIENT", 3, "the early client's CLIENT spans", timeout=WAIT)
         self.assertEqual([attr(s, "db.operation.name") for s in spans], ["SET", "GET", "INCRBY"])
         self.assertEqual(attr(spans[0], "db.query.text"), "SET ? ?")

@@ -263,20 +263,11 @@ class SqlDatabasesTest(IntegrationTest):
         db = MariaDbServer(self.workdir)
         self.addCleanup(db.stop)
         self.ports.add(db.port)
-        go_on = os.path.join(self.workdir, "go-on")
-        client = subprocess.Popen([sys.executable, os.path.abspath(__file__), "mysql-early", str(db.port), go_on],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(client.kill)
-        self.assertEqual(client.stdout.readline().strip(), "waiting")
-        self.start_receiver()
-        agent = self.start_agent("--prometheus=false")
-        with open(go_on, "w"):
-            pass
-        out, err = client.communicate(timeout=60)
-        self.assertEqual((client.returncode, out.strip()), (0, "ok"), err)
+        pid, agent = self.agent_after_client_connected(
+            [sys.executable, os.path.abspath(__file__), "mysql-early", str(db.port)], "--prometheus=false")
         # The server's greeting, which names MariaDB, was before the agent: the wire protocol's
         # name is all that is known.
-        spans = self.spans_of(client.pid, "CLIENT", 4, "mysql")
+        spans = self.spans_of(pid, "CLIENT", 4, "mysql")
         by_summary = {attr(s, "db.query.summary") or s["name"]: s for s in spans}
         select = by_summary["SELECT early_items"]
         self.assertEqual(attr(select, "db.query.text"), "SELECT note FROM early_items WHERE id = ?")

@@ -4,6 +4,7 @@ starts the pieces a test asks for and always stops them."""
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -76,6 +77,23 @@ class IntegrationTest(unittest.TestCase):
         self.agents.append(agent)
         self.addCleanup(agent.kill)
         return agent
+
+    def agent_after_client_connected(self, argv: list, *agent_args) -> tuple:
+        """Connections opened before otelbpf: runs ARGV + [a file path] (a client that connects,
+        prints "waiting", and goes on once that file exists), starts the receiver and the agent
+        (AGENT_ARGS) once it waits, then lets it go on and waits for it to say "ok". Returns
+        (the client's pid, the agent)."""
+        go_on = os.path.join(self.workdir, "go-on")
+        client = subprocess.Popen(list(argv) + [go_on], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(client.kill)
+        self.assertEqual(client.stdout.readline().strip(), "waiting", client.stderr.read() if client.poll() else "")
+        self.start_receiver()
+        agent = self.start_agent(*agent_args)
+        with open(go_on, "w"):
+            pass
+        out, err = client.communicate(timeout=60)
+        self.assertEqual((client.returncode, out.strip()), (0, "ok"), err)
+        return client.pid, agent
 
     def stop_agent(self, agent: Agent, sig: int = signal.SIGTERM) -> None:
         """SIGTERM (or SIGINT): the agent detaches, flushes its exporters and exits 0."""
