@@ -38,7 +38,7 @@ TEST_PACKAGES=(
   mariadb-server mariadb-client python3-pymysql
   golang-go  # builds the Go programs of the runtime and TLS tests (tests/integration/)
   openssl curl  # certificates made at test time; the HTTPS client of the TLS tests
-  nghttp2-client nghttp2-server python3-grpcio  # HTTP/2 and gRPC peers (test_http2_grpc.py)
+  nghttp2-client nghttp2-server nghttp2-proxy python3-grpcio  # HTTP/2, h2c and gRPC peers (test_http2_grpc.py)
   systemd  # systemd-analyze verify checks deploy/systemd/otelbpf.service (tests/deploy)
   podman runc  # one real container in test_containers (runc: crun refuses hybrid cgroup hosts)
   chromium chromium-driver python3-selenium  # the web UI in a real headless browser (test_ui.py)

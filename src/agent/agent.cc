@@ -305,6 +305,10 @@ int RunAgent(const AgentOptions& options) {
   tracker.OnAbandon([&](uint32_t pid, int32_t fd, uint64_t generation) {
     bpf->AbandonConnection(pid, fd, generation);
   });
+  tracker.SetSwitchTargets(options.capture.enabled_protocols);
+  tracker.OnSwitch([&](uint32_t pid, int32_t fd, uint64_t generation, uint8_t protocol) {
+    bpf->SwitchConnectionProtocol(pid, fd, generation, protocol);
+  });
   tracker.OnProcessExec([&](uint32_t pid) {
     if (selector.active() && selector.Matches(pid)) bpf->SelectPid(pid);
     if (processes.ExecutesGo(pid)) go_probes.AttachFor(pid);

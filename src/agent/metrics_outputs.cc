@@ -222,6 +222,7 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   for (int p = 0; p < OTELBPF_PROTO_COUNT; ++p)
     stats_.exchanges_by_protocol[p] = t.exchanges_by_protocol[p];
   stats_.connections_abandoned = t.connections_abandoned;
+  stats_.connections_switched = t.connections_switched;
   stats_.tls_connections = t.tls_connections;
   stats_.spans = spans;
   stats_.connections_tracked = tracker.connection_count();
@@ -333,6 +334,11 @@ void MetricsOutputs::RegisterSelfMetrics(
                      "rejected (the kernel stops copying them)",
                      "{connection}", MetricKind::kCounter},
                     [&s, load] { return load(s.connections_abandoned); });
+  self_.RegisterInt({"otelbpf.connections.switched",
+                     "Connections whose bytes switched protocol mid-stream and were followed "
+                     "(HTTP/1.1 upgraded to h2c)",
+                     "{connection}", MetricKind::kCounter},
+                    [&s, load] { return load(s.connections_switched); });
   self_.RegisterInt({"otelbpf.tls.connections",
                      "Connections whose syscalls turned out to carry TLS records (their plaintext "
                      "is read in the TLS library, or not at all: otelbpf.tls.unreadable_processes)",

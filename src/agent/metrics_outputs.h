@@ -59,6 +59,7 @@ struct SelfStats {
   // unknown_statement (the order of kParserEvents in metrics_outputs.cc).
   std::atomic<uint64_t> parser_events[OTELBPF_PROTO_COUNT][5] = {};
   std::atomic<uint64_t> connections_abandoned{0};  // their parser found another protocol
+  std::atomic<uint64_t> connections_switched{0};   // upgraded to another protocol (h2c)
   std::atomic<uint64_t> connections_tracked{0}, connections_rejected{0}, processes{0};
   std::atomic<uint64_t> ringbuf_used{0}, ringbuf_size{0};
   std::atomic<uint64_t> retransmits_unattributed{0};

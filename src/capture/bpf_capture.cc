@@ -317,6 +317,16 @@ bool BpfCapture::AbandonConnection(uint32_t pid, int32_t fd, uint64_t generation
   return bpf_map_update_elem(map, &key, &state, BPF_EXIST) == 0;
 }
 
+bool BpfCapture::SwitchConnectionProtocol(uint32_t pid, int32_t fd, uint64_t generation,
+                                          uint8_t protocol) {
+  int map = bpf_map__fd(skel_->maps.conns);
+  otelbpf_conn_key key{pid, fd};
+  otelbpf_conn_state state{};
+  if (bpf_map_lookup_elem(map, &key, &state) != 0 || state.generation != generation) return false;
+  state.proto = protocol;
+  return bpf_map_update_elem(map, &key, &state, BPF_EXIST) == 0;
+}
+
 void BpfCapture::ForgetProcess(uint32_t pid) {
   forgotten_.push_back(pid);
   bpf_map__delete_elem(skel_->maps.selected_tgids, &pid, sizeof(pid), 0);

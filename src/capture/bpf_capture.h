@@ -89,6 +89,9 @@ class BpfCapture {
   // User space's parser gave up on this connection: the kernel stops shipping its bytes.
   // False when the kernel no longer holds it (closed, or the fd is another socket now).
   bool AbandonConnection(uint32_t pid, int32_t fd, uint64_t generation);
+  // The connection's bytes now carry `protocol` (an HTTP/1.1 upgrade to h2c): the kernel keeps
+  // shipping them and stops the work it does for the old protocol (header propagation).
+  bool SwitchConnectionProtocol(uint32_t pid, int32_t fd, uint64_t generation, uint8_t protocol);
   void PurgeForgottenProcesses();    // does the map walk for ForgetProcess, batched
   // --propagate=headers: client sockets the injector gave up on (not HTTP, framing unknown)
   // leave its map, back to the kernel's plain send path. Returns how many.

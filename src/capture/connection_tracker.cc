@@ -258,6 +258,7 @@ void ConnectionTracker::Open(const otelbpf_conn_open_event& e) {
   setup.role = info.role;
   setup.transport = info.transport;
   setup.learned_midstream = (h.flags & OTELBPF_FLAG_LEARNED_MIDSTREAM) != 0;
+  setup.switch_targets = switch_targets_;
   auto t = std::make_unique<Tracked>(std::move(info), protocol->make_parser(setup));
   // An unconnected UDP socket has no one peer: only TCP connections have a tuple to mirror.
   if (t->info.transport == Transport::kTcp)
@@ -291,11 +292,34 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   t->parser->OnData(piece);
   t->moved_bytes = true;
   Drain(*t);
+  if (std::unique_ptr<ProtocolSwitch> handover = t->parser->TakeSwitch()) {
+    SwitchProtocol(*t, std::move(handover));
+  }
   if (t->parser->abandoned()) {
     ++stats_.connections_abandoned;
     if (on_abandon_) on_abandon_(h.tgid, h.fd, h.generation);
     KeepParserCounters(*t);
     Erase(h.tgid, h.fd);
+  }
+}
+
+void ConnectionTracker::SwitchProtocol(Tracked& t, std::unique_ptr<ProtocolSwitch> handover) {
+  const Protocol* next = ProtocolById(handover->protocol);
+  if (!next) return;  // not a registered protocol: the old parser's abandoned() ends it
+  KeepParserCounters(t);  // the old protocol's counts stay with it
+  if (t.info.role == ConnectionRole::kUnknown) t.info.role = t.parser->role();
+  ParserSetup setup;
+  setup.role = t.info.role;
+  setup.transport = t.info.transport;
+  setup.switch_targets = switch_targets_;
+  setup.switched_from = handover.get();
+  t.parser = next->make_parser(setup);
+  t.info.protocol = next->id;
+  ++stats_.connections_switched;
+  if (on_switch_) on_switch_(t.info.pid, t.info.fd, t.info.generation, next->id);
+  if (handover->rest) {
+    t.parser->OnData(handover->rest->View());
+    Drain(t);
   }
 }
 

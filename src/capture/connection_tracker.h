@@ -30,6 +30,7 @@ struct TrackerStats {
   uint64_t connections_opened = 0;
   uint64_t connections_rejected = 0;   // table full
   uint64_t connections_abandoned = 0;  // their parser found they were not its protocol
+  uint64_t connections_switched = 0;   // their bytes moved to another protocol (h2c upgrade)
   uint64_t connections_unknown_protocol = 0;  // announced with a protocol no parser handles
   uint64_t exchanges = 0;             // every protocol's
   uint64_t exchanges_by_protocol[OTELBPF_PROTO_COUNT] = {};
@@ -78,6 +79,14 @@ class ConnectionTracker {
   // shipping its bytes (BpfCapture::AbandonConnection).
   using AbandonHandler = std::function<void(uint32_t pid, int32_t fd, uint64_t generation)>;
   void OnAbandon(AbandonHandler handler) { on_abandon_ = std::move(handler); }
+  // A connection whose bytes switched protocol (HTTP/1.1 upgraded to h2c): the kernel is told
+  // what it carries now (BpfCapture::SwitchConnectionProtocol), so HTTP/1-only work stops.
+  using SwitchHandler =
+      std::function<void(uint32_t pid, int32_t fd, uint64_t generation, uint8_t protocol)>;
+  void OnSwitch(SwitchHandler handler) { on_switch_ = std::move(handler); }
+  // The protocols (bit 1 << enum otelbpf_protocol) a connection may switch to: the enabled
+  // ones (--protocols). A switch to another one ends the connection's parsing as before.
+  void SetSwitchTargets(uint32_t protocols) { switch_targets_ = protocols; }
   // Ends requests still unanswered after their protocol's timeout, and lets connections that
   // moved no byte since the last call rest (ConnectionParser::Rest). Call about once a second.
   // Returns how many connections released memory by resting.
@@ -117,6 +126,8 @@ class ConnectionTracker {
   void TakeWireContext(Tracked& t, uint64_t request_start_ns, std::optional<WireContext>* out);
   void Data(const otelbpf_event_header& h, const uint8_t* payload);
   void Close(const otelbpf_event_header& h);
+  // The parser handed the connection to another protocol: its parser takes over from here.
+  void SwitchProtocol(Tracked& t, std::unique_ptr<ProtocolSwitch> handover);
   void ProcessExit(uint32_t pid, uint64_t ns);
   void ProcessExec(uint32_t pid);
   void TcpRetransmit(const otelbpf_tcp_retransmit_event& e);
@@ -146,6 +157,8 @@ class ConnectionTracker {
   std::function<void(const TcpConnectionEvent&)> on_tcp_connection_;
   std::function<void(const DnsLookupEvent&)> on_dns_lookup_;
   AbandonHandler on_abandon_;
+  SwitchHandler on_switch_;
+  uint32_t switch_targets_ = ~0u;
   SpanBuildOptions span_options_;
   std::vector<ExchangeSpan> drained_;  // reused by Drain: no allocation per exchange
   size_t max_connections_;

@@ -3,6 +3,9 @@ Debian on 127.0.0.1, checked through the independent OTLP decoder:
 
 - nghttpd and nghttp (cleartext HTTP/2 by prior knowledge): several streams on one
   connection, each its own CLIENT and SERVER span, network.protocol.version "2";
+- curl --http2 on http:// (an HTTP/1.1 request with `Upgrade: h2c`) through nghttpx, which
+  answers 101 and continues in HTTP/2: the upgrading request comes out as stream 1 and the
+  next request as stream 3, both version 2 on both ends, and no 101 span;
 - nginx with TLS and HTTP/2 (ALPN h2) and curl --http2: https spans of version 2;
 - a gRPC server and client in Python (python3-grpcio): unary, server streaming, a failing call
   with a non-OK status (an error on the client's span only, by the conventions' rules), and a
@@ -80,6 +83,17 @@ print("ok", flush=True)
 '''
 
 
+def wait_metric(test: IntegrationTest, name: str, pid: int, accept=lambda point: True) -> dict:
+    """The first point of metric `name` from process `pid` that `accept`s, within WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        for p in test.receiver.metrics():
+            if p["name"] == name and p["resource"].get("process.pid") == pid and accept(p):
+                return p
+        time.sleep(0.2)
+    test.fail(f"no {name} of pid {pid}\n{test.diagnostics()}")
+
+
 class Http2Test(IntegrationTest):
     def setUp(self):
         super().setUp()
@@ -120,6 +134,56 @@ class Http2Test(IntegrationTest):
         self.stop_agent(agent)
         report("nghttp -> nghttpd (h2c, 3 streams on one connection): 3 SERVER + 3 CLIENT spans, version 2, "
                "each SERVER span the child of its CLIENT span")
+
+    def test_curl_upgrades_to_h2c_through_nghttpx(self):
+        docroot = os.path.join(self.workdir, "docroot")
+        os.makedirs(docroot)
+        write(os.path.join(docroot, "a.txt"), "first file\n")
+        write(os.path.join(docroot, "b.txt"), "second file\n")
+        backend_port, front_port = free_port(), free_port()
+        self.ports.update({backend_port, front_port})
+        agent = self.start_agent("--prometheus=false", extra_env={"OTEL_METRIC_EXPORT_INTERVAL": "500"})
+        backend = Process("nghttpd", [config.tool("nghttpd"), "--no-tls", "-d", docroot, str(backend_port)],
+                          self.workdir)
+        self.addCleanup(backend.kill_group)
+        wait_listening(backend_port, 10, backend.alive)
+        # nghttpx's cleartext frontend accepts HTTP/1.1 upgrades to h2c (RFC 7540 section 3.2).
+        proxy = Process("nghttpx", [config.tool("nghttpx"), f"--frontend=127.0.0.1,{front_port};no-tls",
+                                    f"--backend=127.0.0.1,{backend_port};;proto=h2", "--conf=/dev/null",
+                                    "--workers=1", "--no-ocsp"], self.workdir)
+        self.addCleanup(proxy.kill_group)
+        wait_listening(front_port, 10, proxy.alive)
+        curl = subprocess.run([config.tool("curl"), "-sv", "--http2", "-o", "/dev/null", "-o", "/dev/null",
+                               "-w", "%{http_version} ", f"http://127.0.0.1:{front_port}/a.txt",
+                               f"http://127.0.0.1:{front_port}/b.txt"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(curl.returncode, 0, curl.stderr)
+        self.assertIn("101 Switching Protocols", curl.stderr, "curl upgraded in-band, not by prior knowledge")
+        self.assertEqual(curl.stdout.split(), ["2", "2"], "both requests were answered in HTTP/2")
+        is_client = lambda s: s["kind"] == "CLIENT" and res(s, "process.executable.name") == "curl" \
+            and attr(s, "network.peer.port") == front_port
+        is_server = lambda s: s["kind"] == "SERVER" and res(s, "process.executable.name") == "nghttpx" \
+            and attr(s, "server.port") == front_port
+        clients = self.wait_received(is_client, 2, "curl's CLIENT spans", WAIT)
+        servers = self.wait_received(is_server, 2, "nghttpx's SERVER spans", WAIT)
+        self.settle(1.0)
+        for kind, match in (("CLIENT", is_client), ("SERVER", is_server)):
+            spans = [s for s in self.receiver.spans() if match(s)]
+            by_path = {attr(s, "url.path"): s for s in spans}
+            self.assertEqual(len(spans), 2, f"one {kind} span per request, none for the 101: {spans}")
+            self.assertEqual(set(by_path), {"/a.txt", "/b.txt"}, spans)
+            for s in spans:
+                self.assertEqual(attr(s, "network.protocol.version"), "2", s)
+                self.assertEqual(attr(s, "http.response.status_code"), 200, s)
+                self.assertEqual(attr(s, "url.scheme"), "http", s)
+        # Same host, one connection, stream ids on both ends: each SERVER span under its CLIENT span.
+        client_by_path = {attr(s, "url.path"): s for s in clients}
+        for s in servers:
+            self.assertEqual(s["parent_span_id"], client_by_path[attr(s, "url.path")]["span_id"], s)
+        # curl's end and nghttpx's end of the connection both switched.
+        wait_metric(self, "otelbpf.connections.switched", agent.pid, lambda p: p["value"] >= 2)
+        self.stop_agent(agent)
+        report("curl --http2 -> nghttpx (HTTP/1.1 Upgrade: h2c, 101): /a.txt on stream 1 and /b.txt on stream 3, "
+               "2 CLIENT + 2 SERVER spans of version 2, each SERVER span under its CLIENT span, no 101 span")
 
     def test_nginx_http2_over_tls_and_curl(self):
         nginx = self.start_nginx(tls=True, http2=True)
@@ -200,9 +264,9 @@ class GrpcTest(IntegrationTest):
         client_ids = {s["span_id"] for s in client_spans}
         linked = [s for s in server_spans if s["parent_span_id"] in client_ids]
         self.assertEqual(len(linked), 4, "each call's SERVER span is the child of its CLIENT span (stream id)")
-        metric = self.wait_metric("rpc.server.call.duration", server.pid)
+        metric = wait_metric(self, "rpc.server.call.duration", server.pid)
         self.assertEqual(metric["unit"], "s")
-        self.wait_metric("rpc.client.call.duration", client.pid)
+        wait_metric(self, "rpc.client.call.duration", client.pid)
         self.stop_agent(agent)
         report(f"gRPC (python3-grpcio): 4 SERVER + 4 CLIENT spans (unary, NOT_FOUND, server streaming); "
                f"{len(linked)} of 4 SERVER spans linked to their CLIENT span; rpc.*.call.duration exported")
@@ -235,15 +299,6 @@ class GrpcTest(IntegrationTest):
         self.stop_agent(agent)
         report(f"gRPC channel opened before the agent: {len(spans)} SERVER spans after it started "
                f"(methods {sorted(set(map(str, methods)))})")
-
-    def wait_metric(self, name: str, pid: int) -> dict:
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            for p in self.receiver.metrics():
-                if p["name"] == name and p["resource"].get("process.pid") == pid:
-                    return p
-            time.sleep(0.2)
-        self.fail(f"no {name} of pid {pid}\n{self.diagnostics()}")
 
 
 if __name__ == "__main__":

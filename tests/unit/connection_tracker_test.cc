@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "capture/connection_tracker.h"
+#include "http2_wire_builders.h"
 #include "kernel_records.h"
 
 namespace otelbpf {
@@ -410,6 +411,56 @@ TEST_F(ConnectionTrackerTest, OnlyExchangesThatMayStillGetALocalParentAreHeld) {
   EXPECT_FALSE(exchange(10, 6, false, 700, 77, 2).local_parent_may_follow)
       << "a process's serving threads are forgotten when it exits";
   EXPECT_EQ(seen_.size(), before + 1);
+}
+
+TEST_F(ConnectionTrackerTest, AnH2cUpgradeMovesTheConnectionToHttp2) {
+  using namespace http2::wire;
+  std::vector<uint8_t> told_kernel;
+  tracker_.OnSwitch([&](uint32_t pid, int32_t fd, uint64_t gen, uint8_t protocol) {
+    EXPECT_EQ(std::make_tuple(pid, fd, gen), std::make_tuple(10u, 5, 1u));
+    told_kernel.push_back(protocol);
+  });
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER);
+  Data(10, 5, 1, OTELBPF_DIR_RECV,
+       "GET /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+       "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n",
+       100);
+  // The 101, the server's SETTINGS and its answer to stream 1, in one write.
+  Data(10, 5, 1, OTELBPF_DIR_SEND,
+       "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" +
+           Settings() + Headers(1, StatusBlock(200), false) + http2::wire::Data(1, "ok", true),
+       200);
+  ASSERT_EQ(seen_.size(), 1u) << "stream 1 is the upgrading request, answered in HTTP/2";
+  EXPECT_EQ(StringAttribute(seen_[0].span, "url.path"), "/up");
+  EXPECT_EQ(StringAttribute(seen_[0].span, "network.protocol.version"), "2");
+  EXPECT_EQ(IntAttribute(seen_[0].span, "http.response.status_code"), 200);
+  EXPECT_EQ(seen_[0].connection.protocol, OTELBPF_PROTO_HTTP2);
+  EXPECT_EQ(seen_[0].origin.exchange_index, 1u);
+  EXPECT_EQ(told_kernel, std::vector<uint8_t>{OTELBPF_PROTO_HTTP2});
+  EXPECT_EQ(tracker_.stats().connections_switched, 1u);
+  EXPECT_EQ(tracker_.stats().connections_abandoned, 0u);
+
+  // Then the client's preface and a new stream, as on any HTTP/2 connection.
+  Data(10, 5, 1, OTELBPF_DIR_RECV,
+       Preface() + Settings() + Headers(3, RequestBlock("POST", "/next", "x"), true), 300);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, Headers(3, StatusBlock(404), true), 400);
+  ASSERT_EQ(seen_.size(), 2u);
+  EXPECT_EQ(StringAttribute(seen_[1].span, "url.path"), "/next");
+  EXPECT_EQ(IntAttribute(seen_[1].span, "http.response.status_code"), 404);
+  EXPECT_EQ(tracker_.connection_count(), 1u);
+}
+
+TEST_F(ConnectionTrackerTest, AnH2cUpgradeIsNotFollowedWhenHttp2IsOff) {
+  tracker_.SetSwitchTargets(~0u & ~(1u << OTELBPF_PROTO_HTTP2));
+  Open(10, 5, 1, OTELBPF_ROLE_SERVER);
+  Data(10, 5, 1, OTELBPF_DIR_RECV, "GET /up HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n\r\n", 100);
+  Data(10, 5, 1, OTELBPF_DIR_SEND,
+       "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n", 200);
+  ASSERT_EQ(seen_.size(), 1u);
+  EXPECT_EQ(IntAttribute(seen_[0].span, "http.response.status_code"), 101);
+  EXPECT_EQ(tracker_.stats().connections_switched, 0u);
+  EXPECT_EQ(tracker_.stats().connections_abandoned, 1u);
+  EXPECT_EQ(tracker_.connection_count(), 0u);
 }
 
 TEST_F(ConnectionTrackerTest, GoroutinesStandInForThreads) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fixtures/http1/harness.h"
+#include "protocols/http1/h2c_upgrade.h"
 #include "protocols/http1/http1_exchange.h"
 
 namespace otelbpf::http1 {
@@ -26,8 +27,8 @@ constexpr char kGet[] =
     "*/*\r\n\r\n";
 constexpr char kHello[] =
     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
-// Only the fields spans read are stored (Host, User-Agent, traceparent, tracestate): Accept and
-// the response's fields are parsed for framing, never kept.
+// Only the fields spans read are stored (Host, User-Agent, traceparent, tracestate, and Upgrade,
+// which a 101 needs): Accept and the response's fields are parsed for framing, never kept.
 constexpr char kGetDescribed[] =
     "REQ GET /index.html?x=1 v1.1 body=0 [Host: example.com] [User-Agent: curl/8.0]";
 constexpr char kHelloDescribed[] = "RESP 200 v1.1 body=5";
@@ -603,6 +604,85 @@ TEST(Http1StitcherTest, UpgradeStopsParsingAndEndsTheConnection) {
   ASSERT_EQ(c.exchanges().size(), 1u);
   EXPECT_EQ(c.exchanges()[0].response->status_code, 101);
   EXPECT_TRUE(c.stitcher().abandoned());
+}
+
+// RFC 7540 section 3.2: the upgrading request is answered on HTTP/2 stream 1.
+constexpr char kH2cRequest[] =
+    "GET /up?q=1 HTTP/1.1\r\nHost: h:8080\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+    "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nUser-Agent: curl/7.88\r\n"
+    "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n";
+constexpr char k101ToH2c[] =
+    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+// A server SETTINGS frame (no parameters): the first HTTP/2 bytes after the 101.
+const std::string kServerSettings("\0\0\0\x04\0\0\0\0\0", 9);
+constexpr uint32_t kHttp2Followed = 1u << OTELBPF_PROTO_HTTP2;
+
+TEST(Http1StitcherTest, H2cUpgradeHandsTheRequestAndTheBytesAfterThe101ToHttp2) {
+  Connection c(ConnectionRole::kServer, kHttp2Followed);
+  c.Feed(Recv(kH2cRequest));
+  EXPECT_EQ(c.stitcher().TakeSwitch(), nullptr);  // nothing switched yet
+  c.Feed(Send(std::string(k101ToH2c) + kServerSettings));
+  EXPECT_TRUE(c.exchanges().empty()) << "the request is answered on stream 1, not in HTTP/1";
+  std::unique_ptr<ProtocolSwitch> handover = c.stitcher().TakeSwitch();
+  ASSERT_NE(handover, nullptr);
+  EXPECT_EQ(handover->protocol, OTELBPF_PROTO_HTTP2);
+  ASSERT_TRUE(handover->request);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {":method", "GET"},
+      {":scheme", "http"},
+      {":authority", "h:8080"},
+      {":path", "/up?q=1"},
+      {"user-agent", "curl/7.88"},
+      {"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}};
+  EXPECT_EQ(handover->request->fields, expected);
+  EXPECT_EQ(handover->request->first_byte_ns, Connection::PieceStart(0));
+  ASSERT_TRUE(handover->rest);
+  EXPECT_EQ(handover->rest->bytes, kServerSettings);
+  EXPECT_EQ(handover->rest->meta.length, kServerSettings.size());
+  EXPECT_EQ(handover->rest->meta.direction, Direction::kSend);
+  EXPECT_EQ(handover->rest->meta.start_ns, Connection::PieceStart(1));
+  EXPECT_EQ(c.stitcher().TakeSwitch(), nullptr) << "handed over once";
+  EXPECT_TRUE(c.stitcher().abandoned()) << "HTTP/1 is done with the connection";
+}
+
+TEST(Http1StitcherTest, H2cUpgradeWithNothingAfterThe101HandsNoBytes) {
+  Connection c(ConnectionRole::kClient, kHttp2Followed);
+  c.Feed(Send(kH2cRequest));
+  c.Feed(Recv(k101ToH2c));
+  std::unique_ptr<ProtocolSwitch> handover = c.stitcher().TakeSwitch();
+  ASSERT_NE(handover, nullptr);
+  EXPECT_FALSE(handover->rest);
+}
+
+TEST(Http1StitcherTest, H2cUpgradeEndsLikeAnyUpgradeWhenHttp2IsNotFollowed) {
+  Connection c(ConnectionRole::kServer, /*switch_targets=*/0);
+  c.Feed(Recv(kH2cRequest));
+  c.Feed(Send(std::string(k101ToH2c) + kServerSettings));
+  ASSERT_EQ(c.exchanges().size(), 1u);
+  EXPECT_EQ(c.exchanges()[0].response->status_code, 101);
+  EXPECT_EQ(c.stitcher().TakeSwitch(), nullptr);
+  EXPECT_TRUE(c.stitcher().abandoned());
+}
+
+TEST(Http1StitcherTest, OtherUpgradesAreNoSwitchEvenWithHttp2Followed) {
+  Connection c(ConnectionRole::kServer, kHttp2Followed);
+  c.Feed(Recv("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket, h2c\r\n\r\n"));
+  c.Feed(Send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"));
+  ASSERT_EQ(c.exchanges().size(), 1u);  // the server chose websocket: nothing to follow
+  EXPECT_EQ(c.stitcher().TakeSwitch(), nullptr);
+  EXPECT_TRUE(c.stitcher().abandoned());
+}
+
+TEST(Http1StitcherTest, UpgradedRequestInAbsoluteFormNamesItsAuthority) {
+  Message request;
+  request.is_request = true;
+  request.method = "POST";
+  request.target = "http://api.example:8080";
+  request.headers = {{"Host", "ignored"}, {"Upgrade", "h2c"}};
+  const ProtocolSwitch::Request r = UpgradedRequest(request);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {":method", "POST"}, {":scheme", "http"}, {":authority", "api.example:8080"}, {":path", "/"}};
+  EXPECT_EQ(r.fields, expected);
 }
 
 TEST(Http1StitcherTest, ConnectTunnelStopsParsing) {

@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocols/common/connection.h"
@@ -77,11 +79,47 @@ struct ParserCounters {
   }
 };
 
+// A piece that outlives the record it came in (a protocol switch hands it on).
+struct OwnedPiece {
+  Piece meta;         // everything but the bytes (meta.bytes is not used)
+  std::string bytes;  // the captured bytes
+  Piece View() const {
+    Piece p = meta;
+    p.bytes = bytes;
+    return p;
+  }
+};
+
+// A connection whose bytes change protocol mid-stream (HTTP/1.1 `Upgrade: h2c`, RFC 7540
+// section 3.2): what the parser that saw the switch hands the next protocol's parser.
+struct ProtocolSwitch {
+  uint8_t protocol = 0;  // enum otelbpf_protocol the rest of the stream carries
+  // The request that asked for the switch, when the new protocol answers it (h2c: as stream
+  // 1): its header fields named as the new protocol names them (HTTP/2: lowercase names and
+  // the pseudo-fields :method, :path, :scheme, :authority).
+  struct Request {
+    std::vector<std::pair<std::string, std::string>> fields;
+    uint64_t first_byte_ns = 0;
+    uint64_t last_byte_ns = 0;
+    uint32_t tid = 0;
+  };
+  std::optional<Request> request;
+  // The bytes that followed the switch inside the piece that made it (a server's first
+  // HTTP/2 frames often share the write of its 101): the new parser's first piece.
+  std::optional<OwnedPiece> rest;
+};
+
 // What a connection is, when its parser is made.
 struct ParserSetup {
   ConnectionRole role = ConnectionRole::kUnknown;  // kUnknown: the parser infers it
   Transport transport = Transport::kTcp;
   bool learned_midstream = false;  // the connection was open before we saw its start
+  // Protocols (bit 1 << enum otelbpf_protocol) the tracker can move this connection to when
+  // its bytes switch: a parser only hands over to one of them, and otherwise ends the
+  // connection as it always did (reports the switch's exchange, then abandoned()).
+  uint32_t switch_targets = 0;
+  // Set when this parser takes over from another protocol's (the switch's request included).
+  const ProtocolSwitch* switched_from = nullptr;
 };
 
 // One connection's parser. Made per connection, fed in stream order per direction.
@@ -107,10 +145,10 @@ class ConnectionParser {
   // on this connection): the tracker forgets the connection and tells the kernel to stop
   // shipping its bytes.
   virtual bool abandoned() const { return false; }
-  // Reserved for protocol switches (HTTP/1 Upgrade to h2c, issue 13): the protocol the rest of
-  // the stream carries (enum otelbpf_protocol). No parser sets it yet and the tracker does not
-  // act on it yet; today HTTP/1 reports an upgraded connection as abandoned().
-  virtual std::optional<uint8_t> switched_to() const { return std::nullopt; }
+  // Once the bytes switched to one of ParserSetup::switch_targets: the hand-over, taken once.
+  // The tracker then makes that protocol's parser with it, feeds it the rest, and tells the
+  // kernel what the connection now carries.
+  virtual std::unique_ptr<ProtocolSwitch> TakeSwitch() { return nullptr; }
   virtual ParserCounters counters() const { return {}; }
 };
 

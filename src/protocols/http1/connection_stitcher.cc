@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "protocols/http1/h2c_upgrade.h"
 #include "protocols/http1/http1_exchange.h"
 #include "protocols/http1/message_parser.h"
 
@@ -160,6 +161,7 @@ struct ConnectionStitcher::State {
             closing_with_reset ? ExchangeError::kConnectionReset : ExchangeError::kClosedEarly;
       }
       const bool switched = SwitchesProtocol(p->method, message.status_code);
+      if (switched && HandOverToH2c(*p, message, direction)) return;
       p->response = std::move(message);
       if (switched) {
         // WebSocket, h2c, or a CONNECT tunnel: nothing more to parse on this connection.
@@ -169,6 +171,27 @@ struct ConnectionStitcher::State {
       }
     }
     EmitReady();
+  }
+
+  // A 101 to h2c the tracker can follow: the request becomes HTTP/2's stream 1 (it is answered
+  // there, so no HTTP/1 exchange is reported) and the bytes after the 101 are HTTP/2's.
+  bool HandOverToH2c(Pending& p, const Message& response, Direction response_direction) {
+    if ((owner.switch_targets_ & (1u << kH2cProtocol)) == 0 || !p.request ||
+        !IsH2cUpgrade(*p.request, response)) {
+      return false;
+    }
+    auto handover = std::make_unique<ProtocolSwitch>();
+    handover->protocol = kH2cProtocol;
+    handover->request = UpgradedRequest(*p.request);
+    owner.switch_ = std::move(handover);
+    owner.switch_direction_ = response_direction;
+    pending.erase(pending.begin() + (&p - pending.data()));
+    dropped_requests += pending.size();  // any others can no longer be answered in HTTP/1
+    pending.clear();
+    protocol_switched = true;
+    parser(response_direction).HandOver();
+    parser(Other(response_direction)).StopParsing();
+    return true;
   }
 
   void EmitReady() {
@@ -226,7 +249,8 @@ struct ConnectionStitcher::State {
   bool closed = false;
 };
 
-ConnectionStitcher::ConnectionStitcher(ConnectionRole role) : role_(role) {
+ConnectionStitcher::ConnectionStitcher(ConnectionRole role, uint32_t switch_targets)
+    : role_(role), switch_targets_(switch_targets) {
   state_ = std::make_unique<State>(*this, resting_);
 }
 
@@ -252,6 +276,15 @@ void ConnectionStitcher::OnData(Direction direction, std::string_view captured, 
   if (s.closed || s.abandoned()) return;
   s.parser(direction).OnData(captured, length, start_ns, end_ns, tid, tcp_seq);
   if (!s.recv_parser.recognized_any() && !s.send_parser.recognized_any()) ++s.unrecognized_pieces;
+  if (switch_ && switch_direction_ == direction && !switch_->rest) {
+    switch_->rest = s.parser(direction).TakeRest();
+    if (switch_->rest) switch_->rest->meta.direction = direction;
+  }
+}
+
+std::unique_ptr<ProtocolSwitch> ConnectionStitcher::TakeSwitch() {
+  // Handed out once the piece that carried the switch was fully read (OnData returned).
+  return std::move(switch_);
 }
 
 void ConnectionStitcher::OnClose(uint64_t /*ns*/, bool reset) {

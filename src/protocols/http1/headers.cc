@@ -81,6 +81,8 @@ bool IsReportedHeader(std::string_view name) {
   switch (name.size()) {  // the length first: most fields are none of these
     case 4:
       return ascii::EqualsIgnoreCase(name, "host");
+    case 7:
+      return ascii::EqualsIgnoreCase(name, "upgrade");
     case 10:
       return ascii::EqualsIgnoreCase(name, "user-agent") || ascii::EqualsIgnoreCase(name, "tracestate");
     case 11:

@@ -38,8 +38,8 @@ enum class HeaderSelection { kAll, kReported };
 void ParseHeaderFields(std::string_view field_lines, Message& message, BodyFraming& framing,
                        HeaderSelection keep = HeaderSelection::kAll);
 
-// The fields BuildSpan and BuildSpanOrigin read: Host, User-Agent, traceparent, tracestate
-// (any case).
+// The fields BuildSpan and BuildSpanOrigin read: Host, User-Agent, traceparent, tracestate,
+// and Upgrade, which says what a 101 switches to (any case).
 bool IsReportedHeader(std::string_view name);
 
 // "42", or a list of identical values ("42, 42") as some intermediaries send. nullopt when invalid.

@@ -85,7 +85,8 @@ struct Exchange {
 class ConnectionStitcher {
  public:
   // role may be kUnknown: it is then inferred from which direction carries requests.
-  explicit ConnectionStitcher(ConnectionRole role);
+  // `switch_targets` (ParserSetup's): the protocols an upgrade may hand the connection to.
+  explicit ConnectionStitcher(ConnectionRole role, uint32_t switch_targets = 0);
   ~ConnectionStitcher();
 
   // One syscall's worth of stream. `captured` is a prefix of the `length` bytes the syscall
@@ -106,6 +107,10 @@ class ConnectionStitcher {
   // recognized, see kAbandonAfterUnparseable*), or after a protocol switch (101 Switching
   // Protocols, CONNECT tunnel) once its exchange was completed; the caller may stop feeding it.
   bool abandoned() const;
+  // After a 101 to h2c while HTTP/2 is among the switch targets: the hand-over (once), with the
+  // upgraded request and the bytes that followed the 101 in its piece. The connection is then
+  // abandoned() for HTTP/1, and the upgraded request is no HTTP/1 exchange.
+  std::unique_ptr<ProtocolSwitch> TakeSwitch();
   // Counters for self-metrics.
   uint64_t parse_errors() const;         // times bytes had to be skipped to find a message
   uint64_t dropped_requests() const;     // oldest unanswered requests forgotten (pending cap)
@@ -135,6 +140,9 @@ class ConnectionStitcher {
   std::unique_ptr<State> state_;  // null while resting
   Resting resting_;
   ConnectionRole role_;
+  uint32_t switch_targets_ = 0;
+  std::unique_ptr<ProtocolSwitch> switch_;  // see TakeSwitch()
+  Direction switch_direction_ = Direction::kRecv;
   std::vector<Exchange> completed_;
 };
 

@@ -58,7 +58,9 @@ void MessageParser::OnData(std::string_view captured, uint64_t length, uint64_t 
   piece_end_ns_ = end_ns;
   // A message in progress needs more bytes, so this piece carries some of them.
   if (InMessage() && (length > 0 || !captured.empty())) current_.last_byte_ns = end_ns;
-  Consume(captured);
+  const std::string_view left = Consume(captured);
+  if (handing_over_ && (!left.empty() || length > captured.size())) KeepRest(left, length - captured.size());
+  handing_over_ = false;
   if (length > captured.size() && state_ != State::kStopped) ConsumeGap(length - captured.size());
   piece_bytes_ = {};  // the caller's buffer: not valid after this call
 }
@@ -125,9 +127,30 @@ bool MessageParser::InMessage() const {
 // ---------------------------------------------------------------------------------------
 // Captured bytes
 
-void MessageParser::Consume(std::string_view data) {
+std::string_view MessageParser::Consume(std::string_view data) {
   // Every Step either consumes bytes or moves to a state that will.
   while (!data.empty() && state_ != State::kStopped) data.remove_prefix(Step(data));
+  return data;
+}
+
+void MessageParser::HandOver() {
+  StopParsing();
+  handing_over_ = true;
+}
+
+void MessageParser::KeepRest(std::string_view left, uint64_t gap) {
+  // `left` ends the piece's captured bytes (a replay's leftovers are not the piece's: skip).
+  const char* piece_end = piece_bytes_.data() + piece_bytes_.size();
+  if (left.data() < piece_bytes_.data() || left.data() + left.size() != piece_end) return;
+  const size_t offset = static_cast<size_t>(left.data() - piece_bytes_.data());
+  OwnedPiece rest;
+  rest.bytes.assign(left);
+  rest.meta.length = left.size() + gap;
+  rest.meta.start_ns = piece_start_ns_;
+  rest.meta.end_ns = piece_end_ns_;
+  rest.meta.tid = piece_tid_;
+  if (piece_tcp_seq_) rest.meta.tcp_seq = *piece_tcp_seq_ + static_cast<uint32_t>(offset);
+  rest_ = std::move(rest);
 }
 
 size_t MessageParser::Step(std::string_view data) {
@@ -499,7 +522,7 @@ void MessageParser::ReplayAfterFalseStart() {
   DiscardMessage();
   BeginResync();
   skipped_bytes_ += 1;
-  Consume(std::string_view(bytes).substr(1));
+  (void)Consume(std::string_view(bytes).substr(1));
 }
 
 void MessageParser::ParseHeaderBlock(std::string_view block) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "protocols/http1/headers.h"
 #include "protocols/http1/http1_exchange.h"
@@ -53,6 +54,13 @@ class MessageParser {
   void set_kind(StreamKind kind) { kind_ = kind; }
   // The bytes are not HTTP/1 any more (101 Switching Protocols, CONNECT tunnel): ignore the rest.
   void StopParsing();
+  // The bytes are another protocol's from the end of the message just completed (101 to h2c):
+  // like StopParsing, and what follows that message in the piece at hand is kept for TakeRest.
+  // Called by the sink from OnMessage.
+  void HandOver();
+  // After HandOver: the rest of the piece that carried the switch (its direction unset), or
+  // nothing when the message ended exactly at the piece's end (or inside a capture gap).
+  std::optional<OwnedPiece> TakeRest() { return std::exchange(rest_, std::nullopt); }
 
   // Episodes of skipping bytes that should have been a message (see skip_expected_).
   // What a parser carries from one message to the next: a parser at rest (AtRest) can be
@@ -99,7 +107,8 @@ class MessageParser {
   enum class BodyKind : uint8_t { kNone, kFixed, kChunked, kUntilClose };
 
   // Consumes captured bytes; each Step() handles one state and returns how much it used.
-  void Consume(std::string_view data);
+  // Returns what was left when parsing stopped (empty unless it stopped).
+  std::string_view Consume(std::string_view data);
   size_t Step(std::string_view data);
   void ConsumeGap(uint64_t gap);
 
@@ -130,6 +139,8 @@ class MessageParser {
   void DiscardMessage();
   void GrowHeaderBuffer(size_t needed);
   void ReleaseHeaderBuffer();
+  // Keeps `left` (the tail of the piece at hand, then `gap` uncaptured bytes) for TakeRest.
+  void KeepRest(std::string_view left, uint64_t gap);
   bool InMessage() const;
 
   StreamKind kind_;
@@ -159,6 +170,9 @@ class MessageParser {
   uint32_t piece_tid_ = 0;
   std::string_view piece_bytes_;  // the captured bytes of the piece being consumed
   std::optional<uint32_t> piece_tcp_seq_;
+
+  bool handing_over_ = false;        // HandOver() was called: keep the rest of the piece
+  std::optional<OwnedPiece> rest_;  // see TakeRest()
 };
 
 }  // namespace otelbpf::http1

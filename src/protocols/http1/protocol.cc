@@ -9,7 +9,7 @@ namespace {
 
 class Http1Parser final : public ConnectionParser {
  public:
-  explicit Http1Parser(const ParserSetup& setup) : stitcher_(setup.role) {}
+  explicit Http1Parser(const ParserSetup& setup) : stitcher_(setup.role, setup.switch_targets) {}
 
   void OnData(const Piece& p) override {
     stitcher_.OnData(p.direction, p.bytes, p.length, p.start_ns, p.end_ns, p.tid, p.tcp_seq);
@@ -36,6 +36,7 @@ class Http1Parser final : public ConnectionParser {
 
   ConnectionRole role() const override { return stitcher_.role(); }
   bool abandoned() const override { return stitcher_.abandoned(); }
+  std::unique_ptr<ProtocolSwitch> TakeSwitch() override { return stitcher_.TakeSwitch(); }
   ParserCounters counters() const override {
     ParserCounters c;
     c.parse_errors = stitcher_.parse_errors();

@@ -42,6 +42,27 @@ uint64_t BodyBytes(const Frame& frame) {
 Http2Parser::Http2Parser(const ParserSetup& setup)
     : sides_{Side(!setup.learned_midstream), Side(!setup.learned_midstream)} {
   role_ = setup.role;
+  if (setup.switched_from && setup.switched_from->request) {
+    OpenUpgradedStream(*setup.switched_from->request);
+  }
+}
+
+void Http2Parser::OpenUpgradedStream(const ProtocolSwitch::Request& request) {
+  // RFC 7540 section 3.2: the request that asked for h2c is stream 1, half-closed by the client
+  // (its request is complete); the server answers it with HTTP/2 frames on that stream.
+  constexpr uint32_t kUpgradedStream = 1;
+  fields_.clear();
+  for (const auto& [name, value] : request.fields) fields_.push_back(HeaderField{name, value});
+  OpenStream& stream = streams_.Open(kUpgradedStream);
+  last_request_stream_ = kUpgradedStream;
+  Exchange& x = stream.exchange;
+  x.first_byte_ns = request.first_byte_ns;
+  x.last_byte_ns = request.last_byte_ns;
+  x.tid = request.tid;
+  stream.request_known = true;
+  stream.last_activity_ns = request.last_byte_ns;
+  ApplyRequestFields(fields_, x.request);
+  fields_.clear();
 }
 
 Direction Http2Parser::RequestDirection() const { return roles::RequestDirection(role_); }

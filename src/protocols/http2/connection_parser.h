@@ -8,7 +8,8 @@
 // or cut by the connection's end. Only client-initiated (odd) streams are followed: pushed
 // streams are not requests anyone made.
 //
-// Role: ParserSetup's when given; else the side that sends the client preface is the client,
+// A connection upgraded from HTTP/1.1 (h2c) starts with the upgrading request open as stream 1
+// (ParserSetup::switched_from). Role: ParserSetup's when given; else the side that sends the client preface is the client,
 // or the side that sends a block with :method. A connection learned mid-stream is parsed too:
 // the frame readers find frame boundaries, and fields that reference the HPACK entries sent
 // before we watched come out unknown (never invented) and are counted on the span.
@@ -62,6 +63,8 @@ class Http2Parser final : public ConnectionParser {
   Side& side(Direction d) { return sides_[static_cast<size_t>(d)]; }
   const Side& side(Direction d) const { return sides_[static_cast<size_t>(d)]; }
   Direction RequestDirection() const;
+  // The HTTP/1.1 request that upgraded the connection to h2c, as stream 1.
+  void OpenUpgradedStream(const ProtocolSwitch::Request& request);
 
   void OnEvent(Direction d, FrameEvent& event);
   void OnFrame(Direction d, Frame& frame);
