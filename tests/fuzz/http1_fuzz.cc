@@ -1,9 +1,13 @@
 // libFuzzer target: arbitrary bytes as HTTP/1 traffic on one connection, cut into syscall-sized
 // pieces in both directions, with capture gaps; every exchange is turned into a span.
-// The input's first bytes steer the cuts so the fuzzer explores splits, not only contents.
+// The input's first bytes steer the cuts so the fuzzer explores splits, not only contents, and
+// whether an upgrade to h2c is handed over (the hand-over's rest must be the piece's tail).
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
+
+#include "http_capture.h"
 
 #include "protocols/http1/http1_exchange.h"
 
@@ -15,7 +19,8 @@ using otelbpf::http1::Direction;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const ConnectionRole role = static_cast<ConnectionRole>(data[0] % 3);
-  ConnectionStitcher stitcher(role);
+  const uint32_t switch_targets = (data[0] & 0x40) ? 1u << OTELBPF_PROTO_HTTP2 : 0;
+  ConnectionStitcher stitcher(role, switch_targets);
   ConnectionInfo info;
   info.role = role == ConnectionRole::kUnknown ? ConnectionRole::kServer : role;
   otelbpf::SpanBuildOptions options;
@@ -37,6 +42,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     now += 2;
     for (const auto& x : stitcher.completed()) (void)otelbpf::http1::BuildSpan(x, info, options);
     stitcher.completed().clear();
+    if (auto handover = stitcher.TakeSwitch()) {
+      const auto& rest = handover->rest;
+      if (!switch_targets || !handover->request) abort();
+      if (rest && (rest->bytes.size() > captured.size() || rest->meta.length > length ||
+                   rest->meta.length < rest->bytes.size() ||
+                   !captured.ends_with(rest->bytes))) {
+        abort();  // the rest is the tail of this piece, never more
+      }
+    }
     if (stitcher.abandoned()) return 0;
   }
   stitcher.OnClose(now, data[0] & 0x80);
