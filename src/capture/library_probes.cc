@@ -37,7 +37,10 @@ void LibraryProbes::AttachNew() { Attach(libraries_.Scan()); }
 
 void LibraryProbes::OnTlsSeen(uint32_t pid) {
   if (!tls_ || !tls_checked_.insert(pid).second) return;  // --tls=false: not a surprise
-  AttachNew();  // a libssl it loaded since the last scan: covered from now on
+  // A libssl it loaded after it was scanned (a lazy `import ssl`, dlopen), or any new process's:
+  // covered from now on.
+  Attach(libraries_.ScanProcess(pid));
+  AttachNew();
   // Gone already (a short-lived client): nothing can be said of it, so nothing is.
   if (libraries_.MapsLibssl(pid).value_or(true)) return;
   char target[4096] = {};

@@ -48,21 +48,31 @@ std::vector<FoundLibrary> MappedLibraries::Scan() {
     if (*end != '\0' || pid == 0) continue;
     alive.insert(static_cast<uint32_t>(pid));
     if (scanned_pids_.count(static_cast<uint32_t>(pid))) continue;
-    const std::string dir = proc_root_ + "/" + d->d_name;
-    std::ifstream maps(dir + "/maps");
-    std::string line;
-    std::string last;  // a library spans several lines in a row: look at it once
-    while (std::getline(maps, line)) {
-      std::string_view path = MappedPath(line);
-      if (path.empty() || path == last) continue;
-      last.assign(path);
-      if (auto kind = Recognise(path))
-        Report(*kind, dir + "/root" + std::string(path), found);  // its own mount namespace
-    }
+    ScanMaps(static_cast<uint32_t>(pid), found);
   }
   closedir(proc);
   scanned_pids_ = std::move(alive);  // forget exited pids: a reused pid is scanned again
   return found;
+}
+
+std::vector<FoundLibrary> MappedLibraries::ScanProcess(uint32_t pid) {
+  std::vector<FoundLibrary> found;
+  ScanMaps(pid, found);
+  return found;
+}
+
+void MappedLibraries::ScanMaps(uint32_t pid, std::vector<FoundLibrary>& found) {
+  const std::string dir = proc_root_ + "/" + std::to_string(pid);
+  std::ifstream maps(dir + "/maps");
+  std::string line;
+  std::string last;  // a library spans several lines in a row: look at it once
+  while (std::getline(maps, line)) {
+    std::string_view path = MappedPath(line);
+    if (path.empty() || path == last) continue;
+    last.assign(path);
+    if (auto kind = Recognise(path))
+      Report(*kind, dir + "/root" + std::string(path), found);  // its own mount namespace
+  }
 }
 
 std::vector<FoundLibrary> MappedLibraries::ScanInstalled(

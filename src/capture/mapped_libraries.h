@@ -31,6 +31,10 @@ class MappedLibraries {
 
   // Library files, mapped by some process, not reported before.
   std::vector<FoundLibrary> Scan();
+  // Library files `pid` maps now, not reported before, whether or not Scan() looked at it
+  // already: a process that loaded a library after it was scanned (Python imports `ssl` when
+  // first used, dlopen) shows it here.
+  std::vector<FoundLibrary> ScanProcess(uint32_t pid);
   // Library files installed in the host's standard library directories, not reported before:
   // the host's libssl is covered from the start, before the first process that maps it (a
   // curl started later) has come and gone between two scans.
@@ -47,6 +51,8 @@ class MappedLibraries {
   static std::optional<SharedLibrary> Recognise(std::string_view path);
 
  private:
+  // Reports the library files /proc/PID/maps names that were not reported before.
+  void ScanMaps(uint32_t pid, std::vector<FoundLibrary>& found);
   // Reports `path` (stat()ed at `reachable`) unless its file was reported already.
   void Report(SharedLibrary kind, const std::string& reachable, std::vector<FoundLibrary>& out);
 

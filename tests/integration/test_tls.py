@@ -75,6 +75,29 @@ for n, path in enumerate(paths):
 print("ok", flush=True)
 '''
 
+# A Python HTTPS client that loads OpenSSL only when it first needs it (`import ssl` late, as
+# many programs do): it waits for FILE, imports ssl, says which libssl it mapped, then makes
+# COUNT requests on one keep-alive connection, a little apart.
+LAZY_TLS_CLIENT = r'''
+import os, sys, time
+port, wait_for, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+print("started", flush=True)
+while not os.path.exists(wait_for):
+    time.sleep(0.05)
+import http.client, ssl  # http.client imports ssl too: neither before this point
+with open("/proc/self/maps") as maps:
+    print("mapped", sorted({l.split()[-1] for l in maps if "libssl.so" in l}), flush=True)
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+conn = http.client.HTTPSConnection("127.0.0.1", port, context=context)
+for n in range(count):
+    conn.request("GET", f"/lazy/{n}")
+    conn.getresponse().read()
+    time.sleep(0.2)
+print("ok", flush=True)
+'''
+
 # A Go HTTPS client (crypto/tls) on one keep-alive connection, HTTP/1.1 (or HTTP/2 with a fourth
 # argument "h2"): waits the seconds given (a service's first calls come a while after it starts),
 # requests each path, then lives on briefly (otelbpf looks at its libraries after seeing its TLS).
@@ -238,6 +261,42 @@ class TlsTest(IntegrationTest):
         self.assert_no_ciphertext_spans({server.pid, client.pid})
         self.stop_agent(agent)
         report("Python ssl (SSL_read_ex/SSL_write_ex): 3 SERVER + 3 CLIENT https spans")
+
+    def test_libssl_loaded_after_the_process_was_scanned(self):
+        """A program already looked at (no libssl then) loads its own copy of libssl later: the
+        copy gets its uprobes when the program's first TLS connection shows up."""
+        cert, key = make_certificate(self.workdir)
+        port = free_port()
+        self.ports.add(port)
+        private = os.path.join(self.workdir, "private-openssl")
+        os.makedirs(private)
+        for name in ("libssl.so.3", "libcrypto.so.3"):  # a file of its own: not the host's
+            subprocess.run(["cp", os.path.join("/usr/lib/x86_64-linux-gnu", name), private], check=True)
+        server = self.python("https-server", PYTHON_HTTPS_SERVER, port, cert, key)
+        self.addCleanup(server.kill_group)
+        wait_listening(port, 10, server.alive)
+        go_on = os.path.join(self.workdir, "go-on")
+        script = write(os.path.join(self.workdir, "lazy-client.py"), LAZY_TLS_CLIENT)
+        client = Process("lazy-client", [sys.executable, script, port, go_on, 12], self.workdir,
+                         env=dict(os.environ, LD_LIBRARY_PATH=private))
+        self.addCleanup(client.kill_group)
+        deadline = time.monotonic() + 10
+        while "started" not in client.stdout() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        agent = self.start_agent()  # scans every running program, the client among them
+        write(go_on, "")
+        self.assertEqual(client.wait(60), 0, client.stderr())
+        self.assertIn(f"mapped ['{private}/libssl.so.3']", client.stdout(), "the client used the private copy")
+        clients = self.wait_received(lambda s: s["kind"] == "CLIENT" and res(s, "process.pid") == client.pid, 8,
+                                     "CLIENT spans through the late-loaded libssl", WAIT)
+        paths = sorted({attr(s, "url.path") for s in clients})
+        self.assertEqual({attr(s, "url.scheme") for s in clients}, {"https"})
+        self.assertTrue(set(paths) <= {f"/lazy/{n}" for n in range(12)}, paths)
+        self.assertIn("/lazy/11", paths, "the requests after the attachment are all there")
+        self.assert_no_ciphertext_spans({client.pid})
+        self.stop_agent(agent)
+        report(f"libssl copy loaded after the process was scanned: {len(paths)} of 12 requests are https "
+               f"CLIENT spans (those before its uprobes were attached are missed)")
 
     def test_keep_alive_tls_connection_opened_before_the_agent(self):
         nginx = self.start_nginx(tls=True)

@@ -89,6 +89,22 @@ TEST_F(FakeProcWithLibraries, ReportsEachLibraryFileOnce) {
   EXPECT_EQ(libraries.MapsLibssl(999), std::nullopt) << "a process that is gone: unknown";
 }
 
+// A process scanned before it loaded libssl (a lazy `import ssl`, dlopen): Scan() never looks
+// at it again, ScanProcess() does.
+TEST_F(FakeProcWithLibraries, ALibraryLoadedAfterTheScanIsFoundByScanningThatProcess) {
+  AddProcess("100", {"/lib/libc.so.6"});
+  MappedLibraries libraries(root_.string());
+  ASSERT_EQ(libraries.Scan().size(), 1u);
+  AddProcess("100", {"/lib/libc.so.6", "/opt/app/lib/libssl.so.3"});  // maps rewritten
+  EXPECT_TRUE(libraries.Scan().empty()) << "pid 100 was scanned already";
+  std::vector<FoundLibrary> found = libraries.ScanProcess(100);
+  ASSERT_EQ(found.size(), 1u) << "libc was reported before: only the new libssl";
+  EXPECT_EQ(found[0].kind, SharedLibrary::kLibssl);
+  EXPECT_EQ(found[0].path, (root_ / "100" / "root" / "opt" / "app" / "lib" / "libssl.so.3").string());
+  EXPECT_TRUE(libraries.ScanProcess(100).empty());
+  EXPECT_TRUE(libraries.ScanProcess(999).empty()) << "a process that is gone";
+}
+
 TEST_F(FakeProcWithLibraries, InstalledLibrariesAreReportedOnceAndNotAgainWhenMapped) {
   fs::create_directories(root_ / "usr" / "lib");
   std::ofstream(root_ / "usr" / "lib" / "libssl.so.3") << "elf";
