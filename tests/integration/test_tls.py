@@ -9,6 +9,10 @@ Debian on 127.0.0.1, checked through the independent OTLP decoder:
 - Redis over TLS (redis-server --tls-port, redis-cli --tls): database spans, no secrets;
 - a Go HTTPS server and clients (crypto/tls, no libssl; bpf/tls_go.bpf.h): HTTP/1.1 and
   HTTP/2 (Go to Go, and curl to Go), both ends' spans linked on this host;
+- a program that loads its own copy of libssl after otelbpf looked at it (a late `import ssl`):
+  the copy gets its uprobes at the program's first TLS connection;
+- clients killed inside a TLS handshake and inside SSL_read, then connections alternating
+  between two servers (SSL objects freed and reallocated): every request on its own connection;
 - a stripped Go HTTPS client (no symbols to probe): its TLS is reported once as unreadable and
   counted, and nothing is made of its ciphertext;
 - ciphertext never becomes a span: every span of these peers carries a real method or command.
@@ -96,6 +100,67 @@ for n in range(count):
     conn.getresponse().read()
     time.sleep(0.2)
 print("ok", flush=True)
+'''
+
+# A Python HTTPS client that opens a new connection for every request, alternating between two
+# servers: each connection's SSL object is freed before the next is made, so the allocator may
+# hand the next one the same address on another socket (a stale SSL -> fd mapping would put a
+# request on the wrong connection). Paths name the port they go to.
+ALTERNATING_TLS_CLIENT = r'''
+import http.client, ssl, sys
+ports, rounds = [int(p) for p in sys.argv[1].split(",")], int(sys.argv[2])
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+for n in range(rounds):
+    port = ports[n % len(ports)]
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=context)
+    conn.request("GET", f"/to/{port}/{n}")
+    conn.getresponse().read()
+    conn.close()
+print("ok", flush=True)
+'''
+
+# A TCP server that accepts and never answers (a TLS client hangs in its handshake), and one
+# that completes the handshake, reads a request and never answers (the client hangs in SSL_read).
+SILENT_SERVERS = r'''
+import socket, ssl, sys, threading, time
+handshake_port, call_port, cert, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def listen(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(8)
+    return s
+mute, answering = listen(handshake_port), listen(call_port)
+held = []
+def hold_handshakes():
+    while True:
+        held.append(mute.accept()[0])
+threading.Thread(target=hold_handshakes, daemon=True).start()
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+while True:
+    try:  # the test's own "is it listening" probe connects and leaves without a handshake
+        conn = context.wrap_socket(answering.accept()[0], server_side=True)
+        conn.recv(4096)
+        held.append(conn)
+    except (ssl.SSLError, OSError):
+        pass
+'''
+
+# A TLS client that connects to PORT and makes one request, hanging wherever the server stops.
+HANGING_TLS_CLIENT = r'''
+import socket, ssl, sys
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+print("connecting", flush=True)
+conn = context.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+print("handshake done", flush=True)
+conn.sendall(b"GET /never-answered HTTP/1.1\r\nHost: x\r\n\r\n")
+print("request sent", flush=True)
+conn.recv(4096)
 '''
 
 # A Go HTTPS client (crypto/tls) on one keep-alive connection, HTTP/1.1 (or HTTP/2 with a fourth
@@ -297,6 +362,52 @@ class TlsTest(IntegrationTest):
         self.stop_agent(agent)
         report(f"libssl copy loaded after the process was scanned: {len(paths)} of 12 requests are https "
                f"CLIENT spans (those before its uprobes were attached are missed)")
+
+    def test_reused_ssl_objects_and_clients_killed_mid_handshake_and_mid_call(self):
+        """SSL objects freed and reallocated on new sockets never carry an old socket's mapping,
+        and clients killed inside a handshake or inside SSL_read leave nothing behind: the
+        requests after them are spans on the right connections."""
+        cert, key = make_certificate(self.workdir)
+        port_a, port_b, mute_port, silent_port = (free_port() for _ in range(4))
+        self.ports.update({port_a, port_b, mute_port, silent_port})
+        agent = self.start_agent()
+        servers = []
+        for port in (port_a, port_b):
+            server = self.python(f"https-server-{port}", PYTHON_HTTPS_SERVER, port, cert, key)
+            self.addCleanup(server.kill_group)
+            servers.append(server)
+        silent = self.python("silent-servers", SILENT_SERVERS, mute_port, silent_port, cert, key)
+        self.addCleanup(silent.kill_group)
+        for port, proc in ((port_a, servers[0]), (port_b, servers[1]), (mute_port, silent), (silent_port, silent)):
+            wait_listening(port, 10, proc.alive)
+        # Killed where each one hangs: in the handshake, then in SSL_read after its request.
+        for port, stage in ((mute_port, "connecting"), (silent_port, "request sent")):
+            hanging = self.python(f"hanging-client-{port}", HANGING_TLS_CLIENT, port)
+            self.addCleanup(hanging.kill_group)
+            deadline = time.monotonic() + 10
+            while stage not in hanging.stdout() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertIn(stage, hanging.stdout(), hanging.stderr())
+            time.sleep(0.5)  # inside the call now
+            hanging.kill_group()
+        client = self.python("alternating-client", ALTERNATING_TLS_CLIENT, f"{port_a},{port_b}", 10)
+        self.assertEqual(client.wait(60), 0, client.stderr())
+        spans = self.wait_received(lambda s: s["kind"] == "CLIENT" and res(s, "process.pid") == client.pid, 10,
+                                   "CLIENT spans of the alternating client", WAIT)
+        self.assertEqual(sorted(attr(s, "url.path") for s in spans),
+                         sorted(f"/to/{(port_a, port_b)[n % 2]}/{n}" for n in range(10)))
+        for s in spans:  # each request on the connection it was sent on
+            self.assertEqual(attr(s, "url.path").split("/")[2], str(attr(s, "server.port")), s)
+            self.assertEqual(attr(s, "network.peer.port"), attr(s, "server.port"), s)
+        for server, port in zip(servers, (port_a, port_b)):
+            served = self.wait_received(lambda s: s["kind"] == "SERVER" and res(s, "process.pid") == server.pid, 5,
+                                        f"SERVER spans on port {port}", WAIT)
+            self.assertEqual({attr(s, "url.path").split("/")[2] for s in served}, {str(port)})
+        self.assertTrue(agent.process.alive(), "the agent outlived the killed clients")
+        self.assert_no_ciphertext_spans({client.pid, silent.pid, *(s.pid for s in servers)})
+        self.stop_agent(agent)
+        report("TLS: clients killed mid-handshake and mid-SSL_read, then 10 connections alternating between two "
+               "servers (SSL objects reused): 10 CLIENT + 10 SERVER spans, each on its own connection")
 
     def test_keep_alive_tls_connection_opened_before_the_agent(self):
         nginx = self.start_nginx(tls=True)
