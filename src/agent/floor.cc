@@ -40,12 +40,10 @@ void AttachGoTlsFloor(bpf_program* program, std::vector<bpf_link*>* links) {
     std::string why;
     const auto points = FindGoTlsProbePoints(exe, &why);
     if (!points) continue;
-    std::vector<uint64_t> offsets{points->read.entry_offset, points->write.entry_offset};
-    offsets.insert(offsets.end(), points->read.return_offsets.begin(),
-                   points->read.return_offsets.end());
-    for (uint64_t offset : offsets) {
+    for (const GoTlsUprobe& u : GoTlsUprobes(*points)) {  // exactly `run`'s points
       LIBBPF_OPTS(bpf_uprobe_opts, opts);
-      if (bpf_link* link = bpf_program__attach_uprobe_opts(program, -1, exe.c_str(), offset, &opts))
+      if (bpf_link* link =
+              bpf_program__attach_uprobe_opts(program, -1, exe.c_str(), u.file_offset, &opts))
         links->push_back(link);
     }
   }

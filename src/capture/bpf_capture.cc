@@ -258,15 +258,23 @@ bool BpfCapture::AttachGoHttpClient(const std::string& executable, std::string* 
 
 bool BpfCapture::AttachGoTls(const std::string& executable, const GoTlsProbePoints& points,
                              std::string* error) {
-  auto entry = [](bpf_program* program, const GoTlsFunction& function) {
-    return Uprobe{.program = program, .function = nullptr, .file_offset = function.entry_offset,
-                  .cookie = static_cast<uint64_t>(function.tcp_conn_itab_delta)};
+  auto program = [this](GoTlsProbe probe) {
+    switch (probe) {
+      case GoTlsProbe::kReadEnter:
+        return skel_->progs.go_tls_read_enter;
+      case GoTlsProbe::kWriteEnter:
+        return skel_->progs.go_tls_write_enter;
+      case GoTlsProbe::kReadReturn:
+        break;
+    }
+    return skel_->progs.go_tls_read_return;
   };
-  std::vector<Uprobe> uprobes{entry(skel_->progs.go_tls_read_enter, points.read),
-                              entry(skel_->progs.go_tls_write_enter, points.write)};
-  for (uint64_t ret : points.read.return_offsets)
-    uprobes.push_back({.program = skel_->progs.go_tls_read_return, .function = nullptr,
-                       .file_offset = ret});
+  std::vector<Uprobe> uprobes;
+  for (const GoTlsUprobe& u : GoTlsUprobes(points)) {
+    uprobes.push_back({.program = program(u.probe), .function = nullptr,
+                       .file_offset = u.file_offset,
+                       .cookie = static_cast<uint64_t>(u.tcp_conn_itab_delta)});
+  }
   return AttachUprobes(executable, uprobes, error);
 }
 

@@ -57,4 +57,12 @@ std::optional<GoTlsProbePoints> FindGoTlsProbePoints(const std::string& path, st
   return GoTlsProbePoints{std::move(*read_points), std::move(*write_points)};
 }
 
+std::vector<GoTlsUprobe> GoTlsUprobes(const GoTlsProbePoints& points) {
+  std::vector<GoTlsUprobe> out{
+      {GoTlsProbe::kReadEnter, points.read.entry_offset, points.read.tcp_conn_itab_delta},
+      {GoTlsProbe::kWriteEnter, points.write.entry_offset, points.write.tcp_conn_itab_delta}};
+  for (uint64_t ret : points.read.return_offsets) out.push_back({GoTlsProbe::kReadReturn, ret, 0});
+  return out;
+}
+
 }  // namespace otelbpf

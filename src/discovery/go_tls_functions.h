@@ -22,6 +22,16 @@ struct GoTlsProbePoints {
   GoTlsFunction write;
 };
 
+// The uprobes on them, in one list so that `run` (BpfCapture::AttachGoTls) and the floor
+// (agent/floor.cc, which prices the same points with empty programs) cannot drift apart.
+enum class GoTlsProbe : uint8_t { kReadEnter, kWriteEnter, kReadReturn };
+struct GoTlsUprobe {
+  GoTlsProbe probe;
+  uint64_t file_offset = 0;
+  int64_t tcp_conn_itab_delta = 0;  // the attach cookie of the entry probes (0 for returns)
+};
+std::vector<GoTlsUprobe> GoTlsUprobes(const GoTlsProbePoints& points);
+
 // The probe points of the Go executable at `path`, or nullopt with `why` set: no symbol table
 // (stripped), no crypto/tls or no *net.TCPConn in the program, not x86-64 code, or code that
 // does not decode (a probe would then risk landing inside an instruction).

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "discovery/elf_symbols.h"
+#include "discovery/go_tls_functions.h"
 #include "discovery/x86_returns.h"
 
 // A function with a name of its own in this binary's .symtab.
@@ -106,6 +107,24 @@ TEST(ElfSymbols, NamesWhatItCannotRead) {
   EXPECT_EQ(error, "no symbol table (stripped)");
   unlink(stripped.c_str());
   unlink(text.c_str());
+}
+
+// The one list both `run` and the floor attach: both entries with their itab cookies, then
+// every RET of Read.
+TEST(GoTlsUprobes, ListsBothEntriesThenReadsReturns) {
+  GoTlsProbePoints points;
+  points.read = {0x1000, -0x40, {0x1010, 0x1080}};
+  points.write = {0x2000, -0x1040, {}};
+  const std::vector<GoTlsUprobe> uprobes = GoTlsUprobes(points);
+  ASSERT_EQ(uprobes.size(), 4u);
+  EXPECT_EQ(uprobes[0].probe, GoTlsProbe::kReadEnter);
+  EXPECT_EQ(uprobes[0].file_offset, 0x1000u);
+  EXPECT_EQ(uprobes[0].tcp_conn_itab_delta, -0x40);
+  EXPECT_EQ(uprobes[1].probe, GoTlsProbe::kWriteEnter);
+  EXPECT_EQ(uprobes[1].tcp_conn_itab_delta, -0x1040);
+  for (size_t i : {2u, 3u}) EXPECT_EQ(uprobes[i].probe, GoTlsProbe::kReadReturn);
+  EXPECT_EQ(uprobes[2].file_offset, 0x1010u);
+  EXPECT_EQ(uprobes[3].file_offset, 0x1080u);
 }
 
 }  // namespace
