@@ -262,12 +262,17 @@ static __always_inline __u64 ringbuf_flags(void) {
 
 /* Every event leaves through here, so each one is counted as sent or lost, overall and per
  * type. False when the ring buffer had no room. */
-static __always_inline bool emit(void *event, __u64 size, __u64 flags, __u8 type) {
-  bool lost = bpf_ringbuf_output(&events, event, size, flags) != 0;
+/* Every event sent or lost is counted, in total and per type. */
+static __always_inline void count_event(__u8 type, bool lost) {
   count(lost ? OTELBPF_STAT_RINGBUF_FULL : OTELBPF_STAT_EVENTS_SENT);
   __u32 key = ((__u32)type & (OTELBPF_EVENT_TYPE_LIMIT - 1)) * 2 + (lost ? 1 : 0);
   __u64 *v = bpf_map_lookup_elem(&event_stats, &key);
   if (v) *v += 1;
+}
+
+static __always_inline bool emit(void *event, __u64 size, __u64 flags, __u8 type) {
+  bool lost = bpf_ringbuf_output(&events, event, size, flags) != 0;
+  count_event(type, lost);
   return !lost;
 }
 
@@ -628,6 +633,7 @@ static __always_inline void scratch_begin(struct scratch *s, struct otelbpf_conn
   s->hdr.goroutine = (args->described & OTELBPF_DESCRIBED_GOROUTINES)
                          ? goroutine_of_syscall(tgid, args->direction == OTELBPF_DIR_SEND)
                          : 0;
+  if (s->hdr.goroutine) announce_spawn(tgid, s->hdr.goroutine);
   s->hdr.tid = (__u32)bpf_get_current_pid_tgid();
   if (c->sk && c->kind == KIND_TCP) {
     /* Plain loads through a read-only BTF pointer, not a helper call per field: the loads

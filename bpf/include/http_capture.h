@@ -30,6 +30,7 @@ enum otelbpf_event_type {
   OTELBPF_EV_PROCESS_SNAPSHOT = 11, /* a process's argv and environment, read in the kernel */
   OTELBPF_EV_TRACE_CONTEXT = 12,    /* ids the kernel put on the wire (--propagate=headers) */
   OTELBPF_EV_TLS_SEEN = 13,         /* a connection's bytes turned out to be TLS records */
+  OTELBPF_EV_GO_SPAWN = 14, /* a goroutine about to move bytes was started by another one */
 };
 /* Event types are below this; the `event_stats` map counts sent and lost ones per type, at
  * index type * 2 + (lost ? 1 : 0). */
@@ -122,6 +123,20 @@ struct otelbpf_event_header {
  * request a thread last read says nothing about the call it makes next. */
 #define OTELBPF_DESCRIBED 1
 #define OTELBPF_DESCRIBED_GOROUTINES 2
+
+/* OTELBPF_EV_GO_SPAWN, sent right before the first DATA record of a goroutine that another one
+ * started (runtime.newproc1, bpf/go_goroutines.bpf.h): its ancestry, nearest first, so user space
+ * can give its calls to the request an ancestor was serving when it was started. Ancestors
+ * beyond the depth, or started before the probes were attached, are 0. */
+#define OTELBPF_GO_SPAWN_DEPTH 4
+struct otelbpf_go_spawn_event {
+  struct otelbpf_event_header hdr; /* tgid; start_ns = end_ns = when it was sent */
+  __u64 goroutine;                 /* runtime.g of the goroutine */
+  /* parents[0] started `goroutine` at started_ns[0]; parents[1] started parents[0] at
+   * started_ns[1]; and so on (CLOCK_MONOTONIC). */
+  __u64 parents[OTELBPF_GO_SPAWN_DEPTH];
+  __u64 started_ns[OTELBPF_GO_SPAWN_DEPTH];
+};
 
 /* What an announced connection carries, and over what. UNKNOWN is zero, so a zeroed field never
  * means a protocol. One value per protocol folder in src/protocols/ (the registry there has a

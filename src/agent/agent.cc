@@ -421,12 +421,14 @@ int RunAgent(const AgentOptions& options) {
       "user space: records={} malformed={} orphan_data={} connections={} rejected={} exchanges={} "
       "spans={} "
       "retransmits={} retransmits_unattributed={} process_snapshots={} wire_contexts={} "
-      "wire_contexts_unmatched={} go_calls_unlinked={} tls_connections={} "
+      "wire_contexts_unmatched={} go_calls_unlinked={} go_started_goroutine_calls={} "
+      "tls_connections={} "
       "tls_unreadable_processes={}",
       ts.records, ts.malformed_records, ts.orphan_data, ts.connections_opened,
       ts.connections_rejected, ts.exchanges, pipeline.spans(), ts.retransmits,
       ts.retransmits_unattributed, ts.process_snapshots, ts.wire_contexts,
-      ts.wire_contexts_unmatched, ts.go_calls_unlinked, ts.tls_connections,
+      ts.wire_contexts_unmatched, ts.go_calls_unlinked, ts.go_calls_by_started_goroutines,
+      ts.tls_connections,
       library_probes.unreadable_tls_processes());
   std::string parser_events;
   const auto parser_counters = tracker.ProtocolCounters();

@@ -68,6 +68,8 @@ const char* ProbeOfEventType(uint32_t type) {
       return "trace_context";
     case OTELBPF_EV_TLS_SEEN:  // a connection's syscalls carry TLS records
       return "tls_records";
+    case OTELBPF_EV_GO_SPAWN:  // a Go goroutine started by another one moves bytes
+      return "go_spawn";
     default:
       return nullptr;
   }
@@ -230,6 +232,7 @@ void MetricsOutputs::PublishUserStats(const ConnectionTracker& tracker, size_t p
   stats_.retransmits_unattributed = t.retransmits_unattributed;
   stats_.tcp_lifecycle_unattributed = t.tcp_lifecycle_unattributed;
   stats_.go_calls_unlinked = t.go_calls_unlinked;
+  stats_.go_calls_by_started_goroutines = t.go_calls_by_started_goroutines;
   stats_.processes = processes;
 }
 
@@ -383,6 +386,11 @@ void MetricsOutputs::RegisterSelfMetrics(
                                     tcp_.overflowed() + tcp_connections_.overflowed() +
                                     dns_lookups_.names_overflowed());
       });
+  self_.RegisterInt({"otelbpf.go.started_goroutine_calls",
+                     "CLIENT spans of Go programs made by a goroutine that a serving goroutine "
+                     "started (or its descendants): offered to the request it was serving then",
+                     "{span}", MetricKind::kCounter},
+                    [&s, load] { return load(s.go_calls_by_started_goroutines); });
   self_.Register({"otelbpf.trace_assembly.spans",
                   "What trace assembly made of spans: parent found (same_host, in_process, "
                   "propagated, remote), trace started, left unlinked as ambiguous, released early at the "

@@ -65,6 +65,7 @@ struct SelfStats {
   std::atomic<uint64_t> retransmits_unattributed{0};
   std::atomic<uint64_t> tcp_lifecycle_unattributed{0};
   std::atomic<uint64_t> go_calls_unlinked{0};
+  std::atomic<uint64_t> go_calls_by_started_goroutines{0};
   std::atomic<uint64_t> tls_connections{0}, tls_unreadable_processes{0};
   // Trace assembly (assembly/trace_assembler.h), by what became of each span.
   std::atomic<uint64_t> linked_same_host{0}, linked_in_process{0}, linked_propagated{0},

@@ -270,13 +270,18 @@ TraceAssembler::ParentChoice TraceAssembler::FindParent(Held& span) {
              !span.in_process_ambiguous) {
     const uint64_t thread = ThreadKey(span.pid, span.origin.tid);
     const uint64_t start = span.span.start_time_unix_nano, end = span.span.end_time_unix_nano;
+    // Made by a goroutine the thread's goroutine started: only a request served since before
+    // that start (still being served at the call) is its parent.
+    const uint64_t started_by_parent = span.origin.started_by_parent_unix_nano;
+    const uint64_t latest_server_start = started_by_parent ? started_by_parent : start;
     ParentChoice only = NoParent{};
     size_t candidates = 0;
     auto it = servers_by_thread_.find(thread);
     if (it != servers_by_thread_.end()) {
       for (Held* server : it->second) {
         const Span& s = server->span;
-        if (s.start_time_unix_nano <= start && end <= s.end_time_unix_nano) {
+        if (s.start_time_unix_nano <= std::min(start, latest_server_start) &&
+            end <= s.end_time_unix_nano) {
           only = server;
           if (++candidates > 1) break;  // ambiguous already: no need to count them all
         }
@@ -286,7 +291,7 @@ TraceAssembler::ParentChoice TraceAssembler::FindParent(Held& span) {
     if (candidates <= 1 && gone != settled_servers_.end()) {
       for (uint64_t id : gone->second) {
         const Settled& s = settled_[id - settled_base_];
-        if (s.start_ns <= start && end <= s.end_ns) {
+        if (s.start_ns <= std::min(start, latest_server_start) && end <= s.end_ns) {
           only = &s;
           if (++candidates > 1) break;
         }

@@ -256,6 +256,16 @@ bool BpfCapture::AttachGoHttpClient(const std::string& executable, std::string* 
   return AttachUprobes(executable, uprobes, error);
 }
 
+bool BpfCapture::AttachGoSpawns(const std::string& executable, const GoSpawnProbePoints& points,
+                                std::string* error) {
+  std::vector<Uprobe> uprobes{{.program = skel_->progs.go_newproc1_enter, .function = nullptr,
+                               .file_offset = points.entry_offset}};
+  for (uint64_t ret : points.return_offsets)
+    uprobes.push_back(
+        {.program = skel_->progs.go_newproc1_return, .function = nullptr, .file_offset = ret});
+  return AttachUprobes(executable, uprobes, error);
+}
+
 bool BpfCapture::AttachGoTls(const std::string& executable, const GoTlsProbePoints& points,
                              std::string* error) {
   auto program = [this](GoTlsProbe probe) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "discovery/go_runtime_functions.h"
 #include "discovery/go_tls_functions.h"
 #include "http_capture.h"
 
@@ -73,6 +74,10 @@ class BpfCapture {
   // Adds the net/http client uprobes (bpf/go_goroutines.bpf.h) to one Go executable, for every
   // process running it. False with `error` set when it cannot (stripped, or no net/http).
   bool AttachGoHttpClient(const std::string& executable, std::string* error);
+  // runtime.newproc1's entry and RETs in a Go executable (bpf/go_goroutines.bpf.h): goroutines
+  // a handler starts make calls on its request's behalf.
+  bool AttachGoSpawns(const std::string& executable, const GoSpawnProbePoints& points,
+                      std::string* error);
   // Adds the crypto/tls uprobes (bpf/tls_go.bpf.h) to one Go executable: entry probes on Read
   // and Write, and Read's return program on each of its RET instructions. All or none.
   bool AttachGoTls(const std::string& executable, const GoTlsProbePoints& points,

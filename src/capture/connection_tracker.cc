@@ -98,6 +98,13 @@ void ConnectionTracker::HandleRecord(const void* data, size_t size) {
     case OTELBPF_EV_PROCESS_EXEC:
       ProcessExec(h.tgid);
       return;
+    case OTELBPF_EV_GO_SPAWN: {
+      if (size < sizeof(otelbpf_go_spawn_event)) break;
+      otelbpf_go_spawn_event e;
+      std::memcpy(&e, data, sizeof(e));
+      GoSpawn(e);
+      return;
+    }
     case OTELBPF_EV_TLS_SEEN:
       ++stats_.tls_connections;
       if (on_tls_seen_) on_tls_seen_(h.tgid);
@@ -286,7 +293,7 @@ void ConnectionTracker::Data(const otelbpf_event_header& h, const uint8_t* paylo
   piece.length = h.length;
   piece.start_ns = start_ns;
   piece.end_ns = h.end_ns;
-  piece.tid = h.goroutine ? GoroutineExecutor(h.tgid, h.goroutine) : h.tid;
+  piece.tid = h.goroutine ? GoroutineExecutor(h.tgid, h.goroutine, h.end_ns) : h.tid;
   if (h.flags & OTELBPF_FLAG_TCP_SEQ) piece.tcp_seq = h.tcp_seq;
   if (!send && t->info.role != ConnectionRole::kClient) NoteServingThread(*t, piece.tid);
   t->parser->OnData(piece);
@@ -351,6 +358,7 @@ void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
   processes_.Forget(pid);
   serving_threads_.erase(pid);
   goroutine_executors_.erase(pid);
+  go_ancestries_.erase(pid);
   if (on_exit_) on_exit_(pid);
 }
 
@@ -360,6 +368,7 @@ void ConnectionTracker::ProcessExec(uint32_t pid) {
   // describes it to the kernel again). Connections it inherited keep the resource they had.
   processes_.Forget(pid);
   goroutine_executors_.erase(pid);
+  go_ancestries_.erase(pid);
   if (on_exec_) on_exec_(pid);
 }
 
@@ -413,6 +422,8 @@ void ConnectionTracker::Drain(Tracked& t) {
     FillKernelContext(t, x.first_byte_ns, x.last_byte_ns);
     ++stats_.exchanges;
     ++stats_.exchanges_by_protocol[t.info.protocol < OTELBPF_PROTO_COUNT ? t.info.protocol : 0];
+    if (x.span.kind == SpanKind::kClient && IsGoroutineExecutor(x.origin.tid))
+      OfferToStartingRequest(t.info.pid, x.origin);
     if (x.span.kind == SpanKind::kClient && x.origin.tid != 0 &&
         !IsGoroutineExecutor(x.origin.tid) && processes_.RunsGoroutines(t.info.pid)) {
       // A Go program's call seen by thread only (no goroutine known yet): that thread ran
@@ -426,13 +437,17 @@ void ConnectionTracker::Drain(Tracked& t) {
   drained_.clear();
 }
 
-uint32_t ConnectionTracker::GoroutineExecutor(uint32_t pid, uint64_t goroutine) {
+uint32_t ConnectionTracker::GoroutineExecutor(uint32_t pid, uint64_t goroutine,
+                                              uint64_t seen_ns, uint64_t born_ns) {
   auto& ids = goroutine_executors_[pid];
   if (ids.size() >= kMaxGoroutinesPerProcess) ids.clear();  // ids are never reused: no mix-up
-  auto [it, added] = ids.try_emplace(goroutine, 0);
-  if (added)
-    it->second = kGoroutineExecutorBit | (next_goroutine_executor_++ & ~kGoroutineExecutorBit);
-  return it->second;
+  auto [it, added] = ids.try_emplace(goroutine);
+  if (added || (born_ns != 0 && it->second.since_ns < born_ns)) {
+    it->second.executor =
+        kGoroutineExecutorBit | (next_goroutine_executor_++ & ~kGoroutineExecutorBit);
+    it->second.since_ns = born_ns != 0 ? born_ns : seen_ns;
+  }
+  return it->second.executor;
 }
 
 void ConnectionTracker::NoteServingThread(Tracked& t, uint32_t tid) {
@@ -447,6 +462,58 @@ void ConnectionTracker::NoteServingThread(Tracked& t, uint32_t tid) {
   }
 }
 
+bool ConnectionTracker::ServesRequests(uint32_t pid, uint32_t tid) const {
+  auto it = serving_threads_.find(pid);
+  return it != serving_threads_.end() && (it->second.all || it->second.tids.count(tid) != 0);
+}
+
+void ConnectionTracker::GoSpawn(const otelbpf_go_spawn_event& e) {
+  ++stats_.go_spawns;
+  const uint32_t pid = e.hdr.tgid;
+  auto& ancestries = go_ancestries_[pid];
+  if (ancestries.size() >= kMaxGoroutinesPerProcess) ancestries.clear();  // bounded; re-sent
+  // Each goroutine of the line was born when the one above it started it: started_ns[i] is
+  // the birth of the goroutine below parents[i].
+  GoAncestry ancestry{};
+  for (size_t i = 0; i < ancestry.size() && e.parents[i] != 0; ++i) {
+    const uint64_t born = i + 1 < ancestry.size() && e.parents[i + 1] ? e.started_ns[i + 1] : 0;
+    const uint32_t parent = ParentExecutor(pid, e.parents[i], born, e.started_ns[i]);
+    if (parent == 0) break;  // that g holds a younger goroutine now: the line is lost there
+    ancestry[i] = {parent, e.started_ns[i]};
+  }
+  ancestries[GoroutineExecutor(pid, e.goroutine, e.hdr.end_ns, e.started_ns[0])] = ancestry;
+}
+
+uint32_t ConnectionTracker::ParentExecutor(uint32_t pid, uint64_t goroutine, uint64_t born_ns,
+                                           uint64_t child_born_ns) {
+  if (born_ns != 0) return GoroutineExecutor(pid, goroutine, born_ns, born_ns);
+  // Birth unknown: the executor known at that address is the parent only if it was there
+  // before the child was started (else the parent died and a younger goroutine has its g).
+  auto& ids = goroutine_executors_[pid];
+  auto it = ids.find(goroutine);
+  if (it == ids.end()) return GoroutineExecutor(pid, goroutine, child_born_ns);
+  return it->second.since_ns <= child_born_ns ? it->second.executor : 0;
+}
+
+void ConnectionTracker::OfferToStartingRequest(uint32_t pid, SpanOrigin& origin) {
+  auto p = go_ancestries_.find(pid);
+  if (p == go_ancestries_.end()) return;
+  auto a = p->second.find(origin.tid);
+  // A goroutine that serves requests makes calls for its own (net/http runs a connection's
+  // handlers on the goroutine that read them).
+  if (a == p->second.end() || ServesRequests(pid, origin.tid)) return;
+  for (const GoAncestor& ancestor : a->second) {
+    if (ancestor.executor == 0) return;  // no serving ancestor known: no in-process parent
+    if (ServesRequests(pid, ancestor.executor)) {
+      origin.tid = ancestor.executor;
+      origin.started_by_parent_unix_nano =
+          ancestor.started_ns + span_options_.monotonic_to_realtime_ns;
+      ++stats_.go_calls_by_started_goroutines;
+      return;
+    }
+  }
+}
+
 bool ConnectionTracker::LocalParentMayFollow(Tracked& t, const ExchangeSpan& x) {
   if (x.origin.wire || t.info.kernel.wire)
     return true;  // the ids on the wire decide: keep the hold
@@ -455,9 +522,7 @@ bool ConnectionTracker::LocalParentMayFollow(Tracked& t, const ExchangeSpan& x) 
       // In-process parents are SERVER spans served on the same thread, and that thread read
       // their request before it made this call: the record of that read came first.
       if (x.origin.tid == 0) return false;
-      auto it = serving_threads_.find(t.info.pid);
-      return it != serving_threads_.end() &&
-             (it->second.all || it->second.tids.count(x.origin.tid) != 0);
+      return ServesRequests(t.info.pid, x.origin.tid);
     }
     case SpanKind::kServer: {
       // A same-host parent is the CLIENT span of this host's other end of the connection.

@@ -47,6 +47,10 @@ struct TrackerStats {
   uint64_t wire_contexts = 0;            // ids the kernel put on the wire (--propagate=headers)
   uint64_t wire_contexts_unmatched = 0;  // of those, never matched to an exchange
   uint64_t go_calls_unlinked = 0;  // CLIENT spans of Go programs kept off in-process links
+  uint64_t go_spawns = 0;           // ancestries of started goroutines the kernel sent
+  // CLIENT spans made by a goroutine that a serving goroutine started (or its descendants):
+  // offered to the request that goroutine was serving when it started the line.
+  uint64_t go_calls_by_started_goroutines = 0;
 };
 
 class ConnectionTracker {
@@ -145,6 +149,17 @@ class ConnectionTracker {
   void Unindex(const Tracked& t);
   // Remembers that thread `tid` of `pid` read from a connection it may serve.
   void NoteServingThread(Tracked& t, uint32_t tid);
+  // Whether thread (or goroutine executor) `tid` of `pid` read from a server connection.
+  bool ServesRequests(uint32_t pid, uint32_t tid) const;
+  // OTELBPF_EV_GO_SPAWN: remembers a goroutine's ancestry.
+  void GoSpawn(const otelbpf_go_spawn_event& e);
+  // The executor of the goroutine at `goroutine` that started a child at `child_born_ns` (its
+  // own birth `born_ns`, 0: unknown); 0 when that address holds a younger goroutine now.
+  uint32_t ParentExecutor(uint32_t pid, uint64_t goroutine, uint64_t born_ns,
+                          uint64_t child_born_ns);
+  // A Go CLIENT span made by a goroutine that serves no request itself: offered to its nearest
+  // serving ancestor's request, the one it was serving when it started the goroutines' line.
+  void OfferToStartingRequest(uint32_t pid, SpanOrigin& origin);
   // Whether trace assembly must hold this exchange's span for a local parent that may still
   // arrive (SpanOrigin::local_parent_may_follow).
   bool LocalParentMayFollow(Tracked& t, const ExchangeSpan& x);
@@ -188,8 +203,26 @@ class ConnectionTracker {
   static constexpr uint32_t kGoroutineExecutorBit = 0x80000000u;
   static constexpr size_t kMaxGoroutinesPerProcess = 65536;
   static bool IsGoroutineExecutor(uint32_t tid) { return (tid & kGoroutineExecutorBit) != 0; }
-  uint32_t GoroutineExecutor(uint32_t pid, uint64_t goroutine);
-  std::unordered_map<uint32_t, std::unordered_map<uint64_t, uint32_t>> goroutine_executors_;
+  // The runtime reuses a dead goroutine's g for a new one: `born_ns` (when the goroutine was
+  // started, 0: unknown) later than the executor's `since_ns` means another goroutine at the
+  // same address, which gets an executor of its own (its predecessor's requests are not its).
+  // `seen_ns`: the time of the event naming it, for an executor made without a birth.
+  uint32_t GoroutineExecutor(uint32_t pid, uint64_t goroutine, uint64_t seen_ns,
+                             uint64_t born_ns = 0);
+  struct GoroutineIdentity {
+    uint32_t executor = 0;
+    uint64_t since_ns = 0;  // monotonic: the goroutine holding it existed from then on
+  };
+  std::unordered_map<uint32_t, std::unordered_map<uint64_t, GoroutineIdentity>>
+      goroutine_executors_;
+  // Go: started goroutines' ancestries (OTELBPF_EV_GO_SPAWN), by process and executor, nearest
+  // ancestor first, each with when it started the goroutine below it (monotonic ns).
+  struct GoAncestor {
+    uint32_t executor = 0;  // 0: none (unknown, or beyond the kernel's depth)
+    uint64_t started_ns = 0;
+  };
+  using GoAncestry = std::array<GoAncestor, OTELBPF_GO_SPAWN_DEPTH>;
+  std::unordered_map<uint32_t, std::unordered_map<uint32_t, GoAncestry>> go_ancestries_;
   uint32_t next_goroutine_executor_ = 1;
   TrackerStats stats_;
   std::array<ParserCounters, OTELBPF_PROTO_COUNT> ended_parser_counters_{};  // by protocol

@@ -30,6 +30,15 @@ void GoProbes::AttachFor(uint32_t pid) {
     spdlog::info("Go program {}: its outgoing HTTP calls stay without an in-process parent ({})",
                  name, error);
   }
+  error.clear();
+  const auto spawns = FindGoSpawnProbePoints(exe, &error);
+  if (spawns && bpf_.AttachGoSpawns(exe, *spawns, &error)) {
+    spdlog::info("Go program {}: goroutines its handlers start make calls for their request",
+                 name);
+  } else {
+    spdlog::info("Go program {}: calls from goroutines its handlers start stay unlinked ({})",
+                 name, error);
+  }
   if (!tls_) return;  // --tls=false
   error.clear();
   const auto points = FindGoTlsProbePoints(exe, &error);

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "discovery/elf_symbols.h"
-#include "discovery/x86_returns.h"
+#include "discovery/go_runtime_functions.h"
 
 namespace otelbpf {
 namespace {
@@ -20,12 +20,9 @@ std::optional<GoTlsFunction> Locate(const ElfSymbol& function, uint64_t itab_add
   out.entry_offset = function.file_offset;
   out.tcp_conn_itab_delta = static_cast<int64_t>(itab_address - function.address);
   if (!with_returns) return out;
-  const auto returns = X86ReturnOffsets(function.bytes);
-  if (!returns || returns->empty()) {
-    *why = std::string(name) + ": its machine code does not decode as x86-64";
-    return std::nullopt;
-  }
-  for (uint32_t offset : *returns) out.return_offsets.push_back(function.file_offset + offset);
+  auto returns = ReturnFileOffsets(function, name, why);
+  if (!returns) return std::nullopt;
+  out.return_offsets = std::move(*returns);
   return out;
 }
 

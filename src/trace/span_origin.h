@@ -36,6 +36,10 @@ struct SpanOrigin {
   // The thread (kernel pid) that received the request (SERVER) or sent it (CLIENT); 0: unknown.
   // In-process parent/child links need it (docs/design.md, "Trace assembly").
   uint32_t tid = 0;
+  // CLIENT spans of Go goroutines started by the one `tid` names (connection tracker): when
+  // `tid` started them (unix ns). Only a request `tid` was already serving then can be the
+  // parent; one it took up afterwards did not start them. 0: the call was made on `tid` itself.
+  uint64_t started_by_parent_unix_nano = 0;
   // Position of the exchange on its connection (0 = first one seen). Set by request/response
   // protocols over TCP; it is what lets a SERVER span find its CLIENT span when both ends of
   // the connection are on this host. Empty: the span takes no part in same-host stitching.

@@ -7,7 +7,7 @@ What must hold for every runtime: no outgoing call is ever put under a request t
 it (a wrong parent is worse than none). How many calls get their right parent is measured and
 printed ([measured] lines; docs/design.md, "Parent rules", quotes them): on an event loop a call
 is linked only while it is the only request in flight; a Go service is followed by goroutine,
-not by thread (with --propagate=headers the kernel, which chooses the ids on the wire by
+not by thread, including goroutines a handler starts (with --propagate=headers the kernel, which chooses the ids on the wire by
 thread, starts a new trace for a Go program's calls instead)."""
 
 import os
@@ -39,19 +39,43 @@ import (
 	"time"
 )
 
+// With a third argument "spawn", the handler makes its call from a goroutine it starts (and
+// waits for it), then starts one more that calls /late/N after the response went out.
 func main() {
 	backend := os.Args[2]
+	spawn := len(os.Args) > 3 && os.Args[3] == "spawn"
+	call := func(path string) ([]byte, error) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%s%s", backend, path))
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		return io.ReadAll(resp.Body)
+	}
 	http.HandleFunc("/svc/", func(w http.ResponseWriter, r *http.Request) {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 		n := strings.TrimPrefix(r.URL.Path, "/svc/")
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%s/down/%s", backend, n))
+		var body []byte
+		var err error
+		if spawn {
+			done := make(chan struct{})
+			go func() {
+				body, err = call("/down/" + n)
+				close(done)
+			}()
+			<-done
+			go func() {
+				time.Sleep(150 * time.Millisecond)
+				call("/late/" + n)
+			}()
+		} else {
+			body, err = call("/down/" + n)
+		}
 		if err != nil {
 			http.Error(w, err.Error(), 502)
 			return
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		w.Write(body)
 	})
 	if err := http.ListenAndServe("127.0.0.1:"+os.Args[1], nil); err != nil {
@@ -157,6 +181,7 @@ class RuntimeCase(IntegrationTest):
         self.assertEqual(wrong, 0, f"{name}: calls under a request that did not make them\n{summary(spans)}")
         # No call of a Go program was seen by thread only (they are followed by goroutine).
         self.assertIn("go_calls_unlinked=0", agent.process.stderr(), agent.diagnostics())
+        self.spans = spans
         return linked
 
 
@@ -167,6 +192,20 @@ class GoServiceTest(RuntimeCase):
         binary = go_binary(self.workdir)
         linked = self.run_service("go", lambda port, backend: [binary, str(port), str(backend)])
         self.assertGreaterEqual(linked, 0.95 * ROUNDS * IN_FLIGHT)
+
+    def test_go_calls_from_goroutines_a_handler_starts(self):
+        # runtime.newproc1 probes: the goroutine a handler starts makes its call for that
+        # request; one started by it that calls after the response was sent gets no parent.
+        binary = go_binary(self.workdir)
+        linked = self.run_service("go (calls from started goroutines)",
+                                  lambda port, backend: [binary, str(port), str(backend), "spawn"])
+        self.assertGreaterEqual(linked, 0.95 * ROUNDS * IN_FLIGHT)
+        late = [s for s in self.spans if s["kind"] == "CLIENT" and attr(s, "url.path", "").startswith("/late/")]
+        self.assertEqual(len(late), ROUNDS * IN_FLIGHT, summary(self.spans))
+        server_ids = {s["span_id"] for s in self.spans if s["kind"] == "SERVER"}
+        late_linked = [s for s in late if s["parent_span_id"] in server_ids]
+        self.assertEqual(late_linked, [], "a call made after its request ended is under no request")
+        report(f"go: {len(late)} calls from goroutines that outlived their request, none under a request")
 
     def test_a_go_program_started_after_the_agent(self):
         # Found when it first connects; the requests before its uprobes are in place get no

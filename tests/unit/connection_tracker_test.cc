@@ -463,6 +463,73 @@ TEST_F(ConnectionTrackerTest, AnH2cUpgradeIsNotFollowedWhenHttp2IsOff) {
   EXPECT_EQ(tracker_.connection_count(), 0u);
 }
 
+// Go: a goroutine the serving goroutine started makes the call (OTELBPF_EV_GO_SPAWN first).
+class GoSpawnTrackerTest : public ConnectionTrackerTest {
+ protected:
+  static constexpr uint64_t kServing = 0xc000001000, kStarted = 0xc000002000,
+                            kGrandchild = 0xc000003000, kWriter = 0xc000009000;
+  void Spawn(uint64_t goroutine, std::vector<std::pair<uint64_t, uint64_t>> line, uint64_t t) {
+    otelbpf_go_spawn_event e{};
+    e.hdr.type = OTELBPF_EV_GO_SPAWN;
+    e.hdr.tgid = 10;
+    e.hdr.start_ns = e.hdr.end_ns = t;
+    e.goroutine = goroutine;
+    for (size_t i = 0; i < line.size(); ++i) {
+      e.parents[i] = line[i].first;
+      e.started_ns[i] = line[i].second;
+    }
+    tracker_.HandleRecord(&e, sizeof(e));
+  }
+  void Serve(uint64_t t) {
+    Open(10, 5, 1, OTELBPF_ROLE_SERVER, 8080, 40000, "10.1.2.3");
+    Data(10, 5, 1, OTELBPF_DIR_RECV, kRequest, t, 77, kServing);
+  }
+  void Call(int32_t fd, uint64_t goroutine, uint64_t t) {
+    Open(10, fd, 1, OTELBPF_ROLE_CLIENT, 40000 + fd, 9000, "127.0.0.1");
+    Data(10, fd, 1, OTELBPF_DIR_SEND, kRequest, t, 78, goroutine);
+    Data(10, fd, 1, OTELBPF_DIR_RECV, kResponse, t + 10, 79, kWriter);
+  }
+};
+
+TEST_F(GoSpawnTrackerTest, ACallOfAStartedGoroutineIsOfferedToTheServingAncestor) {
+  Serve(100);
+  Spawn(kGrandchild, {{kStarted, 130}, {kServing, 120}}, 140);
+  Call(6, kGrandchild, 150);
+  Data(10, 5, 1, OTELBPF_DIR_SEND, kResponse, 200, 77, kServing);
+  ASSERT_EQ(seen_.size(), 2u);
+  const SpanOrigin& call = seen_[0].origin;
+  EXPECT_EQ(call.tid, seen_[1].origin.tid) << "the serving goroutine's executor";
+  EXPECT_EQ(call.started_by_parent_unix_nano, 120u) << "when it started the line";
+  EXPECT_TRUE(call.local_parent_may_follow);
+  EXPECT_EQ(tracker_.stats().go_spawns, 1u);
+  EXPECT_EQ(tracker_.stats().go_calls_by_started_goroutines, 1u);
+}
+
+TEST_F(GoSpawnTrackerTest, AParentWhoseGoroutineWasReusedByAYoungerOneIsNoAncestor) {
+  Serve(100);  // the executor known at kServing since 100
+  // kStarted was started at 90 by a goroutine that lived at kServing's address then, which
+  // died: the serving goroutine there now (since 100) did not start it.
+  Spawn(kStarted, {{kServing, 90}}, 140);
+  Call(6, kStarted, 150);
+  ASSERT_EQ(seen_.size(), 1u);
+  EXPECT_EQ(seen_[0].origin.started_by_parent_unix_nano, 0u);
+  EXPECT_FALSE(seen_[0].origin.local_parent_may_follow) << "no serving ancestor: no parent";
+  EXPECT_EQ(tracker_.stats().go_calls_by_started_goroutines, 0u);
+}
+
+TEST_F(GoSpawnTrackerTest, AGoroutineAtAReusedAddressIsANewExecutor) {
+  // kStarted's address served a request once (an earlier goroutine); the one started at 130
+  // serves nothing, so its call goes to the goroutine that started it.
+  Open(10, 9, 1, OTELBPF_ROLE_SERVER, 8080, 40009, "10.1.2.9");
+  Data(10, 9, 1, OTELBPF_DIR_RECV, kRequest, 50, 70, kStarted);
+  Serve(100);
+  Spawn(kStarted, {{kServing, 130}}, 140);
+  Call(6, kStarted, 150);
+  ASSERT_EQ(seen_.size(), 1u);
+  EXPECT_EQ(seen_[0].origin.started_by_parent_unix_nano, 130u);
+  EXPECT_EQ(tracker_.stats().go_calls_by_started_goroutines, 1u);
+}
+
 TEST_F(ConnectionTrackerTest, GoroutinesStandInForThreads) {
   // A Go program: the request is read on thread 77 and the call written on thread 78, both for
   // goroutine 0xc000001000; another goroutine's call is written on thread 77.

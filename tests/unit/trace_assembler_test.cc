@@ -59,6 +59,7 @@ class TraceAssemblerTest : public ::testing::Test {
     o.incoming = std::move(incoming);
     o.wire = std::exchange(next_wire_, std::nullopt);
     o.local_parent_may_follow = std::exchange(next_may_follow_, true);
+    o.started_by_parent_unix_nano = std::exchange(next_started_by_parent_, 0);
     assembler_->Add(std::move(span), c, o, now ? now : end);
   }
 
@@ -86,6 +87,8 @@ class TraceAssemblerTest : public ::testing::Test {
         at_nginx);
   }
 
+  // SpanOrigin::started_by_parent_unix_nano, for the next Add() only (Go started goroutines).
+  uint64_t next_started_by_parent_ = 0;
   // Ids the kernel put on the wire, for the next Add() only (--propagate=headers).
   std::optional<WireContext> next_wire_;
   // The request's TCP sequence number, for the next Add() only (SpanOrigin::request_tcp_seq).
@@ -369,6 +372,29 @@ TEST_F(TraceAssemblerTest, SpansNothingCanChangeLeaveAtOnceAndStillLink) {
   EXPECT_EQ(assembler_->stats().linked_same_host, 2u);
   EXPECT_EQ(assembler_->stats().decided_on_arrival, 4u);
   EXPECT_EQ(assembler_->stats().new_traces, 2u);
+}
+
+// A Go goroutine started by a serving goroutine calls on: only the request that goroutine was
+// serving when it started the caller can be the parent, not one it took up afterwards.
+TEST_F(TraceAssemblerTest, ACallOfAStartedGoroutineGoesOnlyToTheRequestServedAtItsStart) {
+  // Goroutine 10 serves /a (10..50), starts a goroutine at 20 whose call comes at 30..40.
+  Add("a", SpanKind::kServer, 1, 10, kNginx, kCurl, 10, 50);
+  next_started_by_parent_ = 20;
+  Add("call-for-a", SpanKind::kClient, 1, 10, kNginxOut, kPython, 30, 40, std::nullopt);
+  // It starts another at 45 (for /a), whose call comes at 70..80 while it serves /b (60..90).
+  Add("b", SpanKind::kServer, 1, 10, kNginx, kCurl, 60, 90);
+  next_started_by_parent_ = 45;
+  Add("late-call", SpanKind::kClient, 1, 10, kNginxOut, kPython, 70, 80, std::nullopt);
+  // A started goroutine's call on the request being served at its start and still at its call.
+  next_started_by_parent_ = 65;
+  Add("call-for-b", SpanKind::kClient, 1, 10, kNginxOut, kPython, 75, 85, std::nullopt);
+  assembler_->Advance(90 + kHold + kGrace);
+  ASSERT_EQ(emitted_.size(), 5u);
+  EXPECT_EQ(Get("call-for-a").parent_span_id, Get("a").span_id);
+  EXPECT_EQ(Get("call-for-b").parent_span_id, Get("b").span_id);
+  EXPECT_EQ(Get("late-call").parent_span_id, SpanId{})
+      << "/b began after its goroutine was started, and /a had ended: no parent";
+  EXPECT_EQ(assembler_->stats().ambiguous_in_process, 0u);
 }
 
 TEST_F(TraceAssemblerTest, ARootThatLeftEarlyStillAdoptsItsInProcessChild) {
