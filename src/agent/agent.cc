@@ -281,6 +281,7 @@ int RunAgent(const AgentOptions& options) {
     library_probes.Forget(pid);
   });
   GoProbes go_probes(*bpf, options.tls);
+  tracker.OnGoLineageNeeded([&](uint32_t pid) { go_probes.AttachLineageFor(pid); });
   // Processes already running are described to the kernel at once: Go programs are followed by
   // goroutine from the start, and the others' requests are continued by --propagate=headers
   // from their first one (the kernel continues a request only in a process it knows runs one

@@ -359,6 +359,8 @@ void ConnectionTracker::ProcessExit(uint32_t pid, uint64_t ns) {
   serving_threads_.erase(pid);
   goroutine_executors_.erase(pid);
   go_ancestries_.erase(pid);
+  go_lineage_requested_.erase(pid);
+  go_call_counts_.erase(pid);
   if (on_exit_) on_exit_(pid);
 }
 
@@ -369,6 +371,8 @@ void ConnectionTracker::ProcessExec(uint32_t pid) {
   processes_.Forget(pid);
   goroutine_executors_.erase(pid);
   go_ancestries_.erase(pid);
+  go_lineage_requested_.erase(pid);
+  go_call_counts_.erase(pid);
   if (on_exec_) on_exec_(pid);
 }
 
@@ -423,7 +427,7 @@ void ConnectionTracker::Drain(Tracked& t) {
     ++stats_.exchanges;
     ++stats_.exchanges_by_protocol[t.info.protocol < OTELBPF_PROTO_COUNT ? t.info.protocol : 0];
     if (x.span.kind == SpanKind::kClient && IsGoroutineExecutor(x.origin.tid))
-      OfferToStartingRequest(t.info.pid, x.origin);
+      OfferToStartingRequest(t.info.pid, x.origin, t.info.transport == Transport::kTcp);
     if (x.span.kind == SpanKind::kClient && x.origin.tid != 0 &&
         !IsGoroutineExecutor(x.origin.tid) && processes_.RunsGoroutines(t.info.pid)) {
       // A Go program's call seen by thread only (no goroutine known yet): that thread ran
@@ -495,14 +499,33 @@ uint32_t ConnectionTracker::ParentExecutor(uint32_t pid, uint64_t goroutine, uin
   return it->second.since_ns <= child_born_ns ? it->second.executor : 0;
 }
 
-void ConnectionTracker::OfferToStartingRequest(uint32_t pid, SpanOrigin& origin) {
-  auto p = go_ancestries_.find(pid);
-  if (p == go_ancestries_.end()) return;
-  auto a = p->second.find(origin.tid);
+void ConnectionTracker::OfferToStartingRequest(uint32_t pid, SpanOrigin& origin,
+                                               bool lineage_worth_following) {
+  if (lineage_worth_following) ++go_call_counts_[pid].calls;
   // A goroutine that serves requests makes calls for its own (net/http runs a connection's
   // handlers on the goroutine that read them).
-  if (a == p->second.end() || ServesRequests(pid, origin.tid)) return;
-  for (const GoAncestor& ancestor : a->second) {
+  if (ServesRequests(pid, origin.tid)) return;
+  const GoAncestry* ancestry = nullptr;
+  if (auto p = go_ancestries_.find(pid); p != go_ancestries_.end()) {
+    if (auto a = p->second.find(origin.tid); a != p->second.end()) ancestry = &a->second;
+  }
+  if (!ancestry) {
+    // Its ancestry is unknown: goroutine creation is not followed in this program yet. It is
+    // worth following for calls over TCP (not the resolver's DNS datagrams, which every Go
+    // program sends from goroutines of its own) of a program that serves requests, once such
+    // calls are more than the odd one (a handler's own call whose writer went unnoticed).
+    if (on_go_lineage_needed_ && lineage_worth_following && serving_threads_.count(pid)) {
+      GoCallCounts& counts = go_call_counts_[pid];
+      ++counts.from_unknown_goroutines;
+      if (counts.from_unknown_goroutines >= kLineageAfterCalls &&
+          counts.from_unknown_goroutines * 10 >= counts.calls &&
+          go_lineage_requested_.insert(pid).second) {
+        on_go_lineage_needed_(pid);
+      }
+    }
+    return;
+  }
+  for (const GoAncestor& ancestor : *ancestry) {
     if (ancestor.executor == 0) return;  // no serving ancestor known: no in-process parent
     if (ServesRequests(pid, ancestor.executor)) {
       origin.tid = ancestor.executor;

@@ -106,6 +106,10 @@ class ConnectionTracker {
   // A connection of `pid` carries TLS records: its plaintext follows if the process's TLS
   // library is one otelbpf reads (bpf/tls_openssl.bpf.h).
   void OnTlsSeen(ProcessHandler handler) { on_tls_seen_ = std::move(handler); }
+  // A Go program (pid) made a call from a goroutine that serves no request and whose ancestry
+  // is unknown: goroutine creation must be followed for it (GoProbes::AttachLineageFor). Once
+  // per process.
+  void OnGoLineageNeeded(ProcessHandler handler) { on_go_lineage_needed_ = std::move(handler); }
   // Called the first time a process's metadata is read from /proc.
   void OnProcessDescribed(ProcessHandler handler) { on_described_ = std::move(handler); }
 
@@ -159,14 +163,25 @@ class ConnectionTracker {
                           uint64_t child_born_ns);
   // A Go CLIENT span made by a goroutine that serves no request itself: offered to its nearest
   // serving ancestor's request, the one it was serving when it started the goroutines' line.
-  void OfferToStartingRequest(uint32_t pid, SpanOrigin& origin);
+  // Without a known ancestry, asks for goroutine creation to be followed when
+  // `lineage_worth_following`.
+  void OfferToStartingRequest(uint32_t pid, SpanOrigin& origin, bool lineage_worth_following);
   // Whether trace assembly must hold this exchange's span for a local parent that may still
   // arrive (SpanOrigin::local_parent_may_follow).
   bool LocalParentMayFollow(Tracked& t, const ExchangeSpan& x);
 
   ProcessRegistry& processes_;
   ExchangeHandler on_exchange_;
-  ProcessHandler on_exit_, on_exec_, on_described_, on_tls_seen_;
+  ProcessHandler on_exit_, on_exec_, on_described_, on_tls_seen_, on_go_lineage_needed_;
+  std::unordered_set<uint32_t> go_lineage_requested_;  // pids on_go_lineage_needed_ was told
+  // Go programs' TCP calls, and those made from goroutines that serve nothing and whose
+  // ancestry is unknown: at least kLineageAfterCalls and a tenth of all asks for the lineage.
+  struct GoCallCounts {
+    uint64_t calls = 0;
+    uint64_t from_unknown_goroutines = 0;
+  };
+  static constexpr uint64_t kLineageAfterCalls = 3;
+  std::unordered_map<uint32_t, GoCallCounts> go_call_counts_;
   RetransmitHandler on_retransmit_;
   std::function<void(const ResourcePtr&)> on_retired_;
   std::function<void(const TcpConnectionEvent&)> on_tcp_connection_;

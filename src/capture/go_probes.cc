@@ -30,15 +30,6 @@ void GoProbes::AttachFor(uint32_t pid) {
     spdlog::info("Go program {}: its outgoing HTTP calls stay without an in-process parent ({})",
                  name, error);
   }
-  error.clear();
-  const auto spawns = FindGoSpawnProbePoints(exe, &error);
-  if (spawns && bpf_.AttachGoSpawns(exe, *spawns, &error)) {
-    spdlog::info("Go program {}: goroutines its handlers start make calls for their request",
-                 name);
-  } else {
-    spdlog::info("Go program {}: calls from goroutines its handlers start stay unlinked ({})",
-                 name, error);
-  }
   if (!tls_) return;  // --tls=false
   error.clear();
   const auto points = FindGoTlsProbePoints(exe, &error);
@@ -48,6 +39,22 @@ void GoProbes::AttachFor(uint32_t pid) {
                  2 + points->read.return_offsets.size());
   } else {
     spdlog::info("Go program {}: its TLS stays unread ({})", name, error);
+  }
+}
+
+void GoProbes::AttachLineageFor(uint32_t pid) {
+  FileId id;
+  if (!IdentifyExecutable(pid, &id) || !lineage_files_.insert(id).second) return;
+  const std::string exe = proc_root_ + "/" + std::to_string(pid) + "/exe";
+  std::string error;
+  const auto points = FindGoSpawnProbePoints(exe, &error);
+  if (points && bpf_.AttachGoSpawns(exe, *points, &error)) {
+    spdlog::info("Go program (pid {}) calls from goroutines its handlers start: following "
+                 "goroutine creation from now on (calls before this one stay unlinked)",
+                 pid);
+  } else {
+    spdlog::info("Go program (pid {}): calls from goroutines its handlers start stay unlinked ({})",
+                 pid, error);
   }
 }
 

@@ -1,8 +1,8 @@
 // Attaches the uprobes of Go programs to the executable of each Go program otelbpf meets, once
 // per file (uprobes live on the file, so every process running it, later ones too, is covered
 // by one attachment): the net/http client probes that follow a call from goroutine to goroutine
-// (bpf/go_goroutines.bpf.h) and the crypto/tls probes that read TLS plaintext
-// (bpf/tls_go.bpf.h).
+// (bpf/go_goroutines.bpf.h), the crypto/tls probes that read TLS plaintext (bpf/tls_go.bpf.h),
+// and, once a program shows it needs them, the goroutine-creation probes.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,11 @@ class GoProbes {
   // Whether the TLS plaintext of `pid` is read by the crypto/tls probes (its executable has
   // them attached).
   bool ReadsTlsOf(uint32_t pid) const;
+  // `pid` (a Go program) made a call from a goroutine that serves no request: attach the
+  // goroutine-creation probes (runtime.newproc1) to its executable unless done already. Only
+  // then: each goroutine start costs two uprobe hits (about 10 µs each on a VM), and net/http
+  // starts one per request, so programs whose handlers call directly never pay it.
+  void AttachLineageFor(uint32_t pid);
 
  private:
   using FileId = std::pair<uint64_t, uint64_t>;  // (st_dev, st_ino)
@@ -38,6 +43,7 @@ class GoProbes {
   std::string proc_root_;
   std::set<FileId> files_seen_;  // attached or not
   std::set<FileId> tls_files_;   // crypto/tls probes attached
+  std::set<FileId> lineage_files_;  // runtime.newproc1 probes attached, or tried
 };
 
 }  // namespace otelbpf

@@ -505,6 +505,28 @@ TEST_F(GoSpawnTrackerTest, ACallOfAStartedGoroutineIsOfferedToTheServingAncestor
   EXPECT_EQ(tracker_.stats().go_calls_by_started_goroutines, 1u);
 }
 
+TEST_F(GoSpawnTrackerTest, AServingProgramsCallFromAnUnknownGoroutineAsksForItsLineageOnce) {
+  std::vector<uint32_t> asked;
+  tracker_.OnGoLineageNeeded([&](uint32_t pid) { asked.push_back(pid); });
+  Open(10, 9, 1, OTELBPF_ROLE_CLIENT, 40009, 9000, "127.0.0.1");
+  Data(10, 9, 1, OTELBPF_DIR_SEND, kRequest, 50, 70, kStarted);
+  Data(10, 9, 1, OTELBPF_DIR_RECV, kResponse, 60, 70, kWriter);
+  EXPECT_TRUE(asked.empty()) << "a program that serves nothing has no request to give calls to";
+  Header(OTELBPF_EV_CONN_CLOSE, 10, 9, 1);  // the fixture tracks 4 connections at most
+  Serve(100);
+  Call(6, kStarted, 150);
+  Call(7, kGrandchild, 170);
+  Call(8, kServing, 190);  // the serving goroutine's own call needs no lineage
+  EXPECT_TRUE(asked.empty()) << "two such calls may be the odd writer gone unnoticed";
+  Header(OTELBPF_EV_CONN_CLOSE, 10, 6, 1);
+  Call(6, kWriter + 1, 210);
+  EXPECT_EQ(asked, std::vector<uint32_t>{10}) << "a third, among four calls: worth following";
+  Header(OTELBPF_EV_CONN_CLOSE, 10, 7, 1);
+  Call(7, kWriter + 2, 230);
+  EXPECT_EQ(asked, std::vector<uint32_t>{10}) << "once per process";
+  EXPECT_EQ(tracker_.stats().connections_rejected, 0u);
+}
+
 TEST_F(GoSpawnTrackerTest, AParentWhoseGoroutineWasReusedByAYoungerOneIsNoAncestor) {
   Serve(100);  // the executor known at kServing since 100
   // kStarted was started at 90 by a goroutine that lived at kServing's address then, which
