@@ -854,10 +854,55 @@ static __always_inline void exit_udp_call(struct otelbpf_conn_state *c, __u32 tg
   }
 }
 
-static __always_inline void exit_call(long ret) {
+/* A receive that was already blocked when we attached (a thread-per-connection server idle in
+ * recv() on a kept-alive connection), or when its process became selected: its entry was never
+ * seen, which is why this thread has no slot yet (every data syscall entry of a selected
+ * process makes one). Its arguments are still in the user registers the syscall saved (x86-64:
+ * rdi, rsi, rdx, r8; only rax holds the result), so it is described now as its entry would have
+ * been, and its bytes, already in the caller's buffer, are read as usual. Sends are not
+ * recovered: a send does not block for long. */
+static __always_inline struct call_args *describe_call_at_exit(long id) {
+#if defined(__TARGET_ARCH_x86)
+  struct task_struct *task = bpf_get_current_task_btf();
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+  const __s32 fd = (__s32)BPF_CORE_READ(regs, di);
+  const __u64 ptr = BPF_CORE_READ(regs, si);
+  const __u32 third = (__u32)BPF_CORE_READ(regs, dx);
+  switch (id) {
+    case 0: /* read(fd, buf, count) */
+      enter_call(fd, ptr, 0, 0, CALL_BUF, OTELBPF_DIR_RECV);
+      break;
+    case 45: /* recvfrom(fd, buf, len, flags, src_addr, addrlen) */
+      enter_call(fd, ptr, BPF_CORE_READ(regs, r8), 0, CALL_BUF, OTELBPF_DIR_RECV);
+      break;
+    case 19: /* readv(fd, iov, iovcnt) */
+      enter_call(fd, ptr, 0, third, CALL_IOV, OTELBPF_DIR_RECV);
+      break;
+    case 47: /* recvmsg(fd, msg, flags) */
+      enter_call(fd, ptr, 0, 0, CALL_MSG, OTELBPF_DIR_RECV);
+      break;
+    case 299: /* recvmmsg(fd, msgvec, vlen, flags, timeout) */
+      enter_call(fd, ptr, 0, third, CALL_MMSG, OTELBPF_DIR_RECV);
+      break;
+    default:
+      return NULL;
+  }
+  struct call_args *args = bpf_task_storage_get(&active_calls, task, 0, 0);
+  if (args && args->active) count(OTELBPF_STAT_CALLS_BEFORE_ATTACH);
+  return args;
+#else
+  return NULL;
+#endif
+}
+
+static __always_inline void exit_call(long id, long ret) {
   /* The slot itself, not a copy, is passed on: no stack for it, and scratch_begin caches the
    * process's described flags in it. */
   struct call_args *args = bpf_task_storage_get(&active_calls, bpf_get_current_task_btf(), 0, 0);
+  if (!args) {
+    if (ret <= 0 || !tgid_selected(bpf_get_current_pid_tgid() >> 32)) return;
+    args = describe_call_at_exit(id);
+  }
   if (!args || !args->active) return;
   args->active = 0;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -953,7 +998,7 @@ DATA_SYSCALL_ENTER(sendfile64, 0, 2, 0, 0, CALL_SENDFILE, OTELBPF_DIR_SEND)
  * section name gives it no automatic attachment. */
 SEC("tracepoint")
 int exit_data(struct trace_event_raw_sys_exit *ctx) {
-  exit_call(ctx->ret);
+  exit_call(ctx->id, ctx->ret);
   return 0;
 }
 

@@ -51,6 +51,9 @@ enum otelbpf_stat {
   OTELBPF_STAT_RETRANSMITS,       /* TCP retransmissions seen (attributed or not) */
   OTELBPF_STAT_TLS_NO_FD,         /* TLS plaintext dropped: no socket known for its SSL object */
   OTELBPF_STAT_GO_TLS_OTHER_CONN, /* Go TLS call left alone: its Conn wraps no *net.TCPConn */
+  /* Receives already blocked when we attached (or when their process became selected): their
+   * entry was never seen; described at their exit from the registers the syscall saved. */
+  OTELBPF_STAT_CALLS_BEFORE_ATTACH,
   OTELBPF_STAT_COUNT,
 };
 

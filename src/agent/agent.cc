@@ -74,7 +74,7 @@ uint64_t MonotonicNowNs() {
 constexpr const char* kStatNames[] = {"events_sent",   "ringbuf_full",      "args_map_full",
                                       "conn_map_full", "capture_truncated", "iov_truncated",
                                       "fd_unreadable", "retransmits",       "tls_no_fd",
-                                      "go_tls_other_conn"};
+                                      "go_tls_other_conn", "calls_before_attach"};
 static_assert(sizeof(kStatNames) / sizeof(kStatNames[0]) == OTELBPF_STAT_COUNT,
               "every kernel counter needs a name here");
 
