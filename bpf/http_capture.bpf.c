@@ -811,6 +811,7 @@ static __always_inline void enter_call(__s32 fd, __u64 ptr, __u64 addr, __u32 co
   a->kind = kind;
   a->direction = direction;
   a->active = 1;
+  if (propagate_headers && direction == OTELBPF_DIR_SEND) note_go_send(tgid);
 }
 
 /* A data syscall on a UDP socket that may carry DNS: each datagram on its own. */

@@ -10,7 +10,10 @@
  *     loop with several requests in flight cannot say which one an outgoing call serves, and
  *     no link is better than a wrong one (the same rule trace assembly applies in user space);
  *   - an outgoing request made while the thread serves one unambiguous request continues that
- *     request's trace, as the server span's child; otherwise it starts a trace.
+ *     request's trace, as the server span's child; otherwise it starts a trace;
+ *   - in Go programs, goroutines stand in for threads (`served_by_goroutine`; a send's
+ *     goroutine is the one it is made for, noted at its entry in `go_sending`), and a goroutine
+ *     a handler started continues the request its handler was serving when it started it.
  * The server span's ids are only reported when an outgoing call used them, so servers that make
  * no calls keep user space's ordinary rules (same-host stitching included).
  *
@@ -60,6 +63,26 @@ struct {
   __type(value, struct served_request);
 } served_requests SEC(".maps");
 
+/* The same in Go programs, by goroutine (go_key): there a thread runs whichever goroutine is
+ * ready, and net/http serves a connection's requests and runs their handlers on one goroutine
+ * (bpf/go_goroutines.bpf.h). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct go_key);
+  __type(value, struct served_request);
+} served_by_goroutine SEC(".maps");
+
+/* A Go program's send in progress, by pid_tgid: the goroutine it is made for (the handler's, for
+ * the transport writer's sends), set at the syscall's entry for the injector, which runs inside
+ * the syscall and cannot read the registers that tell. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, __u64);
+} go_sending SEC(".maps");
+
 /* What the injector put on the wire during a thread's current send, by pid_tgid, until the
  * send's syscall exit reports it with the connection's identity and the syscall's start. */
 struct injection {
@@ -68,6 +91,8 @@ struct injection {
   __u16 local_port;
   __u16 peer_port;
   __u8 continues_served; /* ctx continues the thread's served request */
+  /* Go: the goroutine whose served request ctx continues (0: the thread's) */
+  __u64 served_by_goroutine;
 };
 
 struct {
@@ -336,6 +361,34 @@ static __always_inline void new_root_context(struct wire_context *ctx) {
 
 /* A server connection received bytes that start a request: it becomes the thread's served
  * request, continuing the trace its traceparent names. */
+/* Where a served request is remembered: by goroutine in a Go program (the one the syscall's
+ * bytes belong to, `goroutine` != 0), else by thread. */
+static __always_inline struct served_request *served_find(__u64 id, __u64 goroutine) {
+  if (goroutine) {
+    struct go_key key = {.tgid = id >> 32, .ptr = goroutine};
+    return bpf_map_lookup_elem(&served_by_goroutine, &key);
+  }
+  return bpf_map_lookup_elem(&served_requests, &id);
+}
+
+static __always_inline void served_store(__u64 id, __u64 goroutine, struct served_request *r) {
+  if (goroutine) {
+    struct go_key key = {.tgid = id >> 32, .ptr = goroutine};
+    bpf_map_update_elem(&served_by_goroutine, &key, r, BPF_ANY);
+  } else {
+    bpf_map_update_elem(&served_requests, &id, r, BPF_ANY);
+  }
+}
+
+static __always_inline void served_forget(__u64 id, __u64 goroutine) {
+  if (goroutine) {
+    struct go_key key = {.tgid = id >> 32, .ptr = goroutine};
+    bpf_map_delete_elem(&served_by_goroutine, &key);
+  } else {
+    bpf_map_delete_elem(&served_requests, &id);
+  }
+}
+
 static __always_inline void begin_served_request(struct otelbpf_conn_state *c, __u32 tgid,
                                                  const struct scratch *s) {
   __u32 zero = 0;
@@ -353,7 +406,7 @@ static __always_inline void begin_served_request(struct otelbpf_conn_state *c, _
   /* A receive's exit: user space dates a request's first byte by it (a server may wait in
    * recv() long before the request comes), and matches our report by it. */
   __u64 now = s->hdr.end_ns;
-  struct served_request *prev = bpf_map_lookup_elem(&served_requests, &id);
+  struct served_request *prev = served_find(id, s->hdr.goroutine);
   struct served_request *r = &ps->request;
   __builtin_memset(r, 0, sizeof(*r));
   r->start_ns = now;
@@ -370,15 +423,17 @@ static __always_inline void begin_served_request(struct otelbpf_conn_state *c, _
   } else {
     new_root_context(&r->ctx);
   }
-  bpf_map_update_elem(&served_requests, &id, r, BPF_ANY);
+  served_store(id, s->hdr.goroutine, r);
 }
 
-/* The server connection answered: the request it was serving on this thread is over. */
-static __always_inline void end_served_request(struct otelbpf_conn_state *c, __u32 tgid, __s32 fd) {
+/* The server connection answered: the request it was serving on this thread (goroutine) is
+ * over. */
+static __always_inline void end_served_request(struct otelbpf_conn_state *c, __u32 tgid,
+                                               const struct scratch *s) {
   __u64 id = bpf_get_current_pid_tgid();
-  struct served_request *r = bpf_map_lookup_elem(&served_requests, &id);
-  if (r && r->tgid == tgid && r->fd == fd && r->generation == c->generation)
-    bpf_map_delete_elem(&served_requests, &id);
+  struct served_request *r = served_find(id, s->hdr.goroutine);
+  if (r && r->tgid == tgid && r->fd == s->hdr.fd && r->generation == c->generation)
+    served_forget(id, s->hdr.goroutine);
 }
 
 /* ---------------------------------------------------------- reports to user space ---- */
@@ -420,7 +475,9 @@ static __always_inline void report_injection(struct otelbpf_conn_state *c, const
       bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) != done->peer_port)
     return;
   if (done->continues_served) {
-    struct served_request *r = bpf_map_lookup_elem(&served_requests, &id);
+    struct served_request *r = done->served_by_goroutine
+                                   ? served_find(id, done->served_by_goroutine)
+                                   : served_find(id, 0);
     if (r && !r->reported) {
       r->reported = 1;
       report_context(ps, &r->ctx, r->tgid, r->fd, r->generation, OTELBPF_ROLE_SERVER,
@@ -440,7 +497,7 @@ __noinline int follow_trace_context(struct otelbpf_conn_state *c, __u32 tgid, co
       if (s->hdr.captured >= 8 && classify_http1(s->payload, 8, s->hdr.length) == CLASSIFY_REQUEST)
         begin_served_request(c, tgid, s);
     } else {
-      end_served_request(c, tgid, s->hdr.fd);
+      end_served_request(c, tgid, s);
     }
   } else if (c->role == OTELBPF_ROLE_CLIENT && s->hdr.direction == OTELBPF_DIR_SEND) {
     report_injection(c, s);
@@ -524,20 +581,62 @@ static __always_inline bool insert_traceparent(struct sk_msg_md *msg, __u32 at,
   return true;
 }
 
-/* Whether the request a thread of `tgid` serves is the one its outgoing calls serve: only for
- * processes user space has described and found to run one request per thread at a time (not a
- * Go program). Unknown processes count as not: a new trace is better than a wrong parent. */
-static __always_inline bool threads_identify_requests(__u32 tgid) {
-  __u8 *described = bpf_map_lookup_elem(&described_tgids, &tgid);
-  return described && !(*described & OTELBPF_DESCRIBED_GOROUTINES);
+/* At the entry of a Go program's send: the goroutine it is made for (the transport writer
+ * sends for the handler that asked), for the injector that runs inside the syscall. */
+static __always_inline void note_go_send(__u32 tgid) {
+  if (!(described_flags(tgid) & OTELBPF_DESCRIBED_GOROUTINES)) return;
+  __u64 id = bpf_get_current_pid_tgid();
+  struct go_key key = {.tgid = tgid, .ptr = current_goroutine()};
+  __u64 *owner = bpf_map_lookup_elem(&go_send_owners, &key);
+  __u64 g = owner ? *owner : key.ptr;
+  bpf_map_update_elem(&go_sending, &id, &g, BPF_ANY);
 }
 
-/* The context an outgoing request of this thread carries: the served request's trace when
- * there is exactly one, else a new trace. */
+/* The request whose outgoing calls a send of thread `id` makes: in a program described as
+ * running one request per thread, the thread's; in a Go program, that of the goroutine the
+ * send is for (go_sending), or of the nearest ancestor that started its line of goroutines
+ * while serving it (go_spawns, when goroutine creation is followed). Unknown processes have
+ * none: a new trace is better than a wrong parent. `*goroutine` says whose it is (0: the
+ * thread's). */
+static __always_inline struct served_request *served_for_send(__u64 id, __u64 *goroutine) {
+  __u32 tgid = id >> 32;
+  *goroutine = 0;
+  __u8 *described = bpf_map_lookup_elem(&described_tgids, &tgid);
+  if (!described) return NULL;
+  if (!(*described & OTELBPF_DESCRIBED_GOROUTINES)) return served_find(id, 0);
+  __u64 *sending = bpf_map_lookup_elem(&go_sending, &id);
+  if (!sending) return NULL;
+  __u64 g = *sending;
+  struct served_request *r = served_find(id, g);
+  if (r) {
+    *goroutine = g;
+    return r;
+  }
+  /* A goroutine that serves nothing: its line's nearest serving ancestor, if that one was
+   * already serving the request when it started the line (design.md, "Goroutines a handler
+   * starts"). */
+  struct go_key key = {.tgid = tgid, .ptr = g};
+  for (int i = 0; i < OTELBPF_GO_SPAWN_DEPTH; i++) {
+    struct go_spawn *spawn = bpf_map_lookup_elem(&go_spawns, &key);
+    if (!spawn) return NULL;
+    r = served_find(id, spawn->parent);
+    if (r) {
+      if (r->start_ns > spawn->started_ns) return NULL; /* taken up after the line began */
+      *goroutine = spawn->parent;
+      return r;
+    }
+    key.ptr = spawn->parent;
+  }
+  return NULL;
+}
+
+/* The context an outgoing request carries: the served request's trace when there is exactly
+ * one, else a new trace. */
 static __always_inline void choose_client_context(__u64 id, struct injection *in) {
-  struct served_request *r = bpf_map_lookup_elem(&served_requests, &id);
-  if (r && !r->ambiguous && bpf_ktime_get_ns() - r->start_ns < PROP_STALE_NS &&
-      threads_identify_requests(id >> 32)) {
+  __u64 goroutine = 0;
+  struct served_request *r = served_for_send(id, &goroutine);
+  if (r && !r->ambiguous && bpf_ktime_get_ns() - r->start_ns < PROP_STALE_NS) {
+    in->served_by_goroutine = goroutine;
     __builtin_memcpy(in->ctx.trace_id, r->ctx.trace_id, 16);
     __builtin_memcpy(in->ctx.parent_span_id, r->ctx.span_id, 8);
     in->ctx.sampled = r->ctx.sampled;

@@ -6,7 +6,8 @@ Binds 127.0.0.1 on a free port, prints {"port": N, "pid": P} on stdout when read
   GET  /status/NNN    answers status NNN with body "status NNN"
   POST /echo          answers 200 with the request body
   anything else       200 "ok"
-Every response has a Content-Length, so connections stay alive (keep-alive tests).
+Every response has a Content-Length, so connections stay alive (keep-alive tests). Each request
+is logged on stderr with the traceparent it came with.
 """
 
 import json
@@ -43,7 +44,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, fmt, *args):
-        sys.stderr.write("backend: " + (fmt % args) + "\n")
+        # The traceparent each request came with (tests read what was put on the wire).
+        headers = getattr(self, "headers", None)
+        traceparent = headers.get("traceparent", "-") if headers else "-"
+        sys.stderr.write("backend: " + (fmt % args) + f" traceparent={traceparent}\n")
 
 
 def main():

@@ -7,8 +7,8 @@ What must hold for every runtime: no outgoing call is ever put under a request t
 it (a wrong parent is worse than none). How many calls get their right parent is measured and
 printed ([measured] lines; docs/design.md, "Parent rules", quotes them): on an event loop a call
 is linked only while it is the only request in flight; a Go service is followed by goroutine,
-not by thread, including goroutines a handler starts (with --propagate=headers the kernel, which chooses the ids on the wire by
-thread, starts a new trace for a Go program's calls instead)."""
+not by thread, including goroutines a handler starts, also by the kernel when it puts ids on
+the wire (--propagate=headers)."""
 
 import os
 import sys
@@ -188,6 +188,7 @@ class RuntimeCase(IntegrationTest):
         self.assertIn("go_calls_unlinked=0", agent.process.stderr(), agent.diagnostics())
         self.spans = spans
         self.agent_log = agent.process.stderr()
+        self.backend = backend
         return linked
 
 
@@ -226,12 +227,32 @@ class GoServiceTest(RuntimeCase):
                                   lambda port, backend: [binary, str(port), str(backend)], agent_first=True)
         self.assertGreaterEqual(linked, (ROUNDS - 1) * IN_FLIGHT)
 
-    def test_go_calls_are_never_put_under_another_request_with_propagation(self):
-        # The kernel chooses the ids it writes into a call's traceparent by the thread's request
-        # too: in a Go program it must not continue any.
+    def test_go_calls_carry_their_request_on_the_wire_with_propagation(self):
+        # The kernel chooses the ids it writes into a call's traceparent by the request the
+        # call's goroutine serves (not the thread's, which says nothing in Go).
         binary = go_binary(self.workdir)
-        self.run_service("go --propagate=headers", lambda port, backend: [binary, str(port), str(backend)],
-                         agent_args=("--propagate=headers",))
+        linked = self.run_service("go --propagate=headers",
+                                  lambda port, backend: [binary, str(port), str(backend)],
+                                  agent_args=("--propagate=headers",))
+        self.assertGreaterEqual(linked, 0.95 * ROUNDS * IN_FLIGHT)
+        self.assert_backend_saw_the_calls_ids()
+
+    def test_started_goroutines_carry_their_request_on_the_wire_with_propagation(self):
+        binary = go_binary(self.workdir)
+        linked = self.run_service("go --propagate=headers (calls from started goroutines)",
+                                  lambda port, backend: [binary, str(port), str(backend), "spawn"],
+                                  agent_args=("--propagate=headers",), warm_up=True)
+        self.assertGreaterEqual(linked, 0.95 * ROUNDS * IN_FLIGHT)
+        self.assert_backend_saw_the_calls_ids()
+
+    def assert_backend_saw_the_calls_ids(self):
+        """The traceparent each counted call carried on the wire (logged by the backend) names
+        the call's own CLIENT span, in the trace of the request that made it."""
+        received = self.backend.received_traceparents()
+        for n in range(ROUNDS * IN_FLIGHT):
+            call = select(self.spans, kind="CLIENT", path=f"/down/{n}")[0]
+            self.assertEqual(received.get(f"/down/{n}"), f"00-{call['trace_id']}-{call['span_id']}-01",
+                             f"/down/{n}")
 
 
 class NodeServiceTest(RuntimeCase):

@@ -32,6 +32,15 @@ class Backend:
             time.sleep(0.05)
         raise AssertionError(f"python backend did not start:\n{self.process.stderr()}")
 
+    def received_traceparents(self) -> dict:
+        """Request target -> the traceparent it came with ("-" when none), from the log."""
+        out = {}
+        for line in self.process.stderr().splitlines():
+            if line.startswith('backend: "') and " traceparent=" in line:
+                target = line.split('"')[1].split(" ")[1]
+                out[target] = line.rsplit(" traceparent=", 1)[1]
+        return out
+
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
