@@ -260,9 +260,8 @@ static __always_inline __u64 ringbuf_flags(void) {
                                                                            : BPF_RB_NO_WAKEUP;
 }
 
-/* Every event leaves through here, so each one is counted as sent or lost, overall and per
- * type. False when the ring buffer had no room. */
-/* Every event sent or lost is counted, in total and per type. */
+/* Every event is counted as sent or lost, overall and per type: by emit(), or by whoever
+ * reserves ring-buffer room itself. */
 static __always_inline void count_event(__u8 type, bool lost) {
   count(lost ? OTELBPF_STAT_RINGBUF_FULL : OTELBPF_STAT_EVENTS_SENT);
   __u32 key = ((__u32)type & (OTELBPF_EVENT_TYPE_LIMIT - 1)) * 2 + (lost ? 1 : 0);
@@ -270,6 +269,7 @@ static __always_inline void count_event(__u8 type, bool lost) {
   if (v) *v += 1;
 }
 
+/* Sends an event built elsewhere. False when the ring buffer had no room. */
 static __always_inline bool emit(void *event, __u64 size, __u64 flags, __u8 type) {
   bool lost = bpf_ringbuf_output(&events, event, size, flags) != 0;
   count_event(type, lost);
