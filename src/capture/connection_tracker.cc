@@ -475,7 +475,9 @@ void ConnectionTracker::GoSpawn(const otelbpf_go_spawn_event& e) {
   ++stats_.go_spawns;
   const uint32_t pid = e.hdr.tgid;
   auto& ancestries = go_ancestries_[pid];
-  if (ancestries.size() >= kMaxGoroutinesPerProcess) ancestries.clear();  // bounded; re-sent
+  // Bounded (~2 MiB a process). After a clear, the goroutines announced before have no line:
+  // their calls go unlinked, never under a wrong request.
+  if (ancestries.size() >= kMaxAncestriesPerProcess) ancestries.clear();
   // Each goroutine of the line was born when the one above it started it: started_ns[i] is
   // the birth of the goroutine below parents[i].
   GoAncestry ancestry{};

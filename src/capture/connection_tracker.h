@@ -237,6 +237,7 @@ class ConnectionTracker {
     uint64_t started_ns = 0;
   };
   using GoAncestry = std::array<GoAncestor, OTELBPF_GO_SPAWN_DEPTH>;
+  static constexpr size_t kMaxAncestriesPerProcess = 16384;
   std::unordered_map<uint32_t, std::unordered_map<uint32_t, GoAncestry>> go_ancestries_;
   uint32_t next_goroutine_executor_ = 1;
   TrackerStats stats_;

@@ -1,5 +1,5 @@
 """Whole traces: curl → nginx (proxy_pass, an event loop) → a Python relay (thread per
-request) → the Python backend. Every hop is on this host, so the agent links them without
+request) → the Python backend (or a Go service). Every hop is on this host, so the agent links them without
 touching a packet: same-host stitching joins each SERVER span to the CLIENT span on the other
 end of its connection, in-process links join each CLIENT span to the SERVER span its thread
 was serving. Also: a traceparent is joined, and ratio sampling keeps whole traces only."""
@@ -13,6 +13,7 @@ import unittest
 from otelbpf_it import config
 from otelbpf_it.case import IntegrationTest
 from otelbpf_it.clients import curl
+from otelbpf_it.golang import build_go
 from otelbpf_it.measured import report
 from otelbpf_it.nginx import _temp_path_directives, children_of, config_text, LOCATIONS
 from otelbpf_it.ports import free_port, wait_listening
@@ -53,6 +54,36 @@ server.daemon_threads = True
 print(json.dumps({"port": server.server_address[1], "pid": os.getpid()}), flush=True)
 server.serve_forever()
 '''
+
+
+# A Go service as the last hop (built with golang-go): answers every path with "ok".
+GO_BACKEND = r'''
+package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	if err := http.ListenAndServe("127.0.0.1:"+os.Args[1], nil); err != nil {
+		panic(err)
+	}
+}
+'''
+
+
+class GoBackend:
+    def __init__(self, workdir: str):
+        binary = build_go(workdir, GO_BACKEND, "go-backend")
+        self.port = free_port()
+        self.process = Process("go-backend", [binary, str(self.port)], workdir)
+        wait_listening(self.port, timeout=10.0, alive=self.process.alive)
+        self.pid = self.process.pid
+
+    def stop(self) -> None:
+        self.process.kill_group()
 
 
 class Relay:
@@ -115,9 +146,14 @@ class ProxyNginx:
 
 
 class TraceChainCase(IntegrationTest):
-    def start_chain(self, pooled: bool = False):
+    def start_chain(self, pooled: bool = False, go_backend: bool = False):
         self.start_receiver()
-        self.backend = self.start_backend()
+        if go_backend:
+            self.backend = GoBackend(self.workdir)
+            self.addCleanup(self.backend.stop)
+            self.ports.add(self.backend.port)
+        else:
+            self.backend = self.start_backend()
         self.relay = Relay(self.workdir, self.backend.port)
         self.addCleanup(self.relay.stop)
         self.nginx = ProxyNginx(self.workdir, self.relay.port, pooled)
@@ -195,7 +231,14 @@ class PooledUpstreamRestartTest(TraceChainCase):
                            5, f"the last chain of requests {first}..{first + count - 1}")
 
     def test_chains_after_a_kill_9_restart_are_whole(self):
-        self.start_chain(pooled=True)
+        self.restart_mid_chain(go_backend=False)
+
+    def test_chains_through_a_go_service_after_a_kill_9_restart_are_whole(self):
+        # The issue's shape: nginx over a pooled upstream to a Python service calling a Go one.
+        self.restart_mid_chain(go_backend=True)
+
+    def restart_mid_chain(self, go_backend: bool):
+        self.start_chain(pooled=True, go_backend=go_backend)
         first_agent = self.start_agent()
         self.chain_requests(0, 3)
         first_agent.process.signal(signal.SIGKILL)
@@ -215,8 +258,8 @@ class PooledUpstreamRestartTest(TraceChainCase):
         for n in range(100, 100 + self.AFTER):
             self.assert_chain(self.hops(spans, n))
             whole += 1
-        report(f"pooled upstream, agent killed and restarted: {whole} of the next {self.AFTER} chains whole "
-               f"(the relay's receive blocked at the restart included)")
+        report(f"pooled upstream{' to Python then Go' if go_backend else ''}, agent killed and restarted: "
+               f"{whole} of the next {self.AFTER} chains whole (the relay's receive blocked at the restart included)")
         log = agent.process.stderr()
         self.assertRegex(log, r"calls_before_attach=[1-9]", agent.diagnostics())
         self.assertNotRegex(log, r"unmatched_responses=[1-9]", "no response went without its request")
