@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "protocols/common/stream_position.h"
@@ -59,7 +60,8 @@ void MessageParser::OnData(std::string_view captured, uint64_t length, uint64_t 
   // A message in progress needs more bytes, so this piece carries some of them.
   if (InMessage() && (length > 0 || !captured.empty())) current_.last_byte_ns = end_ns;
   const std::string_view left = Consume(captured);
-  if (handing_over_ && (!left.empty() || length > captured.size())) KeepRest(left, length - captured.size());
+  const uint64_t gap = length > captured.size() ? length - captured.size() : 0;
+  if (handing_over_ && (!left.empty() || gap > 0)) KeepRest(left, gap);
   handing_over_ = false;
   if (length > captured.size() && state_ != State::kStopped) ConsumeGap(length - captured.size());
   piece_bytes_ = {};  // the caller's buffer: not valid after this call
@@ -141,7 +143,10 @@ void MessageParser::HandOver() {
 void MessageParser::KeepRest(std::string_view left, uint64_t gap) {
   // `left` ends the piece's captured bytes (a replay's leftovers are not the piece's: skip).
   const char* piece_end = piece_bytes_.data() + piece_bytes_.size();
-  if (left.data() < piece_bytes_.data() || left.data() + left.size() != piece_end) return;
+  if (std::less<const char*>()(left.data(), piece_bytes_.data()) ||
+      left.data() + left.size() != piece_end) {
+    return;
+  }
   const size_t offset = static_cast<size_t>(left.data() - piece_bytes_.data());
   OwnedPiece rest;
   rest.bytes.assign(left);
