@@ -39,10 +39,11 @@ void LibraryProbes::OnTlsSeen(uint32_t pid) {
   if (!tls_ || !tls_checked_.insert(pid).second) return;  // --tls=false: not a surprise
   // A libssl it loaded after it was scanned (a lazy `import ssl`, dlopen), or any new process's:
   // covered from now on.
-  Attach(libraries_.ScanProcess(pid));
+  const MappedLibraries::ProcessScan scan = libraries_.ScanProcess(pid);
+  Attach(scan.found);
   AttachNew();
   // Gone already (a short-lived client): nothing can be said of it, so nothing is.
-  if (libraries_.MapsLibssl(pid).value_or(true)) return;
+  if (scan.maps_libssl.value_or(true)) return;
   char target[4096] = {};
   const std::string exe = proc_root_ + "/" + std::to_string(pid) + "/exe";
   const ssize_t n = readlink(exe.c_str(), target, sizeof(target) - 1);

@@ -48,31 +48,38 @@ std::vector<FoundLibrary> MappedLibraries::Scan() {
     if (*end != '\0' || pid == 0) continue;
     alive.insert(static_cast<uint32_t>(pid));
     if (scanned_pids_.count(static_cast<uint32_t>(pid))) continue;
-    ScanMaps(static_cast<uint32_t>(pid), found);
+    (void)ScanMaps(static_cast<uint32_t>(pid), found);
   }
   closedir(proc);
   scanned_pids_ = std::move(alive);  // forget exited pids: a reused pid is scanned again
   return found;
 }
 
-std::vector<FoundLibrary> MappedLibraries::ScanProcess(uint32_t pid) {
-  std::vector<FoundLibrary> found;
-  ScanMaps(pid, found);
-  return found;
+MappedLibraries::ProcessScan MappedLibraries::ScanProcess(uint32_t pid) {
+  ProcessScan scan;
+  scan.maps_libssl = ScanMaps(pid, scan.found);
+  return scan;
 }
 
-void MappedLibraries::ScanMaps(uint32_t pid, std::vector<FoundLibrary>& found) {
+std::optional<bool> MappedLibraries::ScanMaps(uint32_t pid, std::vector<FoundLibrary>& found) {
   const std::string dir = proc_root_ + "/" + std::to_string(pid);
   std::ifstream maps(dir + "/maps");
   std::string line;
   std::string last;  // a library spans several lines in a row: look at it once
+  bool read_any = false;  // a live process maps something: nothing read means it is gone
+  bool libssl = false;
   while (std::getline(maps, line)) {
+    read_any = true;
     std::string_view path = MappedPath(line);
     if (path.empty() || path == last) continue;
     last.assign(path);
-    if (auto kind = Recognise(path))
-      Report(*kind, dir + "/root" + std::string(path), found);  // its own mount namespace
+    const auto kind = Recognise(path);
+    if (!kind) continue;
+    libssl |= *kind == SharedLibrary::kLibssl;
+    Report(*kind, dir + "/root" + std::string(path), found);  // its own mount namespace
   }
+  if (!read_any) return std::nullopt;
+  return libssl;
 }
 
 std::vector<FoundLibrary> MappedLibraries::ScanInstalled(
@@ -85,18 +92,6 @@ std::vector<FoundLibrary> MappedLibraries::ScanInstalled(
     }
   }
   return found;
-}
-
-std::optional<bool> MappedLibraries::MapsLibssl(uint32_t pid) const {
-  std::ifstream maps(proc_root_ + "/" + std::to_string(pid) + "/maps");
-  std::string line;
-  bool read_any = false;  // a live process maps something: nothing read means it is gone
-  while (std::getline(maps, line)) {
-    read_any = true;
-    if (Recognise(MappedPath(line)) == SharedLibrary::kLibssl) return true;
-  }
-  if (!read_any) return std::nullopt;
-  return false;
 }
 
 }  // namespace otelbpf

@@ -33,8 +33,13 @@ class MappedLibraries {
   std::vector<FoundLibrary> Scan();
   // Library files `pid` maps now, not reported before, whether or not Scan() looked at it
   // already: a process that loaded a library after it was scanned (Python imports `ssl` when
-  // first used, dlopen) shows it here.
-  std::vector<FoundLibrary> ScanProcess(uint32_t pid);
+  // first used, dlopen) shows it here. Also whether it maps a libssl file now (any: reported or
+  // not); nothing when its maps cannot be read (it is gone).
+  struct ProcessScan {
+    std::vector<FoundLibrary> found;
+    std::optional<bool> maps_libssl;
+  };
+  ProcessScan ScanProcess(uint32_t pid);
   // Library files installed in the host's standard library directories, not reported before:
   // the host's libssl is covered from the start, before the first process that maps it (a
   // curl started later) has come and gone between two scans.
@@ -42,17 +47,15 @@ class MappedLibraries {
                                               "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
                                               "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
                                               "/lib64", "/usr/lib", "/usr/local/lib"});
-  // Whether `pid` maps a libssl file now (any: reported or not); nothing when its maps cannot
-  // be read (it is gone).
-  std::optional<bool> MapsLibssl(uint32_t pid) const;
 
   // What a mapped file's path names: "libc.so.6", "libc-2.31.so"; "libssl.so.3",
   // "libssl.so.1.1". Nothing for other files.
   static std::optional<SharedLibrary> Recognise(std::string_view path);
 
  private:
-  // Reports the library files /proc/PID/maps names that were not reported before.
-  void ScanMaps(uint32_t pid, std::vector<FoundLibrary>& found);
+  // Reports the library files /proc/PID/maps names that were not reported before; returns
+  // whether it names a libssl (nothing when it cannot be read).
+  std::optional<bool> ScanMaps(uint32_t pid, std::vector<FoundLibrary>& found);
   // Reports `path` (stat()ed at `reachable`) unless its file was reported already.
   void Report(SharedLibrary kind, const std::string& reachable, std::vector<FoundLibrary>& out);
 

@@ -84,9 +84,9 @@ TEST_F(FakeProcWithLibraries, ReportsEachLibraryFileOnce) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].path, (root_ / "400" / "root" / "newlib" / "libc.so.6").string());
 
-  EXPECT_EQ(libraries.MapsLibssl(100), true);
-  EXPECT_EQ(libraries.MapsLibssl(200), false);
-  EXPECT_EQ(libraries.MapsLibssl(999), std::nullopt) << "a process that is gone: unknown";
+  EXPECT_EQ(libraries.ScanProcess(100).maps_libssl, true);
+  EXPECT_EQ(libraries.ScanProcess(200).maps_libssl, false);
+  EXPECT_EQ(libraries.ScanProcess(999).maps_libssl, std::nullopt) << "a process that is gone: unknown";
 }
 
 // A process scanned before it loaded libssl (a lazy `import ssl`, dlopen): Scan() never looks
@@ -97,12 +97,12 @@ TEST_F(FakeProcWithLibraries, ALibraryLoadedAfterTheScanIsFoundByScanningThatPro
   ASSERT_EQ(libraries.Scan().size(), 1u);
   AddProcess("100", {"/lib/libc.so.6", "/opt/app/lib/libssl.so.3"});  // maps rewritten
   EXPECT_TRUE(libraries.Scan().empty()) << "pid 100 was scanned already";
-  std::vector<FoundLibrary> found = libraries.ScanProcess(100);
+  std::vector<FoundLibrary> found = libraries.ScanProcess(100).found;
   ASSERT_EQ(found.size(), 1u) << "libc was reported before: only the new libssl";
   EXPECT_EQ(found[0].kind, SharedLibrary::kLibssl);
   EXPECT_EQ(found[0].path, (root_ / "100" / "root" / "opt" / "app" / "lib" / "libssl.so.3").string());
-  EXPECT_TRUE(libraries.ScanProcess(100).empty());
-  EXPECT_TRUE(libraries.ScanProcess(999).empty()) << "a process that is gone";
+  EXPECT_TRUE(libraries.ScanProcess(100).found.empty());
+  EXPECT_TRUE(libraries.ScanProcess(999).found.empty()) << "a process that is gone";
 }
 
 TEST_F(FakeProcWithLibraries, InstalledLibrariesAreReportedOnceAndNotAgainWhenMapped) {
