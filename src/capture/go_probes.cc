@@ -9,7 +9,7 @@ namespace otelbpf {
 bool GoProbes::IdentifyExecutable(uint32_t pid, FileId* id) const {
   // /proc/PID/exe names the very file the process runs, also inside another mount namespace;
   // uprobes are placed on its inode.
-  const std::string exe = proc_root_ + "/" + std::to_string(pid) + "/exe";
+  const std::string exe = ExePath(pid);
   struct stat st {};
   if (stat(exe.c_str(), &st) != 0) return false;  // gone
   *id = {st.st_dev, st.st_ino};
@@ -19,7 +19,7 @@ bool GoProbes::IdentifyExecutable(uint32_t pid, FileId* id) const {
 void GoProbes::AttachFor(uint32_t pid) {
   FileId id;
   if (!IdentifyExecutable(pid, &id) || !files_seen_.insert(id).second) return;
-  const std::string exe = proc_root_ + "/" + std::to_string(pid) + "/exe";
+  const std::string exe = ExePath(pid);
   char target[4096] = {};
   const ssize_t n = readlink(exe.c_str(), target, sizeof(target) - 1);
   const std::string name = n > 0 ? std::string(target, static_cast<size_t>(n)) : exe;
@@ -45,7 +45,7 @@ void GoProbes::AttachFor(uint32_t pid) {
 void GoProbes::AttachLineageFor(uint32_t pid) {
   FileId id;
   if (!IdentifyExecutable(pid, &id) || !lineage_files_.insert(id).second) return;
-  const std::string exe = proc_root_ + "/" + std::to_string(pid) + "/exe";
+  const std::string exe = ExePath(pid);
   std::string error;
   const auto points = FindGoSpawnProbePoints(exe, &error);
   if (points && bpf_.AttachGoSpawns(exe, *points, &error)) {

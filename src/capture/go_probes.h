@@ -37,6 +37,10 @@ class GoProbes {
  private:
   using FileId = std::pair<uint64_t, uint64_t>;  // (st_dev, st_ino)
   bool IdentifyExecutable(uint32_t pid, FileId* id) const;
+  // /proc/PID/exe: the very file the process runs, also inside another mount namespace.
+  std::string ExePath(uint32_t pid) const {
+    return proc_root_ + "/" + std::to_string(pid) + "/exe";
+  }
 
   BpfCapture& bpf_;
   bool tls_;
