@@ -475,9 +475,7 @@ static __always_inline void report_injection(struct otelbpf_conn_state *c, const
       bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) != done->peer_port)
     return;
   if (done->continues_served) {
-    struct served_request *r = done->served_by_goroutine
-                                   ? served_find(id, done->served_by_goroutine)
-                                   : served_find(id, 0);
+    struct served_request *r = served_find(id, done->served_by_goroutine);
     if (r && !r->reported) {
       r->reported = 1;
       report_context(ps, &r->ctx, r->tgid, r->fd, r->generation, OTELBPF_ROLE_SERVER,
